@@ -1,0 +1,5 @@
+export { freePort, waitFor } from './ports.js';
+export { ensureBinary } from './install.js';
+export { spawnLogged, type ManagedProcess } from './process.js';
+export { startInflux, type InfluxServer, type InfluxServerOptions } from './influx-server.js';
+export { startRedis, type RedisServer, type RedisServerOptions } from './redis-server.js';
