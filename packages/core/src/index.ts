@@ -1,1 +1,5 @@
-export {};
+export { chunkBounds, chunkCount, groupOffsetNs, incrementalRange, type Chunk } from './chunks.js';
+export { advanceWatermark } from './watermark.js';
+export { discoverFields, planFieldChunks, FieldTypeConflictError, type FieldTarget } from './plan.js';
+export { copyChunk, selectFieldQuery, type CopyChunkInput, type CopyChunkResult } from './copy.js';
+export { silentLogger, type SourceReader, type BackupWriter, type EngineLogger } from './ports.js';

@@ -1,1 +1,15 @@
-export {};
+export { InfluxClient, type InfluxConnectionOptions, type SeriesPiece, type FieldKey } from './client.js';
+export { InfluxError, networkError, isTransientServerMessage } from './errors.js';
+export { Backoff, NO_RETRY, withRetry } from './backoff.js';
+export {
+  quoteIdent,
+  quoteString,
+  escapeMeasurement,
+  escapeKey,
+  escapeStringValue,
+  formatFieldValue,
+  seriesKey,
+  LineProtocolError,
+  FIELD_TYPES,
+  type FieldType,
+} from './escape.js';

@@ -1,0 +1,349 @@
+import http from 'node:http';
+import https from 'node:https';
+import { readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { Unpackr } from 'msgpackr';
+import { Backoff, withRetry } from './backoff.js';
+import { InfluxError, isTransientServerMessage, networkError } from './errors.js';
+import { quoteIdent, type FieldType, FIELD_TYPES } from './escape.js';
+
+export interface InfluxConnectionOptions {
+  host: string;
+  port: number;
+  username?: string | undefined;
+  password?: string | undefined;
+  ssl?: boolean;
+  verifySsl?: boolean;
+  /** PEM file of the CA that signed the server's certificate. */
+  caFile?: string | undefined;
+  /** Socket idle timeout for one request. */
+  timeoutMs?: number;
+  /** Extra tries of one request after a transient failure (the seed's `retries`). */
+  retries?: number;
+  /** Compress write bodies at least this large; by default only for non-loopback hosts. */
+  gzipMinBytes?: number;
+}
+
+/** One piece of one series of an InfluxQL answer, as InfluxDB sent it. */
+export interface SeriesPiece {
+  name: string;
+  tags: Record<string, string> | undefined;
+  columns: string[];
+  /** Rows; with epoch=ns the time column is a decimal string of nanoseconds (or a safe integer). */
+  values: unknown[][];
+  /** More rows of this series follow in the next piece. */
+  partial?: boolean;
+}
+
+interface RawResult {
+  statement_id?: number;
+  series?: SeriesPiece[];
+  error?: string;
+  partial?: boolean;
+}
+
+interface RawMessage {
+  results?: RawResult[];
+  error?: string;
+}
+
+/** How InfluxDB names its types in SHOW FIELD KEYS. */
+export interface FieldKey {
+  field: string;
+  type: FieldType;
+}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1|\[::1\])$/i;
+
+/**
+ * InfluxDB 1.x over HTTP, for a source or a backup server.
+ *
+ * Why not the `influx` npm package: it sends credentials as `u`/`p` query
+ * parameters (so they land in proxy and server logs) and parses JSON answers
+ * into JavaScript numbers, which loses int64 values past 2^53 and nanosecond
+ * times. Here answers are MessagePack: int64 values arrive whole (as decimal
+ * strings), and credentials travel in an Authorization header.
+ */
+export class InfluxClient {
+  readonly endpoint: string;
+  private readonly base: string;
+  private readonly agent: http.Agent;
+  private readonly transport: typeof http | typeof https;
+  private readonly headers: Record<string, string>;
+  private readonly timeoutMs: number;
+  private readonly requestBackoff: Backoff;
+  private readonly gzipMinBytes: number;
+  private readonly unpackr = new Unpackr({ int64AsType: 'string', useRecords: false, mapsAsObjects: true });
+
+  constructor(options: InfluxConnectionOptions) {
+    if (!options.host) throw new TypeError('InfluxClient needs a host');
+    if (!Number.isInteger(options.port) || options.port < 1 || options.port > 65535) {
+      throw new RangeError(`InfluxClient port must be 1-65535, got ${options.port}`);
+    }
+    this.endpoint = `${options.host}:${options.port}`;
+    const ssl = options.ssl ?? false;
+    this.transport = ssl ? https : http;
+    this.base = `${ssl ? 'https' : 'http'}://${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`;
+    const agentOptions: https.AgentOptions = { keepAlive: true, maxSockets: 64 };
+    if (ssl) {
+      agentOptions.rejectUnauthorized = options.verifySsl ?? true;
+      if (options.caFile) agentOptions.ca = readFileSync(options.caFile);
+    }
+    this.agent = ssl ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
+    this.headers = {};
+    if (options.username) {
+      const token = Buffer.from(`${options.username}:${options.password ?? ''}`).toString('base64');
+      this.headers.authorization = `Basic ${token}`;
+    }
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.requestBackoff = new Backoff({ attempts: (options.retries ?? 3) + 1, baseMs: 250, factor: 2, maxMs: 4_000 });
+    this.gzipMinBytes = options.gzipMinBytes ?? (LOOPBACK.test(options.host) ? Number.POSITIVE_INFINITY : 64 * 1024);
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+
+  async ping(): Promise<string> {
+    return withRetry(this.requestBackoff, async () => {
+      const res = await this.send('GET', '/ping', {});
+      res.resume();
+      if (res.statusCode !== 204) throw this.statusError(res.statusCode ?? 0, 'ping failed');
+      return String(res.headers['x-influxdb-version'] ?? 'unknown');
+    });
+  }
+
+  /** Runs statements and returns every result, whole. For small answers (SHOW, COUNT). */
+  async query(q: string, db?: string): Promise<SeriesPiece[][]> {
+    return withRetry(this.requestBackoff, async () => {
+      const results: SeriesPiece[][] = [];
+      for await (const { index, piece } of this.stream(q, db, undefined)) {
+        (results[index] ??= []).push(piece);
+      }
+      return results;
+    });
+  }
+
+  /**
+   * Streams the answer of one SELECT in pieces of at most `chunkSize` rows, so the
+   * whole answer is never in memory. A failure before the first piece is retried;
+   * a failure after it is thrown, and the caller starts the piece of work again.
+   */
+  async *select(q: string, db: string, chunkSize: number): AsyncGenerator<SeriesPiece> {
+    let yielded = false;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        for await (const { piece } of this.stream(q, db, chunkSize)) {
+          yielded = true;
+          yield piece;
+        }
+        return;
+      } catch (err) {
+        const retriable = err instanceof InfluxError && err.retriable;
+        if (yielded || !retriable || attempt >= this.requestBackoff.attempts) throw err;
+        await sleep(this.requestBackoff.delay(attempt));
+      }
+    }
+  }
+
+  /** Writes line protocol (nanosecond times). Any answer but 204 is a failure. */
+  async write(db: string, body: string, retentionPolicy?: string): Promise<void> {
+    const params: Record<string, string> = { db, precision: 'ns' };
+    if (retentionPolicy) params.rp = retentionPolicy;
+    let payload: Buffer | string = body;
+    const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8' };
+    if (body.length >= this.gzipMinBytes) {
+      payload = gzipSync(body, { level: 1 });
+      headers['content-encoding'] = 'gzip';
+    }
+    await withRetry(this.requestBackoff, async () => {
+      const res = await this.send('POST', '/write', params, payload, headers);
+      if (res.statusCode === 204) {
+        res.resume();
+        return;
+      }
+      const text = await readBody(res, this.endpoint);
+      throw this.statusError(res.statusCode ?? 0, errorText(text));
+    });
+  }
+
+  async databases(): Promise<string[]> {
+    const [series = []] = await this.query('SHOW DATABASES');
+    return series.flatMap((s) => s.values.map((row) => String(row[0])));
+  }
+
+  async createDatabase(db: string): Promise<void> {
+    // CREATE DATABASE is idempotent in 1.x.
+    await this.query(`CREATE DATABASE ${quoteIdent(db)}`);
+  }
+
+  async measurements(db: string): Promise<string[]> {
+    const [series = []] = await this.query('SHOW MEASUREMENTS', db);
+    return series.flatMap((s) => s.values.map((row) => String(row[0])));
+  }
+
+  /** Field keys of a measurement with their types; a field may appear once per type it has. */
+  async fieldKeys(db: string, measurement: string): Promise<FieldKey[]> {
+    const [series = []] = await this.query(`SHOW FIELD KEYS FROM ${quoteIdent(measurement)}`, db);
+    const out: FieldKey[] = [];
+    for (const s of series) {
+      for (const [field, type] of s.values) {
+        if (!FIELD_TYPES.includes(type as FieldType)) {
+          throw new InfluxError(this.endpoint, `unknown field type ${String(type)} for ${measurement}.${String(field)}`, {
+            retriable: false,
+          });
+        }
+        out.push({ field: String(field), type: type as FieldType });
+      }
+    }
+    return out;
+  }
+
+  private async *stream(
+    q: string,
+    db: string | undefined,
+    chunkSize: number | undefined,
+  ): AsyncGenerator<{ index: number; piece: SeriesPiece }> {
+    const params: Record<string, string> = { epoch: 'ns' };
+    if (db !== undefined) params.db = db;
+    if (chunkSize !== undefined) {
+      params.chunked = 'true';
+      params.chunk_size = String(chunkSize);
+    }
+    const form = new URLSearchParams({ q }).toString();
+    const res = await this.send('POST', '/query', params, form, {
+      'content-type': 'application/x-www-form-urlencoded',
+      accept: 'application/x-msgpack',
+    });
+    if (res.statusCode !== 200) {
+      const text = await readBody(res, this.endpoint);
+      throw this.statusError(res.statusCode ?? 0, this.decodeError(res, text));
+    }
+    let pending: Buffer | undefined;
+    let lastPartial = false;
+    let sawMessage = false;
+    const messages: RawMessage[] = [];
+    try {
+      for await (const chunk of res as AsyncIterable<Buffer>) {
+        const buf: Buffer = pending ? Buffer.concat([pending, chunk]) : chunk;
+        pending = undefined;
+        messages.length = 0;
+        try {
+          this.unpackr.unpackMultiple(buf, (value: unknown) => {
+            messages.push(value as RawMessage);
+          });
+        } catch (err) {
+          const e = err as { incomplete?: boolean; lastPosition?: number };
+          if (!e.incomplete) {
+            throw new InfluxError(this.endpoint, `undecodable answer: ${(err as Error).message}`, { retriable: true });
+          }
+          pending = buf.subarray(e.lastPosition ?? 0);
+        }
+        for (const msg of messages) {
+          sawMessage = true;
+          if (msg.error) throw this.messageError(msg.error);
+          for (const result of msg.results ?? []) {
+            if (result.error) throw this.messageError(result.error);
+            lastPartial = result.partial === true;
+            for (const piece of result.series ?? []) {
+              if (piece.partial === true) lastPartial = true;
+              yield { index: result.statement_id ?? 0, piece };
+            }
+          }
+        }
+      }
+    } catch (err) {
+      if (err instanceof InfluxError) throw err;
+      throw networkError(this.endpoint, err);
+    } finally {
+      // A consumer that stops early leaves the rest unread: drop the socket
+      // rather than hand a half-read one back to the pool.
+      if (!res.complete) res.destroy();
+    }
+    if ((pending && pending.length > 0) || lastPartial || !sawMessage) {
+      throw new InfluxError(this.endpoint, 'the answer was cut off before its end', { retriable: true });
+    }
+  }
+
+  private messageError(message: string): InfluxError {
+    return new InfluxError(this.endpoint, message, { retriable: isTransientServerMessage(message) });
+  }
+
+  private statusError(status: number, message: string): InfluxError {
+    const retriable = status >= 500 || status === 408 || status === 429 || status === 0;
+    let text = message || `HTTP ${status}`;
+    if (status === 401 || status === 403) text = `authentication failed (HTTP ${status}): ${message}`;
+    // A 5xx "partial write" or a type conflict will fail again however often it is sent.
+    const permanent = /partial write|field type conflict|unable to parse|database not found|invalid/i.test(message);
+    return new InfluxError(this.endpoint, `HTTP ${status}: ${text}`, { retriable: retriable && !permanent, status });
+  }
+
+  private decodeError(res: http.IncomingMessage, body: Buffer): string {
+    if (String(res.headers['content-type']).includes('msgpack')) {
+      try {
+        const msg = this.unpackr.unpack(body) as RawMessage;
+        return msg.error ?? msg.results?.find((r) => r.error)?.error ?? '';
+      } catch {
+        // fall through to the text form
+      }
+    }
+    return errorText(body);
+  }
+
+  private send(
+    method: 'GET' | 'POST',
+    path: string,
+    params: Record<string, string>,
+    body?: string | Buffer,
+    headers: Record<string, string> = {},
+  ): Promise<http.IncomingMessage> {
+    const url = `${this.base}${path}?${new URLSearchParams(params).toString()}`;
+    return new Promise((resolve, reject) => {
+      const req = this.transport.request(url, {
+        method,
+        agent: this.agent,
+        headers: { ...this.headers, ...headers, ...(body !== undefined ? { 'content-length': Buffer.byteLength(body) } : {}) },
+      });
+      req.setTimeout(this.timeoutMs, () => {
+        req.destroy(Object.assign(new Error(`no answer within ${this.timeoutMs} ms`), { code: 'ETIMEDOUT' }));
+      });
+      req.on('error', (err) => reject(networkError(this.endpoint, err)));
+      req.on('response', (res) => {
+        // The idle timeout goes on covering the body as it streams.
+        res.on('error', () => undefined);
+        resolve(res);
+      });
+      req.end(body);
+    });
+  }
+}
+
+function errorText(body: Buffer | string): string {
+  const text = body.toString().trim();
+  try {
+    const json = JSON.parse(text) as RawMessage;
+    if (json.error) return json.error;
+  } catch {
+    // not JSON
+  }
+  return text.slice(0, 500);
+}
+
+async function readBody(res: http.IncomingMessage, endpoint: string): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of res as AsyncIterable<Buffer>) {
+      // An error answer is small; cap what we keep of a runaway one.
+      if (size < 64 * 1024) parts.push(chunk);
+      size += chunk.length;
+    }
+  } catch (err) {
+    throw networkError(endpoint, err);
+  }
+  return Buffer.concat(parts);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

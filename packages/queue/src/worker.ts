@@ -1,0 +1,38 @@
+import { Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { CopyChunkPayload, CopyChunkResultPayload, RetryPolicy } from './catalog.js';
+import { BACKOFF_TYPE, retryDelay } from './catalog.js';
+import { QUEUE_COPY } from './names.js';
+import { createCopyProcessor, type ProcessorContext } from './processor.js';
+
+export interface CopyWorkerOptions extends ProcessorContext {
+  connection: Redis;
+  prefix: string;
+  concurrency: number;
+  retry: RetryPolicy;
+  /** Start without taking jobs (tests); `worker.run()` later. */
+  autorun?: boolean;
+}
+
+/**
+ * A BullMQ worker over the copy queue. Its lock is renewed while a chunk copies;
+ * a worker that dies (SIGKILL, lost host) stops renewing, and BullMQ's stalled
+ * check hands the chunk to another worker.
+ */
+export function createCopyWorker(opts: CopyWorkerOptions): Worker<CopyChunkPayload, CopyChunkResultPayload> {
+  if (!(opts.concurrency >= 1)) throw new RangeError(`concurrency must be >= 1, got ${opts.concurrency}`);
+  const processor = createCopyProcessor(opts);
+  return new Worker<CopyChunkPayload, CopyChunkResultPayload>(QUEUE_COPY, (job: Job<CopyChunkPayload>) => processor(job), {
+    connection: opts.connection,
+    prefix: opts.prefix,
+    concurrency: opts.concurrency,
+    autorun: opts.autorun ?? true,
+    // A killed worker's chunk comes back after at most lockDuration + stalledInterval.
+    lockDuration: 15_000,
+    stalledInterval: 10_000,
+    maxStalledCount: 3,
+    settings: {
+      backoffStrategy: (attemptsMade: number, type?: string) => (type === BACKOFF_TYPE ? retryDelay(opts.retry, attemptsMade) : 1_000),
+    },
+  });
+}
