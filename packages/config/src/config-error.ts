@@ -1,0 +1,44 @@
+export interface ConfigErrorLocation {
+  /** Absolute path of the configuration file. */
+  readonly file?: string;
+  /** Full key path, e.g. `backup.measurements[1].start_time`. */
+  readonly key?: string;
+  /** 1-based line in the file, when the problem can be pinned to one. */
+  readonly line?: number;
+  readonly column?: number;
+}
+
+/**
+ * A configuration the program cannot run with. The message is one line,
+ * `FILE[:LINE[:COLUMN]]: KEY: reason`, so a CLI can print it as it is; it never holds a
+ * secret value (callers build reasons without values of sensitive keys).
+ */
+export class ConfigError extends Error {
+  readonly key?: string;
+  readonly file?: string;
+  readonly line?: number;
+  readonly column?: number;
+  /** The message without its location prefix. */
+  readonly reason: string;
+
+  constructor(reason: string, where: ConfigErrorLocation = {}) {
+    const oneLine = reason.replace(/\s*[\r\n]+\s*/g, ' ').trim();
+    let prefix = '';
+    if (where.file !== undefined) {
+      prefix = where.file;
+      if (where.line !== undefined) {
+        prefix += `:${where.line}`;
+        if (where.column !== undefined) prefix += `:${where.column}`;
+      }
+      prefix += ': ';
+    }
+    if (where.key !== undefined) prefix += `${where.key}: `;
+    super(prefix + oneLine);
+    this.name = 'ConfigError';
+    this.reason = oneLine;
+    if (where.key !== undefined) this.key = where.key;
+    if (where.file !== undefined) this.file = where.file;
+    if (where.line !== undefined) this.line = where.line;
+    if (where.column !== undefined) this.column = where.column;
+  }
+}
