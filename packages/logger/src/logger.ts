@@ -1,0 +1,220 @@
+import winston from 'winston';
+import { DEFAULT_FORMAT, renderMeta, renderPython, type Level } from './python-format.js';
+import { RotatingFileTransport } from './rotating-file-transport.js';
+import { maskLine } from './mask.js';
+
+export type LogMeta = Readonly<Record<string, unknown>>;
+
+/**
+ * What the rest of the code logs through. Packages take this interface, not winston, so a
+ * test can pass any object with these methods.
+ */
+export interface Logger {
+  debug(message: string, meta?: LogMeta): void;
+  info(message: string, meta?: LogMeta): void;
+  warn(message: string, meta?: LogMeta): void;
+  error(message: string, meta?: LogMeta): void;
+  /** A logger that adds `meta` to every line; component, measurement and field make up %(name)s. */
+  child(meta: LogMeta): Logger;
+}
+
+/** The process's logger: a Logger that can be flushed and closed before exit. */
+export interface RootLogger extends Logger {
+  /** Flushes and closes the handlers. */
+  close(): Promise<void>;
+  /** Absolute path of the file being written, when the file handler is on. */
+  readonly filename?: string;
+}
+
+/** The `logging` section of the configuration (config's LoggingConfig fits). */
+export interface LoggerSettings {
+  readonly level?: string;
+  readonly format?: string;
+  readonly handlers?: {
+    readonly console?: { readonly enabled?: boolean; readonly level?: string };
+    readonly file?: {
+      readonly enabled?: boolean;
+      readonly level?: string;
+      /** `{timestamp}` is replaced by the time the logger is created, e.g. 20261126-134500. */
+      readonly filename?: string;
+      readonly maxBytes?: number;
+      readonly backupCount?: number;
+    };
+  };
+}
+
+export interface CreateLoggerOptions {
+  /** %(name)s of the root logger's lines. */
+  readonly component?: string;
+  /** From --log-level/--verbose: replaces the logger's level and every handler's. */
+  readonly levelOverride?: string;
+  /** Where console lines go; standard error by default (standard output is for results). */
+  readonly console?: NodeJS.WritableStream;
+  /** Values replaced by ******** in every line, whatever the level. */
+  readonly secrets?: readonly string[];
+}
+
+const LEVELS: Readonly<Record<Level, number>> = { error: 0, warn: 1, info: 2, debug: 3 };
+const LEVEL_NAMES: Readonly<Record<string, Level>> = {
+  debug: 'debug',
+  info: 'info',
+  warn: 'warn',
+  warning: 'warn',
+  error: 'error',
+  critical: 'error',
+};
+
+const MESSAGE = Symbol.for('message');
+const META = Symbol('influx-backup.meta');
+const NAME_KEYS = ['component', 'measurement', 'field'];
+const ROOT_NAME = 'influx-backup';
+
+function level(text: string | undefined, fallback: Level): Level {
+  if (text === undefined || text === '') return fallback;
+  const found = LEVEL_NAMES[text.toLowerCase()];
+  if (found === undefined) throw new Error(`unknown log level ${JSON.stringify(text)} (use DEBUG, INFO, WARNING, ERROR or CRITICAL)`);
+  return found;
+}
+
+/** `backup_{timestamp}.log` → `backup_20261126-134500.log` (local time, as Python's strftime). */
+export function expandFilename(filename: string, now: Date = new Date()): string {
+  const p = (n: number): string => String(n).padStart(2, '0');
+  const stamp = `${now.getFullYear()}${p(now.getMonth() + 1)}${p(now.getDate())}-${p(now.getHours())}${p(now.getMinutes())}${p(now.getSeconds())}`;
+  return filename.split('{timestamp}').join(stamp);
+}
+
+function recordName(meta: LogMeta): string {
+  const parts = NAME_KEYS.map((k) => meta[k]).filter((v) => v !== undefined && v !== null && v !== '');
+  if (meta.component === undefined || meta.component === '') parts.unshift(ROOT_NAME);
+  return parts.map(String).join('.');
+}
+
+class WinstonLogger implements Logger {
+  constructor(
+    protected readonly winstonLogger: winston.Logger,
+    protected readonly bindings: LogMeta,
+  ) {}
+
+  private write(lvl: Level, message: string, meta?: LogMeta): void {
+    this.winstonLogger.log({ level: lvl, message, [META]: meta === undefined ? this.bindings : { ...this.bindings, ...meta } });
+  }
+
+  debug(message: string, meta?: LogMeta): void {
+    this.write('debug', message, meta);
+  }
+
+  info(message: string, meta?: LogMeta): void {
+    this.write('info', message, meta);
+  }
+
+  warn(message: string, meta?: LogMeta): void {
+    this.write('warn', message, meta);
+  }
+
+  error(message: string, meta?: LogMeta): void {
+    this.write('error', message, meta);
+  }
+
+  child(meta: LogMeta): Logger {
+    return new WinstonLogger(this.winstonLogger, { ...this.bindings, ...meta });
+  }
+}
+
+class WinstonRootLogger extends WinstonLogger implements RootLogger {
+  constructor(
+    winstonLogger: winston.Logger,
+    bindings: LogMeta,
+    readonly filename: string | undefined,
+  ) {
+    super(winstonLogger, bindings);
+  }
+
+  async close(): Promise<void> {
+    const w = this.winstonLogger;
+    await new Promise<void>((resolve) => {
+      w.once('finish', () => resolve());
+      w.end();
+    });
+    for (const t of w.transports) t.close?.();
+  }
+}
+
+/**
+ * One winston logger for the process, with the seed's console and size-rotated file
+ * handlers, each with its own level, writing lines in the seed's Python format plus the
+ * metadata as key=value. Every line is masked: no value in `secrets` is ever written.
+ */
+export function createLogger(settings: LoggerSettings = {}, options: CreateLoggerOptions = {}): RootLogger {
+  const override = options.levelOverride === undefined ? undefined : level(options.levelOverride, 'info');
+  const rootLevel = override ?? level(settings.level, 'info');
+  const format = settings.format ?? DEFAULT_FORMAT;
+  const secrets = [...(options.secrets ?? [])].filter((s) => s !== '').sort((a, b) => b.length - a.length);
+
+  const render = winston.format((info) => {
+    const meta = (info[META as unknown as string] ?? {}) as LogMeta;
+    const rest: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(meta)) if (!NAME_KEYS.includes(k)) rest[k] = v;
+    const line = renderPython(format, {
+      time: new Date(),
+      level: info.level as Level,
+      name: recordName(meta),
+      message: String(info.message),
+    });
+    (info as Record<symbol, unknown>)[MESSAGE] = maskLine(line + renderMeta(rest), secrets);
+    return info;
+  });
+
+  // winston lets a transport's own level replace the logger's; Python's handlers (and the
+  // seed's users) expect the logger's level to filter first.
+  const handlerLevel = (text: string | undefined): Level => {
+    if (override !== undefined) return override;
+    const own = level(text, rootLevel);
+    return LEVELS[own] < LEVELS[rootLevel] ? own : rootLevel;
+  };
+
+  const transports: winston.transport[] = [];
+  const consoleSettings = settings.handlers?.console ?? {};
+  if (consoleSettings.enabled ?? true) {
+    transports.push(
+      new winston.transports.Stream({
+        stream: options.console ?? process.stderr,
+        level: handlerLevel(consoleSettings.level),
+        eol: '\n',
+      }),
+    );
+  }
+  let filename: string | undefined;
+  const fileSettings = settings.handlers?.file ?? {};
+  if (fileSettings.enabled ?? false) {
+    filename = expandFilename(fileSettings.filename ?? 'logs/backup_{timestamp}.log');
+    transports.push(
+      new RotatingFileTransport({
+        filename,
+        level: handlerLevel(fileSettings.level),
+        maxBytes: fileSettings.maxBytes ?? 10_485_760,
+        backupCount: fileSettings.backupCount ?? 5,
+      }),
+    );
+  }
+
+  const winstonLogger = winston.createLogger({
+    levels: LEVELS,
+    level: rootLevel,
+    format: render(),
+    transports,
+    // With no handler winston would complain on stderr about every line.
+    silent: transports.length === 0,
+    exitOnError: false,
+  });
+  const bindings: LogMeta = options.component === undefined ? {} : { component: options.component };
+  return new WinstonRootLogger(winstonLogger, bindings, filename);
+}
+
+/** A Logger that drops everything, for code and tests that need one. */
+export const silentLogger: Logger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+  child: () => silentLogger,
+};
