@@ -1,0 +1,223 @@
+// StateStore against a real Redis: the low watermark runs in Lua, atomically,
+// and compares int64 times held as decimal strings.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Redis } from 'ioredis';
+import { startRedis, type RedisServer } from '@influx-backup/testkit';
+import { createRedis } from '../src/connection.js';
+import { StateStore } from '../src/state-store.js';
+import { fieldId, fieldPlanKey } from '../src/names.js';
+
+let server: RedisServer;
+let redis: Redis;
+let n = 0;
+
+before(async () => {
+  server = await startRedis();
+  redis = createRedis({ url: server.url, prefix: 'unused' });
+});
+
+after(async () => {
+  await redis?.quit();
+  await server?.destroy();
+});
+
+/** A store of its own for each test: its own prefix, so nothing is shared. */
+function freshStore(): { store: StateStore; prefix: string } {
+  const prefix = `cp-test-${++n}`;
+  return { store: new StateStore(redis, prefix), prefix };
+}
+
+const fid = (field: string, measurement = 'solar'): string => fieldId('127.0.0.1:8086', 'plant', measurement, field);
+
+test('the constructor needs a prefix', () => {
+  assert.throws(() => new StateStore(redis, ''), /prefix/);
+});
+
+test('chunks finishing out of order move the checkpoint only over the unbroken run', async () => {
+  const { store } = freshStore();
+  const f = fid('Irradiance');
+  const plan = fieldPlanKey(f, 0n, 3_999n, 1_000n);
+  await store.openPlan(plan, 4);
+  assert.equal(await store.checkpoint(f), undefined);
+
+  assert.deepEqual(await store.completeChunk(plan, f, 2, 2_500n), { frontier: 0, checkpointNs: undefined });
+  assert.equal(await store.checkpoint(f), undefined, 'chunk 2 alone moved the checkpoint');
+  assert.deepEqual(await store.completeChunk(plan, f, 1, 1_500n), { frontier: 0, checkpointNs: undefined });
+  assert.equal(await store.checkpoint(f), undefined);
+  assert.deepEqual(await store.completeChunk(plan, f, 0, 900n), { frontier: 3, checkpointNs: 2_500n });
+  assert.equal(await store.checkpoint(f), 2_500n);
+  // The last chunk held nothing when it ran: the frontier passes, the checkpoint stays.
+  assert.deepEqual(await store.completeChunk(plan, f, 3, null), { frontier: 4, checkpointNs: 2_500n });
+  assert.equal(await store.checkpoint(f), 2_500n);
+});
+
+test('a chunk that never completes keeps the checkpoint before it, whatever finishes after', async () => {
+  const { store } = freshStore();
+  const f = fid('Temperature');
+  const plan = fieldPlanKey(f, 0n, 9_999n, 1_000n);
+  await store.openPlan(plan, 10);
+  await store.completeChunk(plan, f, 0, 999n);
+  await store.completeChunk(plan, f, 1, 1_999n);
+  // Chunk 2 failed for good and never completes.
+  for (let i = 3; i < 10; i++) {
+    const r = await store.completeChunk(plan, f, i, BigInt(i * 1_000 + 999));
+    assert.equal(r.frontier, 2);
+    assert.equal(r.checkpointNs, 1_999n);
+  }
+  assert.equal(await store.checkpoint(f), 1_999n);
+  // Completed later (a retry that succeeds), it releases the whole run.
+  assert.deepEqual(await store.completeChunk(plan, f, 2, 2_999n), { frontier: 10, checkpointNs: 9_999n });
+  assert.equal(await store.checkpoint(f), 9_999n);
+});
+
+test('a chunk delivered twice changes nothing', async () => {
+  const { store } = freshStore();
+  const f = fid('Twice');
+  const plan = fieldPlanKey(f, 0n, 1_999n, 1_000n);
+  await store.openPlan(plan, 2);
+  assert.deepEqual(await store.completeChunk(plan, f, 0, 500n), { frontier: 1, checkpointNs: 500n });
+  assert.deepEqual(await store.completeChunk(plan, f, 0, 500n), { frontier: 1, checkpointNs: 500n });
+  // Opening the same plan again (a second planner) keeps its progress.
+  await store.openPlan(plan, 2);
+  assert.deepEqual(await store.completeChunk(plan, f, 1, 1_500n), { frontier: 2, checkpointNs: 1_500n });
+});
+
+test('the checkpoint never moves backwards', async () => {
+  const { store } = freshStore();
+  const f = fid('Back');
+  const first = fieldPlanKey(f, 0n, 9_999n, 10_000n);
+  await store.openPlan(first, 1);
+  await store.completeChunk(first, f, 0, 9_000n);
+  // A backfill or overlap re-plan over older times.
+  const older = fieldPlanKey(f, 0n, 4_999n, 1_000n);
+  await store.openPlan(older, 5);
+  for (let i = 0; i < 5; i++) await store.completeChunk(older, f, i, BigInt(i * 1_000 + 500));
+  assert.equal(await store.checkpoint(f), 9_000n);
+  const r = await store.completeChunk(older, f, 4, 4_999n);
+  assert.equal(r.checkpointNs, 9_000n);
+});
+
+test('negative nanosecond times (before 1970) compare as numbers, not as text', async () => {
+  const { store } = freshStore();
+  const f = fid('Old');
+  const steps: [bigint, bigint][] = [
+    // [newest time of a one-chunk plan, checkpoint expected after it]
+    [-9_000n, -9_000n],
+    [-10_000n, -9_000n], // "-10000" > "-9000" as text, smaller as a number
+    [-10n, -10n],
+    [-9n, -9n], // "-9" < "-10" as text
+    [-100n, -9n],
+    [0n, 0n],
+    [-1n, 0n],
+    [9n, 9n],
+    [10n, 10n], // "10" < "9" as text
+    [-9_223_372_036_854_775_806n, 10n],
+    [9_223_372_036_854_775_806n, 9_223_372_036_854_775_806n],
+    [9_223_372_036_854_775_805n, 9_223_372_036_854_775_806n],
+  ];
+  let i = 0;
+  for (const [last, want] of steps) {
+    const plan = fieldPlanKey(f, BigInt(i), BigInt(i), 1n);
+    await store.openPlan(plan, 1);
+    const r = await store.completeChunk(plan, f, 0, last);
+    assert.equal(r.checkpointNs, want, `after ${last}`);
+    assert.equal(await store.checkpoint(f), want);
+    i++;
+  }
+});
+
+test('the Lua comparison agrees with BigInt on many int64 pairs', async () => {
+  const { store } = freshStore();
+  let s = 12345;
+  const rand = (): number => {
+    s = (s * 1103515245 + 12345) % 2 ** 31;
+    return s / 2 ** 31;
+  };
+  const pick = (): bigint => {
+    const digits = 1 + Math.floor(rand() * 19);
+    let v = 0n;
+    for (let d = 0; d < digits; d++) v = v * 10n + BigInt(Math.floor(rand() * 10));
+    if (v > 9_223_372_036_854_775_806n) v = 9_223_372_036_854_775_806n;
+    return rand() < 0.5 ? -v : v;
+  };
+  const pairs: [bigint, bigint][] = [];
+  for (let k = 0; k < 150; k++) pairs.push([pick(), pick()]);
+  await Promise.all(
+    pairs.map(async ([a, b], k) => {
+      const f = fid(`pair${k}`);
+      for (const [j, t] of [a, b].entries()) {
+        const plan = fieldPlanKey(f, BigInt(j), BigInt(j), 1n);
+        await store.openPlan(plan, 1);
+        await store.completeChunk(plan, f, 0, t);
+      }
+      const want = a > b ? a : b;
+      assert.equal(await store.checkpoint(f), want, `max(${a}, ${b})`);
+    }),
+  );
+});
+
+test('two fields are independent: one field’s progress never moves the other', async () => {
+  const { store } = freshStore();
+  const irr = fid('Irradiance');
+  const temp = fid('Temperature');
+  const irrPlan = fieldPlanKey(irr, 0n, 99n, 10n);
+  const tempPlan = fieldPlanKey(temp, 0n, 99n, 10n);
+  assert.notEqual(irrPlan, tempPlan);
+  await store.openPlan(irrPlan, 10);
+  await store.openPlan(tempPlan, 10);
+  await store.completeChunk(irrPlan, irr, 0, 5n);
+  await store.completeChunk(tempPlan, temp, 0, 7n);
+  await store.completeChunk(tempPlan, temp, 1, 15n);
+  // Irradiance chunk 1 has not finished; Temperature's chunk 1 must not count for it.
+  await store.completeChunk(irrPlan, irr, 2, 25n);
+  assert.equal(await store.checkpoint(irr), 5n);
+  assert.equal(await store.checkpoint(temp), 15n);
+  // The same field name in another measurement is another field too.
+  const other = fid('Irradiance', 'weather');
+  assert.equal(await store.checkpoint(other), undefined);
+  const list = await store.checkpoints();
+  assert.deepEqual(
+    list.map((c) => [c.measurement, c.field, c.timeNs]),
+    [
+      ['solar', 'Irradiance', 5n],
+      ['solar', 'Temperature', 15n],
+    ],
+  );
+  for (const c of list) {
+    assert.equal(c.source, '127.0.0.1:8086');
+    assert.equal(c.database, 'plant');
+    assert.ok(c.updatedAt && !Number.isNaN(Date.parse(c.updatedAt)));
+  }
+});
+
+test('many chunks completing at once land on the right watermark', async () => {
+  const { store } = freshStore();
+  const f = fid('Burst');
+  const plan = fieldPlanKey(f, 0n, 199_999n, 1_000n);
+  await store.openPlan(plan, 200);
+  const order = Array.from({ length: 200 }, (_, i) => i).reverse();
+  const results = await Promise.all(order.map((i) => store.completeChunk(plan, f, i, i % 7 === 0 ? null : BigInt(i * 1_000 + 999))));
+  assert.ok(results.some((r) => r.frontier === 200));
+  assert.equal(await store.checkpoint(f), 199_999n);
+});
+
+test('hostile names make distinct field ids, and prefixes keep stores apart', async () => {
+  const a = freshStore();
+  const b = freshStore();
+  const names = ['a"b', 'a\\"b', 'a,b', 'a b', 'a:b', 'a\nb', '温度', ''];
+  const ids = new Set(names.flatMap((m) => names.map((f) => fieldId('h:1', 'db', m, f))));
+  assert.equal(ids.size, names.length * names.length);
+  const f = fieldId('h:1', 'db', 'x"; DROP DATABASE "db', 'f\nb');
+  const plan = fieldPlanKey(f, 0n, 0n, 1n);
+  await a.store.openPlan(plan, 1);
+  await a.store.completeChunk(plan, f, 0, 42n);
+  assert.equal(await a.store.checkpoint(f), 42n);
+  assert.equal(await b.store.checkpoint(f), undefined);
+  const [info] = await a.store.checkpoints();
+  assert.equal(info?.measurement, 'x"; DROP DATABASE "db');
+  assert.equal(info?.field, 'f\nb');
+  const keys = await redis.keys(`${a.prefix}:*`);
+  assert.ok(keys.length > 0);
+  assert.ok(keys.every((k) => k.startsWith(`${a.prefix}:state:`)), keys.join(', '));
+});
