@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs the TypeScript test files with node's own test runner (through tsx).
 // Node 20's `--test` takes no globs, so the files are found here.
-// Usage: node scripts/run-tests.mjs [dir...]   (default: every package, app and test/)
+// Usage: node scripts/run-tests.mjs [dir or file...]   (default: every package, app and test/)
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync, existsSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
@@ -11,6 +11,10 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 function findTests(dir, out) {
   if (!existsSync(dir)) return out;
+  if (!statSync(dir).isDirectory()) {
+    if (dir.endsWith('.test.ts')) out.push(dir);
+    return out;
+  }
   for (const name of readdirSync(dir)) {
     if (name === 'node_modules' || name === 'dist') continue;
     const p = join(dir, name);

@@ -1,1 +1,1 @@
-export {};
+export { runCli, buildProgram } from './cli.js';

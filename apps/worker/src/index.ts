@@ -1,2 +1,1 @@
-// The worker app is built by a later issue; nothing runs here yet.
-export const implemented = false;
+export { startWorker, runWorkerProcess, type RunningWorker } from './worker-process.js';

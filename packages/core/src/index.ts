@@ -3,3 +3,4 @@ export { advanceWatermark } from './watermark.js';
 export { discoverFields, planFieldChunks, FieldTypeConflictError, type FieldTarget } from './plan.js';
 export { copyChunk, selectFieldQuery, type CopyChunkInput, type CopyChunkResult } from './copy.js';
 export { silentLogger, type SourceReader, type BackupWriter, type EngineLogger } from './ports.js';
+export { verifyField, type VerifyResult } from './verify.js';

@@ -1,0 +1,89 @@
+import { planBackup, waitForJobs, type PlanResult, type TrackResult } from '@influx-backup/queue';
+import { planContext, preflight, type Runtime } from '@influx-backup/runtime';
+import { startWorker } from '@influx-backup/worker-app';
+import { formatTimeNs } from '@influx-backup/config';
+import { runId, selection, withRuntime, type CommandContext, type SelectorOptions } from '../context.js';
+import { EXIT_FAILED, EXIT_OK, UsageError } from '../errors.js';
+import { fmtInt, fmtSecs, Progress } from '../progress.js';
+
+export interface CopyCommandOptions extends SelectorOptions {
+  wait?: boolean;
+}
+
+type Mode = 'run' | 'plan' | 'backfill';
+
+/** run, plan and backfill: plan the jobs, then copy them here (run) or follow them (--wait). */
+export async function copyCommand(ctx: CommandContext, mode: Mode, opts: CopyCommandOptions): Promise<number> {
+  const sel = selection(opts);
+  if (mode === 'backfill') {
+    if (!sel.measurements) throw new UsageError('backfill needs --measurement');
+    if (sel.startNs === undefined) throw new UsageError('backfill needs --start-time');
+    if (sel.endNs === undefined) throw new UsageError('backfill needs --end-time');
+  }
+  const id = runId(mode);
+  return withRuntime(ctx, async (rt) => {
+    await preflight(rt);
+    const started = Date.now();
+    const plan = await planBackup(planContext(rt), { kind: mode === 'backfill' ? 'backfill' : 'copy', runId: id, ...sel });
+    for (const m of plan.missing) rt.logger.warn(`field ${m} is configured but the source has no such field (yet); nothing to copy`);
+    const out = process.stdout;
+    out.write(
+      `${id}: ${plan.fields.length} fields, ${plan.jobIds.length} chunks (${plan.reused} already queued), ` +
+        `${fmtInt(plan.expectedValues)} values to copy\n`,
+    );
+    if (mode === 'plan' && !opts.wait) return EXIT_OK;
+    if (plan.jobIds.length === 0) {
+      await rt.store.setLastRun(lastRun(id, mode, plan, undefined, started));
+      out.write('nothing to copy: every field is up to date\n');
+      return EXIT_OK;
+    }
+    const worker = mode === 'run' ? startWorker(rt) : undefined;
+    const progress = new Progress(plan.expectedValues, plan.jobIds.length);
+    let result: TrackResult;
+    try {
+      result = await waitForJobs(rt.copyQueue, rt.redis, plan.jobIds, {
+        onUpdate: (s) => progress.update(s.values, s.completed + s.failed, s.failed),
+      });
+    } finally {
+      progress.done();
+      await worker?.stop();
+    }
+    const summary = lastRun(id, mode, plan, result, started);
+    await rt.store.setLastRun(summary);
+    printSummary(rt, plan, result, started);
+    return result.failed > 0 ? EXIT_FAILED : EXIT_OK;
+  });
+}
+
+function lastRun(id: string, mode: Mode, plan: PlanResult, result: TrackResult | undefined, started: number): Record<string, unknown> {
+  return {
+    runId: id,
+    mode,
+    startedAt: new Date(started).toISOString(),
+    finishedAt: new Date().toISOString(),
+    fields: plan.fields.length,
+    chunks: plan.jobIds.length,
+    completed: result?.completed ?? 0,
+    failed: result?.failed ?? 0,
+    values: result?.values ?? 0,
+    ok: (result?.failed ?? 0) === 0,
+    failures: (result?.failures ?? []).slice(0, 20),
+  };
+}
+
+function printSummary(rt: Runtime, plan: PlanResult, r: TrackResult, started: number): void {
+  const secs = (Date.now() - started) / 1000;
+  const lines = [
+    `${r.failed === 0 ? 'done' : 'FAILED'} in ${fmtSecs(secs)}`,
+    `  fields     ${plan.fields.length}`,
+    `  chunks     ${r.total} (${r.completed} done, ${r.failed} failed)`,
+    `  values     ${fmtInt(r.values)} (${fmtInt(r.values / Math.max(secs, 0.001))}/s)`,
+  ];
+  for (const f of r.failures.slice(0, 20)) {
+    const range = f.startNs === '?' ? '' : ` ${formatTimeNs(BigInt(f.startNs))} .. ${formatTimeNs(BigInt(f.endNs))}`;
+    lines.push(`  failed     ${f.measurement}.${f.field}${range}: ${f.reason}`);
+  }
+  if (r.failures.length > 20) lines.push(`  ... and ${r.failures.length - 20} more failures (see influx-backup status)`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+  if (r.failed > 0) rt.logger.error(`${r.failed} of ${r.total} chunks failed for good`);
+}

@@ -1,0 +1,13 @@
+export {
+  createRuntime,
+  preflight,
+  influxOptions,
+  retryPolicy,
+  measurementPlans,
+  planContext,
+  pieceRowsFor,
+  processorContext,
+  workerIdentity,
+  ConnectError,
+  type Runtime,
+} from './runtime.js';

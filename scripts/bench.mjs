@@ -1,0 +1,123 @@
+#!/usr/bin/env node
+// pnpm bench: about one million field values (tags, all four types) on a local
+// source InfluxDB, copied (a) by `influx-backup run` and (b) by a minimal
+// per-field copier written here (plain HTTP: query with epoch=ns, write line
+// protocol, nothing else). Prints values/s, wall time and peak RSS of each and
+// the ratio a/b; then (c) `run` again with one chunk holding every value, for memory.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startInflux, startRedis } from '../packages/testkit/dist/index.js';
+import { countValues, load } from './lib/dataset.mjs';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const WORKERS = 4;
+const BATCH = 5000;
+const spec = {
+  measurement: 'bench_sensors',
+  tags: { site: ['north', 'south', 'east', 'west', 'lab'], sensor: Array.from({ length: 20 }, (_, i) => `s${i}`) },
+  fields: { temperature: 'float', counter: 'integer', state: 'string', online: 'boolean' },
+  points: 2500,
+  startNs: BigInt(Date.parse('2024-03-01T00:00:00Z')) * 1_000_000n,
+  stepNs: 35n * 1_000_000_000n,
+};
+const total = countValues(spec);
+
+function peakRss(pid, sample) {
+  const timer = setInterval(() => {
+    try {
+      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      if (m) sample(Number(m[1]) * 1024);
+    } catch {
+      // the process has exited
+    }
+  }, 20);
+  return () => clearInterval(timer);
+}
+
+async function timed(label, cmd, args, env = {}) {
+  const started = process.hrtime.bigint();
+  let peak = 0;
+  const child = spawn(cmd, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const stop = peakRss(child.pid, (rss) => (peak = Math.max(peak, rss)));
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  const code = await new Promise((r) => child.on('exit', r));
+  stop();
+  const secs = Number(process.hrtime.bigint() - started) / 1e9;
+  if (code !== 0) throw new Error(`${label} exited ${code}:\n${out}`);
+  return { label, secs, peak, out };
+}
+
+async function countBackup(backup, db) {
+  let n = 0;
+  for (const f of Object.keys(spec.fields)) {
+    const res = await backup.query(`SELECT COUNT("${f}") FROM "${spec.measurement}"`, db);
+    n += Number(res.results[0].series?.[0]?.values[0][1] ?? 0);
+  }
+  return n;
+}
+
+const [source, backup, redis] = await Promise.all([startInflux(), startInflux(), startRedis()]);
+try {
+  process.stderr.write(`loading ${total.toLocaleString('en-US')} field values into ${source.url} ...\n`);
+  await load(source.url, 'bench', spec);
+  const dir = mkdtempSync(join(tmpdir(), 'ib-bench-'));
+  const config = (size) => {
+    const file = join(dir, `bench-${size}.yaml`);
+    writeFileSync(
+      file,
+      `databases:
+  source: { host: "127.0.0.1", port: ${source.port}, database: "bench" }
+  backup: { host: "127.0.0.1", port: ${backup.port}, database: "bench_backup" }
+processing: { max_workers: ${WORKERS}, batch_size: ${BATCH}, batch_interval: 0, worker_memory_limit: 200 }
+backup:
+  measurements:
+    - name: "${spec.measurement}"
+      start_time: "2024-01-01T00:00:00Z"
+      end_time: "2024-12-31T23:59:59Z"
+  time_chunks: { size: "${size}", overlap: "0s" }
+redis: { url: "${redis.url.replace(/\/0$/, `/${size === '1h' ? 1 : 2}`)}", prefix: "bench" }
+logging: { level: "WARNING", handlers: { file: { enabled: false } } }
+`,
+    );
+    return file;
+  };
+  const reset = () => backup.query('DROP DATABASE "bench_backup"').then(() => backup.query('CREATE DATABASE "bench_backup"'));
+
+  await reset();
+  const b = await timed('minimal copier', process.execPath, [join(root, 'scripts/bench-minimal.mjs')], {
+    SRC: source.url,
+    DST: backup.url,
+    MEASUREMENT: spec.measurement,
+    FIELDS: Object.keys(spec.fields).join(','),
+    CONCURRENCY: String(WORKERS),
+    BATCH: String(BATCH),
+  });
+  const bCount = await countBackup(backup, 'bench_backup');
+
+  await reset();
+  const a = await timed('influx-backup run', process.execPath, [join(root, 'apps/cli/dist/main.js'), 'run', '--full', '--config', config('1h')]);
+  const aCount = await countBackup(backup, 'bench_backup');
+
+  await reset();
+  const c = await timed('influx-backup run, 1w chunks', process.execPath, [join(root, 'apps/cli/dist/main.js'), 'run', '--full', '--config', config('1w')]);
+  const cCount = await countBackup(backup, 'bench_backup');
+
+  const mb = (n) => `${(n / 1024 / 1024).toFixed(0)} MB`;
+  const row = (r, n) =>
+    `${r.label.padEnd(30)} ${n.toLocaleString('en-US').padStart(10)} values  ${Math.round(n / r.secs).toLocaleString('en-US').padStart(9)} values/s  ${r.secs.toFixed(2).padStart(6)} s  peak RSS ${mb(r.peak)}`;
+  console.log(`\ndataset: ${total.toLocaleString('en-US')} field values, ${WORKERS} workers, batch ${BATCH}, on ${process.platform} ${(await import('node:os')).cpus().length} cores`);
+  console.log(row(a, aCount));
+  console.log(row(b, bCount));
+  console.log(row(c, cCount));
+  console.log(`ratio a/b (values/s): ${((aCount / a.secs) / (bCount / b.secs)).toFixed(3)}`);
+  for (const [r, n] of [[a, aCount], [b, bCount], [c, cCount]]) {
+    if (n !== total) console.log(`WARNING: ${r.label} copied ${n} of ${total} values`);
+  }
+} finally {
+  await Promise.allSettled([source.destroy(), backup.destroy(), redis.destroy()]);
+}

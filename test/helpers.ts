@@ -1,0 +1,90 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { InfluxClient, type SeriesPiece } from '@influx-backup/influx';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const CLI = join(ROOT, 'apps/cli/dist/main.js');
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+/** Runs the real CLI as a child process. */
+export function cli(args: string[], { env = {}, timeoutMs = 120_000 }: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliResult> {
+  const started = Date.now();
+  return new Promise((resolveRun) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolveRun({ code, stdout, stderr, ms: Date.now() - started });
+    });
+  });
+}
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `ib-${prefix}-`));
+}
+
+/** Writes a YAML configuration file and returns its path. */
+export function writeConfig(dir: string, name: string, yaml: string): string {
+  const file = join(dir, name);
+  writeFileSync(file, yaml);
+  return file;
+}
+
+/** A string as a YAML double-quoted scalar. */
+export function y(s: string): string {
+  return JSON.stringify(s);
+}
+
+export interface Point {
+  measurement: string;
+  tags: Record<string, string>;
+  field: string;
+  time: string;
+  value: unknown;
+}
+
+/**
+ * Every value of every field of a measurement, with its tags, exact time and
+ * type, sorted: what two servers must agree on value by value.
+ */
+export async function dump(client: InfluxClient, db: string, measurement: string): Promise<{ types: Record<string, string>; points: string[] }> {
+  const keys = await client.fieldKeys(db, measurement);
+  const types: Record<string, string> = {};
+  for (const k of keys) types[k.field] = types[k.field] ? `${types[k.field]},${k.type}` : k.type;
+  const points: string[] = [];
+  for (const { field } of keys) {
+    const q = `SELECT ${quote(field)}::field FROM ${quote(measurement)} GROUP BY *`;
+    for await (const piece of client.select(q, db, 1000) as AsyncIterable<SeriesPiece>) {
+      const tags = Object.entries(piece.tags ?? {})
+        .filter(([, v]) => v !== '')
+        .sort(([a], [b]) => (a < b ? -1 : 1));
+      for (const [t, v] of piece.values) {
+        if (v === null) continue;
+        points.push(JSON.stringify([piece.name, tags, field, String(t), typeof v, String(v)]));
+      }
+    }
+  }
+  points.sort();
+  return { types, points };
+}
+
+function quote(name: string): string {
+  return `"${name.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+export function client(port: number): InfluxClient {
+  return new InfluxClient({ host: '127.0.0.1', port, retries: 0, timeoutMs: 10_000 });
+}

@@ -1,0 +1,200 @@
+// `influx-backup run` end to end: real InfluxDB servers, real Redis, the real CLI.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { freePort, startInflux, startRedis, type InfluxServer, type RedisServer } from '@influx-backup/testkit';
+import { escapeMeasurement } from '@influx-backup/influx';
+import { cli, client, dump, tempDir, writeConfig, y } from './helpers.js';
+
+let source: InfluxServer;
+let backup: InfluxServer;
+let redis: RedisServer;
+let dir: string;
+let db = 0;
+
+before(async () => {
+  [source, backup, redis] = await Promise.all([startInflux(), startInflux(), startRedis()]);
+  dir = tempDir('run');
+});
+after(async () => {
+  await Promise.allSettled([source?.destroy(), backup?.destroy(), redis?.destroy()]);
+});
+
+/** A fresh source database, backup database and Redis prefix for one test. */
+function names(): { src: string; dst: string; prefix: string } {
+  db++;
+  return { src: `src${db}`, dst: `dst${db}`, prefix: `t${db}` };
+}
+
+function config(n: ReturnType<typeof names>, measurements: string, extra = ''): string {
+  return writeConfig(
+    dir,
+    `${n.prefix}.yaml`,
+    `databases:
+  source: { host: "127.0.0.1", port: ${source.port}, database: ${y(n.src)}, retries: 1, timeout: 5 }
+  backup: { host: "127.0.0.1", port: ${backup.port}, database: ${y(n.dst)}, retries: 1, timeout: 5 }
+processing: { max_workers: 3, batch_size: 7, batch_interval: 0 }
+backup:
+  measurements:
+${measurements}
+  time_chunks: { size: "1h", overlap: "0s" }
+  retry: { max_attempts: 2, backoff_factor: 1, max_backoff: 1 }
+redis: { url: ${y(redis.url)}, prefix: ${y(n.prefix)} }
+logging: { level: "WARNING", handlers: { file: { enabled: false } } }
+${extra}`,
+  );
+}
+
+const HOSTILE_M = 'we"ird, m=1; back\\slash ü 🌡';
+const HOSTILE_M_LP = escapeMeasurement(HOSTILE_M);
+
+describe('influx-backup run', () => {
+  test('copies hostile names, int64 extremes, ns and pre-1970 times, strings, booleans exactly', async () => {
+    const n = names();
+    await source.query(`CREATE DATABASE "${n.src}"`);
+    const lines = [
+      // tag and field with the same name; tag keys and values with every special character
+      `${HOSTILE_M_LP},t\\ a\\,g\\=1=v\\ a\\,l\\=ue;x,same=tagside,uni=日本 same=1.5,f\\ 1\\,x\\=y=-9223372036854775807i,big=9007199254740993i 1700000000123456789`,
+      `${HOSTILE_M_LP},t\\ a\\,g\\=1=v2,same=t2 same=2.25,f\\ 1\\,x\\=y=9223372036854775807i,s="q\\"uo\\\\te\nnew line; DROP" 1700000000123456790`,
+      `${HOSTILE_M_LP},t\\ a\\,g\\=1=v2 b=true,fl=-0.000001234,s="" -86400000000001`,
+      `${HOSTILE_M_LP} b=false,fl=1.7976931348623157e308 0`,
+      // a measurement named like a statement
+      `x";\\ DROP\\ DATABASE\\ "src value=1i 1700000000000000000`,
+    ];
+    await source.write(n.src, lines.join('\n'));
+    const file = config(
+      n,
+      `    - name: ${y(HOSTILE_M)}
+      start_time: "1960-01-01T00:00:00Z"
+      end_time: "2030-01-01T00:00:00Z"
+    - name: ${y('x"; DROP DATABASE "src')}
+      start_time: "1960-01-01T00:00:00Z"
+      end_time: "2030-01-01T00:00:00Z"`,
+    );
+    const r = await cli(['run', '--config', file]);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    assert.match(r.stdout, /done in/);
+    const src = client(source.port);
+    const dst = client(backup.port);
+    for (const m of [HOSTILE_M, 'x"; DROP DATABASE "src']) {
+      const a = await dump(src, n.src, m);
+      const b = await dump(dst, n.dst, m);
+      assert.ok(a.points.length > 0, `source has data for ${m}`);
+      assert.deepEqual(b.types, a.types, `field types of ${m}`);
+      assert.deepEqual(b.points, a.points, `values of ${m}`);
+    }
+    // the int64 extremes really are whole in the backup
+    const all = (await dump(dst, n.dst, HOSTILE_M)).points.join('\n');
+    assert.match(all, /-9223372036854775807/);
+    assert.match(all, /9223372036854775807/);
+    assert.match(all, /9007199254740993/);
+    assert.match(all, /"-86400000000001"/);
+    assert.ok((await dst.databases()).includes(n.src) === false, 'nothing was written to a database named by data');
+  });
+
+  test('start_time and end_time are inclusive; fields not configured stay out', async () => {
+    const n = names();
+    await source.query(`CREATE DATABASE "${n.src}"`);
+    const T = 1_700_000_000_000_000_000n;
+    await source.write(
+      n.src,
+      [
+        `m a=1,other=1 ${T - 1n}`,
+        `m a=2,other=2 ${T}`,
+        `m a=3,other=3 ${T + 3_600_000_000_000n}`, // exactly one chunk later: first value of chunk 2
+        `m a=4,other=4 ${T + 7_200_000_000_000n}`,
+        `m a=5,other=5 ${T + 7_200_000_000_001n}`,
+      ].join('\n'),
+    );
+    const iso = (ns: bigint): string => new Date(Number(ns / 1_000_000n)).toISOString().replace('Z', '') + String(ns % 1_000_000n).padStart(6, '0') + 'Z';
+    const file = config(n, `    - name: "m"\n      fields: ["a"]\n      start_time: "${iso(T)}"\n      end_time: "${iso(T + 7_200_000_000_000n)}"`);
+    const r = await cli(['run', '--config', file]);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    const b = await dump(client(backup.port), n.dst, 'm');
+    assert.deepEqual(Object.keys(b.types), ['a']);
+    assert.deepEqual(
+      b.points.map((p) => (JSON.parse(p) as string[])[3]),
+      [T, T + 3_600_000_000_000n, T + 7_200_000_000_000n].map(String).sort(),
+    );
+  });
+
+  test('field isolation: each field resumes from its own checkpoint (Irradiance 10:30, Temperature 15:45)', async () => {
+    const n = names();
+    await source.query(`CREATE DATABASE "${n.src}"`);
+    const ns = (iso: string): bigint => BigInt(Date.parse(iso)) * 1_000_000n;
+    await source.write(
+      n.src,
+      [
+        `solar,panel=p1 Irradiance=100,Temperature=20 ${ns('2023-11-28T12:00:00Z')}`,
+        `solar,panel=p1 Temperature=21 ${ns('2023-11-28T15:45:00Z')}`,
+        `solar,panel=p1 Irradiance=300 ${ns('2023-12-01T10:30:00Z')}`,
+      ].join('\n'),
+    );
+    const file = config(n, `    - name: "solar"\n      start_time: "2023-11-01T00:00:00Z"\n      end_time: "2023-12-31T00:00:00Z"`);
+    let r = await cli(['run', '--config', file]);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    // New Temperature values, older than Irradiance's last value: a shared
+    // checkpoint would skip them.
+    await source.write(n.src, [`solar,panel=p1 Temperature=22 ${ns('2023-11-29T08:00:00Z')}`, `solar,panel=p1 Temperature=23 ${ns('2023-11-30T09:00:00Z')}`].join('\n'));
+    r = await cli(['run', '--config', file]);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    assert.match(r.stdout, /2 values to copy|values to copy/);
+    const a = await dump(client(source.port), n.src, 'solar');
+    const b = await dump(client(backup.port), n.dst, 'solar');
+    assert.deepEqual(b.points, a.points);
+    const status = await cli(['status', '--json', '--config', file]);
+    assert.equal(status.code, 0, status.stderr);
+    const cps = (JSON.parse(status.stdout) as { checkpoints: { field: string; checkpoint: string }[] }).checkpoints;
+    const byField = Object.fromEntries(cps.map((c) => [c.field, c.checkpoint]));
+    assert.equal(byField.Irradiance, '2023-12-01T10:30:00Z');
+    assert.equal(byField.Temperature, '2023-11-30T09:00:00Z');
+  });
+
+  test('a chunk that fails for good keeps the checkpoint before it; the next run copies it', async () => {
+    const n = names();
+    await source.query(`CREATE DATABASE "${n.src}"`);
+    const ns = (iso: string): bigint => BigInt(Date.parse(iso)) * 1_000_000n;
+    await source.write(n.src, [`m v=1.5 ${ns('2024-01-01T00:30:00Z')}`, `m v=2.5 ${ns('2024-02-01T00:30:00Z')}`].join('\n'));
+    // The backup already holds v as an integer in January's shard: a type conflict.
+    await backup.query(`CREATE DATABASE "${n.dst}"`);
+    await backup.write(n.dst, `m v=7i ${ns('2024-01-01T05:00:00Z')}`);
+    const file = config(n, `    - name: "m"\n      start_time: "2024-01-01T00:00:00Z"\n      end_time: "2024-03-01T00:00:00Z"`);
+    let r = await cli(['run', '--config', file]);
+    assert.equal(r.code, 1, r.stderr + r.stdout);
+    assert.match(r.stdout, /1 failed/);
+    assert.match(r.stdout + r.stderr, /conflict/);
+    let status = JSON.parse((await cli(['status', '--json', '--config', file])).stdout) as { checkpoints: unknown[]; lastRun: { ok: boolean } };
+    assert.deepEqual(status.checkpoints, [], 'the checkpoint stays before the failed chunk (none yet)');
+    assert.equal(status.lastRun.ok, false);
+    // The later chunk was copied all the same.
+    const feb = await dump(client(backup.port), n.dst, 'm');
+    assert.ok(feb.points.some((p) => p.includes(String(ns('2024-02-01T00:30:00Z')))));
+    // Fix the backup, run again: January is copied because the checkpoint never passed it.
+    await backup.query(`DROP DATABASE "${n.dst}"`);
+    r = await cli(['run', '--config', file]);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    assert.deepEqual((await dump(client(backup.port), n.dst, 'm')).points, (await dump(client(source.port), n.src, 'm')).points);
+    status = JSON.parse((await cli(['status', '--json', '--config', file])).stdout) as { checkpoints: unknown[]; lastRun: { ok: boolean } };
+    assert.equal(status.checkpoints.length, 1);
+  });
+
+  test('an unreachable source or backup: exit 1 naming host:port, within the retry budget', async () => {
+    const n = names();
+    await source.query(`CREATE DATABASE "${n.src}"`);
+    await source.write(n.src, 'm v=1 1700000000000000000');
+    const dead = await freePort();
+    const good = config(n, `    - name: "m"\n      start_time: "2023-01-01T00:00:00Z"`);
+    const { readFileSync, writeFileSync } = await import('node:fs');
+    const text = readFileSync(good, 'utf8');
+    const badSource = good.replace('.yaml', '-bad-source.yaml');
+    writeFileSync(badSource, text.replace(`port: ${source.port}`, `port: ${dead}`));
+    const badBackup = good.replace('.yaml', '-bad-backup.yaml');
+    writeFileSync(badBackup, text.replace(`port: ${backup.port}`, `port: ${dead}`));
+    for (const file of [badSource, badBackup]) {
+      const r = await cli(['run', '--config', file], { timeoutMs: 60_000 });
+      assert.equal(r.code, 1, r.stderr + r.stdout);
+      assert.match(r.stderr, new RegExp(`127\\.0\\.0\\.1:${dead}`));
+      assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+      assert.ok(r.ms < 30_000, `gave up after ${r.ms} ms`);
+    }
+  });
+});
