@@ -449,3 +449,41 @@ test('a response cut off mid-stream is a retriable failure, never a short succes
     await new Promise((r) => proxy.close(r));
   }
 });
+
+test('large writes may travel gzipped and land the same', async () => {
+  const db = 'gzip';
+  await influx.query(`CREATE DATABASE ${db}`);
+  const zipped = newClient({ port: influx.port, retries: 0, gzipMinBytes: 1 });
+  const text = (i: number): string => `${'q"\\'.repeat(3)}${i}`;
+  const escaped = (v: string): string => v.replace(/[\\"]/g, (c) => `\\${c}`);
+  const lines = Array.from({ length: 500 }, (_, i) => `z,t=ü v=${9_007_199_254_740_993n + BigInt(i)}i,s="${escaped(text(i))}" ${1_700_000_000_000_000_000n + BigInt(i)}`);
+  await zipped.write(db, lines.join('\n'));
+  const rows = await selectRows(client, 'SELECT "v"::field FROM "z"', db);
+  assert.equal(rows.length, 500);
+  assert.equal(String(rows[499]?.value), String(9_007_199_254_740_993n + 499n));
+  const s = await selectRows(client, 'SELECT "s"::field FROM "z"', db);
+  assert.deepEqual(
+    s.map((r) => r.value),
+    Array.from({ length: 500 }, (_, i) => text(i)),
+  );
+});
+
+test('a server that never answers times out with a retriable error', async () => {
+  const sockets = new Set<net.Socket>();
+  const silent = net.createServer((sock) => {
+    sockets.add(sock);
+    sock.on('error', () => undefined);
+  });
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+  const port = (silent.address() as net.AddressInfo).port;
+  try {
+    const c = newClient({ port, retries: 0, timeoutMs: 300 });
+    const e = await failure(c.query('SHOW DATABASES'));
+    assert.equal(e.retriable, true);
+    assert.ok(e.message.includes(`127.0.0.1:${port}`), e.message);
+    assert.match(e.message, /300 ms|timed? ?out/i);
+  } finally {
+    for (const s of sockets) s.destroy();
+    await new Promise((r) => silent.close(r));
+  }
+});
