@@ -1,13 +1,21 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError } from '@influx-backup/config';
-import { SelectionError } from '@influx-backup/queue';
 import { loadContext, type GlobalOptions } from './context.js';
 import { EXIT_FAILED, EXIT_USAGE, UsageError, WorkFailed } from './errors.js';
-import { copyCommand, type CopyCommandOptions } from './commands/copy.js';
-import { statusCommand } from './commands/status.js';
-import { verifyCommand } from './commands/verify.js';
-import { configCommand } from './commands/config.js';
-import { workerCommand } from './commands/worker.js';
+import type { CopyCommandOptions } from './commands/copy.js';
+
+// Commands are loaded when they run: `config` and `--help` need neither BullMQ nor
+// the engine, and a short run should not pay for modules it does not use.
+const copyCommand = async (...a: Parameters<typeof import('./commands/copy.js').copyCommand>): Promise<number> =>
+  (await import('./commands/copy.js')).copyCommand(...a);
+const statusCommand = async (...a: Parameters<typeof import('./commands/status.js').statusCommand>): Promise<number> =>
+  (await import('./commands/status.js')).statusCommand(...a);
+const verifyCommand = async (...a: Parameters<typeof import('./commands/verify.js').verifyCommand>): Promise<number> =>
+  (await import('./commands/verify.js')).verifyCommand(...a);
+const configCommand = async (...a: Parameters<typeof import('./commands/config.js').configCommand>): Promise<number> =>
+  (await import('./commands/config.js')).configCommand(...a);
+const workerCommand = async (...a: Parameters<typeof import('./commands/worker.js').workerCommand>): Promise<number> =>
+  (await import('./commands/worker.js')).workerCommand(...a);
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -95,7 +103,9 @@ export async function runCli(argv: string[]): Promise<number> {
       return err.exitCode === 0 ? 0 : EXIT_USAGE;
     }
     const e = err instanceof Error ? err : new Error(String(err));
-    const usage = e instanceof ConfigError || e instanceof UsageError || e instanceof SelectionError;
+    // SelectionError (a --measurement or --field that matches nothing) comes from the
+    // queue package, matched by name so that loading the CLI does not load BullMQ.
+    const usage = e instanceof ConfigError || e instanceof UsageError || e.name === 'SelectionError';
     process.stderr.write(`error: ${e.message}\n`);
     if (verbose && e.stack) process.stderr.write(`${e.stack}\n`);
     if (usage) return EXIT_USAGE;

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { loadConfig, parseTime, type BackupConfig } from '@influx-backup/config';
 import { createLogger, type Logger } from '@influx-backup/logger';
-import { createRuntime, type Runtime } from '@influx-backup/runtime';
+import type { Runtime } from '@influx-backup/runtime';
 import { UsageError } from './errors.js';
 
 export interface GlobalOptions {
@@ -50,9 +50,14 @@ export function secretsOf(config: BackupConfig): string[] {
   return out.filter((s): s is string => typeof s === 'string' && s.length > 0);
 }
 
-export function withRuntime<T>(ctx: CommandContext, fn: (rt: Runtime) => Promise<T>): Promise<T> {
+export async function withRuntime<T>(ctx: CommandContext, fn: (rt: Runtime) => Promise<T>): Promise<T> {
+  const { createRuntime } = await import('@influx-backup/runtime');
   const rt = createRuntime(ctx.config, ctx.logger);
-  return fn(rt).finally(() => rt.close());
+  try {
+    return await fn(rt);
+  } finally {
+    await rt.close();
+  }
 }
 
 /** A --start-time / --end-time value as nanoseconds, or a usage error naming the flag. */

@@ -1,4 +1,4 @@
-import { escapeKey, formatFieldValue, quoteIdent, seriesKey, type FieldType } from '@influx-backup/influx';
+import { escapeFieldKey, formatFieldValue, quoteIdent, seriesKey, type FieldType } from '@influx-backup/influx';
 import type { BackupWriter, SourceReader } from './ports.js';
 
 export interface CopyChunkInput {
@@ -49,7 +49,7 @@ export function selectFieldQuery(measurement: string, field: string, startNs: bi
 export async function copyChunk(input: CopyChunkInput): Promise<CopyChunkResult> {
   const { source, backup, backupDb, batchSize, batchIntervalMs, signal } = input;
   if (!(batchSize >= 1)) throw new RangeError(`batchSize must be >= 1, got ${batchSize}`);
-  const fieldPart = ` ${escapeKey(input.field)}=`;
+  const fieldPart = ` ${escapeFieldKey(input.field)}=`;
   const format = valueFormatter(input.type);
   const q = selectFieldQuery(input.measurement, input.field, input.startNs, input.endNs);
 

@@ -34,6 +34,10 @@ export class LineProtocolError extends Error {
 /** Line protocol measurement: commas and spaces are escaped. */
 export function escapeMeasurement(name: string): string {
   refuseNewline('measurement', name);
+  if (name.startsWith('#')) {
+    // A line that starts with '#' is a comment: InfluxDB answers 204 and stores nothing.
+    throw new LineProtocolError(`measurement ${JSON.stringify(name)} starts with '#', which line protocol reads as a comment`);
+  }
   return MEASUREMENT_SPECIAL.test(name) ? name.replace(MEASUREMENT_SPECIAL_ALL, '\\$&') : name;
 }
 
@@ -41,6 +45,15 @@ export function escapeMeasurement(name: string): string {
 export function escapeKey(name: string): string {
   refuseNewline('name', name);
   return KEY_SPECIAL.test(name) ? name.replace(KEY_SPECIAL_ALL, '\\$&') : name;
+}
+
+/**
+ * Line protocol field key. InfluxDB also unescapes `\"` in field keys (not in tags),
+ * so a backslash that stands before a quote is doubled to survive.
+ */
+export function escapeFieldKey(name: string): string {
+  const escaped = escapeKey(name);
+  return escaped.includes('\\"') ? escaped.replace(/\\"/g, '\\\\"') : escaped;
 }
 
 /** Line protocol string field value, quotes included. */

@@ -6,6 +6,7 @@ export {
   quoteString,
   escapeMeasurement,
   escapeKey,
+  escapeFieldKey,
   escapeStringValue,
   formatFieldValue,
   seriesKey,

@@ -30,9 +30,16 @@ export function chunkJobId(kind: CopyKind, fid: string, startNs: bigint, endNs: 
   return `${kind === 'copy' ? 'c' : 'b'}_${shortHash(fid)}_${startNs}_${endNs}`;
 }
 
-/** One plan of one field: its progress record is shared by every planner that plans the same range. */
-export function fieldPlanKey(fid: string, startNs: bigint, endNs: bigint, sizeNs: bigint): string {
-  return shortHash(`${fid}|${startNs}|${endNs}|${sizeNs}`);
+/**
+ * One plan of one field. Progress is recorded by chunk position, so the key covers
+ * the chunk list itself: planners that plan the same chunks share one record, and
+ * a plan of the same range whose chunks changed (data deleted or added since)
+ * starts a record of its own instead of inheriting marks for other chunks.
+ */
+export function fieldPlanKey(fid: string, chunks: readonly { startNs: bigint; endNs: bigint }[]): string {
+  const h = createHash('sha1').update(fid);
+  for (const c of chunks) h.update(`|${c.startNs}|${c.endNs}`);
+  return h.digest('hex').slice(0, 16);
 }
 
 export function assertNoColon(what: string, value: string): string {

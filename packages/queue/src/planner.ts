@@ -142,7 +142,7 @@ export async function planBackup(ctx: PlanContext, sel: PlanSelection): Promise<
       if (chunks.length === 0) continue;
       let planKey: string | undefined;
       if (advances) {
-        planKey = fieldPlanKey(fid, range.startNs, range.endNs, ctx.chunkSizeNs);
+        planKey = fieldPlanKey(fid, chunks);
         await ctx.store.openPlan(planKey, chunks.length);
       }
       for (const c of chunks) {

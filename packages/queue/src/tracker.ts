@@ -33,7 +33,7 @@ export async function waitForJobs(
   queue: Queue,
   redis: Redis,
   jobIds: readonly string[],
-  { onUpdate, pollMs = 500, signal }: { onUpdate?: (s: TrackSnapshot) => void; pollMs?: number; signal?: AbortSignal } = {},
+  { onUpdate, pollMs = 100, signal }: { onUpdate?: (s: TrackSnapshot) => void; pollMs?: number; signal?: AbortSignal } = {},
 ): Promise<TrackResult> {
   const pending = new Set(jobIds);
   const failures: JobFailure[] = [];
@@ -72,13 +72,21 @@ export async function waitForJobs(
       }
       pending.delete(id);
       running.delete(id);
-      if (failedReason) {
-        const d = JSON.parse(data) as CopyChunkPayload;
-        failures.push({ jobId: id, measurement: d.measurement, field: d.field, startNs: d.startNs, endNs: d.endNs, reason: failedReason });
-      } else {
+      // A job that failed an attempt and then succeeded keeps the old failedReason;
+      // only a return value tells a completed job from one that failed for good.
+      if (returnvalue !== null && returnvalue !== undefined && returnvalue !== 'null') {
         completed++;
-        const rv = returnvalue ? (JSON.parse(returnvalue) as CopyChunkResultPayload | null) : null;
-        doneValues += rv?.values ?? 0;
+        doneValues += (JSON.parse(returnvalue) as CopyChunkResultPayload).values ?? 0;
+      } else {
+        const d = JSON.parse(data) as CopyChunkPayload;
+        failures.push({
+          jobId: id,
+          measurement: d.measurement,
+          field: d.field,
+          startNs: d.startNs,
+          endNs: d.endNs,
+          reason: failedReason ?? 'failed without a reason',
+        });
       }
     }
     onUpdate?.(result());

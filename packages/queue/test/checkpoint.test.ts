@@ -37,7 +37,7 @@ test('the constructor needs a prefix', () => {
 test('chunks finishing out of order move the checkpoint only over the unbroken run', async () => {
   const { store } = freshStore();
   const f = fid('Irradiance');
-  const plan = fieldPlanKey(f, 0n, 3_999n, 1_000n);
+  const plan = fieldPlanKey(f, [{ startNs: 0n, endNs: 3_999n }, { startNs: 3_999n + 1n, endNs: 3_999n + 1_000n }]);
   await store.openPlan(plan, 4);
   assert.equal(await store.checkpoint(f), undefined);
 
@@ -55,7 +55,7 @@ test('chunks finishing out of order move the checkpoint only over the unbroken r
 test('a chunk that never completes keeps the checkpoint before it, whatever finishes after', async () => {
   const { store } = freshStore();
   const f = fid('Temperature');
-  const plan = fieldPlanKey(f, 0n, 9_999n, 1_000n);
+  const plan = fieldPlanKey(f, [{ startNs: 0n, endNs: 9_999n }, { startNs: 9_999n + 1n, endNs: 9_999n + 1_000n }]);
   await store.openPlan(plan, 10);
   await store.completeChunk(plan, f, 0, 999n);
   await store.completeChunk(plan, f, 1, 1_999n);
@@ -74,7 +74,7 @@ test('a chunk that never completes keeps the checkpoint before it, whatever fini
 test('a chunk delivered twice changes nothing', async () => {
   const { store } = freshStore();
   const f = fid('Twice');
-  const plan = fieldPlanKey(f, 0n, 1_999n, 1_000n);
+  const plan = fieldPlanKey(f, [{ startNs: 0n, endNs: 1_999n }, { startNs: 1_999n + 1n, endNs: 1_999n + 1_000n }]);
   await store.openPlan(plan, 2);
   assert.deepEqual(await store.completeChunk(plan, f, 0, 500n), { frontier: 1, checkpointNs: 500n });
   assert.deepEqual(await store.completeChunk(plan, f, 0, 500n), { frontier: 1, checkpointNs: 500n });
@@ -86,11 +86,11 @@ test('a chunk delivered twice changes nothing', async () => {
 test('the checkpoint never moves backwards', async () => {
   const { store } = freshStore();
   const f = fid('Back');
-  const first = fieldPlanKey(f, 0n, 9_999n, 10_000n);
+  const first = fieldPlanKey(f, [{ startNs: 0n, endNs: 9_999n }, { startNs: 9_999n + 1n, endNs: 9_999n + 10_000n }]);
   await store.openPlan(first, 1);
   await store.completeChunk(first, f, 0, 9_000n);
   // A backfill or overlap re-plan over older times.
-  const older = fieldPlanKey(f, 0n, 4_999n, 1_000n);
+  const older = fieldPlanKey(f, [{ startNs: 0n, endNs: 4_999n }, { startNs: 4_999n + 1n, endNs: 4_999n + 1_000n }]);
   await store.openPlan(older, 5);
   for (let i = 0; i < 5; i++) await store.completeChunk(older, f, i, BigInt(i * 1_000 + 500));
   assert.equal(await store.checkpoint(f), 9_000n);
@@ -118,7 +118,7 @@ test('negative nanosecond times (before 1970) compare as numbers, not as text', 
   ];
   let i = 0;
   for (const [last, want] of steps) {
-    const plan = fieldPlanKey(f, BigInt(i), BigInt(i), 1n);
+    const plan = fieldPlanKey(f, [{ startNs: BigInt(i), endNs: BigInt(i) }]);
     await store.openPlan(plan, 1);
     const r = await store.completeChunk(plan, f, 0, last);
     assert.equal(r.checkpointNs, want, `after ${last}`);
@@ -147,7 +147,7 @@ test('the Lua comparison agrees with BigInt on many int64 pairs', async () => {
     pairs.map(async ([a, b], k) => {
       const f = fid(`pair${k}`);
       for (const [j, t] of [a, b].entries()) {
-        const plan = fieldPlanKey(f, BigInt(j), BigInt(j), 1n);
+        const plan = fieldPlanKey(f, [{ startNs: BigInt(j), endNs: BigInt(j) }]);
         await store.openPlan(plan, 1);
         await store.completeChunk(plan, f, 0, t);
       }
@@ -161,8 +161,8 @@ test('two fields are independent: one field’s progress never moves the other',
   const { store } = freshStore();
   const irr = fid('Irradiance');
   const temp = fid('Temperature');
-  const irrPlan = fieldPlanKey(irr, 0n, 99n, 10n);
-  const tempPlan = fieldPlanKey(temp, 0n, 99n, 10n);
+  const irrPlan = fieldPlanKey(irr, [{ startNs: 0n, endNs: 99n }, { startNs: 99n + 1n, endNs: 99n + 10n }]);
+  const tempPlan = fieldPlanKey(temp, [{ startNs: 0n, endNs: 99n }, { startNs: 99n + 1n, endNs: 99n + 10n }]);
   assert.notEqual(irrPlan, tempPlan);
   await store.openPlan(irrPlan, 10);
   await store.openPlan(tempPlan, 10);
@@ -194,7 +194,7 @@ test('two fields are independent: one field’s progress never moves the other',
 test('many chunks completing at once land on the right watermark', async () => {
   const { store } = freshStore();
   const f = fid('Burst');
-  const plan = fieldPlanKey(f, 0n, 199_999n, 1_000n);
+  const plan = fieldPlanKey(f, [{ startNs: 0n, endNs: 199_999n }, { startNs: 199_999n + 1n, endNs: 199_999n + 1_000n }]);
   await store.openPlan(plan, 200);
   const order = Array.from({ length: 200 }, (_, i) => i).reverse();
   const results = await Promise.all(order.map((i) => store.completeChunk(plan, f, i, i % 7 === 0 ? null : BigInt(i * 1_000 + 999))));
@@ -209,7 +209,7 @@ test('hostile names make distinct field ids, and prefixes keep stores apart', as
   const ids = new Set(names.flatMap((m) => names.map((f) => fieldId('h:1', 'db', m, f))));
   assert.equal(ids.size, names.length * names.length);
   const f = fieldId('h:1', 'db', 'x"; DROP DATABASE "db', 'f\nb');
-  const plan = fieldPlanKey(f, 0n, 0n, 1n);
+  const plan = fieldPlanKey(f, [{ startNs: 0n, endNs: 0n }, { startNs: 0n + 1n, endNs: 0n + 1n }]);
   await a.store.openPlan(plan, 1);
   await a.store.completeChunk(plan, f, 0, 42n);
   assert.equal(await a.store.checkpoint(f), 42n);

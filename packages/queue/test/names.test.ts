@@ -65,9 +65,9 @@ test('job ids are deterministic and tell fields, kinds and ranges apart', () => 
     chunkJobId('copy', fieldId('h:8086', 'db', 'a', 'b,c'), 0n, 99n),
   ];
   assert.equal(new Set([a, ...others]).size, others.length + 1);
-  assert.equal(fieldPlanKey(fid, 0n, 99n, 10n), fieldPlanKey(fid, 0n, 99n, 10n));
-  assert.notEqual(fieldPlanKey(fid, 0n, 99n, 10n), fieldPlanKey(fid, 0n, 99n, 11n));
-  assert.match(fieldPlanKey(fid, -5n, 99n, 10n), /^[0-9a-f]{16}$/);
+  assert.equal(fieldPlanKey(fid, [{ startNs: 0n, endNs: 99n }, { startNs: 99n + 1n, endNs: 99n + 10n }]), fieldPlanKey(fid, [{ startNs: 0n, endNs: 99n }, { startNs: 99n + 1n, endNs: 99n + 10n }]));
+  assert.notEqual(fieldPlanKey(fid, [{ startNs: 0n, endNs: 99n }, { startNs: 99n + 1n, endNs: 99n + 10n }]), fieldPlanKey(fid, [{ startNs: 0n, endNs: 99n }, { startNs: 99n + 1n, endNs: 99n + 11n }]));
+  assert.match(fieldPlanKey(fid, [{ startNs: -5n, endNs: 99n }, { startNs: 99n + 1n, endNs: 99n + 10n }]), /^[0-9a-f]{16}$/);
   assert.match(shortHash(''), /^[0-9a-f]{16}$/);
 });
 

@@ -326,10 +326,6 @@ test('a chunk that fails for good holds the checkpoint before it while a later c
 
 test(
   'a re-plan of the same range whose chunk list shifted never jumps the checkpoint over a failed chunk',
-  {
-    todo:
-      'plan progress is keyed by (field, start, end, size) and chunk *position*: when source data leaves an early chunk (retention, DELETE) between two plans of the same range, the new plan inherits the old marks and the checkpoint passes a chunk that failed',
-  },
   async () => {
     const srcDb = 'shift';
     const bakDb = 'shift_backup';
@@ -455,7 +451,6 @@ test('a transient backup failure is retried with backup.retry until the chunk la
     }
     await t.test(
       'waitForJobs reports chunks that completed after a retry as completed',
-      { todo: 'tracker.ts reads any failedReason as a failure, but BullMQ keeps the failedReason of an earlier attempt on a job that later completed' },
       () => assertAllDone(result, 3),
     );
     assert.equal(await assertSameField(srcDb, bakDb, 'tr', 'v', [D, D + DAY]), 30);

@@ -11,3 +11,4 @@ export {
   ConnectError,
   type Runtime,
 } from './runtime.js';
+export { collectStatus, type StatusReport } from './status.js';

@@ -1,0 +1,53 @@
+import { formatTimeNs } from '@influx-backup/config';
+import type { WorkerSeen } from '@influx-backup/queue';
+import type { Runtime } from './runtime.js';
+
+export interface StatusReport {
+  redis: string;
+  queues: { copy: Record<string, number>; schedule: Record<string, number> };
+  checkpoints: {
+    source: string;
+    database: string;
+    measurement: string;
+    field: string;
+    checkpoint: string;
+    checkpointNs: string;
+    updatedAt: string | null;
+  }[];
+  workers: WorkerSeen[];
+  schedules: { id: string; pattern: string | null; tz: string | null; next: string | null }[];
+  lastRun: unknown;
+}
+
+/** What `status` prints and the dashboard's /api/status serves. */
+export async function collectStatus(rt: Runtime): Promise<StatusReport> {
+  const [copy, schedule, checkpoints, workers, lastRun, schedulers] = await Promise.all([
+    rt.copyQueue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed', 'paused'),
+    rt.scheduleQueue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed', 'paused'),
+    rt.store.checkpoints(),
+    rt.store.workers(),
+    rt.store.lastRun(),
+    rt.scheduleQueue.getJobSchedulers(0, -1).catch(() => []),
+  ]);
+  return {
+    redis: rt.redisEndpoint,
+    queues: { copy, schedule },
+    checkpoints: checkpoints.map((c) => ({
+      source: c.source,
+      database: c.database,
+      measurement: c.measurement,
+      field: c.field,
+      checkpoint: formatTimeNs(c.timeNs),
+      checkpointNs: c.timeNs.toString(),
+      updatedAt: c.updatedAt ?? null,
+    })),
+    workers,
+    schedules: schedulers.map((s) => ({
+      id: s.key,
+      pattern: s.pattern ?? null,
+      tz: s.tz ?? null,
+      next: s.next ? new Date(s.next).toISOString() : null,
+    })),
+    lastRun: lastRun ?? null,
+  };
+}
