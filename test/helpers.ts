@@ -88,3 +88,20 @@ function quote(name: string): string {
 export function client(port: number): InfluxClient {
   return new InfluxClient({ host: '127.0.0.1', port, retries: 0, timeoutMs: 10_000 });
 }
+
+export interface LongRunning {
+  readonly child: import('node:child_process').ChildProcess;
+  output(): string;
+  /** Resolves with the exit code (or the signal's name). */
+  readonly exited: Promise<number | string>;
+}
+
+/** Starts a long-running CLI command (worker, planner, dashboard, plan --wait) as a child process. */
+export function spawnCli(args: string[], env: Record<string, string> = {}): LongRunning {
+  const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | string>((r) => child.on('exit', (code, signal) => r(code ?? signal ?? 'unknown')));
+  return { child, output: () => out, exited };
+}

@@ -153,7 +153,7 @@ describe('influx-backup run', () => {
     const n = names();
     await source.query(`CREATE DATABASE "${n.src}"`);
     const ns = (iso: string): bigint => BigInt(Date.parse(iso)) * 1_000_000n;
-    await source.write(n.src, [`m v=1.5 ${ns('2024-01-01T00:30:00Z')}`, `m v=2.5 ${ns('2024-02-01T00:30:00Z')}`].join('\n'));
+    await source.write(n.src, [`m v=1.5,w=10i ${ns('2024-01-01T00:30:00Z')}`, `m v=2.5,w=20i ${ns('2024-02-01T00:30:00Z')}`].join('\n'));
     // The backup already holds v as an integer in January's shard: a type conflict.
     await backup.query(`CREATE DATABASE "${n.dst}"`);
     await backup.write(n.dst, `m v=7i ${ns('2024-01-01T05:00:00Z')}`);
@@ -162,8 +162,16 @@ describe('influx-backup run', () => {
     assert.equal(r.code, 1, r.stderr + r.stdout);
     assert.match(r.stdout, /1 failed/);
     assert.match(r.stdout + r.stderr, /conflict/);
-    let status = JSON.parse((await cli(['status', '--json', '--config', file])).stdout) as { checkpoints: unknown[]; lastRun: { ok: boolean } };
-    assert.deepEqual(status.checkpoints, [], 'the checkpoint stays before the failed chunk (none yet)');
+    let status = JSON.parse((await cli(['status', '--json', '--config', file])).stdout) as {
+      checkpoints: { field: string; checkpoint: string }[];
+      lastRun: { ok: boolean };
+    };
+    // v's checkpoint stays before the failed chunk (it has none yet); w, another
+    // field of the same measurement, finished and moved on.
+    assert.deepEqual(
+      status.checkpoints.map((c) => [c.field, c.checkpoint]),
+      [['w', '2024-02-01T00:30:00Z']],
+    );
     assert.equal(status.lastRun.ok, false);
     // The later chunk was copied all the same.
     const feb = await dump(client(backup.port), n.dst, 'm');
@@ -172,9 +180,24 @@ describe('influx-backup run', () => {
     await backup.query(`DROP DATABASE "${n.dst}"`);
     r = await cli(['run', '--config', file]);
     assert.equal(r.code, 0, r.stderr + r.stdout);
-    assert.deepEqual((await dump(client(backup.port), n.dst, 'm')).points, (await dump(client(source.port), n.src, 'm')).points);
-    status = JSON.parse((await cli(['status', '--json', '--config', file])).stdout) as { checkpoints: unknown[]; lastRun: { ok: boolean } };
-    assert.equal(status.checkpoints.length, 1);
+    const onlyV = (points: string[]): string[] => points.filter((p) => (JSON.parse(p) as string[])[2] === 'v');
+    const srcPoints = (await dump(client(source.port), n.src, 'm')).points;
+    assert.equal(onlyV(srcPoints).length, 2);
+    assert.deepEqual(onlyV((await dump(client(backup.port), n.dst, 'm')).points), onlyV(srcPoints));
+    // w's January value went with the dropped database, behind w's checkpoint:
+    // that takes a full pass, which copies everything again.
+    r = await cli(['run', '--full', '--config', file]);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    assert.deepEqual((await dump(client(backup.port), n.dst, 'm')).points, srcPoints);
+    status = JSON.parse((await cli(['status', '--json', '--config', file])).stdout) as typeof status;
+    assert.deepEqual(
+      status.checkpoints.map((c) => [c.field, c.checkpoint]),
+      [
+        ['v', '2024-02-01T00:30:00Z'],
+        ['w', '2024-02-01T00:30:00Z'],
+      ],
+    );
+    assert.equal(status.lastRun.ok, true);
   });
 
   test('an unreachable source or backup: exit 1 naming host:port, within the retry budget', async () => {

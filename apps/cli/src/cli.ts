@@ -14,6 +14,8 @@ const verifyCommand = async (...a: Parameters<typeof import('./commands/verify.j
   (await import('./commands/verify.js')).verifyCommand(...a);
 const configCommand = async (...a: Parameters<typeof import('./commands/config.js').configCommand>): Promise<number> =>
   (await import('./commands/config.js')).configCommand(...a);
+const plannerCommand = async (...a: Parameters<typeof import('./commands/planner.js').plannerCommand>): Promise<number> =>
+  (await import('./commands/planner.js')).plannerCommand(...a);
 const workerCommand = async (...a: Parameters<typeof import('./commands/worker.js').workerCommand>): Promise<number> =>
   (await import('./commands/worker.js')).workerCommand(...a);
 
@@ -78,7 +80,11 @@ export function buildProgram(exit: (code: number) => void): Command {
     action<GlobalOptions>('config', (ctx) => configCommand(ctx)),
   );
 
-  for (const role of ['planner', 'dashboard']) {
+  addGlobal(program.command('planner').description('keep the cron schedules of scheduler.jobs and plan on every tick')).action(
+    action<GlobalOptions>('planner', (ctx) => plannerCommand(ctx)),
+  );
+
+  for (const role of ['dashboard']) {
     addGlobal(program.command(role).description(`the ${role} role (not built yet)`)).action(() => {
       throw new UsageError(`'${role}' is not built yet in this version`);
     });

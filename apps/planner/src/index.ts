@@ -1,2 +1,1 @@
-// The planner app is built by a later issue; nothing runs here yet.
-export const implemented = false;
+export { syncSchedules, startPlanner, runPlannerProcess, type ScheduleSync, type RunningPlanner } from './planner-process.js';

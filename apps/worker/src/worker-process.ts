@@ -27,6 +27,7 @@ export function startWorker(rt: Runtime, extra: { onValues?: (delta: number) => 
     prefix: rt.prefix,
     concurrency: rt.config.processing.maxWorkers,
     retry: retryPolicy(rt.config),
+    name: me.id,
   });
   worker.on('completed', () => {
     jobsDone++;
@@ -41,13 +42,13 @@ export function startWorker(rt: Runtime, extra: { onValues?: (delta: number) => 
     });
   });
   worker.on('error', (err) => rt.logger.warn(`worker: ${err.message}`));
-  const beat = (): void => {
-    void rt.store
-      .heartbeat({ ...me, startedAt, lastSeen: new Date().toISOString(), jobsDone, jobsFailed })
+  let stoppedAt: string | undefined;
+  const beat = (): Promise<void> =>
+    rt.store
+      .heartbeat({ ...me, startedAt, lastSeen: new Date().toISOString(), jobsDone, jobsFailed, ...(stoppedAt ? { stoppedAt } : {}) })
       .catch(() => undefined);
-  };
-  beat();
-  const timer = setInterval(beat, HEARTBEAT_MS);
+  void beat();
+  const timer = setInterval(() => void beat(), HEARTBEAT_MS);
   timer.unref();
 
   return {
@@ -63,7 +64,8 @@ export function startWorker(rt: Runtime, extra: { onValues?: (delta: number) => 
         rt.logger.warn(`active chunks did not finish within ${graceMs / 1000} s; handing them back`);
         await worker.close(true);
       }
-      beat();
+      stoppedAt = new Date().toISOString();
+      await beat();
     },
   };
 }
@@ -90,5 +92,4 @@ export async function runWorkerProcess(rt: Runtime): Promise<void> {
     process.on('SIGINT', onInt);
     process.on('SIGTERM', onTerm);
   });
-  await rt.store.removeWorker(w.id).catch(() => undefined);
 }

@@ -69,7 +69,12 @@ export interface WorkerSeen {
   lastSeen: string;
   jobsDone: number;
   jobsFailed: number;
+  /** Set when the worker shut down gracefully. */
+  stoppedAt?: string;
 }
+
+/** Workers not seen for this long are dropped from the list. */
+const WORKER_FORGET_MS = 7 * 24 * 3600 * 1000;
 
 const PROGRESS_TTL_S = 14 * 24 * 3600;
 
@@ -147,15 +152,17 @@ export class StateStore {
     await this.redis.hset(this.k.workers, w.id, JSON.stringify(w));
   }
 
-  async removeWorker(id: string): Promise<void> {
-    await this.redis.hdel(this.k.workers, id);
-  }
-
   async workers(): Promise<WorkerSeen[]> {
     const all = await this.redis.hgetall(this.k.workers);
-    return Object.values(all)
-      .map((v) => JSON.parse(v) as WorkerSeen)
-      .sort((a, b) => b.lastSeen.localeCompare(a.lastSeen));
+    const seen: WorkerSeen[] = [];
+    const forget: string[] = [];
+    for (const [id, v] of Object.entries(all)) {
+      const w = JSON.parse(v) as WorkerSeen;
+      if (Date.now() - Date.parse(w.lastSeen) > WORKER_FORGET_MS) forget.push(id);
+      else seen.push(w);
+    }
+    if (forget.length > 0) await this.redis.hdel(this.k.workers, ...forget);
+    return seen.sort((a, b) => b.lastSeen.localeCompare(a.lastSeen));
   }
 
   async setLastRun(summary: unknown): Promise<void> {

@@ -12,6 +12,8 @@ export interface CopyWorkerOptions extends ProcessorContext {
   retry: RetryPolicy;
   /** Start without taking jobs (tests); `worker.run()` later. */
   autorun?: boolean;
+  /** Shown as the job's `processedBy` in Bull Board and status. */
+  name?: string;
 }
 
 /**
@@ -27,6 +29,7 @@ export function createCopyWorker(opts: CopyWorkerOptions): Worker<CopyChunkPaylo
     prefix: opts.prefix,
     concurrency: opts.concurrency,
     autorun: opts.autorun ?? true,
+    ...(opts.name ? { name: opts.name } : {}),
     // A killed worker's chunk comes back after at most lockDuration + stalledInterval.
     lockDuration: 15_000,
     stalledInterval: 10_000,

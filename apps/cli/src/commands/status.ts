@@ -23,7 +23,10 @@ export async function statusCommand(ctx: CommandContext, opts: { json?: boolean 
     }
     out.push('', 'workers seen:');
     if (status.workers.length === 0) out.push('  (none)');
-    for (const w of status.workers) out.push(`  ${w.id}  last seen ${w.lastSeen}  done ${w.jobsDone}  failed ${w.jobsFailed}`);
+    for (const w of status.workers) {
+      const state = w.stoppedAt ? `stopped ${w.stoppedAt}` : `last seen ${w.lastSeen}`;
+      out.push(`  ${w.id}  ${state}  done ${w.jobsDone}  failed ${w.jobsFailed}`);
+    }
     if (status.schedules.length > 0) {
       out.push('', 'schedules:');
       for (const s of status.schedules) out.push(`  ${s.id}  ${s.pattern ?? ''} ${s.tz ?? ''}  next ${s.next ?? '-'}`);

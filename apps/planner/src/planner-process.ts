@@ -1,0 +1,99 @@
+import { Worker, type Job } from 'bullmq';
+import { cronPattern } from '@influx-backup/config';
+import { JOBS, planBackup, QUEUE_SCHEDULE, type PlanResult, type ScheduledPlanPayload } from '@influx-backup/queue';
+import { planContext, preflight, type Runtime } from '@influx-backup/runtime';
+
+export interface ScheduleSync {
+  upserted: { id: string; pattern: string; full: boolean }[];
+  removed: string[];
+}
+
+/**
+ * Makes the BullMQ job schedulers match `scheduler.jobs`. upsertJobScheduler is
+ * keyed by the schedule's id, so restarting the planner, or running two, never
+ * makes a second schedule; schedules gone from the file (or disabled) are removed.
+ */
+export async function syncSchedules(rt: Runtime): Promise<ScheduleSync> {
+  const { scheduler } = rt.config;
+  const wanted = scheduler.enabled ? scheduler.jobs.filter((j) => j.enabled) : [];
+  const result: ScheduleSync = { upserted: [], removed: [] };
+  for (const job of wanted) {
+    const pattern = cronPattern(job);
+    const data: ScheduledPlanPayload = { scheduleId: job.id, full: job.full };
+    await rt.scheduleQueue.upsertJobScheduler(
+      job.id,
+      { pattern, tz: scheduler.timezone },
+      {
+        name: JOBS.scheduledPlan.name,
+        data,
+        opts: { attempts: 3, backoff: { type: 'exponential', delay: 5_000 }, removeOnComplete: { count: 200 }, removeOnFail: { count: 200 } },
+      },
+    );
+    result.upserted.push({ id: job.id, pattern, full: job.full });
+  }
+  const keep = new Set(wanted.map((j) => j.id));
+  for (const existing of await rt.scheduleQueue.getJobSchedulers(0, -1)) {
+    const id = existing.key;
+    if (!keep.has(id)) {
+      await rt.scheduleQueue.removeJobScheduler(id);
+      result.removed.push(id);
+    }
+  }
+  return result;
+}
+
+export interface RunningPlanner {
+  readonly worker: Worker<ScheduledPlanPayload, Pick<PlanResult, 'runId' | 'expectedValues'> & { jobs: number }>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Takes the schedule's ticks: each tick plans the backup (incremental, or a full
+ * pass for a schedule marked `full`). A tick is one BullMQ job, so with several
+ * planners running exactly one of them plans it, and the chunks it enqueues have
+ * deterministic ids, so nothing is enqueued twice.
+ */
+export function startPlanner(rt: Runtime): RunningPlanner {
+  const worker = new Worker<ScheduledPlanPayload, Pick<PlanResult, 'runId' | 'expectedValues'> & { jobs: number }>(
+    QUEUE_SCHEDULE,
+    async (job: Job<ScheduledPlanPayload>) => {
+      const tick = new Date(job.timestamp).toISOString().replace(/[-:.]/g, '');
+      const runId = `${job.data.scheduleId}-${tick}`;
+      rt.logger.info(`schedule ${job.data.scheduleId}: planning a ${job.data.full ? 'full' : 'incremental'} pass`, { run: runId });
+      const plan = await planBackup(planContext(rt), { kind: 'copy', full: job.data.full, runId });
+      for (const m of plan.missing) rt.logger.warn(`field ${m} is configured but the source has no such field (yet)`);
+      return { runId, expectedValues: plan.expectedValues, jobs: plan.jobIds.length };
+    },
+    { connection: rt.redis, prefix: rt.prefix, concurrency: 1 },
+  );
+  worker.on('failed', (job, err) => rt.logger.error(`schedule ${job?.data.scheduleId ?? '?'}: planning failed: ${err.message}`));
+  worker.on('error', (err) => rt.logger.warn(`planner: ${err.message}`));
+  return {
+    worker,
+    async stop() {
+      await worker.close();
+    },
+  };
+}
+
+/** The long-running `planner` role: keeps the schedules and plans on every tick until SIGINT/SIGTERM. */
+export async function runPlannerProcess(rt: Runtime): Promise<void> {
+  await preflight(rt);
+  const sync = await syncSchedules(rt);
+  if (!rt.config.scheduler.enabled) rt.logger.warn('scheduler.enabled is false: no schedule will tick');
+  for (const s of sync.upserted) rt.logger.info(`schedule ${s.id}: "${s.pattern}" ${rt.config.scheduler.timezone}, ${s.full ? 'full' : 'incremental'}`);
+  for (const id of sync.removed) rt.logger.info(`schedule ${id}: removed (no longer in the configuration, or disabled)`);
+  const planner = startPlanner(rt);
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string): void => {
+      rt.logger.info(`${signal}: stopping the planner`);
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      void planner.stop().then(resolve, resolve);
+    };
+    const onInt = (): void => stop('SIGINT');
+    const onTerm = (): void => stop('SIGTERM');
+    process.on('SIGINT', onInt);
+    process.on('SIGTERM', onTerm);
+  });
+}
