@@ -88,23 +88,37 @@ logging: { level: "WARNING", handlers: { file: { enabled: false } } }
   };
   const reset = () => backup.query('DROP DATABASE "bench_backup"').then(() => backup.query('CREATE DATABASE "bench_backup"'));
 
-  await reset();
-  const b = await timed('minimal copier', process.execPath, [join(root, 'scripts/bench-minimal.mjs')], {
+  const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+  const minimalArgs = [join(root, 'scripts/bench-minimal.mjs')];
+  const minimalEnv = {
     SRC: source.url,
     DST: backup.url,
     MEASUREMENT: spec.measurement,
     FIELDS: Object.keys(spec.fields).join(','),
     CONCURRENCY: String(WORKERS),
     BATCH: String(BATCH),
-  });
-  const bCount = await countBackup(backup, 'bench_backup');
+  };
+  const cliArgs = (size) => [join(root, 'apps/cli/dist/main.js'), 'run', '--full', '--config', config(size)];
+  // The servers' own background work (compactions, WAL flushes) makes single runs
+  // noisy on two cores: run the two copiers in alternation and keep each median.
+  const rounds = { a: [], b: [] };
+  for (let i = 0; i < ROUNDS; i++) {
+    for (const which of i % 2 === 0 ? ['b', 'a'] : ['a', 'b']) {
+      await reset();
+      const r = which === 'a' ? await timed('influx-backup run', process.execPath, cliArgs('1h')) : await timed('minimal copier', process.execPath, minimalArgs, minimalEnv);
+      r.count = await countBackup(backup, 'bench_backup');
+      rounds[which].push(r);
+      process.stderr.write(`  round ${i + 1}: ${r.label} ${r.secs.toFixed(2)} s\n`);
+    }
+  }
+  const median = (list) => [...list].sort((x, y) => x.secs - y.secs)[Math.floor(list.length / 2)];
+  const a = median(rounds.a);
+  const b = median(rounds.b);
+  const aCount = a.count;
+  const bCount = b.count;
 
   await reset();
-  const a = await timed('influx-backup run', process.execPath, [join(root, 'apps/cli/dist/main.js'), 'run', '--full', '--config', config('1h')]);
-  const aCount = await countBackup(backup, 'bench_backup');
-
-  await reset();
-  const c = await timed('influx-backup run, 1w chunks', process.execPath, [join(root, 'apps/cli/dist/main.js'), 'run', '--full', '--config', config('1w')]);
+  const c = await timed('influx-backup run, 1w chunks', process.execPath, cliArgs('1w'));
   const cCount = await countBackup(backup, 'bench_backup');
 
   const mb = (n) => `${(n / 1024 / 1024).toFixed(0)} MB`;
@@ -114,8 +128,9 @@ logging: { level: "WARNING", handlers: { file: { enabled: false } } }
   console.log(row(a, aCount));
   console.log(row(b, bCount));
   console.log(row(c, cCount));
-  console.log(`ratio a/b (values/s): ${((aCount / a.secs) / (bCount / b.secs)).toFixed(3)}`);
-  for (const [r, n] of [[a, aCount], [b, bCount], [c, cCount]]) {
+  console.log(`ratio a/b (values/s, medians of ${ROUNDS} rounds): ${((aCount / a.secs) / (bCount / b.secs)).toFixed(3)}`);
+  console.log(`peak RSS of run, max over all rounds: ${mb(Math.max(...rounds.a.map((r) => r.peak), c.peak))}`);
+  for (const [r, n] of [...rounds.a.map((x) => [x, x.count]), ...rounds.b.map((x) => [x, x.count]), [c, cCount]]) {
     if (n !== total) console.log(`WARNING: ${r.label} copied ${n} of ${total} values`);
   }
 } finally {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The demo: installs what is missing, starts a local Redis and two local InfluxDB
-# servers under .demo/, loads an IoT dataset, backs it up, verifies it value by
-# value, and says where everything is.   bash scripts/demo.sh [stop]
+# servers under .demo/, loads an IoT dataset, backs it up with two worker
+# processes, verifies it value by value, serves the dashboard, and says where
+# everything is.   bash scripts/demo.sh [stop]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -9,14 +10,24 @@ WORK="$ROOT/.demo"
 REDIS_PORT=16379
 SRC_PORT=18186
 DST_PORT=18187
+DASHBOARD_PORT=3000
+CLI="node $ROOT/apps/cli/dist/main.js"
+
+stop_one() { # name: SIGTERM, then wait for it to exit
+  local f="$WORK/$1.pid"
+  [ -e "$f" ] || return 0
+  local pid
+  pid=$(cat "$f")
+  if kill "$pid" 2>/dev/null; then
+    for _ in $(seq 400); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    echo "stopped $1 (pid $pid)"
+  fi
+  rm -f "$f"
+}
 
 stop_all() {
-  for f in "$WORK"/*.pid; do
-    [ -e "$f" ] || continue
-    pid=$(cat "$f")
-    kill "$pid" 2>/dev/null && echo "stopped $(basename "$f" .pid) (pid $pid)"
-    rm -f "$f"
-  done
+  # The apps first (workers finish or hand back their chunks), then the servers.
+  for name in worker-1 worker-2 dashboard influx-source influx-backup redis; do stop_one "$name"; done
 }
 
 if [ "${1:-}" = "stop" ]; then
@@ -79,17 +90,29 @@ backup:
       start_time: "2020-01-01T00:00:00Z"
   time_chunks: { size: "6h", overlap: "5m" }
 redis: { url: "redis://127.0.0.1:$REDIS_PORT/0", prefix: "demo" }
-dashboard: { port: 3000, password: "demo" }
+dashboard: { port: $DASHBOARD_PORT, username: "admin", password: "demo" }
 logging:
   level: "INFO"
   handlers:
     file: { enabled: true, filename: "$WORK/logs/backup_{timestamp}.log" }
 YAML
 
-echo "==> backing up (influx-backup run)"
-node apps/cli/dist/main.js run --config "$WORK/demo.yaml"
+background() { # name command...
+  local name=$1
+  shift
+  nohup "$@" >"$WORK/logs/$name.log" 2>&1 &
+  echo $! >"$WORK/$name.pid"
+}
+
+echo "==> starting two workers and the dashboard"
+background worker-1 $CLI worker --config "$WORK/demo.yaml"
+background worker-2 $CLI worker --config "$WORK/demo.yaml"
+background dashboard $CLI dashboard --config "$WORK/demo.yaml"
+
+echo "==> planning the backup and waiting for the workers (influx-backup plan --wait)"
+$CLI plan --wait --config "$WORK/demo.yaml"
 echo "==> verifying value by value (influx-backup verify --deep)"
-node apps/cli/dist/main.js verify --deep --config "$WORK/demo.yaml"
+$CLI verify --deep --config "$WORK/demo.yaml"
 
 cat <<DONE
 
@@ -97,10 +120,13 @@ The demo is running under $WORK:
   source InfluxDB   http://127.0.0.1:$SRC_PORT  (database iot_demo)
   backup InfluxDB   http://127.0.0.1:$DST_PORT  (database iot_demo_backup)
   Redis             redis://127.0.0.1:$REDIS_PORT  (prefix demo)
+  workers           two processes, logs in $WORK/logs/worker-*.log
+  dashboard         http://127.0.0.1:$DASHBOARD_PORT  (user admin, password demo)
   configuration     $WORK/demo.yaml
   logs              $WORK/logs/
 Try:
   pnpm influx-backup status --config .demo/demo.yaml
-  pnpm influx-backup run --config .demo/demo.yaml      (incremental: copies only what is new)
+  pnpm influx-backup plan --wait --config .demo/demo.yaml   (incremental: copies only what is new)
+  pnpm influx-backup run --full --config .demo/demo.yaml    (everything again, in this process)
 Stop everything:   bash scripts/demo.sh stop
 DONE
