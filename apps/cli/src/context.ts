@@ -23,6 +23,9 @@ export interface CommandContext {
   logger: Logger;
 }
 
+/** Commands that only read or print: they open no log file. */
+const NO_LOG_FILE = new Set(['config', 'status', 'verify']);
+
 export function loadContext(opts: GlobalOptions, component: string): CommandContext {
   const levelOverride = opts.verbose ? 'debug' : opts.logLevel;
   const config = loadConfig({
@@ -31,7 +34,10 @@ export function loadContext(opts: GlobalOptions, component: string): CommandCont
     cwd: process.cwd(),
     ...(levelOverride ? { overrides: { logLevel: levelOverride } } : {}),
   });
-  const logger = createLogger(config.logging, {
+  const logging = NO_LOG_FILE.has(component)
+    ? { ...config.logging, handlers: { ...config.logging.handlers, file: { ...config.logging.handlers.file, enabled: false } } }
+    : config.logging;
+  const logger = createLogger(logging, {
     component,
     ...(levelOverride ? { levelOverride } : {}),
     secrets: secretsOf(config),

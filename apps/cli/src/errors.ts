@@ -11,3 +11,5 @@ export class WorkFailed extends Error {
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
+/** Stopped by SIGINT or SIGTERM, as shells report it. */
+export const EXIT_INTERRUPTED = 130;

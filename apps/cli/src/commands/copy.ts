@@ -3,7 +3,7 @@ import { planContext, preflight, type Runtime } from '@influx-backup/runtime';
 import { startWorker } from '@influx-backup/worker-app';
 import { formatTimeNs } from '@influx-backup/config';
 import { runId, selection, withRuntime, type CommandContext, type SelectorOptions } from '../context.js';
-import { EXIT_FAILED, EXIT_OK, UsageError } from '../errors.js';
+import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, UsageError } from '../errors.js';
 import { fmtInt, fmtSecs, Progress } from '../progress.js';
 
 export interface CopyCommandOptions extends SelectorOptions {
@@ -39,15 +39,34 @@ export async function copyCommand(ctx: CommandContext, mode: Mode, opts: CopyCom
     }
     const worker = mode === 'run' ? startWorker(rt) : undefined;
     const progress = new Progress(plan.expectedValues, plan.jobIds.length);
+    // Ctrl-C stops waiting; chunks in flight go back to the queue (their locks
+    // lapse) and the next run or any worker copies them. Nothing is lost.
+    const interrupted = new AbortController();
+    const onSignal = (): void => interrupted.abort();
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
     let result: TrackResult;
     try {
       result = await waitForJobs(rt.copyQueue, rt.redis, plan.jobIds, {
         onUpdate: (s) => progress.update(s.values, s.completed + s.failed, s.failed),
+        signal: interrupted.signal,
       });
-    } finally {
+    } catch (err) {
+      if (!interrupted.signal.aborted) throw err;
       progress.done();
-      await worker?.stop();
+      await worker?.stop(2_000);
+      process.stderr.write(
+        mode === 'run'
+          ? 'interrupted: chunks in flight go back to the queue; run again (or start a worker) to finish\n'
+          : 'interrupted: the jobs stay queued; the workers go on copying them\n',
+      );
+      return EXIT_INTERRUPTED;
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
     }
+    progress.done();
+    await worker?.stop();
     const summary = lastRun(id, mode, plan, result, started);
     await rt.store.setLastRun(summary);
     printSummary(rt, plan, result, started);
