@@ -1,2 +1,14 @@
-// The dashboard app is built by a later issue; nothing runs here yet.
-export const implemented = false;
+export { createApp, type DashboardDeps, type DashboardLogger } from './app.js';
+export { runDashboard, dashboardDeps, type RunDashboardOptions } from './dashboard-process.js';
+export { createMetricsRegistry, type MetricsOptions } from './metrics.js';
+export { basicAuthChecker, parseBasicAuth, requirePassword, AUTH_REALM, type BasicCredentials } from './basic-auth.js';
+export {
+  healthHandler,
+  statusHandler,
+  metricsHandler,
+  unauthorized,
+  redisUnreachable,
+  type Handler,
+  type HandlerResult,
+  type RedisProbe,
+} from './handlers.js';

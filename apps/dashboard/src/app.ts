@@ -1,0 +1,142 @@
+import express, { type Application, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import type { Queue } from 'bullmq';
+import type { Registry } from 'prom-client';
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { ExpressAdapter } from '@bull-board/express';
+import { QUEUE_COPY, QUEUE_SCHEDULE, JOB_BACKFILL, JOB_COPY, JOB_SCHEDULED_PLAN } from '@influx-backup/queue';
+import type { StatusReport } from '@influx-backup/runtime';
+import { AUTH_REALM, basicAuthChecker, requirePassword } from './basic-auth.js';
+import { healthHandler, metricsHandler, redisUnreachable, statusHandler, unauthorized, type Handler, type HandlerResult, type RedisProbe } from './handlers.js';
+import { createMetricsRegistry } from './metrics.js';
+import { withTimeout } from './timeout.js';
+
+/** The logger methods the dashboard uses; the process logger and the runtime's both fit. */
+export interface DashboardLogger {
+  debug(message: string, meta?: Record<string, unknown>): void;
+  info(message: string, meta?: Record<string, unknown>): void;
+  warn(message: string, meta?: Record<string, unknown>): void;
+  error(message: string, meta?: Record<string, unknown>): void;
+}
+
+export interface DashboardDeps {
+  /** The status report (collectStatus of a Runtime) for /api/status and /metrics. */
+  status: () => Promise<StatusReport>;
+  /** The queues Bull Board shows: copy and schedule. */
+  queues: readonly Queue[];
+  /** dashboard.username and dashboard.password; an empty password is refused. */
+  auth: { username: string; password?: string | undefined };
+  /** The Redis connection /health pings. */
+  redis: RedisProbe;
+  /** Registry served at /metrics; by default one built on `status` with the process metrics. */
+  registry?: Registry;
+  logger?: DashboardLogger;
+  /** How long a request waits for Redis before answering 503; 3 s by default. */
+  timeoutMs?: number;
+  /** host:port of Redis, for messages (never the URL: it may hold the password). */
+  redisEndpoint?: string;
+  /** Bull Board without its buttons (retry, clean, empty, ...); off by default. */
+  readOnly?: boolean;
+}
+
+const DESCRIPTIONS: Readonly<Record<string, string>> = {
+  [QUEUE_COPY]: `one job per field and time chunk: ${JOB_COPY} (planned) and ${JOB_BACKFILL} (ad hoc)`,
+  [QUEUE_SCHEDULE]: `the cron ticks of scheduler.jobs (${JOB_SCHEDULED_PLAN})`,
+};
+
+function send(res: Response, r: HandlerResult): void {
+  res.status(r.status);
+  for (const [k, v] of Object.entries(r.headers ?? {})) res.setHeader(k, v);
+  if (typeof r.body === 'string') res.send(r.body);
+  else res.json(r.body);
+}
+
+/** The only place a Handler meets Express. */
+function route(handler: Handler): RequestHandler {
+  return async (_req, res) => send(res, await handler());
+}
+
+/**
+ * The dashboard: /health without auth; Bull Board at /, /api/status and /metrics behind
+ * HTTP basic auth. Listens nowhere; the caller does (tests need no port).
+ * Throws a ConfigError naming dashboard.password when there is no password.
+ */
+export function createApp(deps: DashboardDeps): Application {
+  const credentials = requirePassword(deps.auth);
+  const timeoutMs = deps.timeoutMs ?? 3_000;
+  const logger = deps.logger;
+  const what = `reading the status from Redis${deps.redisEndpoint ? ` at ${deps.redisEndpoint}` : ''}`;
+  const status = (): Promise<StatusReport> =>
+    redisUnreachable(deps.redis)
+      ? Promise.reject(new Error(`${what}: no connection, reconnecting`))
+      : withTimeout(deps.status(), timeoutMs, what);
+  const registry =
+    deps.registry ??
+    createMetricsRegistry(status, {
+      // Debug only: Prometheus scrapes every few seconds, and the runtime already warns about Redis.
+      onError: (err) => logger?.debug(`metrics: ${err.message}`),
+    });
+
+  // While Redis is down every reconnect attempt makes a queue emit 'error', and BullMQ
+  // prints those to the console when nobody listens. The runtime's Redis client already
+  // logs each distinct connection error once.
+  for (const q of deps.queues) {
+    if (q.listenerCount('error') === 0) q.on('error', (err: Error) => logger?.debug(`queue ${q.name}: ${err.message}`));
+  }
+
+  const app = express();
+  app.disable('x-powered-by');
+
+  app.get('/health', route(healthHandler(deps.redis, timeoutMs)));
+
+  // Everything registered after this line needs the credentials.
+  const authorized = basicAuthChecker(credentials);
+  const denied = unauthorized(AUTH_REALM);
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    if (authorized(req.headers.authorization)) {
+      next();
+      return;
+    }
+    // Neither the header nor the user name is logged: a mistyped password is often
+    // the real one with a typo.
+    logger?.debug(`dashboard: 401 for ${req.method} ${req.path}`);
+    send(res, denied);
+  });
+
+  app.get('/api/status', route(statusHandler(status)));
+  app.get('/metrics', route(metricsHandler(registry)));
+
+  const board = new ExpressAdapter();
+  board.setBasePath('/');
+  createBullBoard({
+    queues: deps.queues.map(
+      (q) =>
+        new BullMQAdapter(q, {
+          readOnlyMode: deps.readOnly ?? false,
+          ...(DESCRIPTIONS[q.name] ? { description: DESCRIPTIONS[q.name] } : {}),
+        }),
+    ),
+    serverAdapter: board,
+    options: {
+      uiConfig: {
+        boardTitle: 'influx-backup',
+        miscLinks: [
+          { text: 'Status (JSON)', url: '/api/status' },
+          { text: 'Metrics', url: '/metrics' },
+        ],
+      },
+    },
+  });
+  app.use(board.getRouter() as RequestHandler);
+
+  app.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) {
+      next(err);
+      return;
+    }
+    // Express's own handler would send the stack trace to the browser.
+    logger?.error(`dashboard: ${req.method} ${req.path} failed: ${err instanceof Error ? err.message : String(err)}`);
+    send(res, { status: 500, body: { error: 'internal error' } });
+  });
+  return app;
+}

@@ -1,0 +1,215 @@
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import type { StatusReport } from '@influx-backup/runtime';
+
+export interface MetricsOptions {
+  /** Node's process metrics (CPU, memory, event loop, GC); on by default. */
+  defaultMetrics?: boolean;
+  /** Clock for the ages, for tests. */
+  now?: () => number;
+  /** Called when the status cannot be read at scrape time (the scrape still answers). */
+  onError?: (err: Error) => void;
+}
+
+interface LastRunLike {
+  mode?: unknown;
+  ok?: unknown;
+  values?: unknown;
+  failed?: unknown;
+  startedAt?: unknown;
+  finishedAt?: unknown;
+}
+
+const CHECKPOINT_LABELS = ['measurement', 'field', 'database', 'source'] as const;
+const WORKER_LABELS = ['worker', 'host'] as const;
+
+function seconds(iso: unknown): number | undefined {
+  if (typeof iso !== 'string') return undefined;
+  const ms = Date.parse(iso);
+  return Number.isNaN(ms) ? undefined : ms / 1000;
+}
+
+/**
+ * A registry of its own (never prom-client's global one) whose gauges are filled at
+ * scrape time from one status report: every gauge's collect() awaits the same
+ * in-flight read, so a scrape costs one round of Redis reads, not one per gauge.
+ */
+export function createMetricsRegistry(status: () => Promise<StatusReport>, options: MetricsOptions = {}): Registry {
+  const registry = new Registry();
+  const now = options.now ?? Date.now;
+  let inFlight: Promise<StatusReport | undefined> | undefined;
+  const snapshot = (): Promise<StatusReport | undefined> => {
+    inFlight ??= status()
+      .catch((err: unknown) => {
+        options.onError?.(err instanceof Error ? err : new Error(String(err)));
+        return undefined;
+      })
+      .finally(() => {
+        inFlight = undefined;
+      });
+    return inFlight;
+  };
+  const registers = [registry];
+
+  new Gauge({
+    name: 'influx_backup_redis_up',
+    help: '1 when the status could be read from Redis at this scrape, 0 otherwise',
+    registers,
+    async collect() {
+      this.set((await snapshot()) ? 1 : 0);
+    },
+  });
+
+  new Gauge({
+    name: 'influx_backup_jobs',
+    help: 'Jobs per queue (copy, schedule) and state',
+    labelNames: ['queue', 'state'] as const,
+    registers,
+    async collect() {
+      this.reset();
+      const s = await snapshot();
+      if (!s) return;
+      for (const [queue, counts] of Object.entries(s.queues)) {
+        for (const [state, n] of Object.entries(counts)) this.set({ queue, state }, n);
+      }
+    },
+  });
+
+  const checkpointLabels = (c: StatusReport['checkpoints'][number]): Record<(typeof CHECKPOINT_LABELS)[number], string> => ({
+    measurement: c.measurement,
+    field: c.field,
+    database: c.database,
+    source: c.source,
+  });
+
+  new Gauge({
+    name: 'influx_backup_checkpoint_timestamp_seconds',
+    help: "Time of the field's checkpoint: its newest value in the backup with every older one",
+    labelNames: CHECKPOINT_LABELS,
+    registers,
+    async collect() {
+      this.reset();
+      for (const c of (await snapshot())?.checkpoints ?? []) {
+        this.set(checkpointLabels(c), Number(BigInt(c.checkpointNs)) / 1e9);
+      }
+    },
+  });
+
+  new Gauge({
+    name: 'influx_backup_checkpoint_age_seconds',
+    help: "Seconds from the field's checkpoint to now: how far the backup of the field lags",
+    labelNames: CHECKPOINT_LABELS,
+    registers,
+    async collect() {
+      this.reset();
+      const t = now() / 1000;
+      for (const c of (await snapshot())?.checkpoints ?? []) {
+        this.set(checkpointLabels(c), t - Number(BigInt(c.checkpointNs)) / 1e9);
+      }
+    },
+  });
+
+  new Gauge({
+    name: 'influx_backup_checkpoint_updated_timestamp_seconds',
+    help: "When the field's checkpoint last moved",
+    labelNames: CHECKPOINT_LABELS,
+    registers,
+    async collect() {
+      this.reset();
+      for (const c of (await snapshot())?.checkpoints ?? []) {
+        const at = seconds(c.updatedAt);
+        if (at !== undefined) this.set(checkpointLabels(c), at);
+      }
+    },
+  });
+
+  new Gauge({
+    name: 'influx_backup_workers_seen',
+    help: 'Worker processes recorded in Redis',
+    registers,
+    async collect() {
+      this.reset();
+      const s = await snapshot();
+      if (s) this.set(s.workers.length);
+    },
+  });
+
+  new Gauge({
+    name: 'influx_backup_worker_last_seen_age_seconds',
+    help: "Seconds since the worker's last heartbeat",
+    labelNames: WORKER_LABELS,
+    registers,
+    async collect() {
+      this.reset();
+      const t = now() / 1000;
+      for (const w of (await snapshot())?.workers ?? []) {
+        const seen = seconds(w.lastSeen);
+        if (seen !== undefined) this.set({ worker: w.id, host: w.host }, Math.max(0, t - seen));
+      }
+    },
+  });
+
+  new Gauge({
+    name: 'influx_backup_worker_jobs',
+    help: 'Jobs the worker finished since it started, by result (done, failed)',
+    labelNames: [...WORKER_LABELS, 'result'] as const,
+    registers,
+    async collect() {
+      this.reset();
+      for (const w of (await snapshot())?.workers ?? []) {
+        this.set({ worker: w.id, host: w.host, result: 'done' }, w.jobsDone);
+        this.set({ worker: w.id, host: w.host, result: 'failed' }, w.jobsFailed);
+      }
+    },
+  });
+
+  const lastRun = async (): Promise<LastRunLike | undefined> => {
+    const run = (await snapshot())?.lastRun;
+    return run !== null && typeof run === 'object' ? (run as LastRunLike) : undefined;
+  };
+  const lastRunGauge = (name: string, help: string, value: (r: LastRunLike) => number | undefined): void => {
+    // Labelled by mode (run, plan, backfill) so that "no run yet" is no sample
+    // rather than an unlabelled gauge's 0, which would read as a failed run.
+    new Gauge({
+      name,
+      help,
+      labelNames: ['mode'] as const,
+      registers,
+      async collect() {
+        this.reset();
+        const r = await lastRun();
+        const v = r ? value(r) : undefined;
+        if (r && v !== undefined && Number.isFinite(v)) this.set({ mode: typeof r.mode === 'string' ? r.mode : 'unknown' }, v);
+      },
+    });
+  };
+  lastRunGauge('influx_backup_last_run_ok', '1 when the last run, plan or backfill finished without a failed chunk', (r) =>
+    typeof r.ok === 'boolean' ? Number(r.ok) : undefined,
+  );
+  lastRunGauge('influx_backup_last_run_values', 'Values copied by the last run', (r) => (typeof r.values === 'number' ? r.values : undefined));
+  lastRunGauge('influx_backup_last_run_failed_chunks', 'Chunks of the last run that failed for good', (r) =>
+    typeof r.failed === 'number' ? r.failed : undefined,
+  );
+  lastRunGauge('influx_backup_last_run_duration_seconds', 'How long the last run took', (r) => {
+    const start = seconds(r.startedAt);
+    const end = seconds(r.finishedAt);
+    return start !== undefined && end !== undefined ? end - start : undefined;
+  });
+  lastRunGauge('influx_backup_last_run_timestamp_seconds', 'When the last run finished', (r) => seconds(r.finishedAt));
+
+  new Gauge({
+    name: 'influx_backup_schedule_next_timestamp_seconds',
+    help: 'Next tick of each cron schedule',
+    labelNames: ['schedule'] as const,
+    registers,
+    async collect() {
+      this.reset();
+      for (const s of (await snapshot())?.schedules ?? []) {
+        const next = seconds(s.next);
+        if (next !== undefined) this.set({ schedule: s.id }, next);
+      }
+    },
+  });
+
+  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+  return registry;
+}
