@@ -13,7 +13,6 @@ let backup: InfluxServer;
 let dir: string;
 let n = 0;
 const DB = 'plant';
-const H = 3_600_000_000_000n;
 const T0 = BigInt(Date.parse('2024-05-01T00:00:00Z')) * 1_000_000n;
 
 before(async () => {

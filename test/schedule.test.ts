@@ -66,7 +66,7 @@ describe('planner', () => {
     const schedule = new Queue('schedule', { connection: conn, prefix: 'sched' });
     const planners = [spawnCli(['planner', '--config', file]), spawnCli(['planner', '--config', file])];
     try {
-      await waitFor('three ticks planned', async () => (await schedule.getJobCounts('completed')).completed >= 3, { timeoutMs: 20_000 });
+      await waitFor('three ticks planned', async () => ((await schedule.getJobCounts('completed')).completed ?? 0) >= 3, { timeoutMs: 20_000 });
       const schedulers = await schedule.getJobSchedulers(0, -1);
       assert.deepEqual(schedulers.map((s) => s.key).sort(), ['every_second', 'weekly_full_backup']);
       const weekly = schedulers.find((s) => s.key === 'weekly_full_backup');

@@ -1,4 +1,4 @@
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { ConfigError } from '@influx-backup/config';
 import { loadContext, type GlobalOptions } from './context.js';
 import { EXIT_FAILED, EXIT_USAGE, UsageError, WorkFailed } from './errors.js';
@@ -16,6 +16,8 @@ const configCommand = async (...a: Parameters<typeof import('./commands/config.j
   (await import('./commands/config.js')).configCommand(...a);
 const plannerCommand = async (...a: Parameters<typeof import('./commands/planner.js').plannerCommand>): Promise<number> =>
   (await import('./commands/planner.js')).plannerCommand(...a);
+const dashboardCommand = async (...a: Parameters<typeof import('./commands/dashboard.js').dashboardCommand>): Promise<number> =>
+  (await import('./commands/dashboard.js')).dashboardCommand(...a);
 const workerCommand = async (...a: Parameters<typeof import('./commands/worker.js').workerCommand>): Promise<number> =>
   (await import('./commands/worker.js')).workerCommand(...a);
 
@@ -56,7 +58,7 @@ export function buildProgram(exit: (code: number) => void): Command {
   addSelectors(addGlobal(program.command('plan').description('enqueue the jobs of the configured backup and exit')))
     .option('--full', 'ignore the checkpoints and copy the whole configured range')
     .option('--wait', 'block until the enqueued jobs have finished')
-    .action(action<GlobalOptions & CopyCommandOptions>('planner', (ctx, o) => copyCommand(ctx, 'plan', o)));
+    .action(action<GlobalOptions & CopyCommandOptions>('plan', (ctx, o) => copyCommand(ctx, 'plan', o)));
 
   addSelectors(addGlobal(program.command('backfill').description('enqueue an ad-hoc range, whatever the checkpoints say')))
     .option('--wait', 'block until the enqueued jobs have finished')
@@ -84,12 +86,9 @@ export function buildProgram(exit: (code: number) => void): Command {
     action<GlobalOptions>('planner', (ctx) => plannerCommand(ctx)),
   );
 
-  for (const role of ['dashboard']) {
-    addGlobal(program.command(role).description(`the ${role} role (not built yet)`)).action(() => {
-      throw new UsageError(`'${role}' is not built yet in this version`);
-    });
-  }
-  program.addOption(new Option('--version').hideHelp());
+  addGlobal(program.command('dashboard').description('serve Bull Board at / (basic auth), /health, /metrics and /api/status')).action(
+    action<GlobalOptions>('dashboard', (ctx) => dashboardCommand(ctx)),
+  );
   return program;
 }
 

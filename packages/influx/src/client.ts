@@ -42,7 +42,7 @@ interface RawResult {
   partial?: boolean;
 }
 
-interface RawMessage {
+export interface RawMessage {
   results?: RawResult[];
   error?: string;
 }
@@ -219,27 +219,13 @@ export class InfluxClient {
       const text = await readBody(res, this.endpoint);
       throw this.statusError(res.statusCode ?? 0, this.decodeError(res, text));
     }
-    let pending: Buffer | undefined;
     let lastPartial = false;
     let sawMessage = false;
-    const messages: RawMessage[] = [];
+    const decoder = new MessageDecoder(this.unpackr, this.endpoint);
     try {
-      for await (const chunk of res as AsyncIterable<Buffer>) {
-        const buf: Buffer = pending ? Buffer.concat([pending, chunk]) : chunk;
-        pending = undefined;
-        messages.length = 0;
-        try {
-          this.unpackr.unpackMultiple(buf, (value: unknown) => {
-            messages.push(value as RawMessage);
-          });
-        } catch (err) {
-          const e = err as { incomplete?: boolean; lastPosition?: number };
-          if (!e.incomplete) {
-            throw new InfluxError(this.endpoint, `undecodable answer: ${(err as Error).message}`, { retriable: true });
-          }
-          pending = buf.subarray(e.lastPosition ?? 0);
-        }
-        for (const msg of messages) {
+      const body = res as AsyncIterable<Buffer>;
+      const handle = function* (this: InfluxClient, msgs: RawMessage[]): Generator<{ index: number; piece: SeriesPiece }> {
+        for (const msg of msgs) {
           sawMessage = true;
           if (msg.error) throw this.messageError(msg.error);
           for (const result of msg.results ?? []) {
@@ -251,7 +237,10 @@ export class InfluxClient {
             }
           }
         }
-      }
+      };
+      for await (const chunk of body) yield* handle.call(this, decoder.push(chunk));
+      // The last message may still wait in the decoder for more bytes.
+      yield* handle.call(this, decoder.end());
     } catch (err) {
       if (err instanceof InfluxError) throw err;
       throw networkError(this.endpoint, err);
@@ -260,7 +249,7 @@ export class InfluxClient {
       // rather than hand a half-read one back to the pool.
       if (!res.complete) res.destroy();
     }
-    if ((pending && pending.length > 0) || lastPartial || !sawMessage) {
+    if (decoder.leftover > 0 || lastPartial || !sawMessage) {
       throw new InfluxError(this.endpoint, 'the answer was cut off before its end', { retriable: true });
     }
   }
@@ -346,4 +335,70 @@ async function readBody(res: http.IncomingMessage, endpoint: string): Promise<Bu
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/**
+ * Splits a byte stream into MessagePack messages. A message larger than one
+ * socket read is decoded again from its start when more bytes come; waiting
+ * until the buffered bytes have doubled since the last incomplete try keeps that
+ * linear in the message size instead of quadratic.
+ */
+export class MessageDecoder {
+  private parts: Buffer[] = [];
+  private size = 0;
+  private retryAt = 0;
+
+  constructor(
+    private readonly unpackr: Unpackr,
+    private readonly endpoint: string,
+  ) {}
+
+  push(chunk: Buffer): RawMessage[] {
+    this.parts.push(chunk);
+    this.size += chunk.length;
+    if (this.size < this.retryAt) return [];
+    return this.decode();
+  }
+
+  /** Decodes what is left at the end of the stream; `leftover` then says what could not be. */
+  end(): RawMessage[] {
+    return this.size > 0 ? this.decode() : [];
+  }
+
+  /** Bytes of an unfinished message. */
+  get leftover(): number {
+    return this.size;
+  }
+
+  private decode(): RawMessage[] {
+    const buf = this.parts.length === 1 ? (this.parts[0] as Buffer) : Buffer.concat(this.parts, this.size);
+    this.parts = [];
+    this.size = 0;
+    const out: RawMessage[] = [];
+    // Where the last whole message ended. msgpackr's own error.lastPosition is a
+    // module-level variable that is stale when the first message is incomplete.
+    let consumed = 0;
+    try {
+      this.unpackr.unpackMultiple(buf, (value: unknown, _start?: number, end?: number) => {
+        const msg = value as RawMessage | null;
+        if (typeof msg !== 'object' || msg === null || !(Array.isArray(msg.results) || typeof msg.error === 'string')) {
+          throw new InfluxError(this.endpoint, 'undecodable answer: a message without results or error', { retriable: true });
+        }
+        out.push(value as RawMessage);
+        consumed = end ?? consumed;
+      });
+      this.retryAt = 0;
+    } catch (err) {
+      if (err instanceof InfluxError) throw err;
+      const e = err as { incomplete?: boolean };
+      if (!e.incomplete) {
+        throw new InfluxError(this.endpoint, `undecodable answer: ${(err as Error).message}`, { retriable: true });
+      }
+      const rest = buf.subarray(consumed);
+      this.parts.push(rest);
+      this.size = rest.length;
+      this.retryAt = rest.length * 2;
+    }
+    return out;
+  }
 }

@@ -66,6 +66,10 @@ export function createRuntime(config: BackupConfig, logger: EngineLogger): Runti
   });
   const copyQueue = new Queue(QUEUE_COPY, { connection: redis, prefix });
   const scheduleQueue = new Queue(QUEUE_SCHEDULE, { connection: redis, prefix });
+  // The connection's own listener above reports Redis errors once; without these,
+  // BullMQ prints every reconnect attempt of every queue to the console.
+  copyQueue.on('error', () => undefined);
+  scheduleQueue.on('error', () => undefined);
   const store = new StateStore(redis, prefix);
   return {
     config,
