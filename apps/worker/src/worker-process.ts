@@ -1,6 +1,6 @@
 import type { Worker } from 'bullmq';
 import { createCopyWorker, type CopyChunkPayload, type CopyChunkResultPayload } from '@influx-backup/queue';
-import { processorContext, retryPolicy, workerIdentity, type Runtime } from '@influx-backup/runtime';
+import { processorContext, retryPolicy, startMemoryGovernor, workerIdentity, type Runtime } from '@influx-backup/runtime';
 
 export interface RunningWorker {
   readonly worker: Worker<CopyChunkPayload, CopyChunkResultPayload>;
@@ -42,6 +42,7 @@ export function startWorker(rt: Runtime, extra: { onValues?: (delta: number) => 
     });
   });
   worker.on('error', (err) => rt.logger.warn(`worker: ${err.message}`));
+  const governor = startMemoryGovernor(rt.config.processing.workerMemoryLimitMb, rt.logger);
   let stoppedAt: string | undefined;
   const beat = (): Promise<void> =>
     rt.store
@@ -56,6 +57,7 @@ export function startWorker(rt: Runtime, extra: { onValues?: (delta: number) => 
     id: me.id,
     async stop(graceMs = 30_000) {
       clearInterval(timer);
+      governor.stop();
       // close() waits for active jobs; past the grace period, force it: the
       // unfinished chunks' locks expire and another worker takes them.
       const closing = worker.close();

@@ -12,3 +12,4 @@ export {
   type Runtime,
 } from './runtime.js';
 export { collectStatus, type StatusReport } from './status.js';
+export { startMemoryGovernor, type MemoryGovernor } from './memory-governor.js';
