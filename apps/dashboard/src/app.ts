@@ -9,7 +9,7 @@ import type { StatusReport } from '@influx-backup/runtime';
 import { AUTH_REALM, basicAuthChecker, requirePassword } from './basic-auth.js';
 import { healthHandler, metricsHandler, redisUnreachable, statusHandler, unauthorized, type Handler, type HandlerResult, type RedisProbe } from './handlers.js';
 import { createMetricsRegistry } from './metrics.js';
-import { withTimeout } from './timeout.js';
+import { withTimeout } from '@influx-backup/runtime';
 
 /** The logger methods the dashboard uses; the process logger and the runtime's both fit. */
 export interface DashboardLogger {

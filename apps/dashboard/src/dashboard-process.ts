@@ -4,7 +4,7 @@ import { ConfigError } from '@influx-backup/config';
 import { collectStatus, type Runtime } from '@influx-backup/runtime';
 import { createApp, type DashboardDeps } from './app.js';
 import { requirePassword } from './basic-auth.js';
-import { withTimeout } from './timeout.js';
+import { withTimeout } from '@influx-backup/runtime';
 
 export interface RunDashboardOptions {
   /** Stops the dashboard as SIGINT or SIGTERM would (for tests and embedding). */

@@ -1,6 +1,6 @@
 import type { Registry } from 'prom-client';
 import type { StatusReport } from '@influx-backup/runtime';
-import { withTimeout } from './timeout.js';
+import { withTimeout } from '@influx-backup/runtime';
 
 /** What a handler answers; the Express layer only translates it. */
 export interface HandlerResult {

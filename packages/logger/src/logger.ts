@@ -1,4 +1,5 @@
 import winston from 'winston';
+import { normalizeLogLevel } from '@influx-backup/config';
 import { DEFAULT_FORMAT, renderMeta, renderPython, type Level } from './python-format.js';
 import { RotatingFileTransport } from './rotating-file-transport.js';
 import { maskLine } from './mask.js';
@@ -55,14 +56,6 @@ export interface CreateLoggerOptions {
 }
 
 const LEVELS: Readonly<Record<Level, number>> = { error: 0, warn: 1, info: 2, debug: 3 };
-const LEVEL_NAMES: Readonly<Record<string, Level>> = {
-  debug: 'debug',
-  info: 'info',
-  warn: 'warn',
-  warning: 'warn',
-  error: 'error',
-  critical: 'error',
-};
 
 const MESSAGE = Symbol.for('message');
 const META = Symbol('influx-backup.meta');
@@ -71,7 +64,7 @@ const ROOT_NAME = 'influx-backup';
 
 function level(text: string | undefined, fallback: Level): Level {
   if (text === undefined || text === '') return fallback;
-  const found = LEVEL_NAMES[text.toLowerCase()];
+  const found = normalizeLogLevel(text);
   if (found === undefined) throw new Error(`unknown log level ${JSON.stringify(text)} (use DEBUG, INFO, WARNING, ERROR or CRITICAL)`);
   return found;
 }

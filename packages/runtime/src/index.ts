@@ -13,3 +13,4 @@ export {
 } from './runtime.js';
 export { collectStatus, type StatusReport } from './status.js';
 export { startMemoryGovernor, type MemoryGovernor } from './memory-governor.js';
+export { withTimeout, TimeoutError } from './timeout.js';

@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import { parseTime, type BackupConfig } from '@influx-backup/config';
 import { InfluxClient, type InfluxConnectionOptions } from '@influx-backup/influx';
 import type { EngineLogger } from '@influx-backup/core';
+import { withTimeout } from './timeout.js';
 import {
   createRedis,
   QUEUE_COPY,
@@ -102,7 +103,7 @@ export class ConnectError extends Error {
 export async function preflight(rt: Runtime, { backupDb = true }: { backupDb?: boolean } = {}): Promise<void> {
   const timeout = 5_000;
   try {
-    await withTimeout(rt.redis.ping(), timeout, `no answer within ${timeout / 1000} s`);
+    await withTimeout(rt.redis.ping(), timeout, 'PING');
   } catch (err) {
     throw new ConnectError(`cannot reach Redis at ${rt.redisEndpoint}: ${(err as Error).message}`);
   }
@@ -115,22 +116,6 @@ export async function preflight(rt: Runtime, { backupDb = true }: { backupDb?: b
   }
   await rt.backup.ping();
   if (backupDb) await rt.backup.createDatabase(backup.database);
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(message)), ms);
-    p.then(
-      (v) => {
-        clearTimeout(t);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clearTimeout(t);
-        reject(e instanceof Error ? e : new Error(String(e)));
-      },
-    );
-  });
 }
 
 export function retryPolicy(config: BackupConfig): RetryPolicy {
