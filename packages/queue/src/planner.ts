@@ -115,6 +115,9 @@ export async function planBackup(ctx: PlanContext, sel: PlanSelection): Promise<
     if (wanted && wanted.length === 0) continue;
     const { targets, missing } = await discoverFields(ctx.source, ctx.sourceDb, m.name, wanted);
     result.missing.push(...missing.map((f) => `${m.name}.${f}`));
+    if (targets.length === 0 && missing.length === 0) {
+      ctx.logger.warn(`measurement ${JSON.stringify(m.name)} has no fields in ${ctx.sourceDb} on ${ctx.source.endpoint} (yet); nothing to copy`);
+    }
     const configStart = m.startNs;
     const configEnd = m.endNs ?? now;
 
