@@ -220,4 +220,51 @@ describe('influx-backup run', () => {
       assert.ok(r.ms < 30_000, `gave up after ${r.ms} ms`);
     }
   });
+
+  test('verify finds a changed value, a missing value and a changed type, and exits 1', async () => {
+    const n = names();
+    await source.query(`CREATE DATABASE "${n.src}"`);
+    const T = 1_700_000_000_000_000_000n;
+    await source.write(n.src, [`m,s=a v=1.5,k=1i ${T}`, `m,s=a v=2.5,k=2i ${T + 1n}`, `m,s=b v=3.5,k=3i ${T + 2n}`].join('\n'));
+    const file = config(n, `    - name: "m"\n      start_time: "2023-11-14T00:00:00Z"\n      end_time: "2023-11-15T00:00:00Z"`);
+    assert.equal((await cli(['run', '--config', file])).code, 0);
+    let v = await cli(['verify', '--deep', '--config', file]);
+    assert.equal(v.code, 0, v.stdout + v.stderr);
+    assert.match(v.stdout, /2 fields identical value by value/);
+
+    // Same count, another value: only --deep sees it.
+    await backup.write(n.dst, `m,s=a v=9.5 ${T + 1n}`);
+    v = await cli(['verify', '--config', file]);
+    assert.equal(v.code, 0, 'counts alone cannot see a changed value');
+    v = await cli(['verify', '--deep', '--json', '--config', file]);
+    assert.equal(v.code, 1, v.stdout + v.stderr);
+    const report = JSON.parse(v.stdout) as { ok: boolean; fields: { field: string; differences: number; examples: string[] }[] };
+    assert.equal(report.ok, false);
+    const vField = report.fields.find((f) => f.field === 'v');
+    assert.equal(vField?.differences, 1);
+    assert.match(vField?.examples[0] ?? '', /source 2\.5, backup 9\.5/);
+
+    // A value missing from the backup: counts see it too.
+    await backup.query(`DELETE FROM "m" WHERE "s" = 'b'`, n.dst);
+    v = await cli(['verify', '--config', file]);
+    assert.equal(v.code, 1);
+    assert.match(v.stdout, /DIFFERENT/);
+    assert.match(v.stdout, /2 of 2 fields differ/);
+
+    // The same numbers stored as floats where the source has integers.
+    await backup.query(`DROP DATABASE "${n.dst}"`);
+    await backup.query(`CREATE DATABASE "${n.dst}"`);
+    await backup.write(n.dst, [`m,s=a v=1.5,k=1 ${T}`, `m,s=a v=2.5,k=2 ${T + 1n}`, `m,s=b v=3.5,k=3 ${T + 2n}`].join('\n'));
+    v = await cli(['verify', '--deep', '--json', '--config', file]);
+    assert.equal(v.code, 1, v.stdout + v.stderr);
+    const typed = JSON.parse(v.stdout) as typeof report;
+    assert.deepEqual(
+      typed.fields.map((f) => [f.field, f.differences]),
+      [
+        ['k', 1],
+        ['v', 0],
+      ],
+    );
+    assert.match(typed.fields[0]?.examples[0] ?? '', /type: source integer, backup float/);
+  });
 });

@@ -9,9 +9,9 @@ export interface Chunk {
 }
 
 /**
- * Cuts [startNs, endNs] into chunks of `sizeNs`, aligned to startNs; the last one
- * is clipped at endNs. Returns the grid position of every chunk, for callers that
- * only want some of them.
+ * The chunk at grid `position` when [startNs, endNs] is cut into chunks of
+ * `sizeNs` aligned to startNs: [start + position * size, that + size - 1], the
+ * last one clipped at endNs.
  */
 export function chunkBounds(startNs: bigint, endNs: bigint, sizeNs: bigint, position: bigint): { startNs: bigint; endNs: bigint } {
   if (sizeNs <= 0n) throw new RangeError(`chunk size must be positive, got ${sizeNs} ns`);

@@ -1,6 +1,6 @@
 import { quoteIdent } from '@influx-backup/influx';
 import { selectFieldQuery } from './copy.js';
-import type { FieldTarget } from './plan.js';
+import { planFieldChunks, type FieldTarget } from './plan.js';
 import type { SourceReader } from './ports.js';
 
 export interface VerifyResult {
@@ -49,8 +49,24 @@ export async function verifyField(opts: {
   if (!opts.deep) return result;
   const maxExamples = opts.maxExamples ?? 5;
   let differences = 0;
-  for (let lo = opts.startNs; lo <= opts.endNs; lo += opts.chunkSizeNs) {
-    const hi = lo + opts.chunkSizeNs - 1n < opts.endNs ? lo + opts.chunkSizeNs - 1n : opts.endNs;
+  const note = (text: string): void => {
+    differences++;
+    if (result.examples.length < maxExamples) result.examples.push(text);
+  };
+  // Values compare equal across types (5 and 5.0 decode alike), so compare the
+  // stored type too.
+  const backupTypes = (await backup.fieldKeys(opts.backupDb, t.measurement)).filter((k) => k.field === t.field).map((k) => k.type);
+  if (backupTypes.length > 0 && (backupTypes.length > 1 || backupTypes[0] !== t.type)) {
+    note(`type: source ${t.type}, backup ${backupTypes.join(', ')}`);
+  }
+  // Only chunks that hold values on either side are read.
+  const [inSource, inBackup] = await Promise.all([
+    planFieldChunks(source, opts.sourceDb, t, opts.startNs, opts.endNs, opts.chunkSizeNs),
+    planFieldChunks(backup, opts.backupDb, t, opts.startNs, opts.endNs, opts.chunkSizeNs),
+  ]);
+  const chunks = new Map<bigint, bigint>();
+  for (const c of [...inSource, ...inBackup]) chunks.set(c.startNs, c.endNs);
+  for (const [lo, hi] of [...chunks].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const q = selectFieldQuery(t.measurement, t.field, lo, hi);
     const a = rows(source.select(q, opts.sourceDb, opts.pieceRows));
     const z = rows(backup.select(q, opts.backupDb, opts.pieceRows));
@@ -59,23 +75,17 @@ export async function verifyField(opts: {
     while (!x.done || !y.done) {
       const cmp = x.done ? 1 : y.done ? -1 : compareRows(x.value, y.value);
       if (cmp === 0) {
-        if (x.value!.value !== y.value!.value) {
-          differences++;
-          if (result.examples.length < maxExamples) result.examples.push(`${x.value!.key} @${x.value!.time}: source ${x.value!.value}, backup ${y.value!.value}`);
-        }
+        if (x.value!.value !== y.value!.value) note(`${x.value!.key} @${x.value!.time}: source ${x.value!.value}, backup ${y.value!.value}`);
         x = await a.next();
         y = await z.next();
       } else if (cmp < 0) {
-        differences++;
-        if (result.examples.length < maxExamples) result.examples.push(`${x.value!.key} @${x.value!.time}: missing in backup`);
+        note(`${x.value!.key} @${x.value!.time}: missing in backup`);
         x = await a.next();
       } else {
-        differences++;
-        if (result.examples.length < maxExamples) result.examples.push(`${y.value!.key} @${y.value!.time}: in backup only`);
+        note(`${y.value!.key} @${y.value!.time}: in backup only`);
         y = await z.next();
       }
     }
-    if (hi === opts.endNs) break;
   }
   result.differences = differences;
   return result;
