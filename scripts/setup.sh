@@ -17,6 +17,7 @@ fi
 missing=()
 command -v influxd >/dev/null 2>&1 || missing+=(influxdb)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)  # the TLS tests make certificates
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing ${missing[*]} (apt-get)"
   as_root apt-get update -qq

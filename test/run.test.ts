@@ -267,4 +267,31 @@ describe('influx-backup run', () => {
     );
     assert.match(typed.fields[0]?.examples[0] ?? '', /type: source integer, backup float/);
   });
+
+  test('Redis with a password: the copy works, and the password never shows', async () => {
+    const password = 'r3dis-S3cret!';
+    const guarded = await startRedis({ password });
+    try {
+      const n = names();
+      await source.query(`CREATE DATABASE "${n.src}"`);
+      await source.write(n.src, 'm v=1 1700000000000000000');
+      const url = guarded.url; // redis://:PASSWORD@127.0.0.1:PORT/0, the password URL-encoded
+      const file = config(n, `    - name: "m"\n      start_time: "2023-01-01T00:00:00Z"\n      end_time: "2024-01-01T00:00:00Z"`).replace(/$/, '');
+      const { readFileSync, writeFileSync } = await import('node:fs');
+      writeFileSync(file, readFileSync(file, 'utf8').replace(y(redis.url), y(url)));
+      for (const args of [['run'], ['status'], ['config'], ['verify', '--deep']]) {
+        const r = await cli([...args, '--config', file, '--log-level', 'debug']);
+        assert.equal(r.code, 0, `${args[0]}: ${r.stdout}${r.stderr}`);
+        assert.ok(!(r.stdout + r.stderr).includes(password), `${args[0]} printed the password`);
+        assert.ok(!(r.stdout + r.stderr).includes(encodeURIComponent(password)), `${args[0]} printed the encoded password`);
+      }
+      // A wrong password is one clear line naming Redis, and exit 1.
+      writeFileSync(file, readFileSync(file, 'utf8').replace(y(url), y(url.replace(encodeURIComponent(password), 'wrong'))));
+      const r = await cli(['run', '--config', file], { timeoutMs: 30_000 });
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      assert.match(r.stderr, new RegExp(`Redis at 127\\.0\\.0\\.1:${guarded.port}`));
+    } finally {
+      await guarded.destroy();
+    }
+  });
 });

@@ -61,6 +61,7 @@ export function buildProgram(exit: (code: number) => void): Command {
     .action(action<GlobalOptions & CopyCommandOptions>('plan', (ctx, o) => copyCommand(ctx, 'plan', o)));
 
   addSelectors(addGlobal(program.command('backfill').description('enqueue an ad-hoc range, whatever the checkpoints say')))
+    .option('--full', 'accepted for symmetry: a backfill always ignores the checkpoints')
     .option('--wait', 'block until the enqueued jobs have finished')
     .action(action<GlobalOptions & CopyCommandOptions>('backfill', (ctx, o) => copyCommand(ctx, 'backfill', o)));
 

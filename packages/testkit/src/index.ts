@@ -3,3 +3,4 @@ export { ensureBinary } from './install.js';
 export { spawnLogged, type ManagedProcess } from './process.js';
 export { startInflux, type InfluxServer, type InfluxServerOptions } from './influx-server.js';
 export { startRedis, type RedisServer, type RedisServerOptions } from './redis-server.js';
+export { makeCertificate } from './certificate.js';

@@ -1,9 +1,41 @@
 import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureBinary } from './install.js';
 import { freePort, waitFor } from './ports.js';
 import { spawnLogged, type ManagedProcess } from './process.js';
+
+interface Answer {
+  status: number;
+  text: string;
+}
+
+/** A plain HTTP(S) request; a test server's self-signed certificate is accepted here. */
+function request(url: string, method: string, body?: string | URLSearchParams, headers: Record<string, string> = {}): Promise<Answer> {
+  const payload = body === undefined ? undefined : String(body);
+  const mod = url.startsWith('https:') ? https : http;
+  return new Promise((resolve, reject) => {
+    const req = mod.request(url, {
+      method,
+      headers: {
+        ...(body instanceof URLSearchParams ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
+        ...headers,
+      },
+      rejectUnauthorized: false,
+    });
+    req.on('error', reject);
+    req.on('response', (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      res.on('error', reject);
+    });
+    req.end(payload);
+  });
+}
 
 export interface InfluxServer {
   readonly host: string;
@@ -26,9 +58,11 @@ export interface InfluxServer {
 export interface InfluxServerOptions {
   /** Turn on HTTP auth and create this admin user. */
   admin?: { username: string; password: string };
+  /** Serve HTTPS with this PEM certificate and key (see makeCertificate). */
+  tls?: { certFile: string; keyFile: string };
 }
 
-function configText(dir: string, httpPort: number, rpcPort: number, auth: boolean): string {
+function configText(dir: string, httpPort: number, rpcPort: number, auth: boolean, tls?: InfluxServerOptions['tls']): string {
   // Every port is our own: a second influxd on this machine would otherwise clash
   // on the default 8088 backup/restore port.
   return `reporting-disabled = true
@@ -54,6 +88,7 @@ bind-address = "127.0.0.1:${rpcPort}"
   bind-address = "127.0.0.1:${httpPort}"
   auth-enabled = ${auth}
   log-enabled = false
+${tls ? `  https-enabled = true\n  https-certificate = "${tls.certFile}"\n  https-private-key = "${tls.keyFile}"\n` : ''}
 [logging]
   level = "warn"
 `;
@@ -66,9 +101,9 @@ export async function startInflux(options: InfluxServerOptions = {}): Promise<In
   const rpcPort = await freePort();
   const conf = join(dir, 'influxd.conf');
   const logFile = join(dir, 'influxd.log');
-  writeFileSync(conf, configText(dir, port, rpcPort, options.admin !== undefined));
+  writeFileSync(conf, configText(dir, port, rpcPort, options.admin !== undefined, options.tls));
   const host = '127.0.0.1';
-  const url = `http://${host}:${port}`;
+  const url = `${options.tls ? 'https' : 'http'}://${host}:${port}`;
   const authHeader: Record<string, string> = options.admin
     ? { authorization: `Basic ${Buffer.from(`${options.admin.username}:${options.admin.password}`).toString('base64')}` }
     : {};
@@ -79,7 +114,7 @@ export async function startInflux(options: InfluxServerOptions = {}): Promise<In
     const child = proc.child;
     await waitFor(`influxd on ${host}:${port} (log: ${logFile})`, async () => {
       if (child.exitCode !== null) throw new Error(`influxd exited with ${child.exitCode}: ${readFileSync(logFile, 'utf8').slice(-2000)}`);
-      const res = await fetch(`${url}/ping`).catch(() => undefined);
+      const res = await request(`${url}/ping`, 'GET').catch(() => undefined);
       return res?.status === 204;
     });
   };
@@ -87,14 +122,10 @@ export async function startInflux(options: InfluxServerOptions = {}): Promise<In
   const query = async (q: string, db?: string): Promise<unknown> => {
     const body = new URLSearchParams({ q, epoch: 'ns' });
     if (db) body.set('db', db);
-    const res = await fetch(`${url}/query`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', ...authHeader },
-      body,
-    });
-    const json = (await res.json()) as { error?: string; results?: { error?: string }[] };
+    const res = await request(`${url}/query`, 'POST', body, authHeader);
+    const json = JSON.parse(res.text) as { error?: string; results?: { error?: string }[] };
     const err = json.error ?? json.results?.find((r) => r.error)?.error;
-    if (!res.ok || err) throw new Error(`influx query failed (${res.status}): ${err ?? ''} — ${q}`);
+    if (res.status !== 200 || err) throw new Error(`influx query failed (${res.status}): ${err ?? ''} — ${q}`);
     return json;
   };
 
@@ -104,8 +135,8 @@ export async function startInflux(options: InfluxServerOptions = {}): Promise<In
     const body = new URLSearchParams({
       q: `CREATE USER "${options.admin.username}" WITH PASSWORD '${options.admin.password.replace(/'/g, "\\'")}' WITH ALL PRIVILEGES`,
     });
-    const res = await fetch(`${url}/query`, { method: 'POST', body });
-    if (!res.ok) throw new Error(`could not create the admin user: ${await res.text()}`);
+    const res = await request(`${url}/query`, 'POST', body);
+    if (res.status !== 200) throw new Error(`could not create the admin user: ${res.text}`);
   }
 
   return {
@@ -121,12 +152,8 @@ export async function startInflux(options: InfluxServerOptions = {}): Promise<In
     },
     query,
     async write(db, lines) {
-      const res = await fetch(`${url}/write?db=${encodeURIComponent(db)}&precision=ns`, {
-        method: 'POST',
-        headers: authHeader,
-        body: lines,
-      });
-      if (res.status !== 204) throw new Error(`influx write failed (${res.status}): ${await res.text()}`);
+      const res = await request(`${url}/write?db=${encodeURIComponent(db)}&precision=ns`, 'POST', lines, authHeader);
+      if (res.status !== 204) throw new Error(`influx write failed (${res.status}): ${res.text}`);
     },
     log: () => readFileSync(logFile, 'utf8'),
   };
