@@ -164,8 +164,13 @@ describe('influx-backup run', () => {
     assert.match(r.stdout + r.stderr, /conflict/);
     let status = JSON.parse((await cli(['status', '--json', '--config', file])).stdout) as {
       checkpoints: { field: string; checkpoint: string }[];
+      failures: { field: string; start: string; reason: string }[];
       lastRun: { ok: boolean };
     };
+    assert.equal(status.failures.length, 1);
+    assert.equal(status.failures[0]?.field, 'v');
+    assert.equal(status.failures[0]?.start, '2024-01-01T00:00:00Z');
+    assert.match(status.failures[0]?.reason ?? '', /field type conflict/);
     // v's checkpoint stays before the failed chunk (it has none yet); w, another
     // field of the same measurement, finished and moved on.
     assert.deepEqual(

@@ -1,5 +1,6 @@
 import { formatTimeNs } from '@influx-backup/config';
-import type { WorkerSeen } from '@influx-backup/queue';
+import type { Job } from 'bullmq';
+import type { CopyChunkPayload, WorkerSeen } from '@influx-backup/queue';
 import type { Runtime } from './runtime.js';
 
 export interface StatusReport {
@@ -16,18 +17,21 @@ export interface StatusReport {
   }[];
   workers: WorkerSeen[];
   schedules: { id: string; pattern: string | null; tz: string | null; next: string | null }[];
+  /** The newest chunks that failed for good, with the server's reason. */
+  failures: { jobId: string; kind: string; measurement: string; field: string; start: string; end: string; reason: string; at: string | null }[];
   lastRun: unknown;
 }
 
 /** What `status` prints and the dashboard's /api/status serves. */
 export async function collectStatus(rt: Runtime): Promise<StatusReport> {
-  const [copy, schedule, checkpoints, workers, lastRun, schedulers] = await Promise.all([
+  const [copy, schedule, checkpoints, workers, lastRun, schedulers, failed] = await Promise.all([
     rt.copyQueue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed', 'paused'),
     rt.scheduleQueue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed', 'paused'),
     rt.store.checkpoints(),
     rt.store.workers(),
     rt.store.lastRun(),
     rt.scheduleQueue.getJobSchedulers(0, -1).catch(() => []),
+    rt.copyQueue.getJobs(['failed'], 0, 9, false) as Promise<Job<CopyChunkPayload>[]>,
   ]);
   return {
     redis: rt.redisEndpoint,
@@ -48,6 +52,18 @@ export async function collectStatus(rt: Runtime): Promise<StatusReport> {
       tz: s.tz ?? null,
       next: s.next ? new Date(s.next).toISOString() : null,
     })),
+    failures: failed
+      .filter((j): j is Job<CopyChunkPayload> => Boolean(j))
+      .map((j) => ({
+        jobId: j.id ?? '',
+        kind: j.name,
+        measurement: j.data.measurement,
+        field: j.data.field,
+        start: formatTimeNs(BigInt(j.data.startNs)),
+        end: formatTimeNs(BigInt(j.data.endNs)),
+        reason: j.failedReason,
+        at: j.finishedOn ? new Date(j.finishedOn).toISOString() : null,
+      })),
     lastRun: lastRun ?? null,
   };
 }

@@ -31,6 +31,10 @@ export async function statusCommand(ctx: CommandContext, opts: { json?: boolean 
       out.push('', 'schedules:');
       for (const s of status.schedules) out.push(`  ${s.id}  ${s.pattern ?? ''} ${s.tz ?? ''}  next ${s.next ?? '-'}`);
     }
+    if (status.failures.length > 0) {
+      out.push('', 'chunks failed for good (newest first):');
+      for (const f of status.failures) out.push(`  ${f.measurement}.${f.field}  ${f.start} .. ${f.end}  ${f.at ?? ''}  ${f.reason}`);
+    }
     out.push('', 'last run:', status.lastRun ? `  ${JSON.stringify(status.lastRun)}` : '  (none yet)');
     process.stdout.write(`${out.join('\n')}\n`);
     return EXIT_OK;
