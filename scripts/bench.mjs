@@ -88,7 +88,7 @@ logging: { level: "WARNING", handlers: { file: { enabled: false } } }
   };
   const reset = () => backup.query('DROP DATABASE "bench_backup"').then(() => backup.query('CREATE DATABASE "bench_backup"'));
 
-  const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+  const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
   const minimalArgs = [join(root, 'scripts/bench-minimal.mjs')];
   const minimalEnv = {
     SRC: source.url,
