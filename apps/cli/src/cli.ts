@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '@influx-backup/config';
 import { loadContext, type GlobalOptions } from './context.js';
@@ -6,20 +7,17 @@ import type { CopyCommandOptions } from './commands/copy.js';
 
 // Commands are loaded when they run: `config` and `--help` need neither BullMQ nor
 // the engine, and a short run should not pay for modules it does not use.
-const copyCommand = async (...a: Parameters<typeof import('./commands/copy.js').copyCommand>): Promise<number> =>
-  (await import('./commands/copy.js')).copyCommand(...a);
-const statusCommand = async (...a: Parameters<typeof import('./commands/status.js').statusCommand>): Promise<number> =>
-  (await import('./commands/status.js')).statusCommand(...a);
-const verifyCommand = async (...a: Parameters<typeof import('./commands/verify.js').verifyCommand>): Promise<number> =>
-  (await import('./commands/verify.js')).verifyCommand(...a);
-const configCommand = async (...a: Parameters<typeof import('./commands/config.js').configCommand>): Promise<number> =>
-  (await import('./commands/config.js')).configCommand(...a);
-const plannerCommand = async (...a: Parameters<typeof import('./commands/planner.js').plannerCommand>): Promise<number> =>
-  (await import('./commands/planner.js')).plannerCommand(...a);
-const dashboardCommand = async (...a: Parameters<typeof import('./commands/dashboard.js').dashboardCommand>): Promise<number> =>
-  (await import('./commands/dashboard.js')).dashboardCommand(...a);
-const workerCommand = async (...a: Parameters<typeof import('./commands/worker.js').workerCommand>): Promise<number> =>
-  (await import('./commands/worker.js')).workerCommand(...a);
+type CommandFn = (...args: never[]) => Promise<number> | number;
+function lazy<M extends Record<K, CommandFn>, K extends string>(load: () => Promise<M>, name: K): (...args: Parameters<M[K]>) => Promise<number> {
+  return async (...args) => (await load())[name](...args);
+}
+const copyCommand = lazy(() => import('./commands/copy.js'), 'copyCommand');
+const statusCommand = lazy(() => import('./commands/status.js'), 'statusCommand');
+const verifyCommand = lazy(() => import('./commands/verify.js'), 'verifyCommand');
+const configCommand = lazy(() => import('./commands/config.js'), 'configCommand');
+const plannerCommand = lazy(() => import('./commands/planner.js'), 'plannerCommand');
+const dashboardCommand = lazy(() => import('./commands/dashboard.js'), 'dashboardCommand');
+const workerCommand = lazy(() => import('./commands/worker.js'), 'workerCommand');
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -40,8 +38,10 @@ function addSelectors(cmd: Command): Command {
 
 /** Builds the program; `exit` receives the status code of the command that ran. */
 export function buildProgram(exit: (code: number) => void): Command {
+  const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
   const program = new Command('influx-backup')
     .description('Field-by-field backup of InfluxDB 1.x, chunked into BullMQ jobs')
+    .version(version)
     .showHelpAfterError()
     .exitOverride();
 
