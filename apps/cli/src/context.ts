@@ -30,7 +30,6 @@ export function loadContext(opts: GlobalOptions, component: string): CommandCont
   const levelOverride = opts.verbose ? 'debug' : opts.logLevel;
   const config = loadConfig({
     file: resolve(opts.config),
-    env: process.env,
     cwd: process.cwd(),
     ...(levelOverride ? { overrides: { logLevel: levelOverride } } : {}),
   });
