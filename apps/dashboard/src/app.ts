@@ -5,11 +5,10 @@ import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import { QUEUE_COPY, QUEUE_SCHEDULE, JOB_BACKFILL, JOB_COPY, JOB_SCHEDULED_PLAN } from '@influx-backup/queue';
-import type { StatusReport } from '@influx-backup/runtime';
 import { AUTH_REALM, basicAuthChecker, requirePassword } from './basic-auth.js';
 import { healthHandler, metricsHandler, redisUnreachable, statusHandler, unauthorized, type Handler, type HandlerResult, type RedisProbe } from './handlers.js';
 import { createMetricsRegistry } from './metrics.js';
-import { withTimeout } from '@influx-backup/runtime';
+import { withTimeout, type StatusReport } from '@influx-backup/runtime';
 
 /** The logger methods the dashboard uses; the process logger and the runtime's both fit. */
 export interface DashboardLogger {

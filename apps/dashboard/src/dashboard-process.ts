@@ -1,10 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ConfigError } from '@influx-backup/config';
-import { collectStatus, type Runtime } from '@influx-backup/runtime';
+import { collectStatus, withTimeout, type Runtime } from '@influx-backup/runtime';
 import { createApp, type DashboardDeps } from './app.js';
 import { requirePassword } from './basic-auth.js';
-import { withTimeout } from '@influx-backup/runtime';
 
 export interface RunDashboardOptions {
   /** Stops the dashboard as SIGINT or SIGTERM would (for tests and embedding). */

@@ -1,6 +1,5 @@
 import type { Registry } from 'prom-client';
-import type { StatusReport } from '@influx-backup/runtime';
-import { withTimeout } from '@influx-backup/runtime';
+import { withTimeout, type StatusReport } from '@influx-backup/runtime';
 
 /** What a handler answers; the Express layer only translates it. */
 export interface HandlerResult {
