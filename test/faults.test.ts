@@ -201,4 +201,34 @@ describe('surviving faults', () => {
       await r.close();
     }
   });
+
+  test('SIGTERM to a worker mid-chunk: it finishes its active chunks and exits 0; Ctrl-C on run exits 130 and the next run completes', async () => {
+    const r = await rig();
+    try {
+      // A worker told to stop finishes what it holds.
+      await cli(['plan', '--config', r.file]);
+      const worker = spawnCli(['worker', '--config', r.file]);
+      const held = await activeWithProgress(r.queue);
+      worker.child.kill('SIGTERM');
+      assert.equal(await worker.exited, 0, worker.output());
+      assert.match(worker.output(), /SIGTERM: finishing active chunks/);
+      const job = await r.queue.getJob(held.id);
+      assert.equal(await job?.getState(), 'completed', 'the chunk it held was finished, not abandoned');
+      const left = await r.queue.getJobCounts('waiting', 'active');
+      assert.ok((left.waiting ?? 0) > 0, 'it took no new chunks after the signal');
+      assert.equal(left.active, 0);
+
+      // run, interrupted: exit 130; what it did not finish is finished by the next run.
+      const run = spawnCli(['run', '--config', r.file]);
+      await activeWithProgress(r.queue);
+      run.child.kill('SIGINT');
+      assert.equal(await run.exited, 130, run.output());
+      assert.match(run.output(), /interrupted/);
+      const again = await cli(['run', '--config', r.file], { timeoutMs: 90_000 });
+      assert.equal(again.code, 0, again.stdout + again.stderr);
+      await assertExact(r.dst);
+    } finally {
+      await r.close();
+    }
+  });
 });
