@@ -8,6 +8,14 @@ import { createRedis } from '../src/connection.js';
 import { StateStore } from '../src/state-store.js';
 import { fieldId, fieldPlanKey } from '../src/names.js';
 
+/** The plan key of [start, end] cut into chunks of `size`, as the planner would cut it. */
+function planOf(f: string, start: bigint, end: bigint, size: bigint): string {
+  const chunks: { startNs: bigint; endNs: bigint }[] = [];
+  for (let s = start; s <= end; s += size) chunks.push({ startNs: s, endNs: s + size - 1n < end ? s + size - 1n : end });
+  return fieldPlanKey(f, chunks);
+}
+
+
 let server: RedisServer;
 let redis: Redis;
 let n = 0;
@@ -37,7 +45,7 @@ test('the constructor needs a prefix', () => {
 test('chunks finishing out of order move the checkpoint only over the unbroken run', async () => {
   const { store } = freshStore();
   const f = fid('Irradiance');
-  const plan = fieldPlanKey(f, [{ startNs: 0n, endNs: 3_999n }, { startNs: 3_999n + 1n, endNs: 3_999n + 1_000n }]);
+  const plan = planOf(f, 0n, 3_999n, 1_000n);
   await store.openPlan(plan, 4);
   assert.equal(await store.checkpoint(f), undefined);
 
@@ -55,7 +63,7 @@ test('chunks finishing out of order move the checkpoint only over the unbroken r
 test('a chunk that never completes keeps the checkpoint before it, whatever finishes after', async () => {
   const { store } = freshStore();
   const f = fid('Temperature');
-  const plan = fieldPlanKey(f, [{ startNs: 0n, endNs: 9_999n }, { startNs: 9_999n + 1n, endNs: 9_999n + 1_000n }]);
+  const plan = planOf(f, 0n, 9_999n, 1_000n);
   await store.openPlan(plan, 10);
   await store.completeChunk(plan, f, 0, 999n);
   await store.completeChunk(plan, f, 1, 1_999n);
@@ -74,7 +82,7 @@ test('a chunk that never completes keeps the checkpoint before it, whatever fini
 test('a chunk delivered twice changes nothing', async () => {
   const { store } = freshStore();
   const f = fid('Twice');
-  const plan = fieldPlanKey(f, [{ startNs: 0n, endNs: 1_999n }, { startNs: 1_999n + 1n, endNs: 1_999n + 1_000n }]);
+  const plan = planOf(f, 0n, 1_999n, 1_000n);
   await store.openPlan(plan, 2);
   assert.deepEqual(await store.completeChunk(plan, f, 0, 500n), { frontier: 1, checkpointNs: 500n });
   assert.deepEqual(await store.completeChunk(plan, f, 0, 500n), { frontier: 1, checkpointNs: 500n });
@@ -86,11 +94,11 @@ test('a chunk delivered twice changes nothing', async () => {
 test('the checkpoint never moves backwards', async () => {
   const { store } = freshStore();
   const f = fid('Back');
-  const first = fieldPlanKey(f, [{ startNs: 0n, endNs: 9_999n }, { startNs: 9_999n + 1n, endNs: 9_999n + 10_000n }]);
+  const first = planOf(f, 0n, 9_999n, 10_000n);
   await store.openPlan(first, 1);
   await store.completeChunk(first, f, 0, 9_000n);
   // A backfill or overlap re-plan over older times.
-  const older = fieldPlanKey(f, [{ startNs: 0n, endNs: 4_999n }, { startNs: 4_999n + 1n, endNs: 4_999n + 1_000n }]);
+  const older = planOf(f, 0n, 4_999n, 1_000n);
   await store.openPlan(older, 5);
   for (let i = 0; i < 5; i++) await store.completeChunk(older, f, i, BigInt(i * 1_000 + 500));
   assert.equal(await store.checkpoint(f), 9_000n);
@@ -161,8 +169,8 @@ test('two fields are independent: one field’s progress never moves the other',
   const { store } = freshStore();
   const irr = fid('Irradiance');
   const temp = fid('Temperature');
-  const irrPlan = fieldPlanKey(irr, [{ startNs: 0n, endNs: 99n }, { startNs: 99n + 1n, endNs: 99n + 10n }]);
-  const tempPlan = fieldPlanKey(temp, [{ startNs: 0n, endNs: 99n }, { startNs: 99n + 1n, endNs: 99n + 10n }]);
+  const irrPlan = planOf(irr, 0n, 99n, 10n);
+  const tempPlan = planOf(temp, 0n, 99n, 10n);
   assert.notEqual(irrPlan, tempPlan);
   await store.openPlan(irrPlan, 10);
   await store.openPlan(tempPlan, 10);
@@ -194,7 +202,7 @@ test('two fields are independent: one field’s progress never moves the other',
 test('many chunks completing at once land on the right watermark', async () => {
   const { store } = freshStore();
   const f = fid('Burst');
-  const plan = fieldPlanKey(f, [{ startNs: 0n, endNs: 199_999n }, { startNs: 199_999n + 1n, endNs: 199_999n + 1_000n }]);
+  const plan = planOf(f, 0n, 199_999n, 1_000n);
   await store.openPlan(plan, 200);
   const order = Array.from({ length: 200 }, (_, i) => i).reverse();
   const results = await Promise.all(order.map((i) => store.completeChunk(plan, f, i, i % 7 === 0 ? null : BigInt(i * 1_000 + 999))));
@@ -209,7 +217,7 @@ test('hostile names make distinct field ids, and prefixes keep stores apart', as
   const ids = new Set(names.flatMap((m) => names.map((f) => fieldId('h:1', 'db', m, f))));
   assert.equal(ids.size, names.length * names.length);
   const f = fieldId('h:1', 'db', 'x"; DROP DATABASE "db', 'f\nb');
-  const plan = fieldPlanKey(f, [{ startNs: 0n, endNs: 0n }, { startNs: 0n + 1n, endNs: 0n + 1n }]);
+  const plan = planOf(f, 0n, 0n, 1n);
   await a.store.openPlan(plan, 1);
   await a.store.completeChunk(plan, f, 0, 42n);
   assert.equal(await a.store.checkpoint(f), 42n);
