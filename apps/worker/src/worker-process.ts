@@ -15,14 +15,13 @@ const HEARTBEAT_MS = 5_000;
  * Starts copy workers in this process (`processing.max_workers` jobs at once)
  * and records this process in Redis every few seconds, for `status`.
  */
-export function startWorker(rt: Runtime, extra: { onValues?: (delta: number) => void } = {}): RunningWorker {
+export function startWorker(rt: Runtime): RunningWorker {
   const me = workerIdentity();
   const startedAt = new Date().toISOString();
   let jobsDone = 0;
   let jobsFailed = 0;
   const worker = createCopyWorker({
     ...processorContext(rt),
-    ...(extra.onValues ? { onValues: (delta: number) => extra.onValues?.(delta) } : {}),
     connection: rt.redis,
     prefix: rt.prefix,
     concurrency: rt.config.processing.maxWorkers,

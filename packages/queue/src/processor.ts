@@ -13,8 +13,6 @@ export interface ProcessorContext {
   pieceRows: number;
   operationTimeoutMs: number;
   logger: EngineLogger;
-  /** Told of every acknowledged batch: the in-process progress bar listens here. */
-  onValues?: (delta: number, job: Job<CopyChunkPayload>) => void;
 }
 
 const PROGRESS_EVERY_MS = 1_000;
@@ -29,7 +27,6 @@ export function createCopyProcessor(ctx: ProcessorContext): (job: Job<CopyChunkP
   return async (job) => {
     const d = job.data;
     const startedAt = Date.now();
-    let reported = 0;
     let lastProgressAt = 0;
     const signal = AbortSignal.timeout(ctx.operationTimeoutMs);
     try {
@@ -48,8 +45,6 @@ export function createCopyProcessor(ctx: ProcessorContext): (job: Job<CopyChunkP
         pieceRows: ctx.pieceRows,
         signal,
         onProgress: (written) => {
-          ctx.onValues?.(written - reported, job);
-          reported = written;
           const now = Date.now();
           if (now - lastProgressAt >= PROGRESS_EVERY_MS) {
             lastProgressAt = now;
@@ -69,8 +64,6 @@ export function createCopyProcessor(ctx: ProcessorContext): (job: Job<CopyChunkP
       });
       return { values: result.values, batches: result.batches, lastTimeNs: result.lastTimeNs?.toString() ?? null };
     } catch (err) {
-      // Values written by a failed attempt are not counted: the retry writes them again.
-      if (reported > 0) ctx.onValues?.(-reported, job);
       const where = `${d.measurement}.${d.field} [${d.startNs}, ${d.endNs}]`;
       if (signal.aborted && !(err instanceof InfluxError)) {
         throw new Error(`${where}: no result within processing.operation_timeout (${ctx.operationTimeoutMs / 1000} s)`);
