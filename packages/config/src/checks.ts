@@ -1,12 +1,10 @@
 // Readers for single values: each returns the value in its typed form or throws an Issue
-// with an empty path (the caller knows where the value sits). They are shared by the convict
-// formats and by the checks of list elements, which convict cannot see into.
+// with an empty path (the schema's walk knows where the value sits).
 
 import { parseDuration } from './duration.js';
 import { Issue, type PathSegment } from './environment.js';
-import { normalizeLogLevel, LOG_LEVEL_NAMES } from './log-level.js';
-import { parseTime } from './time.js';
-import type { LogLevel } from './types.js';
+import { LOG_FORMAT_ATTRIBUTES, LOG_LEVEL_NAMES, normalizeLogLevel, type LogLevel } from './logging.js';
+import { formatTimeNs, INFLUX_MAX_TIME_NS, INFLUX_MIN_TIME_NS, parseTime } from './time.js';
 
 export function invalid(reason: string, path: readonly PathSegment[] = []): Issue {
   return new Issue(path, reason);
@@ -27,7 +25,7 @@ export function got(value: unknown): string {
 const NUMBER_TEXT = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 
 /** Numbers arrive as text from `${VAR}` and environment overrides. */
-export function coerceNumber(text: string): unknown {
+function coerceNumber(text: string): unknown {
   const t = text.trim();
   return NUMBER_TEXT.test(t) ? Number(t) : text;
 }
@@ -35,7 +33,7 @@ export function coerceNumber(text: string): unknown {
 const TRUE = new Set(['true', 'yes', 'on', '1']);
 const FALSE = new Set(['false', 'no', 'off', '0']);
 
-export function coerceBoolean(text: string): unknown {
+function coerceBoolean(text: string): unknown {
   const t = text.trim().toLowerCase();
   if (TRUE.has(t)) return true;
   if (FALSE.has(t)) return false;
@@ -95,15 +93,21 @@ export function readDuration(value: unknown): number {
   }
 }
 
-/** Nanoseconds, for an RFC 3339 time given as a string. */
-export function readTime(value: unknown): bigint {
+/** An RFC 3339 time that InfluxDB can store, normalised to UTC (2023-01-01T00:00:00Z). */
+export function readTime(value: unknown): string {
   if (value instanceof Date) throw invalid('must be an RFC 3339 string; quote it in YAML');
   if (typeof value !== 'string') throw invalid(`must be an RFC 3339 time such as "2023-01-01T00:00:00Z", ${got(value)}`);
+  let ns: bigint;
   try {
-    return parseTime(value.trim());
+    ns = parseTime(value.trim());
   } catch (err) {
     throw invalid((err as Error).message);
   }
+  if (ns < INFLUX_MIN_TIME_NS || ns > INFLUX_MAX_TIME_NS) {
+    const range = `${formatTimeNs(INFLUX_MIN_TIME_NS)} to ${formatTimeNs(INFLUX_MAX_TIME_NS)}`;
+    throw invalid(`is outside the times InfluxDB can store (${range})`);
+  }
+  return formatTimeNs(ns);
 }
 
 /** `256`, `"256"`, `"256MB"`, `"1GB"` → megabytes. */
@@ -118,6 +122,60 @@ export function readMegabytes(value: unknown): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
     throw invalid(`must be a whole number of megabytes (256, "256MB" or "1GB"), ${got(value)}`);
   }
+  return value;
+}
+
+export function readLogFormat(value: unknown): string {
+  const format = readString(value);
+  const rest = format.replace(/%%/g, '').replace(/%\(([A-Za-z_]+)\)[-#0 +]*\d*(?:\.\d+)?[sdfr]/g, (whole, name: string) => {
+    if (!LOG_FORMAT_ATTRIBUTES.includes(name)) {
+      throw invalid(`unknown attribute %(${name}) (known: ${LOG_FORMAT_ATTRIBUTES.join(', ')})`);
+    }
+    return name === 'message' ? '\u0000' : '';
+  });
+  if (/%\(/.test(rest)) throw invalid('has a malformed %(name)s placeholder');
+  if (!rest.includes('\u0000')) throw invalid('must contain %(message)s');
+  return format;
+}
+
+export function readTimezone(value: unknown): string {
+  const zone = readString(value);
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+  } catch {
+    throw invalid(`is not an IANA time zone such as "UTC" or "Europe/Madrid", ${got(zone)}`);
+  }
+  return zone;
+}
+
+export function readHost(value: unknown): string {
+  const host = readString(value);
+  if (/\s/.test(host) || host.includes('/') || host.includes('://')) {
+    throw invalid(`must be a host name or address without scheme or path (TLS is "ssl: true"), ${got(host)}`);
+  }
+  return host;
+}
+
+/** Never shows the value: a URL's password is a secret. */
+export function readRedisUrl(value: unknown): string {
+  if (typeof value !== 'string' || value.trim() === '') throw invalid('must be a redis:// or rediss:// URL');
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw invalid('is not a valid URL (expected redis://host:port/db, with user:password@ before the host if needed)');
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw invalid('must start with redis:// or rediss://');
+  if (url.hostname === '') throw invalid('has no host');
+  if (url.pathname !== '' && url.pathname !== '/' && !/^\/\d+$/.test(url.pathname)) {
+    throw invalid('must end in a database number, such as /0');
+  }
+  return value;
+}
+
+/** A password may be empty (no authentication); it is never shown in a message. */
+export function readSecret(value: unknown): string {
+  if (typeof value !== 'string') throw invalid('must be a string (quote it in YAML)');
   return value;
 }
 

@@ -1,25 +1,23 @@
 import { ConfigError } from './config-error.js';
-import type { CronFields, CronFieldValue } from './types.js';
 
 // The seed schedules jobs with APScheduler's cron trigger; BullMQ's job schedulers take a
 // cron-parser pattern. This converts one into the other for the subset both understand.
 
-type FieldName = keyof CronFields;
+/** APScheduler's cron fields, most significant first. */
+export const CRON_FIELDS = ['year', 'month', 'day', 'week', 'dayOfWeek', 'hour', 'minute', 'second'] as const;
+export type CronField = (typeof CRON_FIELDS)[number];
+type FieldName = CronField;
+const ORDER = CRON_FIELDS;
 
-/** APScheduler's order, most significant first. */
-const ORDER: readonly FieldName[] = ['year', 'month', 'day', 'week', 'dayOfWeek', 'hour', 'minute', 'second'];
+/** One APScheduler-style cron field: a number or an expression such as "sun", "*\/5", "1-5". */
+export type CronFieldValue = string | number;
+export type CronFields = { readonly [F in CronField]?: CronFieldValue };
 
 /** The YAML spelling of each field, for messages. */
-export const CRON_FIELD_KEYS: Readonly<Record<FieldName, string>> = {
-  year: 'year',
-  month: 'month',
-  day: 'day',
-  week: 'week',
-  dayOfWeek: 'day_of_week',
-  hour: 'hour',
-  minute: 'minute',
-  second: 'second',
-};
+const CRON_FIELD_KEYS = Object.fromEntries(CRON_FIELDS.map((f) => [f, f === 'dayOfWeek' ? 'day_of_week' : f])) as Record<
+  FieldName,
+  string
+>;
 
 /**
  * What APScheduler gives a field left out below the least significant one that was set
