@@ -60,42 +60,21 @@ export function readEnvironment(env: NodeJS.ProcessEnv, cwd: string): Record<str
   return merged;
 }
 
-const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
 /**
  * Replaces every `${VAR}` in a string from `env`; `$${` stands for a literal `${`.
  * Throws Issue (at `path`) for an unset variable or a malformed reference.
  */
 export function substituteString(text: string, env: Readonly<Record<string, string>>, path: readonly PathSegment[]): string {
-  let out = '';
-  let i = 0;
-  while (i < text.length) {
-    const dollar = text.indexOf('$', i);
-    if (dollar < 0) {
-      out += text.slice(i);
-      break;
+  return text.replace(/\$\$\{|\$\{([^}]*)(\}?)/g, (whole, name: string | undefined, close: string) => {
+    if (name === undefined) return '${';
+    if (close === '') throw new Issue(path, 'unclosed "${" (write "$${" for a literal "${")');
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+      throw new Issue(path, `bad variable reference "\${${name.slice(0, 40)}}" (a name is letters, digits and _)`);
     }
-    out += text.slice(i, dollar);
-    if (text.startsWith('$${', dollar)) {
-      out += '${';
-      i = dollar + 3;
-    } else if (text.startsWith('${', dollar)) {
-      const close = text.indexOf('}', dollar + 2);
-      if (close < 0) throw new Issue(path, 'unclosed "${" (write "$${" for a literal "${")');
-      const name = text.slice(dollar + 2, close);
-      if (!VARIABLE_NAME.test(name)) {
-        throw new Issue(path, `bad variable reference "\${${name.slice(0, 40)}}" (a name is letters, digits and _)`);
-      }
-      const value = env[name];
-      if (value === undefined) throw new Issue(path, `environment variable ${name} is not set`);
-      out += value;
-      i = close + 1;
-    } else {
-      out += '$';
-      i = dollar + 1;
-    }
-  }
-  return out;
+    const value = env[name];
+    if (value === undefined) throw new Issue(path, `environment variable ${name} is not set`);
+    return value;
+  });
 }
 
 /** A copy of a parsed YAML tree with `${VAR}` replaced in every string value (not in keys). */

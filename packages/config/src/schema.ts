@@ -22,7 +22,7 @@ import {
   readTime,
   readTimezone,
 } from './checks.js';
-import { checkCronFields, CRON_FIELDS, CronFieldError, type CronField, type CronFieldValue } from './cron.js';
+import { checkCronFields, CRON_FIELDS, type CronField, type CronFieldValue } from './cron.js';
 import { formatDuration } from './duration.js';
 import { DEFAULT_FILE_HANDLER, DEFAULT_LOG_FORMAT, LOG_LEVEL_NAMES, PYTHON_LEVEL_NAMES, type LogLevel } from './logging.js';
 import { parseTime } from './time.js';
@@ -241,12 +241,7 @@ const job = section(
     ...cronFields,
   },
   ({ full, ...rest }) => {
-    try {
-      checkCronFields(rest);
-    } catch (err) {
-      if (err instanceof CronFieldError) throw invalid(err.message, [err.field]);
-      throw err;
-    }
+    checkCronFields(rest);
     return { ...rest, full: full ?? /full/i.test(rest.id) };
   },
 );
