@@ -11,6 +11,6 @@ export {
   DEFAULT_FILE_HANDLER,
 } from './logging.js';
 export { cronPattern } from './cron.js';
-export { printableConfig } from './printable.js';
-export { MASK, maskSecrets, maskText, configSecrets } from './secrets.js';
+export { configSecrets, maskSecrets, printableConfig } from './printable.js';
+export { MASK, maskText } from './secrets.js';
 export type * from './types.js';

@@ -1,13 +1,13 @@
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import convict from 'convict';
-import { got, invalid, isMapping, readLogLevel } from './checks.js';
+import { got, invalid, isMapping, readLogLevel } from './formats.js';
 import { ConfigError } from './config-error.js';
 import { formatPath, Issue, readEnvironment, substituteTree } from './environment.js';
 import { LOG_LEVEL_NAMES, type LogLevel } from './logging.js';
-import { convictSchema, eachGiven, readSection, type Leaf, type Section } from './nodes.js';
+import { convictSchema, eachGiven, readSection, sensitiveValues, type Leaf, type Section } from './nodes.js';
 import { configSchema } from './schema.js';
-import { collectSecrets, maskText } from './secrets.js';
+import { maskText, secretsOf } from './secrets.js';
 import type { BackupConfig } from './types.js';
 import { YamlSource } from './yaml-source.js';
 
@@ -35,22 +35,26 @@ export function loadConfig(options: LoadConfigOptions): BackupConfig {
   const env = readEnvironment(options.env ?? process.env, cwd);
   const parsed = source.toJS();
   const logLevel = overrideLevel(options.overrides?.logLevel, file);
+  const overrides = overrideVariables(configSchema, env);
+  let tree = parsed;
+  let conf: convict.Config<unknown> | undefined;
   try {
-    const raw = substituteTree(parsed ?? {}, env);
+    const raw = (tree = substituteTree(parsed ?? {}, env));
     if (!isMapping(raw)) throw invalid(`the file must be a YAML mapping of sections (logging, databases, ...), ${got(raw)}`);
-    const overrides = overrideVariables(configSchema, env);
     // convict supplies the defaults and the environment overrides; each leaf's reader then
     // checks the effective value and returns it typed, in one walk that knows every path.
-    const conf = convict(convictSchema(configSchema) as convict.Schema<unknown>, { env: overrides, args: [] });
-    eachGiven(configSchema, raw, (key, value) => conf.set(key, value));
-    conf.load({}); // the environment wins over the file
-    const config = readSection(configSchema, conf.getProperties(), { cwd, env: overrides, ...(logLevel ? { logLevel } : {}) });
+    const merged = (conf = convict(convictSchema(configSchema) as convict.Schema<unknown>, { env: overrides, args: [] }));
+    eachGiven(configSchema, raw, (key, value) => merged.set(key, value));
+    merged.load({}); // the environment wins over the file
+    const config = readSection(configSchema, merged.getProperties(), { cwd, env: overrides, ...(logLevel ? { logLevel } : {}) });
     return deepFreeze({ file, ...config });
   } catch (err) {
     if (!(err instanceof Issue)) throw err;
     const line = err.variable === undefined ? source.lineOf(err.path) : undefined;
     const reason = err.variable === undefined ? err.message : `${err.message} (set by environment variable ${err.variable})`;
-    throw new ConfigError(maskText(reason, collectSecrets(parsed, env)), {
+    // The secrets of the file and of the variables, whichever of them were read before the failure.
+    const secrets = secretsOf([...sensitiveValues(configSchema, tree, true), ...sensitiveValues(configSchema, conf?.getProperties(), true)]);
+    throw new ConfigError(maskText(reason, secrets), {
       file,
       ...(err.path.length > 0 ? { key: formatPath(err.path) } : {}),
       ...(line === undefined ? {} : { line }),

@@ -4,30 +4,17 @@
 /** winston's level names; the seed's DEBUG/INFO/WARNING/ERROR/CRITICAL are normalised to these. */
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 
-// The seed's Python level names and winston's own, both case-insensitive.
-const LEVELS: Readonly<Record<string, LogLevel>> = {
-  debug: 'debug',
-  info: 'info',
-  warn: 'warn',
-  warning: 'warn',
-  error: 'error',
-  // winston has nothing above error; CRITICAL messages are errors.
-  critical: 'error',
-};
-
 export const LOG_LEVEL_NAMES = 'DEBUG, INFO, WARNING, ERROR, CRITICAL (or debug, info, warn, error)';
 
 /** The Python name of each level, as the effective configuration and %(levelname)s write it. */
-export const PYTHON_LEVEL_NAMES: Readonly<Record<LogLevel, string>> = {
-  debug: 'DEBUG',
-  info: 'INFO',
-  warn: 'WARNING',
-  error: 'ERROR',
-};
+export const PYTHON_LEVEL_NAMES: Readonly<Record<LogLevel, string>> = { debug: 'DEBUG', info: 'INFO', warn: 'WARNING', error: 'ERROR' };
 
-/** winston's name for a level given in the seed's or winston's spelling; undefined if unknown. */
+/** winston's name for a level given in the seed's or winston's spelling (any case); undefined if unknown. */
 export function normalizeLogLevel(text: string): LogLevel | undefined {
-  return Object.hasOwn(LEVELS, text.toLowerCase()) ? LEVELS[text.toLowerCase()] : undefined;
+  const name = text.toLowerCase();
+  // winston has nothing above error; CRITICAL messages are errors.
+  if (name === 'warning' || name === 'critical') return name === 'warning' ? 'warn' : 'error';
+  return Object.hasOwn(PYTHON_LEVEL_NAMES, name) ? (name as LogLevel) : undefined;
 }
 
 /** The seed's format: Python logging's %(attribute)s placeholders. */
@@ -37,9 +24,4 @@ export const DEFAULT_LOG_FORMAT = '%(asctime)s - %(name)s - %(levelname)s - %(me
 export const LOG_FORMAT_ATTRIBUTES = ['asctime', 'created', 'levelname', 'levelno', 'message', 'msecs', 'name', 'process'];
 
 /** Python's RotatingFileHandler as the seed configures it; {timestamp} becomes the start time. */
-export const DEFAULT_FILE_HANDLER = {
-  enabled: false,
-  filename: 'logs/backup_{timestamp}.log',
-  maxBytes: 10_485_760,
-  backupCount: 5,
-} as const;
+export const DEFAULT_FILE_HANDLER = { enabled: false, filename: 'logs/backup_{timestamp}.log', maxBytes: 10_485_760, backupCount: 5 } as const;

@@ -3,7 +3,7 @@
 // sections. From one declaration come the typed result and its TypeScript type, the convict
 // schema (defaults, environment variables, sensitive keys, docs) and the printed view.
 
-import { checkKeys, got, invalid, isMapping } from './checks.js';
+import { got, invalid, isMapping, unknownKey } from './formats.js';
 import { at, Issue } from './environment.js';
 import type { LogLevel } from './logging.js';
 import { maskText } from './secrets.js';
@@ -47,15 +47,14 @@ export interface Section<T = unknown> {
 
 export type Fields = { readonly [prop: string]: Leaf | Section };
 
-type ValueOf<N> = N extends Leaf<infer T> ? T : N extends Section<infer T> ? T : never;
+/** The typed value a leaf or section reads. */
+export type TypeOf<N> = N extends Leaf<infer T> ? T : N extends Section<infer T> ? T : never;
 type OptionalKeys<F> = { [K in keyof F]: F[K] extends { optional: true } ? K : never }[keyof F];
 
 /** The typed, camelCase, readonly value of a section's fields. */
-export type Typed<F extends Fields> = { readonly [K in Exclude<keyof F, OptionalKeys<F>>]: ValueOf<F[K]> } & {
-  readonly [K in OptionalKeys<F>]?: ValueOf<F[K]>;
+export type Typed<F extends Fields> = { readonly [K in Exclude<keyof F, OptionalKeys<F>>]: TypeOf<F[K]> } & {
+  readonly [K in OptionalKeys<F>]?: TypeOf<F[K]>;
 };
-
-export type TypeOf<N> = ValueOf<N>;
 
 interface LeafOptions {
   doc?: string;
@@ -94,7 +93,8 @@ function entries(section: Section): [key: string, prop: string, node: Leaf | Sec
 function mappingOf(section: Section, value: unknown): Record<string, unknown> {
   const keys = entries(section).map(([key]) => key);
   if (!isMapping(value)) throw invalid(`must be a mapping of ${keys.join(', ')}, ${got(value)}`);
-  checkKeys(value, keys, []);
+  const unknown = Object.keys(value).find((key) => !keys.includes(key));
+  if (unknown !== undefined) throw invalid(unknownKey(unknown, keys), [unknown]);
   return value;
 }
 
@@ -171,6 +171,17 @@ export function showSection(section: Section, typed: unknown, secrets: readonly 
       const shown = node.show === undefined ? value : node.show(value, secrets);
       out[key] = node.sensitive ? maskText(String(shown), secrets) : shown;
     }
+  }
+  return out;
+}
+
+/** The values of the section's sensitive leaves in `value`, a typed value or (`byKey`) a tree of the file's keys. */
+export function sensitiveValues(section: Section, value: unknown, byKey = false): unknown[] {
+  const out: unknown[] = [];
+  for (const [key, prop, node] of entries(section)) {
+    const child = isMapping(value) ? value[byKey ? key : prop] : undefined;
+    if (node.kind === 'section') out.push(...sensitiveValues(node, child, byKey));
+    else if (node.sensitive) out.push(child);
   }
   return out;
 }

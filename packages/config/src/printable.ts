@@ -1,8 +1,18 @@
 import { stringify } from 'yaml';
-import { showSection } from './nodes.js';
+import { sensitiveValues, showSection } from './nodes.js';
 import { configSchema } from './schema.js';
-import { configSecrets } from './secrets.js';
+import { maskText, secretsOf } from './secrets.js';
 import type { BackupConfig } from './types.js';
+
+/** Every secret of a configuration (its sensitive keys: passwords, the password in redis.url), longest first. */
+export function configSecrets(config: BackupConfig): string[] {
+  return secretsOf(sensitiveValues(configSchema, config));
+}
+
+/** Replaces every secret value of `config` found in `text` by ********. */
+export function maskSecrets(text: string, config: BackupConfig): string {
+  return maskText(text, configSecrets(config));
+}
 
 /**
  * The effective configuration as YAML in the seed's format (defaults filled in, durations
