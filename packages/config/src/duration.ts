@@ -1,13 +1,6 @@
 import { ConfigError } from './config-error.js';
 
-const UNIT_MS = {
-  w: 7 * 24 * 3_600_000,
-  d: 24 * 3_600_000,
-  h: 3_600_000,
-  m: 60_000,
-  s: 1_000,
-  ms: 1,
-} as const;
+const UNIT_MS = { w: 7 * 24 * 3_600_000, d: 24 * 3_600_000, h: 3_600_000, m: 60_000, s: 1_000, ms: 1 } as const;
 
 type Unit = keyof typeof UNIT_MS;
 
@@ -23,9 +16,8 @@ export function parseDuration(text: string): number {
   if (text === '0') return 0;
   if (!WHOLE.test(text)) {
     const shown = text.length > 32 ? `${text.slice(0, 32)}...` : text;
-    throw new ConfigError(
-      `invalid duration ${JSON.stringify(shown)}: expected a whole number and a unit (ms, s, m, h, d, w), e.g. 30s, 5m, 1h, 1d, 1w`,
-    );
+    const expected = 'expected a whole number and a unit (ms, s, m, h, d, w), e.g. 30s, 5m, 1h, 1d, 1w';
+    throw new ConfigError(`invalid duration ${JSON.stringify(shown)}: ${expected}`);
   }
   let total = 0;
   for (const [, amount, unit] of text.matchAll(PART)) {

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import dotenv from 'dotenv';
 import { ConfigError } from './config-error.js';
@@ -30,12 +30,7 @@ export function at<T>(path: readonly PathSegment[], read: () => T): T {
 
 /** `backup.measurements[1].start_time` */
 export function formatPath(path: readonly PathSegment[]): string {
-  let text = '';
-  for (const seg of path) {
-    if (typeof seg === 'number') text += `[${seg}]`;
-    else text += text === '' ? seg : `.${seg}`;
-  }
-  return text;
+  return path.map((seg, i) => (typeof seg === 'number' ? `[${seg}]` : i === 0 ? seg : `.${seg}`)).join('');
 }
 
 /**
@@ -43,21 +38,16 @@ export function formatPath(path: readonly PathSegment[]): string {
  * working directory (the real environment wins, as dotenv does; neither is modified).
  */
 export function readEnvironment(env: NodeJS.ProcessEnv, cwd: string): Record<string, string> {
-  const merged: Record<string, string> = {};
-  const dotenvFile = join(cwd, '.env');
-  if (existsSync(dotenvFile)) {
-    let text: string;
-    try {
-      text = readFileSync(dotenvFile, 'utf8');
-    } catch (err) {
-      throw new ConfigError(`cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { file: dotenvFile });
-    }
-    Object.assign(merged, dotenv.parse(text));
+  const file = join(cwd, '.env');
+  let text = '';
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT') throw new ConfigError(`cannot read: ${code ?? String(err)}`, { file });
   }
-  for (const [name, value] of Object.entries(env)) {
-    if (value !== undefined) merged[name] = value;
-  }
-  return merged;
+  const set = Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined);
+  return { ...dotenv.parse(text), ...Object.fromEntries(set) };
 }
 
 /**

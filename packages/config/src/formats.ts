@@ -5,7 +5,8 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { formatDuration, parseDuration } from './duration.js';
 import { Issue, type PathSegment } from './environment.js';
-import { LOG_FORMAT_ATTRIBUTES, LOG_LEVEL_NAMES, normalizeLogLevel, PYTHON_LEVEL_NAMES, type LogLevel } from './logging.js';
+import { LOG_FORMAT_ATTRIBUTES, LOG_LEVEL_NAMES, normalizeLogLevel, PYTHON_LEVEL_NAMES } from './logging.js';
+import type { LogLevel } from './logging.js';
 import type { Format } from './nodes.js';
 import { formatTimeNs, INFLUX_MAX_TIME_NS, INFLUX_MIN_TIME_NS, parseTime } from './time.js';
 
@@ -25,28 +26,31 @@ export function isMapping(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Date);
 }
 
+/** Levenshtein distance, case-insensitive. */
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (const [i, ca] of [...a.toLowerCase()].entries()) {
+    const cur = [i + 1];
+    for (const [j, cb] of [...b.toLowerCase()].entries()) {
+      cur.push(Math.min((prev[j + 1] ?? 0) + 1, (cur[j] ?? 0) + 1, (prev[j] ?? 0) + (ca === cb ? 0 : 1)));
+    }
+    prev = cur;
+  }
+  return prev[b.length] ?? 0;
+}
+
 /** "unknown key", with a guess at what was meant when one of `allowed` is close enough. */
 export function unknownKey(key: string, allowed: readonly string[]): string {
-  const distance = (a: string, b: string): number => {
-    let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-    for (let i = 1; i <= a.length; i++) {
-      const cur = [i];
-      for (let j = 1; j <= b.length; j++) {
-        cur[j] = Math.min((prev[j] ?? 0) + 1, (cur[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
-      }
-      prev = cur;
-    }
-    return prev[b.length] ?? 0;
-  };
-  const scored = allowed.map((c) => [distance(key.toLowerCase(), c.toLowerCase()), c] as const).sort((x, y) => x[0] - y[0]);
-  const best = scored[0];
-  const close = best !== undefined && best[0] <= Math.max(2, Math.floor(key.length / 3));
-  return `unknown key${close ? ` (did you mean "${best[1]}"?)` : ''}`;
+  const [best] = allowed.map((c) => ({ c, d: distance(key, c) })).sort((x, y) => x.d - y.d);
+  const close = best !== undefined && best.d <= Math.max(2, Math.floor(key.length / 3));
+  return close ? `unknown key (did you mean "${best.c}"?)` : 'unknown key';
 }
+
+const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 
 /** Numbers and booleans arrive as text from `${VAR}` and environment overrides. */
 function readNumber(value: unknown, opts: { min?: number; max?: number; above?: number; integer?: boolean }): number {
-  if (typeof value === 'string' && /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/.test(value.trim())) value = Number(value);
+  if (typeof value === 'string' && NUMBER.test(value.trim())) value = Number(value);
   const kind = opts.integer ? 'a whole number' : 'a number';
   if (typeof value !== 'number' || !Number.isFinite(value) || (opts.integer && !Number.isSafeInteger(value))) {
     throw invalid(`must be ${kind}, ${got(value)}`);
@@ -135,14 +139,19 @@ export const logFormat = checked((format) => {
   if (!rest.includes('\u0000')) throw invalid('must contain %(message)s');
 });
 
+/** `parse`'s result, with its ConfigError (which has no key) as an Issue. */
+function parsed<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    throw invalid((err as Error).message);
+  }
+}
+
 export const duration: Format<number> = {
   read(value) {
-    if (typeof value !== 'string') throw invalid(`must be a duration string such as "30s", "5m", "1h", "1d", "1w", ${got(value)}`);
-    try {
-      return parseDuration(value.trim());
-    } catch (err) {
-      throw invalid((err as Error).message);
-    }
+    if (typeof value === 'string') return parsed(() => parseDuration(value.trim()));
+    throw invalid(`must be a duration string such as "30s", "5m", "1h", "1d", "1w", ${got(value)}`);
   },
   show: formatDuration,
 };
@@ -152,12 +161,7 @@ export const time: Format<string> = {
   read(value) {
     if (value instanceof Date) throw invalid('must be an RFC 3339 string; quote it in YAML');
     if (typeof value !== 'string') throw invalid(`must be an RFC 3339 time such as "2023-01-01T00:00:00Z", ${got(value)}`);
-    let ns: bigint;
-    try {
-      ns = parseTime(value.trim());
-    } catch (err) {
-      throw invalid((err as Error).message);
-    }
+    const ns = parsed(() => parseTime(value.trim()));
     if (ns < INFLUX_MIN_TIME_NS || ns > INFLUX_MAX_TIME_NS) {
       const range = `${formatTimeNs(INFLUX_MIN_TIME_NS)} to ${formatTimeNs(INFLUX_MAX_TIME_NS)}`;
       throw invalid(`is outside the times InfluxDB can store (${range})`);

@@ -5,7 +5,7 @@ import { got, invalid, isMapping, readLogLevel } from './formats.js';
 import { ConfigError } from './config-error.js';
 import { formatPath, Issue, readEnvironment, substituteTree } from './environment.js';
 import { LOG_LEVEL_NAMES, type LogLevel } from './logging.js';
-import { convictSchema, eachGiven, readSection, sensitiveValues, type Leaf, type Section } from './nodes.js';
+import { convictSchema, eachGiven, leaves, readSection, sensitiveValues, type Context } from './nodes.js';
 import { configSchema } from './schema.js';
 import { maskText, secretsOf } from './secrets.js';
 import type { BackupConfig } from './types.js';
@@ -33,33 +33,37 @@ export function loadConfig(options: LoadConfigOptions): BackupConfig {
   const file = resolve(cwd, options.file);
   const source = YamlSource.parse(file, readConfigFile(file));
   const env = readEnvironment(options.env ?? process.env, cwd);
-  const parsed = source.toJS();
+  const overrides = overrideVariables(env);
   const logLevel = overrideLevel(options.overrides?.logLevel, file);
-  const overrides = overrideVariables(configSchema, env);
-  let tree = parsed;
-  let conf: convict.Config<unknown> | undefined;
+  let tree = source.toJS();
   try {
-    const raw = (tree = substituteTree(parsed ?? {}, env));
-    if (!isMapping(raw)) throw invalid(`the file must be a YAML mapping of sections (logging, databases, ...), ${got(raw)}`);
-    // convict supplies the defaults and the environment overrides; each leaf's reader then
-    // checks the effective value and returns it typed, in one walk that knows every path.
-    const merged = (conf = convict(convictSchema(configSchema) as convict.Schema<unknown>, { env: overrides, args: [] }));
-    eachGiven(configSchema, raw, (key, value) => merged.set(key, value));
-    merged.load({}); // the environment wins over the file
-    const config = readSection(configSchema, merged.getProperties(), { cwd, env: overrides, ...(logLevel ? { logLevel } : {}) });
-    return deepFreeze({ file, ...config });
+    tree = substituteTree(tree ?? {}, env);
+    return deepFreeze({ file, ...readConfig(tree, { cwd, env: overrides, ...(logLevel ? { logLevel } : {}) }) });
   } catch (err) {
     if (!(err instanceof Issue)) throw err;
     const line = err.variable === undefined ? source.lineOf(err.path) : undefined;
     const reason = err.variable === undefined ? err.message : `${err.message} (set by environment variable ${err.variable})`;
-    // The secrets of the file and of the variables, whichever of them were read before the failure.
-    const secrets = secretsOf([...sensitiveValues(configSchema, tree, true), ...sensitiveValues(configSchema, conf?.getProperties(), true)]);
+    // What the sensitive keys hold, in the file and in their variables.
+    const variables = leaves(configSchema).map(({ env, sensitive }) => (sensitive && env !== undefined ? overrides[env] : ''));
+    const secrets = secretsOf([...sensitiveValues(configSchema, tree, true), ...variables]);
     throw new ConfigError(maskText(reason, secrets), {
       file,
       ...(err.path.length > 0 ? { key: formatPath(err.path) } : {}),
       ...(line === undefined ? {} : { line }),
     });
   }
+}
+
+/**
+ * convict supplies the defaults and the environment overrides; each leaf's format then
+ * checks the effective value and returns it typed, in one walk that knows every path.
+ */
+function readConfig(tree: unknown, ctx: Context): Omit<BackupConfig, 'file'> {
+  if (!isMapping(tree)) throw invalid(`the file must be a YAML mapping of sections (logging, databases, ...), ${got(tree)}`);
+  const conf = convict(convictSchema(configSchema) as convict.Schema<unknown>, { env: ctx.env, args: [] });
+  eachGiven(configSchema, tree, (key, value) => conf.set(key, value));
+  conf.load({}); // the environment wins over the file
+  return readSection(configSchema, conf.getProperties(), ctx);
 }
 
 function readConfigFile(file: string): string {
@@ -88,13 +92,11 @@ function overrideLevel(text: string | undefined, file: string): LogLevel | undef
  * The variables convict reads overrides from. An empty variable (`MAX_WORKERS=` in a
  * compose file) means "not set", except for passwords, where empty is a value.
  */
-function overrideVariables(section: Section, env: Record<string, string>): Record<string, string> {
+function overrideVariables(env: Record<string, string>): Record<string, string> {
   const out = { ...env };
-  const visit = (node: Leaf | Section): void => {
-    if (node.kind === 'section') Object.values(node.fields).forEach(visit);
-    else if (node.env !== undefined && out[node.env] === '' && node.sensitive !== true) delete out[node.env];
-  };
-  visit(section);
+  for (const { env: name, sensitive } of leaves(configSchema)) {
+    if (name !== undefined && out[name] === '' && !sensitive) delete out[name];
+  }
   return out;
 }
 

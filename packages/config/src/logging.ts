@@ -7,7 +7,12 @@ export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 export const LOG_LEVEL_NAMES = 'DEBUG, INFO, WARNING, ERROR, CRITICAL (or debug, info, warn, error)';
 
 /** The Python name of each level, as the effective configuration and %(levelname)s write it. */
-export const PYTHON_LEVEL_NAMES: Readonly<Record<LogLevel, string>> = { debug: 'DEBUG', info: 'INFO', warn: 'WARNING', error: 'ERROR' };
+export const PYTHON_LEVEL_NAMES: Readonly<Record<LogLevel, string>> = {
+  debug: 'DEBUG',
+  info: 'INFO',
+  warn: 'WARNING',
+  error: 'ERROR',
+};
 
 /** winston's name for a level given in the seed's or winston's spelling (any case); undefined if unknown. */
 export function normalizeLogLevel(text: string): LogLevel | undefined {
@@ -24,4 +29,9 @@ export const DEFAULT_LOG_FORMAT = '%(asctime)s - %(name)s - %(levelname)s - %(me
 export const LOG_FORMAT_ATTRIBUTES = ['asctime', 'created', 'levelname', 'levelno', 'message', 'msecs', 'name', 'process'];
 
 /** Python's RotatingFileHandler as the seed configures it; {timestamp} becomes the start time. */
-export const DEFAULT_FILE_HANDLER = { enabled: false, filename: 'logs/backup_{timestamp}.log', maxBytes: 10_485_760, backupCount: 5 } as const;
+export const DEFAULT_FILE_HANDLER = {
+  enabled: false,
+  filename: 'logs/backup_{timestamp}.log',
+  maxBytes: 10_485_760,
+  backupCount: 5,
+} as const;

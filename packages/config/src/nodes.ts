@@ -1,7 +1,6 @@
-// The vocabulary the schema is written in. A leaf says how one value is read (once, into its
-// typed form), printed, defaulted and overridden; a section is a mapping of leaves and
-// sections. From one declaration come the typed result and its TypeScript type, the convict
-// schema (defaults, environment variables, sensitive keys, docs) and the printed view.
+// The vocabulary of the schema. A leaf says how one value is read (once, into its typed form),
+// printed, defaulted and overridden; a section maps properties to leaves and sections. From one
+// declaration come the typed value and its type, the convict schema and the printed view.
 
 import { got, invalid, isMapping, unknownKey } from './formats.js';
 import { at, Issue } from './environment.js';
@@ -14,7 +13,7 @@ export interface Context {
   readonly cwd: string;
   /** The variables that override leaves with an `env` (empty ones removed, except secrets). */
   readonly env: Readonly<Record<string, string>>;
-  /** From --log-level or --verbose, already checked: the level of the logger and every handler. */
+  /** --log-level or --verbose: the level of the logger and every handler. */
   readonly logLevel?: LogLevel;
 }
 
@@ -56,12 +55,7 @@ export type Typed<F extends Fields> = { readonly [K in Exclude<keyof F, Optional
   readonly [K in OptionalKeys<F>]?: TypeOf<F[K]>;
 };
 
-interface LeafOptions {
-  doc?: string;
-  default?: unknown;
-  env?: string;
-  sensitive?: boolean;
-}
+type LeafOptions = Partial<Pick<Leaf, 'doc' | 'default' | 'env' | 'sensitive'>>;
 
 export function leaf<T>(format: Format<T>, options: LeafOptions = {}): Leaf<T, false> {
   return { kind: 'leaf', default: null, ...format, ...options, optional: false };
@@ -77,10 +71,7 @@ export function section(fields: Fields, finish: (value: never, ctx: Context) => 
   return { kind: 'section', fields, finish };
 }
 
-/**
- * The YAML key of a property: snake_case, without the unit its typed value carries
- * (timeoutMs is `timeout`, workerMemoryLimitMb is `worker_memory_limit`).
- */
+/** The YAML key of a property: snake_case, without the unit its value carries (timeoutMs: `timeout`). */
 function yamlKey(prop: string): string {
   return prop.replace(/(Ms|Mb)$/, '').replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 }
@@ -103,7 +94,8 @@ export function readSection<T>(section: Section<T>, raw: unknown, ctx: Context):
   const value = mappingOf(section, raw ?? {});
   const out: Record<string, unknown> = {};
   for (const [key, prop, node] of entries(section)) {
-    const typed = at([key], () => (node.kind === 'section' ? readSection(node, value[key], ctx) : readLeaf(node, value[key], ctx)));
+    const read = node.kind === 'section' ? () => readSection(node, value[key], ctx) : () => readLeaf(node, value[key], ctx);
+    const typed = at([key], read);
     if (typed !== undefined) out[prop] = typed;
   }
   return section.finish(out as never, ctx);
@@ -154,10 +146,7 @@ export function list<T>(
   };
 }
 
-/**
- * The section's typed value as YAML data in the file's own keys. Sensitive leaves go
- * through maskText with every secret of the configuration: the one place printing masks.
- */
+/** A typed value as YAML data in the file's keys; sensitive leaves go through maskText, the one place printing masks. */
 export function showSection(section: Section, typed: unknown, secrets: readonly string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, prop, node] of entries(section)) {
@@ -175,7 +164,7 @@ export function showSection(section: Section, typed: unknown, secrets: readonly 
   return out;
 }
 
-/** The values of the section's sensitive leaves in `value`, a typed value or (`byKey`) a tree of the file's keys. */
+/** The values of the sensitive leaves in `value`: a typed value, or (`byKey`) a tree in the file's keys. */
 export function sensitiveValues(section: Section, value: unknown, byKey = false): unknown[] {
   const out: unknown[] = [];
   for (const [key, prop, node] of entries(section)) {
@@ -186,29 +175,23 @@ export function sensitiveValues(section: Section, value: unknown, byKey = false)
   return out;
 }
 
+/** Every leaf of a section. */
+export function leaves(section: Section): Leaf[] {
+  return Object.values(section.fields).flatMap((node) => (node.kind === 'leaf' ? [node] : leaves(node)));
+}
+
 /** The convict schema of a section: doc, default, env and sensitive of every leaf. */
 export function convictSchema(section: Section): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, , node] of entries(section)) {
-    out[key] =
-      node.kind === 'section'
-        ? convictSchema(node)
-        : {
-            doc: node.doc ?? '',
-            // Checked by the leaf's reader, which returns the typed value; convict's formats cannot.
-            format: '*',
-            default: node.default,
-            ...(node.env === undefined ? {} : { env: node.env }),
-            ...(node.sensitive ? { sensitive: true } : {}),
-          };
+    // The format is the leaf's reader, which returns the typed value (a convict format cannot).
+    const { doc = '', env, sensitive = false } = node.kind === 'leaf' ? node : {};
+    out[key] = node.kind === 'section' ? convictSchema(node) : { doc, format: '*', default: node.default, env, sensitive };
   }
   return out;
 }
 
-/**
- * Walks a parsed file along the section: an unknown key or a section that is not a mapping
- * is an Issue; every leaf given (an empty value means the default) is passed to `set`.
- */
+/** Walks a parsed file along the section (unknown keys are Issues), passing each leaf given (not empty) to `set`. */
 export function eachGiven(section: Section, value: unknown, set: (key: string, value: unknown) => void, prefix = ''): void {
   const mapping = mappingOf(section, value);
   const nodes = new Map(entries(section).map(([key, , node]) => [key, node]));

@@ -9,27 +9,26 @@ import { formatDuration } from './duration.js';
 import * as f from './formats.js';
 import { got, invalid } from './formats.js';
 import { DEFAULT_FILE_HANDLER, DEFAULT_LOG_FORMAT, LOG_LEVEL_NAMES, type LogLevel } from './logging.js';
-import { leaf, list, optional, readSection, section, showSection, type Format, type Leaf } from './nodes.js';
+import { leaf, list, optional, readSection, section, showSection, type Format, type Leaf, type TypeOf } from './nodes.js';
 import { parseTime } from './time.js';
+
+const port = f.number({ integer: true, min: 1, max: 65535 });
+const fraction = f.number({ min: 0, max: 1 });
+const positiveSeconds = f.seconds({ above: 0 });
 
 function connection<D extends Leaf<string>>(side: 'SOURCE' | 'BACKUP', database: D) {
   const which = side === 'SOURCE' ? 'source (the server backed up)' : 'backup (the server written to)';
   return section({
-    host: leaf(f.host, { doc: `Host name or address of the ${which} InfluxDB 1.x server.`, env: `INFLUX_${side}_HOST` }),
-    port: leaf(f.number({ integer: true, min: 1, max: 65535 }), { doc: 'HTTP port.', default: 8086, env: `INFLUX_${side}_PORT` }),
-    username: optional(f.anyText, { doc: 'User name; empty for a server without authentication.', default: '', env: `INFLUX_${side}_USER` }),
-    password: optional(f.secret, {
-      doc: 'Password; use "${VARIABLE}" rather than writing it in the file.',
-      default: '',
-      env: `INFLUX_${side}_PASS`,
-      sensitive: true,
-    }),
+    host: leaf(f.host, { doc: `Host of the ${which} InfluxDB 1.x server.`, env: `INFLUX_${side}_HOST` }),
+    port: leaf(port, { doc: 'HTTP port.', default: 8086, env: `INFLUX_${side}_PORT` }),
+    username: optional(f.anyText, { doc: 'Empty without authentication.', default: '', env: `INFLUX_${side}_USER` }),
+    password: optional(f.secret, { doc: 'Write "${VARIABLE}".', default: '', env: `INFLUX_${side}_PASS`, sensitive: true }),
     database,
     ssl: leaf(f.boolean, { doc: 'Use HTTPS.', default: false }),
     verifySsl: leaf(f.boolean, { doc: "Verify the server's TLS certificate.", default: true }),
-    caFile: optional(f.path(true), { doc: 'PEM file of CA certificates to verify the server with; empty for the system CAs.', default: '' }),
-    timeoutMs: leaf(f.seconds({ above: 0 }), { doc: 'Timeout of one HTTP request, in seconds.', default: 30 }),
-    retries: leaf(f.natural, { doc: 'Retries of a failed request that may succeed on another try.', default: 3 }),
+    caFile: optional(f.path(true), { doc: 'PEM file of the CAs to verify with; empty: the system CAs.', default: '' }),
+    timeoutMs: leaf(positiveSeconds, { doc: 'Timeout of one HTTP request, in seconds.', default: 30 }),
+    retries: leaf(f.natural, { doc: 'Retries of a request that may pass on another try.', default: 3 }),
   });
 }
 
@@ -38,15 +37,15 @@ const handlerLevel = optional(f.level, { doc: 'Level of this handler; empty mean
 const logging = section(
   {
     level: leaf(f.level, { doc: `Lowest level logged: ${LOG_LEVEL_NAMES}.`, default: 'INFO', env: 'LOG_LEVEL' }),
-    format: leaf(f.logFormat, { doc: 'Python logging format (metadata follows as key=value).', default: DEFAULT_LOG_FORMAT }),
+    format: leaf(f.logFormat, { doc: 'Python logging format; metadata follows as key=value.', default: DEFAULT_LOG_FORMAT }),
     handlers: section({
       console: section({ enabled: leaf(f.boolean, { doc: 'Log to standard error.', default: true }), level: handlerLevel }),
       file: section({
         enabled: leaf(f.boolean, { doc: 'Log to a file that rotates by size.', default: DEFAULT_FILE_HANDLER.enabled }),
         level: handlerLevel,
-        filename: leaf(f.path(), { doc: 'Log file; {timestamp} becomes the start time.', default: DEFAULT_FILE_HANDLER.filename }),
-        maxBytes: leaf(f.natural, { doc: 'Rotate before the file grows past this; 0 never rotates.', default: DEFAULT_FILE_HANDLER.maxBytes }),
-        backupCount: leaf(f.natural, { doc: 'Rotated files kept; 0 never rotates.', default: DEFAULT_FILE_HANDLER.backupCount }),
+        filename: leaf(f.path(), { doc: '{timestamp} becomes the start time.', default: DEFAULT_FILE_HANDLER.filename }),
+        maxBytes: leaf(f.natural, { doc: 'Size that makes it rotate; 0: never.', default: DEFAULT_FILE_HANDLER.maxBytes }),
+        backupCount: leaf(f.natural, { doc: 'Rotated files kept.', default: DEFAULT_FILE_HANDLER.backupCount }),
       }),
     }),
   },
@@ -66,13 +65,14 @@ const databases = section(
     source: connection('SOURCE', leaf(f.text, { doc: 'Database to back up.', env: 'INFLUX_SOURCE_DB' })),
     backup: connection(
       'BACKUP',
-      optional(f.text, { doc: 'Database written to (created when missing); empty: the source\'s + "_backup".', default: '', env: 'INFLUX_BACKUP_DB' }),
+      optional(f.text, { doc: 'Created if missing; empty: source + "_backup".', default: '', env: 'INFLUX_BACKUP_DB' }),
     ),
   },
   ({ source, backup }) => {
     const database = backup.database ?? `${source.database}_backup`;
     if (backup.host === source.host && backup.port === source.port && database === source.database) {
-      const reason = `is the source database on the same server (${source.host}:${source.port}); the backup must go elsewhere`;
+      const where = `${source.host}:${source.port}`;
+      const reason = `is the source database on the same server (${where}); the backup must go elsewhere`;
       throw invalid(reason, ['backup', 'database']);
     }
     return { source, backup: { ...backup, database } };
@@ -83,8 +83,8 @@ const processing = section({
   maxWorkers: leaf(f.count, { doc: 'Jobs copied at once by one process.', default: 4, env: 'MAX_WORKERS' }),
   batchSize: leaf(f.count, { doc: 'Points per write to the backup server.', default: 1000, env: 'BATCH_SIZE' }),
   batchIntervalMs: leaf(f.seconds({ min: 0 }), { doc: 'Pause between two batches, in seconds.', default: 0.1 }),
-  workerMemoryLimitMb: leaf(f.megabytes, { doc: 'Memory one job may buffer (256, "256MB", "1GB").', default: 256, env: 'MEMORY_LIMIT' }),
-  operationTimeoutMs: leaf(f.seconds({ above: 0 }), { doc: 'Longest run of one job, in seconds.', default: 300, env: 'OPERATION_TIMEOUT' }),
+  workerMemoryLimitMb: leaf(f.megabytes, { doc: 'Memory a job may buffer: 256, "1GB".', default: 256, env: 'MEMORY_LIMIT' }),
+  operationTimeoutMs: leaf(positiveSeconds, { doc: 'Longest run of a job (s).', default: 300, env: 'OPERATION_TIMEOUT' }),
 });
 
 const measurement = section(
@@ -112,9 +112,9 @@ const backup = section({
   measurements: leaf(
     list(measurement, 'measurement', {
       empty: 'needs at least one measurement to back up',
-      unique: ['name', (name, first) => `measurement ${JSON.stringify(name)} is already listed at [${first}]; list its fields once`],
+      unique: ['name', (name, i) => `measurement ${JSON.stringify(name)} is already listed at [${i}]; list its fields once`],
     }),
-    { doc: 'Measurements to back up: [{name, fields (omit for every field), start_time, end_time (omit for now)}].', default: [] },
+    { doc: 'Measurements to back up: [{name, fields (none: all), start_time, end_time (none: now)}].', default: [] },
   ),
   timeChunks: section(
     {
@@ -131,8 +131,8 @@ const backup = section({
   ),
   retry: section({
     maxAttempts: leaf(f.count, { doc: 'Attempts of a job before it fails for good.', default: 3 }),
-    backoffFactor: leaf(f.number({ min: 1 }), { doc: 'Each retry waits this many times longer than the last.', default: 2 }),
-    maxBackoffMs: leaf(f.seconds({ above: 0 }), { doc: 'Longest wait between two attempts, in seconds.', default: 60 }),
+    backoffFactor: leaf(f.number({ min: 1 }), { doc: 'Each wait is this many times the last one.', default: 2 }),
+    maxBackoffMs: leaf(positiveSeconds, { doc: 'Longest wait between two attempts, in seconds.', default: 60 }),
   }),
 });
 
@@ -142,6 +142,7 @@ const cronValue: Format<CronFieldValue> = {
     throw invalid(`must be a number or a cron expression such as "*/5", "1-5" or "sun", ${got(value)}`);
   },
 };
+const cronFields = Object.fromEntries(CRON_FIELDS.map((field) => [field, optional(cronValue)]));
 
 const job = section(
   {
@@ -163,7 +164,7 @@ const job = section(
     enabled: leaf(f.boolean, { default: true }),
     /** A full pass (ignore the checkpoints); by default when the id says so ("weekly_full_backup"). */
     full: optional(f.boolean),
-    ...(Object.fromEntries(CRON_FIELDS.map((field) => [field, optional(cronValue)])) as Record<CronField, Leaf<CronFieldValue, true>>),
+    ...(cronFields as Record<CronField, Leaf<CronFieldValue, true>>),
   },
   ({ full, ...job }) => {
     checkCronFields(job);
@@ -174,8 +175,8 @@ const job = section(
 const scheduler = section({
   enabled: leaf(f.boolean, { doc: 'Run the cron jobs below in the planner.', default: false }),
   timezone: leaf(f.timezone, { doc: 'IANA time zone of the cron fields.', default: 'UTC' }),
-  jobs: leaf(list(job, 'job', { unique: ['id', (id, first) => `id ${JSON.stringify(id)} is already used at [${first}]`] }), {
-    doc: 'APScheduler-style cron jobs: [{id, trigger: cron, enabled, full, year, month, day, week, day_of_week, hour, minute, second}].',
+  jobs: leaf(list(job, 'job', { unique: ['id', (id, i) => `id ${JSON.stringify(id)} is already used at [${i}]`] }), {
+    doc: 'APScheduler cron jobs: [{id, trigger: cron, enabled, full, year, month, day, week, day_of_week, hour, ...}].',
     default: [],
   }),
 });
@@ -183,6 +184,7 @@ const scheduler = section({
 /** The metrics a rule's condition may test: the seed's three. duration is in seconds. */
 export const ALERT_METRICS = ['error_rate', 'memory_usage', 'duration'] as const;
 export type AlertOperator = '>' | '>=' | '<' | '<=' | '==' | '!=';
+const CONDITION = /^\s*([a-z_]+)\s*(>=|<=|==|!=|>|<)\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+))\s*$/;
 
 const rule = section(
   {
@@ -190,9 +192,10 @@ const rule = section(
     condition: leaf({
       read(value, ctx) {
         const condition = f.text.read(value, ctx);
-        const m = /^\s*([a-z_]+)\s*(>=|<=|==|!=|>|<)\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+))\s*$/.exec(condition);
-        if (m === null) throw invalid(`must read "<metric> <operator> <number>", e.g. "error_rate > 0.05", ${got(condition)}`);
-        const [, metric = '', operator, number] = m;
+        const [, metric = '', operator, number] = CONDITION.exec(condition) ?? [];
+        if (operator === undefined) {
+          throw invalid(`must read "<metric> <operator> <number>", e.g. "error_rate > 0.05", ${got(condition)}`);
+        }
         if (!(ALERT_METRICS as readonly string[]).includes(metric)) {
           throw invalid(`unknown metric ${JSON.stringify(metric)} (known: ${ALERT_METRICS.join(', ')})`);
         }
@@ -216,24 +219,22 @@ const thresholds = section(
   {
     enabled: leaf(f.boolean, { default: false }),
     thresholds: section({
-      errorRate: leaf(f.number({ min: 0, max: 1 }), { doc: 'Fraction of failed jobs, 0..1.', default: 0.05 }),
-      memoryUsage: leaf(f.number({ min: 0, max: 1 }), { doc: 'Fraction of the worker memory limit, 0..1.', default: 0.8 }),
-      durationMs: leaf(f.seconds({ above: 0 }), { doc: 'Seconds a run may take.', default: 3600 }),
+      errorRate: leaf(fraction, { doc: 'Fraction of failed jobs.', default: 0.05 }),
+      memoryUsage: leaf(fraction, { doc: 'Fraction of the worker memory limit.', default: 0.8 }),
+      durationMs: leaf(positiveSeconds, { doc: 'Seconds a run may take.', default: 3600 }),
     }),
   },
   (alerts) => ({ kind: 'thresholds' as const, ...alerts }),
 );
 
-type Alerts = ReturnType<typeof thresholds.finish> | { readonly kind: 'rules'; readonly rules: ReturnType<typeof rules.read> };
+type Alerts = TypeOf<typeof thresholds> | { readonly kind: 'rules'; readonly rules: readonly TypeOf<typeof rule>[] };
 
 /** The seed's two forms: `{enabled, thresholds}` or a list of rules `[{name, condition, action, recipients}]`. */
 const alerts: Format<Alerts> = {
   read(value, ctx) {
     if (Array.isArray(value)) return { kind: 'rules', rules: rules.read(value, ctx) };
-    if (value !== null && value !== undefined && (typeof value !== 'object' || value instanceof Date)) {
-      throw invalid(`must be a mapping {enabled, thresholds} or a list of rules {name, condition, action}, ${got(value)}`);
-    }
-    return readSection(thresholds, value, ctx);
+    if (value === null || value === undefined || f.isMapping(value)) return readSection(thresholds, value, ctx);
+    throw invalid(`must be a mapping {enabled, thresholds} or a list of rules {name, condition, action}, ${got(value)}`);
   },
   show: (a, secrets) => (a.kind === 'rules' ? rules.show?.(a.rules, secrets) : showSection(thresholds, a, secrets)),
 };
@@ -252,16 +253,16 @@ export const configSchema = section({
   monitoring: section({
     metrics: section({
       enabled: leaf(f.boolean, { doc: 'Collect metrics (served at /metrics).', default: true }),
-      intervalMs: leaf(f.seconds({ above: 0 }), { doc: 'Seconds between two samples.', default: 30 }),
+      intervalMs: leaf(positiveSeconds, { doc: 'Seconds between two samples.', default: 30 }),
     }),
     alerts: leaf(alerts, { doc: 'Either {enabled, thresholds: {error_rate, memory_usage, duration}} or a list of rules.' }),
   }),
   redis: section({
+    // The URL may carry a password.
     url: leaf(f.redisUrl, {
       doc: 'Redis of the queues and checkpoints: redis://[user:password@]host:port/db, rediss:// for TLS.',
       default: 'redis://127.0.0.1:6379/0',
       env: 'REDIS_URL',
-      // The URL may carry a password.
       sensitive: true,
     }),
     prefix: leaf(f.text, { doc: 'Prefix of every Redis key.', default: 'influx-backup' }),

@@ -13,9 +13,8 @@ export function maskText(text: string, secrets: readonly string[]): string {
 }
 
 /**
- * The secrets in the values of sensitive keys, longest first (so a secret that contains
- * another is replaced whole): each value, or for a redis:// URL its password, as written
- * and decoded.
+ * The secrets in the values of sensitive keys: each value, or for a redis:// URL its password
+ * as written and decoded; longest first, so a secret that contains another is replaced whole.
  */
 export function secretsOf(values: Iterable<unknown>): string[] {
   const found = new Set<string>();
@@ -25,13 +24,21 @@ export function secretsOf(values: Iterable<unknown>): string[] {
       found.add(value);
       continue;
     }
+    let password = value; // not a URL after all: the whole text is what would leak
     try {
-      const password = new URL(value).password;
-      if (password !== '') found.add(password).add(decodeURIComponent(password));
+      password = new URL(value).password;
     } catch {
-      // Not a URL after all, or a malformed escape in its password: the text as written is what would leak.
-      found.add(value);
+      // keep the whole text
     }
+    if (password !== '') found.add(password).add(decodeSafely(password));
   }
   return [...found].sort((a, b) => b.length - a.length);
+}
+
+function decodeSafely(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text; // a malformed escape: the text as written is what would leak
+  }
 }
