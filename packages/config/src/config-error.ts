@@ -9,9 +9,8 @@ export interface ConfigErrorLocation {
 }
 
 /**
- * A configuration the program cannot run with. The message is one line,
- * `FILE[:LINE[:COLUMN]]: KEY: reason`, so a CLI can print it as it is; it never holds a
- * secret value (callers build reasons without values of sensitive keys).
+ * A configuration the program cannot run with. The message is one line, `FILE[:LINE[:COLUMN]]: KEY: reason`, that a
+ * CLI prints as it is; it never holds a secret value (callers build reasons without values of sensitive keys).
  */
 export class ConfigError extends Error implements ConfigErrorLocation {
   readonly key?: string;

@@ -62,10 +62,13 @@ function convertPart(field: keyof typeof RANGES, part: string): string {
   }
   const start = valueOf(field, startText);
   if (start === undefined || start < lo || start > hi) {
-    throw fieldError(field, `${JSON.stringify(startText)} is not a valid ${key} (${lo}-${hi}${field === 'dayOfWeek' ? ', mon-sun' : field === 'month' ? ', jan-dec' : ''})`);
+    const names = field === 'dayOfWeek' ? ', mon-sun' : field === 'month' ? ', jan-dec' : '';
+    throw fieldError(field, `${JSON.stringify(startText)} is not a valid ${key} (${lo}-${hi}${names})`);
   }
   if (endText === undefined) {
-    if (stepText !== undefined) throw fieldError(field, `unsupported expression ${JSON.stringify(part)} (a step needs a range or *)`);
+    if (stepText !== undefined) {
+      throw fieldError(field, `unsupported expression ${JSON.stringify(part)} (a step needs a range or *)`);
+    }
     if (field !== 'dayOfWeek') return startText;
     // A weekday's name means the same in both; a number does not (APScheduler's 0 is Monday).
     return WEEKDAYS.includes(startText) ? startText : String(cronWeekday(start));
@@ -116,12 +119,11 @@ export function checkCronFields(job: CronFields): string {
 }
 
 /**
- * The 6-field cron pattern (second minute hour day month day_of_week) that cron-parser,
- * and so BullMQ's job schedulers, understand, for a job written with APScheduler's cron
- * fields. Fields left out below the least significant one given take their minimum, as in
- * APScheduler: {hour: 2, minute: 0} → "0 0 2 * * *"; {minute: 0} → "0 0 * * * *";
- * {day_of_week: "sun", hour: 1, minute: 0} → "0 0 1 * * sun". Numeric weekdays are
- * APScheduler's (0 = Monday) and are converted. Throws ConfigError naming the field.
+ * The 6-field cron pattern (second minute hour day month day_of_week) of cron-parser, and so of BullMQ's job
+ * schedulers, for a job written with APScheduler's cron fields. Fields left out below the least significant one given
+ * take their minimum, as in APScheduler: {hour: 2, minute: 0} → "0 0 2 * * *"; {minute: 0} → "0 0 * * * *";
+ * {day_of_week: "sun", hour: 1, minute: 0} → "0 0 1 * * sun". Weekday numbers are APScheduler's (0 = Monday).
+ * Throws ConfigError naming the field.
  */
 export function cronPattern(job: CronFields): string {
   try {

@@ -8,9 +8,8 @@ const WHOLE = /^(?:\d+(?:ms|s|m|h|d|w))+$/;
 const PART = /(\d+)(ms|s|m|h|d|w)/g;
 
 /**
- * Parses a duration such as `30s`, `5m`, `90m`, `1h`, `6h`, `1d`, `1w` (units may be
- * combined, `1h30m`; `ms` is accepted too; a bare `0` is zero) into milliseconds.
- * Throws ConfigError (without a key) on anything else.
+ * Milliseconds of a duration such as `30s`, `5m`, `90m`, `1h`, `6h`, `1d`, `1w` (`1h30m` and `ms` too; a bare `0` is
+ * zero). Throws ConfigError (without a key) on anything else.
  */
 export function parseDuration(text: string): number {
   if (text === '0') return 0;

@@ -5,16 +5,14 @@ import { ConfigError } from './config-error.js';
 
 export type PathSegment = string | number;
 
-/** A problem found at a place in the YAML tree, before it becomes a ConfigError. */
+/**
+ * A problem found at a place in the YAML tree, before it becomes a ConfigError; `variable` is the environment
+ * variable that gave the bad value, if one did.
+ */
 export class Issue extends Error {
-  constructor(
-    readonly path: readonly PathSegment[],
-    reason: string,
-    /** The environment variable that overrode the file's value, when the bad value came from it. */
-    readonly variable?: string,
-  ) {
+  override readonly name = 'Issue';
+  constructor(readonly path: readonly PathSegment[], reason: string, readonly variable?: string) {
     super(reason);
-    this.name = 'Issue';
   }
 }
 
@@ -33,10 +31,7 @@ export function formatPath(path: readonly PathSegment[]): string {
   return path.map((seg, i) => (typeof seg === 'number' ? `[${seg}]` : i === 0 ? seg : `.${seg}`)).join('');
 }
 
-/**
- * The variables the configuration sees: the real environment, over the `.env` file in the
- * working directory (the real environment wins, as dotenv does; neither is modified).
- */
+/** The variables the configuration sees: the real environment over the working directory's `.env`, as dotenv does. */
 export function readEnvironment(env: NodeJS.ProcessEnv, cwd: string): Record<string, string> {
   const file = join(cwd, '.env');
   let text = '';
@@ -50,10 +45,7 @@ export function readEnvironment(env: NodeJS.ProcessEnv, cwd: string): Record<str
   return { ...dotenv.parse(text), ...Object.fromEntries(set) };
 }
 
-/**
- * Replaces every `${VAR}` in a string from `env`; `$${` stands for a literal `${`.
- * Throws Issue (at `path`) for an unset variable or a malformed reference.
- */
+/** `text` with each `${VAR}` taken from `env` (`$${` is a literal `${`); an unset or malformed one is an Issue. */
 export function substituteString(text: string, env: Readonly<Record<string, string>>, path: readonly PathSegment[]): string {
   return text.replace(/\$\$\{|\$\{([^}]*)(\}?)/g, (whole, name: string | undefined, close: string) => {
     if (name === undefined) return '${';

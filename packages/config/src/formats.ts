@@ -14,12 +14,26 @@ export function invalid(reason: string, path: readonly PathSegment[] = []): Issu
   return new Issue(path, reason);
 }
 
+/** Throws `invalid(reason)`; for formats written as one expression. */
+export function fail(reason: string): never {
+  throw invalid(reason);
+}
+
 /** A short, safe rendering of a (non-secret) value for messages. */
 export function got(value: unknown): string {
   if (value === null || value === undefined) return 'got nothing';
   if (typeof value === 'string') return `got ${JSON.stringify(value.length > 48 ? `${value.slice(0, 48)}...` : value)}`;
   if (Array.isArray(value)) return 'got a list';
   return typeof value === 'object' ? 'got a mapping' : `got ${String(value)}`;
+}
+
+/** `parse`'s result; what it throws becomes an Issue with `reason`, or its own message (a ConfigError without key). */
+function attempt<T>(parse: () => T, reason?: string): T {
+  try {
+    return parse();
+  } catch (err) {
+    throw invalid(reason ?? (err as Error).message);
+  }
 }
 
 export function isMapping(value: unknown): value is Record<string, unknown> {
@@ -75,11 +89,10 @@ export const seconds = (min: { above: number } | { min: number }): Format<number
 
 export const boolean: Format<boolean> = {
   read(value) {
-    const text = typeof value === 'string' ? value.trim().toLowerCase() : undefined;
-    if (text !== undefined && ['true', 'yes', 'on', '1'].includes(text)) return true;
-    if (text !== undefined && ['false', 'no', 'off', '0'].includes(text)) return false;
-    if (typeof value !== 'boolean') throw invalid(`must be true or false, ${got(value)}`);
-    return value;
+    const text = typeof value === 'string' ? value.trim().toLowerCase() : '';
+    if (value === true || ['true', 'yes', 'on', '1'].includes(text)) return true;
+    if (value === false || ['false', 'no', 'off', '0'].includes(text)) return false;
+    throw invalid(`must be true or false, ${got(value)}`);
   },
 };
 
@@ -93,7 +106,7 @@ function readString(value: unknown, allowEmpty = false): string {
 export const text: Format<string> = { read: (v) => readString(v) };
 export const anyText: Format<string> = { read: (v) => readString(v, true) };
 /** Text that must pass `check` (which throws an Issue). */
-export const checked = (check: (text: string) => void): Format<string> => ({
+export const checked = (check: (text: string) => unknown): Format<string> => ({
   read(value) {
     const text = readString(value);
     check(text);
@@ -103,10 +116,7 @@ export const checked = (check: (text: string) => void): Format<string> => ({
 
 /** A password may be empty (no authentication); it is never shown in a message. */
 export const secret: Format<string> = {
-  read(value) {
-    if (typeof value !== 'string') throw invalid('must be a string (quote it in YAML)');
-    return value;
-  },
+  read: (v) => (typeof v === 'string' ? v : fail('must be a string (quote it in YAML)')),
 };
 
 export const stringList: Format<readonly string[]> = {
@@ -122,8 +132,7 @@ export const stringList: Format<readonly string[]> = {
 
 export function readLogLevel(value: unknown): LogLevel {
   const level = typeof value === 'string' ? normalizeLogLevel(value.trim()) : undefined;
-  if (level === undefined) throw invalid(`must be one of ${LOG_LEVEL_NAMES}, ${got(value)}`);
-  return level;
+  return level ?? fail(`must be one of ${LOG_LEVEL_NAMES}, ${got(value)}`);
 }
 
 export const level: Format<LogLevel> = { read: readLogLevel, show: (l) => PYTHON_LEVEL_NAMES[l] };
@@ -139,18 +148,10 @@ export const logFormat = checked((format) => {
   if (!rest.includes('\u0000')) throw invalid('must contain %(message)s');
 });
 
-/** `parse`'s result, with its ConfigError (which has no key) as an Issue. */
-function parsed<T>(parse: () => T): T {
-  try {
-    return parse();
-  } catch (err) {
-    throw invalid((err as Error).message);
-  }
-}
 
 export const duration: Format<number> = {
   read(value) {
-    if (typeof value === 'string') return parsed(() => parseDuration(value.trim()));
+    if (typeof value === 'string') return attempt(() => parseDuration(value.trim()));
     throw invalid(`must be a duration string such as "30s", "5m", "1h", "1d", "1w", ${got(value)}`);
   },
   show: formatDuration,
@@ -161,7 +162,7 @@ export const time: Format<string> = {
   read(value) {
     if (value instanceof Date) throw invalid('must be an RFC 3339 string; quote it in YAML');
     if (typeof value !== 'string') throw invalid(`must be an RFC 3339 time such as "2023-01-01T00:00:00Z", ${got(value)}`);
-    const ns = parsed(() => parseTime(value.trim()));
+    const ns = attempt(() => parseTime(value.trim()));
     if (ns < INFLUX_MIN_TIME_NS || ns > INFLUX_MAX_TIME_NS) {
       const range = `${formatTimeNs(INFLUX_MIN_TIME_NS)} to ${formatTimeNs(INFLUX_MAX_TIME_NS)}`;
       throw invalid(`is outside the times InfluxDB can store (${range})`);
@@ -183,11 +184,8 @@ export const megabytes: Format<number> = {
 };
 
 export const timezone = checked((zone) => {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-  } catch {
-    throw invalid(`is not an IANA time zone such as "UTC" or "Europe/Madrid", ${got(zone)}`);
-  }
+  const reason = `is not an IANA time zone such as "UTC" or "Europe/Madrid", ${got(zone)}`;
+  attempt(() => new Intl.DateTimeFormat('en-US', { timeZone: zone }), reason);
 });
 
 export const host = checked((host) => {
@@ -209,12 +207,7 @@ export const path = (mustExist = false): Format<string> => ({
 export const redisUrl: Format<string> = {
   read(value) {
     if (typeof value !== 'string' || value.trim() === '') throw invalid('must be a redis:// or rediss:// URL');
-    let url: URL;
-    try {
-      url = new URL(value);
-    } catch {
-      throw invalid('is not a valid URL (expected redis://host:port/db, with user:password@ before the host if needed)');
-    }
+    const url = attempt(() => new URL(value), 'is not a valid URL (redis://host:port/db, user:password@ before the host)');
     if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw invalid('must start with redis:// or rediss://');
     if (url.hostname === '') throw invalid('has no host');
     if (!/^(\/\d*)?$/.test(url.pathname)) throw invalid('must end in a database number, such as /0');

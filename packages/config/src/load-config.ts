@@ -24,10 +24,7 @@ export interface LoadConfigOptions {
   };
 }
 
-/**
- * Reads, checks and returns the configuration, deeply frozen. Every problem is a
- * ConfigError naming the file, the key path and, when it can, the line.
- */
+/** The configuration, checked and deeply frozen; a problem is a ConfigError naming the file, key path and line. */
 export function loadConfig(options: LoadConfigOptions): BackupConfig {
   const cwd = resolve(options.cwd ?? process.cwd());
   const file = resolve(cwd, options.file);
@@ -54,10 +51,7 @@ export function loadConfig(options: LoadConfigOptions): BackupConfig {
   }
 }
 
-/**
- * convict supplies the defaults and the environment overrides; each leaf's format then
- * checks the effective value and returns it typed, in one walk that knows every path.
- */
+/** convict gives the defaults and the environment over the file; one walk of the schema then reads it all, typed. */
 function readConfig(tree: unknown, ctx: Context): Omit<BackupConfig, 'file'> {
   if (!isMapping(tree)) throw invalid(`the file must be a YAML mapping of sections (logging, databases, ...), ${got(tree)}`);
   const conf = convict(convictSchema(configSchema) as convict.Schema<unknown>, { env: ctx.env, args: [] });
@@ -88,10 +82,7 @@ function overrideLevel(text: string | undefined, file: string): LogLevel | undef
   }
 }
 
-/**
- * The variables convict reads overrides from. An empty variable (`MAX_WORKERS=` in a
- * compose file) means "not set", except for passwords, where empty is a value.
- */
+/** The variables convict reads overrides from: an empty one (`MAX_WORKERS=`) is unset, except for a password. */
 function overrideVariables(env: Record<string, string>): Record<string, string> {
   const out = { ...env };
   for (const { env: name, sensitive } of leaves(configSchema)) {

@@ -7,12 +7,7 @@ export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 export const LOG_LEVEL_NAMES = 'DEBUG, INFO, WARNING, ERROR, CRITICAL (or debug, info, warn, error)';
 
 /** The Python name of each level, as the effective configuration and %(levelname)s write it. */
-export const PYTHON_LEVEL_NAMES: Readonly<Record<LogLevel, string>> = {
-  debug: 'DEBUG',
-  info: 'INFO',
-  warn: 'WARNING',
-  error: 'ERROR',
-};
+export const PYTHON_LEVEL_NAMES = { debug: 'DEBUG', info: 'INFO', warn: 'WARNING', error: 'ERROR' } as const;
 
 /** winston's name for a level given in the seed's or winston's spelling (any case); undefined if unknown. */
 export function normalizeLogLevel(text: string): LogLevel | undefined {

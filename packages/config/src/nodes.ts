@@ -115,29 +115,28 @@ function readLeaf(leaf: Leaf, given: unknown, ctx: Context): unknown {
   }
 }
 
-/** A list of mappings, each read by `item`; `unique` names the property no two may share. */
+/** A list of mappings, each read by `item`; no two may share the value of `unique`'s property. */
 export function list<T>(
   item: Section<T>,
   what: string,
   options: { empty?: string; unique?: [prop: keyof T & string, reason: (value: string, first: number) => string] } = {},
 ): Format<readonly T[]> {
   return {
-    read(value, ctx) {
-      if (value === null || value === undefined) value = [];
-      if (!Array.isArray(value)) throw invalid(`must be a list of ${what}s, ${got(value)}`);
-      if (value.length === 0 && options.empty !== undefined) throw invalid(options.empty);
+    read(value = [], ctx) {
+      const items = value ?? [];
+      if (!Array.isArray(items)) throw invalid(`must be a list of ${what}s, ${got(items)}`);
+      if (items.length === 0 && options.empty !== undefined) throw invalid(options.empty);
       const seen = new Map<string, number>();
-      return value.map((element, i) =>
+      return items.map((element, i) =>
         at([i], () => {
           if (!isMapping(element)) throw invalid(`must be a mapping (${what}), ${got(element)}`);
           const typed = readSection(item, element, ctx);
-          if (options.unique !== undefined) {
-            const [prop, reason] = options.unique;
-            const id = String(typed[prop]);
-            const first = seen.get(id);
-            if (first !== undefined) throw invalid(reason(id, first), [yamlKey(prop)]);
-            seen.set(id, i);
-          }
+          const [prop, reason] = options.unique ?? [];
+          if (prop === undefined || reason === undefined) return typed;
+          const id = String(typed[prop]);
+          const first = seen.get(id);
+          if (first !== undefined) throw invalid(reason(id, first), [yamlKey(prop)]);
+          seen.set(id, i);
           return typed;
         }),
       );

@@ -9,16 +9,14 @@ export function configSecrets(config: BackupConfig): string[] {
   return secretsOf(sensitiveValues(configSchema, config));
 }
 
-/** Replaces every secret value of `config` found in `text` by ********. */
+/** `text` with every secret of `config` replaced by ********. */
 export function maskSecrets(text: string, config: BackupConfig): string {
   return maskText(text, configSecrets(config));
 }
 
 /**
- * The effective configuration as YAML in the seed's format (defaults filled in, durations
- * as "1h", times normalised to UTC), with every secret replaced by "********"; an unset
- * password prints as "". Loading the output again gives the same configuration, apart
- * from the passwords.
+ * The effective configuration as YAML in the seed's format (defaults filled in, durations as "1h", times in UTC),
+ * secrets as "********" and unset passwords as "": loading it again gives the same configuration but the passwords.
  */
 export function printableConfig(config: BackupConfig): string {
   const header = `# Effective configuration from ${config.file} (secrets masked)\n`;

@@ -7,7 +7,7 @@
 import { checkCronFields, CRON_FIELDS, type CronField, type CronFieldValue } from './cron.js';
 import { formatDuration } from './duration.js';
 import * as f from './formats.js';
-import { got, invalid } from './formats.js';
+import { fail, got, invalid } from './formats.js';
 import { DEFAULT_FILE_HANDLER, DEFAULT_LOG_FORMAT, LOG_LEVEL_NAMES, type LogLevel } from './logging.js';
 import { leaf, list, optional, readSection, section, showSection, type Format, type Leaf, type TypeOf } from './nodes.js';
 import { parseTime } from './time.js';
@@ -52,10 +52,7 @@ const logging = section(
   ({ handlers, ...logging }, ctx) => {
     // --log-level sets the logger's level and every handler's; a handler's own level defaults to the logger's.
     const level = ctx.logLevel ?? logging.level;
-    const own = <H extends { readonly level?: LogLevel }>(h: H): H & { readonly level: LogLevel } => ({
-      ...h,
-      level: ctx.logLevel ?? h.level ?? level,
-    });
+    const own = <H extends { readonly level?: LogLevel }>(h: H) => ({ ...h, level: ctx.logLevel ?? h.level ?? level });
     return { ...logging, level, handlers: { console: own(handlers.console), file: own(handlers.file) } };
   },
 );
@@ -90,17 +87,12 @@ const processing = section({
 const measurement = section(
   {
     name: leaf(f.text),
-    fields: optional<readonly string[]>({
-      read(value, ctx) {
-        const fields = f.stringList.read(value, ctx);
-        if (fields.length === 0) throw invalid('is empty; leave "fields" out to back up every field');
-        return fields;
-      },
-    }),
+    fields: optional(f.stringList),
     startTime: leaf(f.time),
     endTime: optional(f.time),
   },
   (m) => {
+    if (m.fields?.length === 0) throw invalid('is empty; leave "fields" out to back up every field', ['fields']);
     if (m.endTime !== undefined && parseTime(m.endTime) < parseTime(m.startTime)) {
       throw invalid(`${m.endTime} is before start_time ${m.startTime}`, ['end_time']);
     }
@@ -136,29 +128,18 @@ const backup = section({
   }),
 });
 
+const CRON_VALUE = 'must be a number or a cron expression such as "*/5", "1-5" or "sun"';
 const cronValue: Format<CronFieldValue> = {
-  read(value) {
-    if (typeof value === 'number' || typeof value === 'string') return value;
-    throw invalid(`must be a number or a cron expression such as "*/5", "1-5" or "sun", ${got(value)}`);
-  },
+  read: (v) => (typeof v === 'number' || typeof v === 'string' ? v : fail(`${CRON_VALUE}, ${got(v)}`)),
 };
 const cronFields = Object.fromEntries(CRON_FIELDS.map((field) => [field, optional(cronValue)]));
 
 const job = section(
   {
     // The id names a BullMQ job scheduler, and BullMQ ids must not hold ':'.
-    id: leaf(
-      f.checked((id) => {
-        if (id.includes(':')) throw invalid(`must not contain ":", ${got(id)}`);
-      }),
-    ),
+    id: leaf(f.checked((id) => id.includes(':') && fail(`must not contain ":", ${got(id)}`))),
     trigger: leaf<'cron'>(
-      {
-        read(value) {
-          if (value !== 'cron') throw invalid(`only "cron" triggers are supported, ${got(value)}`);
-          return value;
-        },
-      },
+      { read: (v) => (v === 'cron' ? v : fail(`only "cron" triggers are supported, ${got(v)}`)) },
       { default: 'cron' },
     ),
     enabled: leaf(f.boolean, { default: true }),
@@ -241,7 +222,7 @@ const alerts: Format<Alerts> = {
 
 export const configSchema = section({
   version: leaf<string>(
-    { read: (value, ctx) => (typeof value === 'number' ? String(value) : f.text.read(value, ctx)) },
+    { read: (v, ctx) => (typeof v === 'number' ? String(v) : f.text.read(v, ctx)) },
     { doc: 'Version of this file format.', default: '1.0' },
   ),
   appName: leaf(f.text, { doc: 'Name shown in logs and on the dashboard.', default: 'influx-backup' }),

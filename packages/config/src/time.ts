@@ -25,17 +25,18 @@ function utcMs(year: number, month: number, day: number, hour = 0, minute = 0, s
 }
 
 /**
- * Parses an RFC 3339 time (`2023-01-01T00:00:00Z`, `2023-06-01T12:00:00.123456789+02:00`)
- * into nanoseconds since the Unix epoch. Fractions of up to nine digits are kept exactly;
- * times before 1970 give negative numbers. Throws ConfigError (without a key) on bad input.
+ * Nanoseconds since the epoch of an RFC 3339 time (`2023-06-01T12:00:00.123456789+02:00`), exact to nine fraction
+ * digits, negative before 1970. Throws ConfigError (without a key) on bad input.
  */
 export function parseTime(text: string): bigint {
   const m = RFC3339.exec(text);
   if (m === null) throw badTime(text, 'not of the form YYYY-MM-DDThh:mm:ss[.fraction](Z|+hh:mm)');
   const [, ys, mos, ds, hs, mis, ss, frac, zulu, sign, ohs, omis] = m;
-  const [year, month, day, hour, minute, second] = [ys, mos, ds, hs, mis, ss].map(Number) as [number, number, number, number, number, number];
+  const [year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0] = [ys, mos, ds, hs, mis, ss].map(Number);
   if (month < 1 || month > 12) throw badTime(text, `month ${mos} is out of range`);
-  if (day < 1 || utcMs(year, month, day).getUTCDate() !== day) throw badTime(text, `day ${ds} does not exist in ${ys}-${mos}`);
+  if (day < 1 || utcMs(year, month, day).getUTCDate() !== day) {
+    throw badTime(text, `day ${ds} does not exist in ${ys}-${mos}`);
+  }
   if (hour > 23) throw badTime(text, `hour ${hs} is out of range`);
   if (minute > 59) throw badTime(text, `minute ${mis} is out of range`);
   // RFC 3339 allows a leap second (60); neither InfluxDB nor this program can represent one.
@@ -50,10 +51,7 @@ export function parseTime(text: string): bigint {
   return BigInt(seconds) * NS_PER_SECOND + BigInt((frac ?? '').padEnd(9, '0'));
 }
 
-/**
- * Formats nanoseconds since the epoch as RFC 3339 in UTC, with the fraction's trailing
- * zeros trimmed: `2023-01-01T00:00:00Z`, `1969-12-31T23:59:59.999999999Z`.
- */
+/** RFC 3339 in UTC, the fraction's trailing zeros trimmed: `2023-01-01T00:00:00Z`, `1969-12-31T23:59:59.999999999Z`. */
 export function formatTimeNs(ns: bigint): string {
   // Floor division: bigint division truncates toward zero, and times before 1970 need floor.
   let fraction = ns % NS_PER_SECOND;

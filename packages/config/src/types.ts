@@ -1,5 +1,5 @@
-// The typed, camelCase view of the configuration that the rest of the code receives, derived
-// from the schema. Every object returned by loadConfig() is deeply frozen, hence readonly.
+// The typed, camelCase configuration the rest of the code receives, named by parts of what the
+// schema reads. Every object returned by loadConfig() is deeply frozen, hence readonly.
 
 import type { TypeOf } from './nodes.js';
 import type { configSchema } from './schema.js';
@@ -29,10 +29,8 @@ export type SchedulerJobConfig = SchedulerConfig['jobs'][number];
 export type MonitoringConfig = BackupConfig['monitoring'];
 export type MetricsConfig = MonitoringConfig['metrics'];
 export type AlertsConfig = MonitoringConfig['alerts'];
-/** The seed's `alerts: {enabled, thresholds}` form. */
 export type ThresholdAlertsConfig = Extract<AlertsConfig, { kind: 'thresholds' }>;
 export type AlertThresholdsConfig = ThresholdAlertsConfig['thresholds'];
-/** The seed's list form: `alerts: [{name, condition, action, recipients}]`. */
 export type RuleAlertsConfig = Extract<AlertsConfig, { kind: 'rules' }>;
 export type AlertRuleConfig = RuleAlertsConfig['rules'][number];
 export type RedisConfig = BackupConfig['redis'];
