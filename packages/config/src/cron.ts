@@ -17,11 +17,13 @@ export type CronFields = { readonly [F in FieldName]?: CronFieldValue };
 /** What APScheduler gives a field left out below the least significant one set; fields above it are "*". */
 const MINIMUM = { year: '*', month: '1', day: '1', week: '*', dayOfWeek: '*', hour: '0', minute: '0', second: '0' } as const;
 
-// APScheduler counts weekdays from Monday = 0 to Sunday = 6.
+// APScheduler counts weekdays from Monday = 0 to Sunday = 6; cron-parser from Sunday = 0, and takes 7 for Sunday
+// too, so cronWeekday() (+1) keeps "sat-sun" a range.
 const RANGES = { second: [0, 59], minute: [0, 59], hour: [0, 23], day: [1, 31], month: [1, 12], dayOfWeek: [0, 6] } as const;
 
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+const cronWeekday = (apsDay: number): number => apsDay + 1;
 
 /** A field that cannot be converted, named by its YAML key (day_of_week). */
 function fieldError(field: FieldName | 'trigger', reason: string): Issue {
@@ -33,11 +35,6 @@ function valueOf(field: keyof typeof RANGES, token: string): number | undefined 
   if (field === 'month' && MONTHS.includes(token)) return MONTHS.indexOf(token) + 1;
   if (field === 'dayOfWeek' && WEEKDAYS.includes(token)) return WEEKDAYS.indexOf(token);
   return undefined;
-}
-
-/** cron-parser counts weekdays from Sunday = 0, and takes 7 for Sunday too, which keeps "sat-sun" a range. */
-function cronWeekday(apsDay: number): number {
-  return apsDay + 1;
 }
 
 function convertPart(field: keyof typeof RANGES, part: string): string {

@@ -63,10 +63,6 @@ export function substituteString(text: string, env: Readonly<Record<string, stri
 export function substituteTree(value: unknown, env: Readonly<Record<string, string>>, path: PathSegment[] = []): unknown {
   if (typeof value === 'string') return substituteString(value, env, path);
   if (Array.isArray(value)) return value.map((item, i) => substituteTree(item, env, [...path, i]));
-  if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = substituteTree(v, env, [...path, k]);
-    return out;
-  }
-  return value;
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substituteTree(v, env, [...path, k])]));
 }

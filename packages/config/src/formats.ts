@@ -130,12 +130,10 @@ export const stringList: Format<readonly string[]> = {
   },
 };
 
-export function readLogLevel(value: unknown): LogLevel {
-  const level = typeof value === 'string' ? normalizeLogLevel(value.trim()) : undefined;
-  return level ?? fail(`must be one of ${LOG_LEVEL_NAMES}, ${got(value)}`);
-}
-
-export const level: Format<LogLevel> = { read: readLogLevel, show: (l) => PYTHON_LEVEL_NAMES[l] };
+export const level: Format<LogLevel> = {
+  read: (v) => (typeof v === 'string' ? normalizeLogLevel(v.trim()) : undefined) ?? fail(`must be one of ${LOG_LEVEL_NAMES}, ${got(v)}`),
+  show: (l) => PYTHON_LEVEL_NAMES[l],
+};
 
 export const logFormat = checked((format) => {
   const rest = format.replace(/%%/g, '').replace(/%\(([A-Za-z_]+)\)[-#0 +]*\d*(?:\.\d+)?[sdfr]/g, (whole, name: string) => {

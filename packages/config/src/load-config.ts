@@ -1,10 +1,10 @@
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import convict from 'convict';
-import { got, invalid, isMapping, readLogLevel } from './formats.js';
+import { got, invalid, isMapping } from './formats.js';
 import { ConfigError } from './config-error.js';
 import { formatPath, Issue, readEnvironment, substituteTree } from './environment.js';
-import { LOG_LEVEL_NAMES, type LogLevel } from './logging.js';
+import { LOG_LEVEL_NAMES, normalizeLogLevel, type LogLevel } from './logging.js';
 import { convictSchema, eachGiven, leaves, readSection, sensitiveValues, type Context } from './nodes.js';
 import { configSchema } from './schema.js';
 import { maskText, secretsOf } from './secrets.js';
@@ -74,12 +74,9 @@ function readConfigFile(file: string): string {
 }
 
 function overrideLevel(text: string | undefined, file: string): LogLevel | undefined {
-  if (text === undefined) return undefined;
-  try {
-    return readLogLevel(text);
-  } catch {
-    throw new ConfigError(`--log-level must be one of ${LOG_LEVEL_NAMES}, ${got(text)}`, { file, key: 'logging.level' });
-  }
+  const level = text === undefined ? undefined : normalizeLogLevel(text.trim());
+  if (text === undefined || level !== undefined) return level;
+  throw new ConfigError(`--log-level must be one of ${LOG_LEVEL_NAMES}, ${got(text)}`, { file, key: 'logging.level' });
 }
 
 /** The variables convict reads overrides from: an empty one (`MAX_WORKERS=`) is unset, except for a password. */

@@ -1,8 +1,7 @@
-// The configuration, written once: every key of the seed's YAML format plus `redis` and
-// `dashboard`, with its format, default, environment variable and doc. The typed result
-// and its TypeScript types (types.ts), the convict schema and the printed view all come
-// from here. A YAML key is its property in snake_case, without a unit suffix the typed
-// value carries (timeoutMs is `timeout`). Adding a key is one entry.
+// The configuration, written once: every key of the seed's YAML format plus `redis` and `dashboard`, with its
+// format, default, environment variable and doc. The typed result and its types (types.ts), the convict schema
+// and the printed view all come from here. A YAML key is its property in snake_case, without a unit suffix the
+// typed value carries (timeoutMs is `timeout`). Adding a key is one entry.
 
 import { checkCronFields, CRON_FIELDS, type CronField, type CronFieldValue } from './cron.js';
 import { formatDuration } from './duration.js';
@@ -17,9 +16,8 @@ const fraction = f.number({ min: 0, max: 1 });
 const positiveSeconds = f.seconds({ above: 0 });
 
 function connection<D extends Leaf<string>>(side: 'SOURCE' | 'BACKUP', database: D) {
-  const which = side === 'SOURCE' ? 'source (the server backed up)' : 'backup (the server written to)';
   return section({
-    host: leaf(f.host, { doc: `Host of the ${which} InfluxDB 1.x server.`, env: `INFLUX_${side}_HOST` }),
+    host: leaf(f.host, { doc: `Host of the ${side.toLowerCase()} InfluxDB 1.x server.`, env: `INFLUX_${side}_HOST` }),
     port: leaf(port, { doc: 'HTTP port.', default: 8086, env: `INFLUX_${side}_PORT` }),
     username: optional(f.anyText, { doc: 'Empty without authentication.', default: '', env: `INFLUX_${side}_USER` }),
     password: optional(f.secret, { doc: 'Write "${VARIABLE}".', default: '', env: `INFLUX_${side}_PASS`, sensitive: true }),
@@ -188,9 +186,7 @@ const rule = section(
   },
   // The rule keeps the condition as written under `condition`, which is what prints.
   ({ condition, ...rule }) => {
-    if (rule.action === 'email' && (rule.recipients === undefined || rule.recipients.length === 0)) {
-      throw invalid('an "email" action needs recipients', ['recipients']);
-    }
+    if (rule.action === 'email' && !rule.recipients?.length) throw invalid('an "email" action needs recipients', ['recipients']);
     return { ...rule, ...condition };
   },
 );

@@ -24,12 +24,8 @@ export function secretsOf(values: Iterable<unknown>): string[] {
       found.add(value);
       continue;
     }
-    let password = value; // not a URL after all: the whole text is what would leak
-    try {
-      password = new URL(value).password;
-    } catch {
-      // keep the whole text
-    }
+    // Not a URL after all: the whole text is what would leak.
+    const password = URL.canParse(value) ? new URL(value).password : value;
     if (password !== '') found.add(password).add(decodeSafely(password));
   }
   return [...found].sort((a, b) => b.length - a.length);
