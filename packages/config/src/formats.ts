@@ -40,13 +40,13 @@ export function isMapping(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Date);
 }
 
-/** Levenshtein distance, case-insensitive. */
+/** Levenshtein distance. */
 function distance(a: string, b: string): number {
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (const [i, ca] of [...a.toLowerCase()].entries()) {
-    const cur = [i + 1];
-    for (const [j, cb] of [...b.toLowerCase()].entries()) {
-      cur.push(Math.min((prev[j + 1] ?? 0) + 1, (cur[j] ?? 0) + 1, (prev[j] ?? 0) + (ca === cb ? 0 : 1)));
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min((prev[j] ?? 0) + 1, (cur[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
     }
     prev = cur;
   }
@@ -55,7 +55,7 @@ function distance(a: string, b: string): number {
 
 /** "unknown key", with a guess at what was meant when one of `allowed` is close enough. */
 export function unknownKey(key: string, allowed: readonly string[]): string {
-  const [best] = allowed.map((c) => ({ c, d: distance(key, c) })).sort((x, y) => x.d - y.d);
+  const [best] = allowed.map((c) => ({ c, d: distance(key.toLowerCase(), c.toLowerCase()) })).sort((x, y) => x.d - y.d);
   const close = best !== undefined && best.d <= Math.max(2, Math.floor(key.length / 3));
   return close ? `unknown key (did you mean "${best.c}"?)` : 'unknown key';
 }
@@ -146,7 +146,6 @@ export const logFormat = checked((format) => {
   if (!rest.includes('\u0000')) throw invalid('must contain %(message)s');
 });
 
-
 export const duration: Format<number> = {
   read(value) {
     if (typeof value === 'string') return attempt(() => parseDuration(value.trim()));
@@ -192,7 +191,7 @@ export const host = checked((host) => {
   }
 });
 
-/** A file name relative to the working directory, made absolute; `mustExist` for one read now. */
+/** A file name relative to the working directory, made absolute; with `mustExist`, it must be there now. */
 export const path = (mustExist = false): Format<string> => ({
   read(value, ctx) {
     const file = resolve(ctx.cwd, readString(value));

@@ -122,7 +122,7 @@ export function list<T>(
   options: { empty?: string; unique?: [prop: keyof T & string, reason: (value: string, first: number) => string] } = {},
 ): Format<readonly T[]> {
   return {
-    read(value = [], ctx) {
+    read(value, ctx) {
       const items = value ?? [];
       if (!Array.isArray(items)) throw invalid(`must be a list of ${what}s, ${got(items)}`);
       if (items.length === 0 && options.empty !== undefined) throw invalid(options.empty);
@@ -183,9 +183,9 @@ export function leaves(section: Section): Leaf[] {
 export function convictSchema(section: Section): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, , node] of entries(section)) {
-    // The format is the leaf's reader, which returns the typed value (a convict format cannot).
-    const { doc = '', env, sensitive = false } = node.kind === 'leaf' ? node : {};
-    out[key] = node.kind === 'section' ? convictSchema(node) : { doc, format: '*', default: node.default, env, sensitive };
+    // Any format: the leaf's reader checks the value and returns it typed, which a convict format cannot.
+    if (node.kind === 'section') out[key] = convictSchema(node);
+    else out[key] = { doc: node.doc ?? '', format: '*', default: node.default, env: node.env, sensitive: node.sensitive === true };
   }
   return out;
 }
