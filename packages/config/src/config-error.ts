@@ -9,11 +9,10 @@ export interface ConfigErrorLocation {
 }
 
 /**
- * A configuration the program cannot run with. The message is one line,
- * `FILE[:LINE[:COLUMN]]: KEY: reason`, so a CLI can print it as it is; it never holds a
- * secret value (callers build reasons without values of sensitive keys).
+ * A configuration the program cannot run with. The message is one line, `FILE[:LINE[:COLUMN]]: KEY: reason`, that a
+ * CLI prints as it is; it never holds a secret value (callers build reasons without values of sensitive keys).
  */
-export class ConfigError extends Error {
+export class ConfigError extends Error implements ConfigErrorLocation {
   readonly key?: string;
   readonly file?: string;
   readonly line?: number;
@@ -23,22 +22,11 @@ export class ConfigError extends Error {
 
   constructor(reason: string, where: ConfigErrorLocation = {}) {
     const oneLine = reason.replace(/\s*[\r\n]+\s*/g, ' ').trim();
-    let prefix = '';
-    if (where.file !== undefined) {
-      prefix = where.file;
-      if (where.line !== undefined) {
-        prefix += `:${where.line}`;
-        if (where.column !== undefined) prefix += `:${where.column}`;
-      }
-      prefix += ': ';
-    }
-    if (where.key !== undefined) prefix += `${where.key}: `;
-    super(prefix + oneLine);
+    const position = where.line === undefined ? [] : where.column === undefined ? [where.line] : [where.line, where.column];
+    const file = where.file === undefined ? '' : `${[where.file, ...position].join(':')}: `;
+    super(`${file}${where.key === undefined ? '' : `${where.key}: `}${oneLine}`);
     this.name = 'ConfigError';
     this.reason = oneLine;
-    if (where.key !== undefined) this.key = where.key;
-    if (where.file !== undefined) this.file = where.file;
-    if (where.line !== undefined) this.line = where.line;
-    if (where.column !== undefined) this.column = where.column;
+    Object.assign(this, where);
   }
 }

@@ -1,63 +1,33 @@
 import { ConfigError } from './config-error.js';
-import type { CronFields, CronFieldValue } from './types.js';
+import { Issue } from './environment.js';
 
 // The seed schedules jobs with APScheduler's cron trigger; BullMQ's job schedulers take a
 // cron-parser pattern. This converts one into the other for the subset both understand.
 
-type FieldName = keyof CronFields;
+/** APScheduler's cron fields, most significant first. */
+export const CRON_FIELDS = ['year', 'month', 'day', 'week', 'dayOfWeek', 'hour', 'minute', 'second'] as const;
+type FieldName = (typeof CRON_FIELDS)[number];
+export type CronField = FieldName;
+const ORDER = CRON_FIELDS;
 
-/** APScheduler's order, most significant first. */
-const ORDER: readonly FieldName[] = ['year', 'month', 'day', 'week', 'dayOfWeek', 'hour', 'minute', 'second'];
+/** One APScheduler-style cron field: a number or an expression such as "sun", "*\/5", "1-5". */
+export type CronFieldValue = string | number;
+export type CronFields = { readonly [F in FieldName]?: CronFieldValue };
 
-/** The YAML spelling of each field, for messages. */
-export const CRON_FIELD_KEYS: Readonly<Record<FieldName, string>> = {
-  year: 'year',
-  month: 'month',
-  day: 'day',
-  week: 'week',
-  dayOfWeek: 'day_of_week',
-  hour: 'hour',
-  minute: 'minute',
-  second: 'second',
-};
+/** What APScheduler gives a field left out below the least significant one set; fields above it are "*". */
+const MINIMUM = { year: '*', month: '1', day: '1', week: '*', dayOfWeek: '*', hour: '0', minute: '0', second: '0' } as const;
 
-/**
- * What APScheduler gives a field left out below the least significant one that was set
- * (week and day_of_week stay "*"). Fields above it are "*".
- */
-const MINIMUM: Readonly<Record<FieldName, string>> = {
-  year: '*',
-  month: '1',
-  day: '1',
-  week: '*',
-  dayOfWeek: '*',
-  hour: '0',
-  minute: '0',
-  second: '0',
-};
-
-const RANGES: Readonly<Record<'month' | 'day' | 'dayOfWeek' | 'hour' | 'minute' | 'second', [number, number]>> = {
-  second: [0, 59],
-  minute: [0, 59],
-  hour: [0, 23],
-  day: [1, 31],
-  month: [1, 12],
-  // APScheduler counts weekdays from Monday = 0 to Sunday = 6.
-  dayOfWeek: [0, 6],
-};
+// APScheduler counts weekdays from Monday = 0 to Sunday = 6; cron-parser from Sunday = 0, and takes 7 for Sunday
+// too, so cronWeekday() (+1) keeps "sat-sun" a range.
+const RANGES = { second: [0, 59], minute: [0, 59], hour: [0, 23], day: [1, 31], month: [1, 12], dayOfWeek: [0, 6] } as const;
 
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+const cronWeekday = (apsDay: number): number => apsDay + 1;
 
-/** A field that cannot be converted; `field` is the YAML key. */
-export class CronFieldError extends Error {
-  constructor(
-    readonly field: string,
-    reason: string,
-  ) {
-    super(reason);
-    this.name = 'CronFieldError';
-  }
+/** A field that cannot be converted, named by its YAML key (day_of_week). */
+function fieldError(field: FieldName | 'trigger', reason: string): Issue {
+  return new Issue([field === 'dayOfWeek' ? 'day_of_week' : field], reason);
 }
 
 function valueOf(field: keyof typeof RANGES, token: string): number | undefined {
@@ -67,63 +37,61 @@ function valueOf(field: keyof typeof RANGES, token: string): number | undefined 
   return undefined;
 }
 
-/** cron-parser counts weekdays from Sunday = 0, and takes 7 for Sunday too, which keeps "sat-sun" a range. */
-function cronWeekday(apsDay: number): number {
-  return apsDay + 1;
-}
-
 function convertPart(field: keyof typeof RANGES, part: string): string {
-  const key = CRON_FIELD_KEYS[field];
+  const key = field === 'dayOfWeek' ? 'day_of_week' : field;
   const [lo, hi] = RANGES[field];
   if (part === '*') return '*';
   if (field === 'day' && part === 'last') return 'L';
 
   const m = /^(\*|[a-z0-9]+)(?:-([a-z0-9]+))?(?:\/(\d+))?$/.exec(part);
   if (m === null) {
-    throw new CronFieldError(key, `unsupported expression ${JSON.stringify(part)} (use a value, a-b, */n, a-b/n or a list of them)`);
+    throw fieldError(field, `unsupported expression ${JSON.stringify(part)} (use a value, a-b, */n, a-b/n or a list of them)`);
   }
   const [, startText = '', endText, stepText] = m;
   if (stepText !== undefined) {
     const step = Number(stepText);
-    if (step < 1 || step > hi - lo + 1) throw new CronFieldError(key, `step ${stepText} is out of range in ${JSON.stringify(part)}`);
+    if (step < 1 || step > hi - lo + 1) throw fieldError(field, `step ${stepText} is out of range in ${JSON.stringify(part)}`);
   }
   if (startText === '*') {
-    if (endText !== undefined) throw new CronFieldError(key, `unsupported expression ${JSON.stringify(part)}`);
+    if (endText !== undefined) throw fieldError(field, `unsupported expression ${JSON.stringify(part)}`);
     // "*/2" in APScheduler's day_of_week starts on Monday; in cron it would start on Sunday.
     return field === 'dayOfWeek' ? `${cronWeekday(lo)}-${cronWeekday(hi)}/${stepText}` : part;
   }
   const start = valueOf(field, startText);
   if (start === undefined || start < lo || start > hi) {
-    throw new CronFieldError(key, `${JSON.stringify(startText)} is not a valid ${key} (${lo}-${hi}${field === 'dayOfWeek' ? ', mon-sun' : field === 'month' ? ', jan-dec' : ''})`);
+    const names = field === 'dayOfWeek' ? ', mon-sun' : field === 'month' ? ', jan-dec' : '';
+    throw fieldError(field, `${JSON.stringify(startText)} is not a valid ${key} (${lo}-${hi}${names})`);
   }
   if (endText === undefined) {
-    if (stepText !== undefined) throw new CronFieldError(key, `unsupported expression ${JSON.stringify(part)} (a step needs a range or *)`);
+    if (stepText !== undefined) {
+      throw fieldError(field, `unsupported expression ${JSON.stringify(part)} (a step needs a range or *)`);
+    }
     if (field !== 'dayOfWeek') return startText;
     // A weekday's name means the same in both; a number does not (APScheduler's 0 is Monday).
     return WEEKDAYS.includes(startText) ? startText : String(cronWeekday(start));
   }
   const end = valueOf(field, endText);
   if (end === undefined || end < lo || end > hi) {
-    throw new CronFieldError(key, `${JSON.stringify(endText)} is not a valid ${key} (${lo}-${hi})`);
+    throw fieldError(field, `${JSON.stringify(endText)} is not a valid ${key} (${lo}-${hi})`);
   }
-  if (start > end) throw new CronFieldError(key, `range ${JSON.stringify(part)} runs backwards`);
+  if (start > end) throw fieldError(field, `range ${JSON.stringify(part)} runs backwards`);
   const step = stepText === undefined ? '' : `/${stepText}`;
   if (field === 'dayOfWeek') return `${cronWeekday(start)}-${cronWeekday(end)}${step}`;
   return `${start}-${end}${step}`;
 }
 
 function convertField(field: FieldName, value: CronFieldValue): string {
-  const key = CRON_FIELD_KEYS[field];
+  const key = field === 'dayOfWeek' ? 'day_of_week' : field;
   if (typeof value === 'number') {
-    if (!Number.isInteger(value)) throw new CronFieldError(key, `must be a whole number or a cron expression, got ${value}`);
+    if (!Number.isInteger(value)) throw fieldError(field, `must be a whole number or a cron expression, got ${value}`);
     value = String(value);
   }
-  if (typeof value !== 'string') throw new CronFieldError(key, 'must be a number or a cron expression string');
+  if (typeof value !== 'string') throw fieldError(field, 'must be a number or a cron expression string');
   const text = value.trim().toLowerCase();
-  if (text === '') throw new CronFieldError(key, 'must not be empty');
+  if (text === '') throw fieldError(field, 'must not be empty');
   if (field === 'year' || field === 'week') {
     if (text === '*') return '*';
-    throw new CronFieldError(key, `is not supported (BullMQ cron patterns have no ${key} field); leave it out or use "*"`);
+    throw fieldError(field, `is not supported (BullMQ cron patterns have no ${key} field); leave it out or use "*"`);
   }
   return text
     .split(',')
@@ -131,14 +99,11 @@ function convertField(field: FieldName, value: CronFieldValue): string {
     .join(',');
 }
 
-/** The APScheduler fields that are set, converted, or a CronFieldError. */
-function convertAll(job: CronFields): Record<FieldName, string> {
+/** The pattern, or an Issue at the YAML key of the field at fault; used by the config validation. */
+export function checkCronFields(job: CronFields): string {
   const given = ORDER.filter((f) => job[f] !== undefined && job[f] !== null);
   if (given.length === 0) {
-    throw new CronFieldError(
-      'trigger',
-      'a cron job needs at least one of year, month, day, week, day_of_week, hour, minute, second',
-    );
+    throw fieldError('trigger', 'a cron job needs at least one of year, month, day, week, day_of_week, hour, minute, second');
   }
   const last = ORDER.indexOf(given[given.length - 1] as FieldName);
   const out = {} as Record<FieldName, string>;
@@ -147,28 +112,21 @@ function convertAll(job: CronFields): Record<FieldName, string> {
     if (value !== undefined && value !== null) out[field] = convertField(field, value);
     else out[field] = i > last ? MINIMUM[field] : '*';
   });
-  return out;
-}
-
-/** Throws CronFieldError naming the field at fault; used by the config validation. */
-export function checkCronFields(job: CronFields): string {
-  const f = convertAll(job);
-  return [f.second, f.minute, f.hour, f.day, f.month, f.dayOfWeek].join(' ');
+  return [out.second, out.minute, out.hour, out.day, out.month, out.dayOfWeek].join(' ');
 }
 
 /**
- * The 6-field cron pattern (second minute hour day month day_of_week) that cron-parser,
- * and so BullMQ's job schedulers, understand, for a job written with APScheduler's cron
- * fields. Fields left out below the least significant one given take their minimum, as in
- * APScheduler: {hour: 2, minute: 0} → "0 0 2 * * *"; {minute: 0} → "0 0 * * * *";
- * {day_of_week: "sun", hour: 1, minute: 0} → "0 0 1 * * sun". Numeric weekdays are
- * APScheduler's (0 = Monday) and are converted. Throws ConfigError naming the field.
+ * The 6-field cron pattern (second minute hour day month day_of_week) of cron-parser, and so of BullMQ's job
+ * schedulers, for a job written with APScheduler's cron fields. Fields left out below the least significant one given
+ * take their minimum, as in APScheduler: {hour: 2, minute: 0} → "0 0 2 * * *"; {minute: 0} → "0 0 * * * *";
+ * {day_of_week: "sun", hour: 1, minute: 0} → "0 0 1 * * sun". Weekday numbers are APScheduler's (0 = Monday).
+ * Throws ConfigError naming the field.
  */
 export function cronPattern(job: CronFields): string {
   try {
     return checkCronFields(job);
   } catch (err) {
-    if (err instanceof CronFieldError) throw new ConfigError(err.message, { key: err.field });
+    if (err instanceof Issue) throw new ConfigError(err.message, { key: String(err.path[0]) });
     throw err;
   }
 }

@@ -1,13 +1,6 @@
 import { ConfigError } from './config-error.js';
 
-const UNIT_MS = {
-  w: 7 * 24 * 3_600_000,
-  d: 24 * 3_600_000,
-  h: 3_600_000,
-  m: 60_000,
-  s: 1_000,
-  ms: 1,
-} as const;
+const UNIT_MS = { w: 7 * 24 * 3_600_000, d: 24 * 3_600_000, h: 3_600_000, m: 60_000, s: 1_000, ms: 1 } as const;
 
 type Unit = keyof typeof UNIT_MS;
 
@@ -15,17 +8,15 @@ const WHOLE = /^(?:\d+(?:ms|s|m|h|d|w))+$/;
 const PART = /(\d+)(ms|s|m|h|d|w)/g;
 
 /**
- * Parses a duration such as `30s`, `5m`, `90m`, `1h`, `6h`, `1d`, `1w` (units may be
- * combined, `1h30m`; `ms` is accepted too; a bare `0` is zero) into milliseconds.
- * Throws ConfigError (without a key) on anything else.
+ * Milliseconds of a duration such as `30s`, `5m`, `90m`, `1h`, `6h`, `1d`, `1w` (`1h30m` and `ms` too; a bare `0` is
+ * zero). Throws ConfigError (without a key) on anything else.
  */
 export function parseDuration(text: string): number {
   if (text === '0') return 0;
   if (!WHOLE.test(text)) {
     const shown = text.length > 32 ? `${text.slice(0, 32)}...` : text;
-    throw new ConfigError(
-      `invalid duration ${JSON.stringify(shown)}: expected a whole number and a unit (ms, s, m, h, d, w), e.g. 30s, 5m, 1h, 1d, 1w`,
-    );
+    const expected = 'expected a whole number and a unit (ms, s, m, h, d, w), e.g. 30s, 5m, 1h, 1d, 1w';
+    throw new ConfigError(`invalid duration ${JSON.stringify(shown)}: ${expected}`);
   }
   let total = 0;
   for (const [, amount, unit] of text.matchAll(PART)) {

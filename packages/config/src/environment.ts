@@ -1,20 +1,18 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import dotenv from 'dotenv';
 import { ConfigError } from './config-error.js';
 
 export type PathSegment = string | number;
 
-/** A problem found at a place in the YAML tree, before it becomes a ConfigError. */
+/**
+ * A problem found at a place in the YAML tree, before it becomes a ConfigError; `variable` is the environment
+ * variable that gave the bad value, if one did.
+ */
 export class Issue extends Error {
-  constructor(
-    readonly path: readonly PathSegment[],
-    reason: string,
-    /** The environment variable that overrode the file's value, when the bad value came from it. */
-    readonly variable?: string,
-  ) {
+  override readonly name = 'Issue';
+  constructor(readonly path: readonly PathSegment[], reason: string, readonly variable?: string) {
     super(reason);
-    this.name = 'Issue';
   }
 }
 
@@ -30,82 +28,41 @@ export function at<T>(path: readonly PathSegment[], read: () => T): T {
 
 /** `backup.measurements[1].start_time` */
 export function formatPath(path: readonly PathSegment[]): string {
-  let text = '';
-  for (const seg of path) {
-    if (typeof seg === 'number') text += `[${seg}]`;
-    else text += text === '' ? seg : `.${seg}`;
-  }
-  return text;
+  return path.map((seg, i) => (typeof seg === 'number' ? `[${seg}]` : i === 0 ? seg : `.${seg}`)).join('');
 }
 
-/**
- * The variables the configuration sees: the real environment, over the `.env` file in the
- * working directory (the real environment wins, as dotenv does; neither is modified).
- */
+/** The variables the configuration sees: the real environment over the working directory's `.env`, as dotenv does. */
 export function readEnvironment(env: NodeJS.ProcessEnv, cwd: string): Record<string, string> {
-  const merged: Record<string, string> = {};
-  const dotenvFile = join(cwd, '.env');
-  if (existsSync(dotenvFile)) {
-    let text: string;
-    try {
-      text = readFileSync(dotenvFile, 'utf8');
-    } catch (err) {
-      throw new ConfigError(`cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { file: dotenvFile });
-    }
-    Object.assign(merged, dotenv.parse(text));
+  const file = join(cwd, '.env');
+  let text = '';
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT') throw new ConfigError(`cannot read: ${code ?? String(err)}`, { file });
   }
-  for (const [name, value] of Object.entries(env)) {
-    if (value !== undefined) merged[name] = value;
-  }
-  return merged;
+  const set = Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined);
+  return { ...dotenv.parse(text), ...Object.fromEntries(set) };
 }
 
-const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-/**
- * Replaces every `${VAR}` in a string from `env`; `$${` stands for a literal `${`.
- * Throws Issue (at `path`) for an unset variable or a malformed reference.
- */
+/** `text` with each `${VAR}` taken from `env` (`$${` is a literal `${`); an unset or malformed one is an Issue. */
 export function substituteString(text: string, env: Readonly<Record<string, string>>, path: readonly PathSegment[]): string {
-  let out = '';
-  let i = 0;
-  while (i < text.length) {
-    const dollar = text.indexOf('$', i);
-    if (dollar < 0) {
-      out += text.slice(i);
-      break;
+  return text.replace(/\$\$\{|\$\{([^}]*)(\}?)/g, (whole, name: string | undefined, close: string) => {
+    if (name === undefined) return '${';
+    if (close === '') throw new Issue(path, 'unclosed "${" (write "$${" for a literal "${")');
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+      throw new Issue(path, `bad variable reference "\${${name.slice(0, 40)}}" (a name is letters, digits and _)`);
     }
-    out += text.slice(i, dollar);
-    if (text.startsWith('$${', dollar)) {
-      out += '${';
-      i = dollar + 3;
-    } else if (text.startsWith('${', dollar)) {
-      const close = text.indexOf('}', dollar + 2);
-      if (close < 0) throw new Issue(path, 'unclosed "${" (write "$${" for a literal "${")');
-      const name = text.slice(dollar + 2, close);
-      if (!VARIABLE_NAME.test(name)) {
-        throw new Issue(path, `bad variable reference "\${${name.slice(0, 40)}}" (a name is letters, digits and _)`);
-      }
-      const value = env[name];
-      if (value === undefined) throw new Issue(path, `environment variable ${name} is not set`);
-      out += value;
-      i = close + 1;
-    } else {
-      out += '$';
-      i = dollar + 1;
-    }
-  }
-  return out;
+    const value = env[name];
+    if (value === undefined) throw new Issue(path, `environment variable ${name} is not set`);
+    return value;
+  });
 }
 
 /** A copy of a parsed YAML tree with `${VAR}` replaced in every string value (not in keys). */
 export function substituteTree(value: unknown, env: Readonly<Record<string, string>>, path: PathSegment[] = []): unknown {
   if (typeof value === 'string') return substituteString(value, env, path);
   if (Array.isArray(value)) return value.map((item, i) => substituteTree(item, env, [...path, i]));
-  if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = substituteTree(v, env, [...path, k]);
-    return out;
-  }
-  return value;
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substituteTree(v, env, [...path, k])]));
 }

@@ -1,228 +1,253 @@
-// The one convict schema: every key of the seed's YAML format plus `redis` and `dashboard`.
-// Values are kept as written (snake_case, durations as text); toBackupConfig() in
-// load-config.ts turns them into the typed object.
+// The configuration, written once: every key of the seed's YAML format plus `redis` and `dashboard`, with its
+// format, default, environment variable and doc. The typed result and its types (types.ts), the convict schema
+// and the printed view all come from here. A YAML key is its property in snake_case, without a unit suffix the
+// typed value carries (timeoutMs is `timeout`). Adding a key is one entry.
 
-import type convict from 'convict';
-import { DEFAULT_THRESHOLDS } from './sections.js';
+import { checkCronFields, CRON_FIELDS, type CronField, type CronFieldValue } from './cron.js';
+import { formatDuration } from './duration.js';
+import * as f from './formats.js';
+import { fail, got, invalid } from './formats.js';
+import { DEFAULT_FILE_HANDLER, DEFAULT_LOG_FORMAT, LOG_LEVEL_NAMES, type LogLevel } from './logging.js';
+import { leaf, list, optional, readSection, section, showSection, type Format, type Leaf, type TypeOf } from './nodes.js';
+import { parseTime } from './time.js';
 
-type Side = 'SOURCE' | 'BACKUP';
+const port = f.number({ integer: true, min: 1, max: 65535 });
+const fraction = f.number({ min: 0, max: 1 });
+const positiveSeconds = f.seconds({ above: 0 });
 
-export interface RawConnection {
-  host: string | null;
-  port: number;
-  username: string;
-  password: string;
-  database: string | null;
-  ssl: boolean;
-  verify_ssl: boolean;
-  ca_file: string;
-  timeout: number;
-  retries: number;
+function connection<D extends Leaf<string>>(side: 'SOURCE' | 'BACKUP', database: D) {
+  return section({
+    host: leaf(f.host, { doc: `Host of the ${side.toLowerCase()} InfluxDB 1.x server.`, env: `INFLUX_${side}_HOST` }),
+    port: leaf(port, { doc: 'HTTP port.', default: 8086, env: `INFLUX_${side}_PORT` }),
+    username: optional(f.anyText, { doc: 'Empty without authentication.', default: '', env: `INFLUX_${side}_USER` }),
+    password: optional(f.secret, { doc: 'Write "${VARIABLE}".', default: '', env: `INFLUX_${side}_PASS`, sensitive: true }),
+    database,
+    ssl: leaf(f.boolean, { doc: 'Use HTTPS.', default: false }),
+    verifySsl: leaf(f.boolean, { doc: "Verify the server's TLS certificate.", default: true }),
+    caFile: optional(f.path(true), { doc: 'PEM file of the CAs to verify with; empty: the system CAs.', default: '' }),
+    timeoutMs: leaf(positiveSeconds, { doc: 'Timeout of one HTTP request, in seconds.', default: 30 }),
+    retries: leaf(f.natural, { doc: 'Retries of a request that may pass on another try.', default: 3 }),
+  });
 }
 
-export interface RawConfig {
-  version: string;
-  app_name: string;
-  logging: {
-    level: string;
-    format: string;
-    handlers: {
-      console: { enabled: boolean; level: string | null };
-      file: { enabled: boolean; level: string | null; filename: string; max_bytes: number; backup_count: number };
-    };
-  };
-  databases: { source: RawConnection; backup: RawConnection };
-  processing: {
-    max_workers: number;
-    batch_size: number;
-    batch_interval: number;
-    worker_memory_limit: number | string;
-    operation_timeout: number;
-  };
-  backup: {
-    measurements: unknown;
-    time_chunks: { size: string; overlap: string };
-    retry: { max_attempts: number; backoff_factor: number; max_backoff: number };
-  };
-  scheduler: { enabled: boolean; timezone: string; jobs: unknown };
-  monitoring: { metrics: { enabled: boolean; interval: number }; alerts: unknown };
-  redis: { url: string; prefix: string };
-  dashboard: { host: string; port: number; username: string; password: string };
-}
+const handlerLevel = optional(f.level, { doc: 'Level of this handler; empty means logging.level.' });
 
-function connection(side: Side): convict.Schema<RawConnection> {
-  const which = side === 'SOURCE' ? 'source (the server backed up)' : 'backup (the server written to)';
-  return {
-    host: {
-      doc: `Host name or address of the ${which} InfluxDB 1.x server.`,
-      format: 'ib-host',
-      default: null,
-      env: `INFLUX_${side}_HOST`,
+const logging = section(
+  {
+    level: leaf(f.level, { doc: `Lowest level logged: ${LOG_LEVEL_NAMES}.`, default: 'INFO', env: 'LOG_LEVEL' }),
+    format: leaf(f.logFormat, { doc: 'Python logging format; metadata follows as key=value.', default: DEFAULT_LOG_FORMAT }),
+    handlers: section({
+      console: section({ enabled: leaf(f.boolean, { doc: 'Log to standard error.', default: true }), level: handlerLevel }),
+      file: section({
+        enabled: leaf(f.boolean, { doc: 'Log to a file that rotates by size.', default: DEFAULT_FILE_HANDLER.enabled }),
+        level: handlerLevel,
+        filename: leaf(f.path(), { doc: '{timestamp} becomes the start time.', default: DEFAULT_FILE_HANDLER.filename }),
+        maxBytes: leaf(f.natural, { doc: 'Size that makes it rotate; 0: never.', default: DEFAULT_FILE_HANDLER.maxBytes }),
+        backupCount: leaf(f.natural, { doc: 'Rotated files kept.', default: DEFAULT_FILE_HANDLER.backupCount }),
+      }),
+    }),
+  },
+  ({ handlers, ...logging }, ctx) => {
+    // --log-level sets the logger's level and every handler's; a handler's own level defaults to the logger's.
+    const level = ctx.logLevel ?? logging.level;
+    const own = <H extends { readonly level?: LogLevel }>(h: H) => ({ ...h, level: ctx.logLevel ?? h.level ?? level });
+    return { ...logging, level, handlers: { console: own(handlers.console), file: own(handlers.file) } };
+  },
+);
+
+const databases = section(
+  {
+    source: connection('SOURCE', leaf(f.text, { doc: 'Database to back up.', env: 'INFLUX_SOURCE_DB' })),
+    backup: connection(
+      'BACKUP',
+      optional(f.text, { doc: 'Created if missing; empty: source + "_backup".', default: '', env: 'INFLUX_BACKUP_DB' }),
+    ),
+  },
+  ({ source, backup }) => {
+    const database = backup.database ?? `${source.database}_backup`;
+    if (backup.host === source.host && backup.port === source.port && database === source.database) {
+      const where = `${source.host}:${source.port}`;
+      const reason = `is the source database on the same server (${where}); the backup must go elsewhere`;
+      throw invalid(reason, ['backup', 'database']);
+    }
+    return { source, backup: { ...backup, database } };
+  },
+);
+
+const processing = section({
+  maxWorkers: leaf(f.count, { doc: 'Jobs copied at once by one process.', default: 4, env: 'MAX_WORKERS' }),
+  batchSize: leaf(f.count, { doc: 'Points per write to the backup server.', default: 1000, env: 'BATCH_SIZE' }),
+  batchIntervalMs: leaf(f.seconds({ min: 0 }), { doc: 'Pause between two batches, in seconds.', default: 0.1 }),
+  workerMemoryLimitMb: leaf(f.megabytes, { doc: 'Memory a job may buffer: 256, "1GB".', default: 256, env: 'MEMORY_LIMIT' }),
+  operationTimeoutMs: leaf(positiveSeconds, { doc: 'Longest run of a job (s).', default: 300, env: 'OPERATION_TIMEOUT' }),
+});
+
+const measurement = section(
+  {
+    name: leaf(f.text),
+    fields: optional(f.stringList),
+    startTime: leaf(f.time),
+    endTime: optional(f.time),
+  },
+  (m) => {
+    if (m.fields?.length === 0) throw invalid('is empty; leave "fields" out to back up every field', ['fields']);
+    if (m.endTime !== undefined && parseTime(m.endTime) < parseTime(m.startTime)) {
+      throw invalid(`${m.endTime} is before start_time ${m.startTime}`, ['end_time']);
+    }
+    return m;
+  },
+);
+
+const backup = section({
+  measurements: leaf(
+    list(measurement, 'measurement', {
+      empty: 'needs at least one measurement to back up',
+      unique: ['name', (name, i) => `measurement ${JSON.stringify(name)} is already listed at [${i}]; list its fields once`],
+    }),
+    { doc: 'Measurements to back up: [{name, fields (none: all), start_time, end_time (none: now)}].', default: [] },
+  ),
+  timeChunks: section(
+    {
+      sizeMs: leaf(f.duration, { doc: 'Length of the time range of one job: 30s, 5m, 1h, 6h, 1d, 1w.', default: '1h' }),
+      overlapMs: leaf(f.duration, { doc: "How far before a field's checkpoint an incremental run starts.", default: '1m' }),
     },
-    port: { doc: 'HTTP port.', format: 'ib-port', default: 8086, env: `INFLUX_${side}_PORT` },
-    username: {
-      doc: 'User name; empty for a server without authentication.',
-      format: 'ib-optional-text',
-      default: '',
-      env: `INFLUX_${side}_USER`,
+    (chunks) => {
+      if (chunks.sizeMs <= 0) throw invalid('must be longer than 0', ['size']);
+      if (chunks.overlapMs >= chunks.sizeMs) {
+        throw invalid(`must be shorter than time_chunks.size (${formatDuration(chunks.sizeMs)})`, ['overlap']);
+      }
+      return chunks;
     },
-    password: {
-      doc: 'Password; use "${VARIABLE}" rather than writing it in the file.',
-      format: 'ib-secret',
-      default: '',
-      env: `INFLUX_${side}_PASS`,
+  ),
+  retry: section({
+    maxAttempts: leaf(f.count, { doc: 'Attempts of a job before it fails for good.', default: 3 }),
+    backoffFactor: leaf(f.number({ min: 1 }), { doc: 'Each wait is this many times the last one.', default: 2 }),
+    maxBackoffMs: leaf(positiveSeconds, { doc: 'Longest wait between two attempts, in seconds.', default: 60 }),
+  }),
+});
+
+const CRON_VALUE = 'must be a number or a cron expression such as "*/5", "1-5" or "sun"';
+const cronValue: Format<CronFieldValue> = {
+  read: (v) => (typeof v === 'number' || typeof v === 'string' ? v : fail(`${CRON_VALUE}, ${got(v)}`)),
+};
+const cronFields = Object.fromEntries(CRON_FIELDS.map((field) => [field, optional(cronValue)]));
+
+const job = section(
+  {
+    // The id names a BullMQ job scheduler, and BullMQ ids must not hold ':'.
+    id: leaf(f.checked((id) => id.includes(':') && fail(`must not contain ":", ${got(id)}`))),
+    trigger: leaf<'cron'>(
+      { read: (v) => (v === 'cron' ? v : fail(`only "cron" triggers are supported, ${got(v)}`)) },
+      { default: 'cron' },
+    ),
+    enabled: leaf(f.boolean, { default: true }),
+    /** A full pass (ignore the checkpoints); by default when the id says so ("weekly_full_backup"). */
+    full: optional(f.boolean),
+    ...(cronFields as Record<CronField, Leaf<CronFieldValue, true>>),
+  },
+  ({ full, ...job }) => {
+    checkCronFields(job);
+    return { ...job, full: full ?? /full/i.test(job.id) };
+  },
+);
+
+const scheduler = section({
+  enabled: leaf(f.boolean, { doc: 'Run the cron jobs below in the planner.', default: false }),
+  timezone: leaf(f.timezone, { doc: 'IANA time zone of the cron fields.', default: 'UTC' }),
+  jobs: leaf(list(job, 'job', { unique: ['id', (id, i) => `id ${JSON.stringify(id)} is already used at [${i}]`] }), {
+    doc: 'APScheduler cron jobs: [{id, trigger: cron, enabled, full, year, month, day, week, day_of_week, hour, ...}].',
+    default: [],
+  }),
+});
+
+/** The metrics a rule's condition may test: the seed's three. duration is in seconds. */
+export const ALERT_METRICS = ['error_rate', 'memory_usage', 'duration'] as const;
+export type AlertOperator = '>' | '>=' | '<' | '<=' | '==' | '!=';
+const CONDITION = /^\s*([a-z_]+)\s*(>=|<=|==|!=|>|<)\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+))\s*$/;
+
+const rule = section(
+  {
+    name: leaf(f.text),
+    condition: leaf({
+      read(value, ctx) {
+        const condition = f.text.read(value, ctx);
+        const [, metric = '', operator, number] = CONDITION.exec(condition) ?? [];
+        if (operator === undefined) {
+          throw invalid(`must read "<metric> <operator> <number>", e.g. "error_rate > 0.05", ${got(condition)}`);
+        }
+        if (!(ALERT_METRICS as readonly string[]).includes(metric)) {
+          throw invalid(`unknown metric ${JSON.stringify(metric)} (known: ${ALERT_METRICS.join(', ')})`);
+        }
+        return { condition, metric, operator: operator as AlertOperator, value: Number(number) };
+      },
+    }),
+    action: leaf(f.text),
+    recipients: optional(f.stringList),
+  },
+  // The rule keeps the condition as written under `condition`, which is what prints.
+  ({ condition, ...rule }) => {
+    if (rule.action === 'email' && !rule.recipients?.length) throw invalid('an "email" action needs recipients', ['recipients']);
+    return { ...rule, ...condition };
+  },
+);
+const rules = list(rule, 'alert rule', { unique: ['name', (name) => `rule ${JSON.stringify(name)} is defined twice`] });
+
+const thresholds = section(
+  {
+    enabled: leaf(f.boolean, { default: false }),
+    thresholds: section({
+      errorRate: leaf(fraction, { doc: 'Fraction of failed jobs.', default: 0.05 }),
+      memoryUsage: leaf(fraction, { doc: 'Fraction of the worker memory limit.', default: 0.8 }),
+      durationMs: leaf(positiveSeconds, { doc: 'Seconds a run may take.', default: 3600 }),
+    }),
+  },
+  (alerts) => ({ kind: 'thresholds' as const, ...alerts }),
+);
+
+type Alerts = TypeOf<typeof thresholds> | { readonly kind: 'rules'; readonly rules: readonly TypeOf<typeof rule>[] };
+
+/** The seed's two forms: `{enabled, thresholds}` or a list of rules `[{name, condition, action, recipients}]`. */
+const alerts: Format<Alerts> = {
+  read(value, ctx) {
+    if (Array.isArray(value)) return { kind: 'rules', rules: rules.read(value, ctx) };
+    if (value === null || value === undefined || f.isMapping(value)) return readSection(thresholds, value, ctx);
+    throw invalid(`must be a mapping {enabled, thresholds} or a list of rules {name, condition, action}, ${got(value)}`);
+  },
+  show: (a, secrets) => (a.kind === 'rules' ? rules.show?.(a.rules, secrets) : showSection(thresholds, a, secrets)),
+};
+
+export const configSchema = section({
+  version: leaf<string>(
+    { read: (v, ctx) => (typeof v === 'number' ? String(v) : f.text.read(v, ctx)) },
+    { doc: 'Version of this file format.', default: '1.0' },
+  ),
+  appName: leaf(f.text, { doc: 'Name shown in logs and on the dashboard.', default: 'influx-backup' }),
+  logging,
+  databases,
+  processing,
+  backup,
+  scheduler,
+  monitoring: section({
+    metrics: section({
+      enabled: leaf(f.boolean, { doc: 'Collect metrics (served at /metrics).', default: true }),
+      intervalMs: leaf(positiveSeconds, { doc: 'Seconds between two samples.', default: 30 }),
+    }),
+    alerts: leaf(alerts, { doc: 'Either {enabled, thresholds: {error_rate, memory_usage, duration}} or a list of rules.' }),
+  }),
+  redis: section({
+    // The URL may carry a password.
+    url: leaf(f.redisUrl, {
+      doc: 'Redis of the queues and checkpoints: redis://[user:password@]host:port/db, rediss:// for TLS.',
+      default: 'redis://127.0.0.1:6379/0',
+      env: 'REDIS_URL',
       sensitive: true,
-    },
-    database:
-      side === 'SOURCE'
-        ? { doc: 'Database to back up.', format: 'ib-text', default: null, env: 'INFLUX_SOURCE_DB' }
-        : {
-            doc: 'Database to write to (created when missing); empty means the source database followed by "_backup".',
-            format: 'ib-optional-text',
-            default: '',
-            env: 'INFLUX_BACKUP_DB',
-          },
-    ssl: { doc: 'Use HTTPS.', format: 'ib-boolean', default: false },
-    verify_ssl: { doc: "Verify the server's TLS certificate.", format: 'ib-boolean', default: true },
-    ca_file: {
-      doc: 'PEM file of CA certificates to verify the server with (relative to the working directory); empty for the system CAs.',
-      format: 'ib-optional-text',
-      default: '',
-    },
-    timeout: { doc: 'Timeout of one HTTP request, in seconds.', format: 'ib-seconds', default: 30 },
-    retries: { doc: 'Retries of a failed request that may succeed on another try.', format: 'ib-nat', default: 3 },
-  };
-}
-
-export const DEFAULT_LOG_FORMAT = '%(asctime)s - %(name)s - %(levelname)s - %(message)s';
-
-export function backupSchema(): convict.Schema<RawConfig> {
-  return {
-    version: { doc: 'Version of this file format.', format: 'ib-version', default: '1.0' },
-    app_name: { doc: 'Name shown in logs and on the dashboard.', format: 'ib-text', default: 'influx-backup' },
-    logging: {
-      level: {
-        doc: 'Lowest level logged: DEBUG, INFO, WARNING, ERROR, CRITICAL (or debug, info, warn, error).',
-        format: 'ib-level',
-        default: 'INFO',
-        env: 'LOG_LEVEL',
-      },
-      format: {
-        doc: 'Python logging format: %(asctime)s %(name)s %(levelname)s %(message)s (metadata follows as key=value).',
-        format: 'ib-log-format',
-        default: DEFAULT_LOG_FORMAT,
-      },
-      handlers: {
-        console: {
-          enabled: { doc: 'Log to standard error.', format: 'ib-boolean', default: true },
-          level: { doc: 'Level of this handler; empty means logging.level.', format: 'ib-level', default: null, nullable: true },
-        },
-        file: {
-          enabled: { doc: 'Log to a file that rotates by size.', format: 'ib-boolean', default: false },
-          level: { doc: 'Level of this handler; empty means logging.level.', format: 'ib-level', default: null, nullable: true },
-          filename: {
-            doc: 'Log file, relative to the working directory; {timestamp} becomes the start time (20261126-134500).',
-            format: 'ib-text',
-            default: 'logs/backup_{timestamp}.log',
-          },
-          max_bytes: { doc: 'Rotate when the file would grow past this size; 0 never rotates.', format: 'ib-nat', default: 10_485_760 },
-          backup_count: { doc: 'Rotated files kept (FILE.1 ... FILE.N); 0 never rotates.', format: 'ib-nat', default: 5 },
-        },
-      },
-    },
-    databases: { source: connection('SOURCE'), backup: connection('BACKUP') },
-    processing: {
-      max_workers: { doc: 'Jobs copied at once by one process.', format: 'ib-count', default: 4, env: 'MAX_WORKERS' },
-      batch_size: { doc: 'Points per write to the backup server.', format: 'ib-count', default: 1000, env: 'BATCH_SIZE' },
-      batch_interval: { doc: 'Pause between two batches, in seconds.', format: 'ib-seconds-or-zero', default: 0.1 },
-      worker_memory_limit: {
-        doc: 'Memory one job may buffer, in megabytes (256, "256MB", "1GB").',
-        format: 'ib-megabytes',
-        default: 256,
-        env: 'MEMORY_LIMIT',
-      },
-      operation_timeout: {
-        doc: 'Longest time one job may run, in seconds.',
-        format: 'ib-seconds',
-        default: 300,
-        env: 'OPERATION_TIMEOUT',
-      },
-    },
-    backup: {
-      measurements: {
-        doc: 'Measurements to back up: [{name, fields (omit for every field), start_time, end_time (omit for now)}].',
-        format: 'ib-measurements',
-        default: [],
-      },
-      time_chunks: {
-        size: { doc: 'Length of the time range of one job: 30s, 5m, 1h, 6h, 1d, 1w.', format: 'ib-duration', default: '1h' },
-        overlap: {
-          doc: 'How far before a field\'s checkpoint an incremental run starts again; less than size.',
-          format: 'ib-duration',
-          default: '1m',
-        },
-      },
-      retry: {
-        max_attempts: { doc: 'Attempts of a job before it fails for good.', format: 'ib-count', default: 3 },
-        backoff_factor: { doc: 'Each retry waits this many times longer than the last.', format: 'ib-factor', default: 2 },
-        max_backoff: { doc: 'Longest wait between two attempts, in seconds.', format: 'ib-seconds', default: 60 },
-      },
-    },
-    scheduler: {
-      enabled: { doc: 'Run the cron jobs below in the planner.', format: 'ib-boolean', default: false },
-      timezone: { doc: 'IANA time zone of the cron fields.', format: 'ib-timezone', default: 'UTC' },
-      jobs: {
-        doc: 'APScheduler-style cron jobs: [{id, trigger: cron, enabled, full, year, month, day, week, day_of_week, hour, minute, second}].',
-        format: 'ib-jobs',
-        default: [],
-      },
-    },
-    monitoring: {
-      metrics: {
-        enabled: { doc: 'Collect metrics (served at /metrics).', format: 'ib-boolean', default: true },
-        interval: { doc: 'Seconds between two samples.', format: 'ib-seconds', default: 30 },
-      },
-      alerts: {
-        doc: 'Either {enabled, thresholds: {error_rate, memory_usage, duration}} or a list of rules [{name, condition, action, recipients}].',
-        format: 'ib-alerts',
-        default: { enabled: false, thresholds: { ...DEFAULT_THRESHOLDS } },
-      },
-    },
-    redis: {
-      url: {
-        doc: 'Redis holding the queues and checkpoints: redis://[user:password@]host:port/db, rediss:// for TLS.',
-        format: 'ib-redis-url',
-        default: 'redis://127.0.0.1:6379/0',
-        env: 'REDIS_URL',
-        // The URL may carry a password.
-        sensitive: true,
-      },
-      prefix: { doc: 'Prefix of every Redis key.', format: 'ib-text', default: 'influx-backup' },
-    },
-    dashboard: {
-      host: { doc: 'Address the dashboard listens on.', format: 'ib-host', default: '127.0.0.1' },
-      port: { doc: 'Port the dashboard listens on.', format: 'ib-listen-port', default: 3000 },
-      username: { doc: 'Basic-auth user of the dashboard.', format: 'ib-text', default: 'admin' },
-      password: { doc: 'Basic-auth password of the dashboard.', format: 'ib-secret', default: '', sensitive: true },
-    },
-  };
-}
-
-interface SchemaNode {
-  [key: string]: unknown;
-}
-
-/** A schema leaf is a node with a `default`; anything else is a section of leaves. */
-export function isLeaf(node: unknown): node is { format: string; default: unknown; env?: string; sensitive?: boolean } {
-  return typeof node === 'object' && node !== null && 'default' in node;
-}
-
-/** Writes each leaf's full key path into it, so the formats can report where they failed. */
-export function withKeys<T extends object>(schema: T, prefix = ''): T {
-  for (const [name, node] of Object.entries(schema as SchemaNode)) {
-    const key = prefix === '' ? name : `${prefix}.${name}`;
-    if (isLeaf(node)) (node as { key?: string }).key = key;
-    else if (typeof node === 'object' && node !== null) withKeys(node, key);
-  }
-  return schema;
-}
+    }),
+    prefix: leaf(f.text, { doc: 'Prefix of every Redis key.', default: 'influx-backup' }),
+  }),
+  dashboard: section({
+    host: leaf(f.host, { doc: 'Address the dashboard listens on.', default: '127.0.0.1' }),
+    port: leaf(f.number({ integer: true, min: 0, max: 65535 }), { doc: 'Port the dashboard listens on.', default: 3000 }),
+    username: leaf(f.text, { doc: 'Basic-auth user of the dashboard.', default: 'admin' }),
+    password: optional(f.secret, { doc: 'Basic-auth password of the dashboard.', default: '', sensitive: true }),
+  }),
+});

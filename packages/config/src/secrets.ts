@@ -1,39 +1,6 @@
-import type { BackupConfig } from './types.js';
+// The one home of secret masking, for the configuration's printer and errors, the logger and the CLI.
 
 export const MASK = '********';
-
-function urlPasswords(url: string): string[] {
-  try {
-    const password = new URL(url).password;
-    if (password === '') return [];
-    let decoded = password;
-    try {
-      decoded = decodeURIComponent(password);
-    } catch {
-      // A malformed escape: the raw text is what would leak.
-    }
-    return [password, decoded];
-  } catch {
-    return [];
-  }
-}
-
-function unique(secrets: Iterable<string | undefined>): string[] {
-  const set = new Set<string>();
-  for (const s of secrets) if (s !== undefined && s !== '') set.add(s);
-  // Longest first, so a secret that contains another is replaced whole.
-  return [...set].sort((a, b) => b.length - a.length);
-}
-
-/** Every secret value of a configuration: its passwords and the password in redis.url. */
-export function configSecrets(config: BackupConfig): string[] {
-  return unique([
-    config.databases.source.password,
-    config.databases.backup.password,
-    config.dashboard.password,
-    ...urlPasswords(config.redis.url),
-  ]);
-}
 
 /** `scheme://user:password@` → `scheme://user:********@`, whatever the password is. */
 const URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)[^\s@/]+@/gi;
@@ -45,34 +12,29 @@ export function maskText(text: string, secrets: readonly string[]): string {
   return out.replace(URL_CREDENTIALS, `$1${MASK}@`);
 }
 
-/** Replaces every secret value of `config` found in `text` by ********. */
-export function maskSecrets(text: string, config: BackupConfig): string {
-  return maskText(text, configSecrets(config));
+/**
+ * The secrets in the values of sensitive keys: each value, or for a redis:// URL its password
+ * as written and decoded; longest first, so a secret that contains another is replaced whole.
+ */
+export function secretsOf(values: Iterable<unknown>): string[] {
+  const found = new Set<string>();
+  for (const value of values) {
+    if (typeof value !== 'string' || value === '') continue;
+    if (!/^rediss?:\/\//i.test(value)) {
+      found.add(value);
+      continue;
+    }
+    // Not a URL after all: the whole text is what would leak.
+    const password = URL.canParse(value) ? new URL(value).password : value;
+    if (password !== '') found.add(password).add(decodeSafely(password));
+  }
+  return [...found].sort((a, b) => b.length - a.length);
 }
 
-const SECRET_VARIABLES = ['INFLUX_SOURCE_PASS', 'INFLUX_BACKUP_PASS'];
-const REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
-
-/**
- * Secrets in a file that has not been validated yet, for masking error messages: values of
- * `password` keys, URL passwords, and the variables such values name or that set them.
- */
-export function collectSecrets(parsed: unknown, env: Readonly<Record<string, string>>): string[] {
-  const found: (string | undefined)[] = SECRET_VARIABLES.map((name) => env[name]);
-  found.push(...urlPasswords(env.REDIS_URL ?? ''));
-  const visit = (value: unknown, key: string): void => {
-    if (typeof value === 'string') {
-      if (key !== 'password' && key !== 'url') return;
-      const names = [...value.matchAll(REFERENCE)].map((m) => m[1] ?? '');
-      const substituted = value.replace(REFERENCE, (_, name: string) => env[name] ?? '');
-      if (key === 'password') found.push(substituted, ...names.map((name) => env[name]));
-      found.push(...urlPasswords(substituted));
-    } else if (Array.isArray(value)) {
-      value.forEach((item) => visit(item, key));
-    } else if (value !== null && typeof value === 'object') {
-      for (const [k, v] of Object.entries(value)) visit(v, k);
-    }
-  };
-  visit(parsed, '');
-  return unique(found);
+function decodeSafely(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text; // a malformed escape: the text as written is what would leak
+  }
 }

@@ -4,11 +4,7 @@ import type { PathSegment } from './environment.js';
 
 /** A parsed YAML file that can say on which line a key path sits. */
 export class YamlSource {
-  private constructor(
-    readonly file: string,
-    private readonly doc: Document.Parsed,
-    private readonly lines: LineCounter,
-  ) {}
+  private constructor(readonly file: string, private readonly doc: Document.Parsed, private readonly lines: LineCounter) {}
 
   /** Parses `text`; a syntax error becomes a ConfigError with its line and column. */
   static parse(file: string, text: string): YamlSource {
@@ -31,10 +27,7 @@ export class YamlSource {
     return this.doc.toJS({ maxAliasCount: 1000 });
   }
 
-  /**
-   * The 1-based line of the key (or list item) at `path`; when only the last key is
-   * missing (a required key left out), the line of its parent.
-   */
+  /** The 1-based line of the key (or list item) at `path`; when only the last key is missing, its parent's. */
   lineOf(path: readonly PathSegment[]): number | undefined {
     let node: Node | null | undefined = this.doc.contents;
     let offset: number | undefined = node?.range?.[0];
