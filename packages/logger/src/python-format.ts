@@ -1,16 +1,15 @@
 // Renders a log record with a Python logging format string, the seed's
 // "%(asctime)s - %(name)s - %(levelname)s - %(message)s", so existing log parsers keep working.
 
-export type Level = 'error' | 'warn' | 'info' | 'debug';
+import type { LogLevel } from '@influx-backup/config';
 
-const PYTHON_NAMES: Readonly<Record<Level, string>> = { debug: 'DEBUG', info: 'INFO', warn: 'WARNING', error: 'ERROR' };
-const PYTHON_NUMBERS: Readonly<Record<Level, number>> = { debug: 10, info: 20, warn: 30, error: 40 };
-
-export const DEFAULT_FORMAT = '%(asctime)s - %(name)s - %(levelname)s - %(message)s';
+// How Python's logging renders %(levelname)s and %(levelno)d for each of the levels.
+const PYTHON_NAMES: Readonly<Record<LogLevel, string>> = { debug: 'DEBUG', info: 'INFO', warn: 'WARNING', error: 'ERROR' };
+const PYTHON_NUMBERS: Readonly<Record<LogLevel, number>> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 export interface LogRecord {
   readonly time: Date;
-  readonly level: Level;
+  readonly level: LogLevel;
   readonly name: string;
   readonly message: string;
 }

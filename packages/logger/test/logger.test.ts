@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { createLogger, expandFilename, silentLogger, type Logger } from '../src/index.js';
+import { createLogger, expandFilename } from '../src/index.js';
 
 /** A console stream that keeps what is written, line by line. */
 function capture(): { stream: Writable; lines: () => string[] } {
@@ -190,9 +190,4 @@ process.exit(3);
     assert.ok(!existsSync(join(dir, 'x.log')));
     assert.equal(basename(dir).startsWith('influx-backup-logger-'), true);
   });
-});
-
-test('silentLogger satisfies Logger', () => {
-  const l: Logger = silentLogger.child({ component: 'x' });
-  l.info('nothing');
 });
