@@ -28,7 +28,6 @@ const NO_LOG_FILE = new Set(['config', 'status', 'verify']);
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
-
 function addSelectors(cmd: Command): Command {
   return cmd
     .option('--measurement <name>', 'only this measurement (repeatable)', collect)
