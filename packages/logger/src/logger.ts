@@ -12,7 +12,11 @@ export interface RootLogger extends Logger {
   readonly filename?: string;
 }
 
-/** The `logging` section of the configuration (config's LoggingConfig fits). */
+/**
+ * The `logging` section of the configuration (config's LoggingConfig fits). Its
+ * defaults (level, format, file name, rotation) are the configuration's; here an
+ * absent format is config's DEFAULT_LOG_FORMAT and absent rotation never rotates.
+ */
 export interface LoggerSettings {
   readonly level?: string;
   readonly format?: string;
@@ -21,8 +25,9 @@ export interface LoggerSettings {
     readonly file?: {
       readonly enabled?: boolean;
       readonly level?: string;
-      /** `{timestamp}` is replaced by the time the logger is created, e.g. 20261126-134500. */
+      /** Needed when the handler is on; `{timestamp}` is replaced by the time the logger is created, e.g. 20261126-134500. */
       readonly filename?: string;
+      /** 0 or absent: never rotate. */
       readonly maxBytes?: number;
       readonly backupCount?: number;
     };
@@ -165,13 +170,14 @@ export function createLogger(settings: LoggerSettings = {}, options: CreateLogge
   let filename: string | undefined;
   const fileSettings = settings.handlers?.file ?? {};
   if (fileSettings.enabled ?? false) {
-    filename = expandFilename(fileSettings.filename ?? 'logs/backup_{timestamp}.log');
+    if (!fileSettings.filename) throw new Error('logging.handlers.file.filename must be set when the file handler is enabled');
+    filename = expandFilename(fileSettings.filename);
     transports.push(
       new RotatingFileTransport({
         filename,
         level: handlerLevel(fileSettings.level),
-        maxBytes: fileSettings.maxBytes ?? 10_485_760,
-        backupCount: fileSettings.backupCount ?? 5,
+        maxBytes: fileSettings.maxBytes ?? 0,
+        backupCount: fileSettings.backupCount ?? 0,
       }),
     );
   }

@@ -184,6 +184,16 @@ process.exit(3);
     assert.equal(lines[99], 'line 99');
   });
 
+  test('the file handler takes its name and rotation from the settings: none of its own defaults', () => {
+    assert.throws(() => createLogger({ handlers: { file: { enabled: true } } }), /logging\.handlers\.file\.filename/);
+    const dir = tempDir();
+    const log = createLogger({ format: '%(message)s', handlers: { console: { enabled: false }, file: { enabled: true, filename: join(dir, 'big.log') } } });
+    for (let i = 0; i < 200; i++) log.info('x'.repeat(100));
+    // Without max_bytes and backup_count nothing rotates.
+    assert.deepEqual(readdirSync(dir), ['big.log']);
+    assert.equal(statSync(join(dir, 'big.log')).size, 200 * 101);
+  });
+
   test('no file is created when the handler is off', () => {
     const dir = tempDir();
     createLogger({ handlers: { console: { enabled: false }, file: { enabled: false, filename: join(dir, 'x.log') } } }).info('x');
