@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what influx-backup needs on a Debian or Ubuntu machine with Node.js 20+:
+# Installs what influx-backup needs on a Debian or Ubuntu machine with Node.js 20.19+
+# (24 is the supported LTS line):
 # pnpm, InfluxDB 1.x and Redis from Debian's packages, and the workspace's
 # dependencies, then builds it. Safe to run again; it skips what is there.
 set -euo pipefail
@@ -12,6 +13,9 @@ node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0
 if [ "$node_major" -lt 20 ]; then
   echo "influx-backup needs Node.js 20 or newer (found: $(node --version 2>/dev/null || echo none))" >&2
   exit 1
+fi
+if [ "$node_major" -lt 22 ]; then
+  say "Node.js $(node --version) is out of support upstream; influx-backup runs on it, but 24 is the supported line"
 fi
 
 missing=()

@@ -15,11 +15,14 @@ export interface CliResult {
   ms: number;
 }
 
-/** Runs the real CLI as a child process. */
-export function cli(args: string[], { env = {}, timeoutMs = 120_000 }: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliResult> {
+/** Runs the real CLI (or another program: `entry`, e.g. apps/worker/dist/main.js) as a child process. */
+export function cli(
+  args: string[],
+  { env = {}, timeoutMs = 120_000, entry = CLI }: { env?: Record<string, string>; timeoutMs?: number; entry?: string } = {},
+): Promise<CliResult> {
   const started = Date.now();
   return new Promise((resolveRun) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [entry, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -96,9 +99,9 @@ export interface LongRunning {
   readonly exited: Promise<number | string>;
 }
 
-/** Starts a long-running CLI command (worker, planner, dashboard, plan --wait) as a child process. */
-export function spawnCli(args: string[], env: Record<string, string> = {}): LongRunning {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts a long-running CLI command (worker, planner, dashboard, plan --wait), or another program `entry`, as a child process. */
+export function spawnCli(args: string[], env: Record<string, string> = {}, entry: string = CLI): LongRunning {
+  const child = spawn(process.execPath, [entry, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));

@@ -2,5 +2,5 @@ export { chunkBounds, chunkCount, groupOffsetNs, incrementalRange, type Chunk } 
 export { advanceWatermark } from './watermark.js';
 export { discoverFields, planFieldChunks, FieldTypeConflictError, type FieldTarget } from './plan.js';
 export { copyChunk, selectFieldQuery, type CopyChunkInput, type CopyChunkResult } from './copy.js';
-export { silentLogger, type SourceReader, type BackupWriter, type EngineLogger } from './ports.js';
+export { silentLogger, type SourceReader, type BackupWriter, type Logger, type LogMeta, type EngineLogger } from './ports.js';
 export { verifyField, type VerifyResult } from './verify.js';

@@ -14,17 +14,30 @@ export interface BackupWriter {
   write(db: string, body: string): Promise<void>;
 }
 
-/** A logger shape the engine can use without knowing winston. */
-export interface EngineLogger {
-  debug(message: string, meta?: Record<string, unknown>): void;
-  info(message: string, meta?: Record<string, unknown>): void;
-  warn(message: string, meta?: Record<string, unknown>): void;
-  error(message: string, meta?: Record<string, unknown>): void;
+export type LogMeta = Readonly<Record<string, unknown>>;
+
+/**
+ * The one logger interface of the code base: the engine, the queue, the runtime and
+ * the dashboard take it; `@influx-backup/logger` implements it with winston. It lives
+ * here because the engine must not know winston.
+ */
+export interface Logger {
+  debug(message: string, meta?: LogMeta): void;
+  info(message: string, meta?: LogMeta): void;
+  warn(message: string, meta?: LogMeta): void;
+  error(message: string, meta?: LogMeta): void;
+  /** A logger that adds `meta` to every line; component, measurement and field make up %(name)s. */
+  child(meta: LogMeta): Logger;
 }
 
-export const silentLogger: EngineLogger = {
+/** The name the queue's planner still imports; the same interface. */
+export type EngineLogger = Logger;
+
+/** A Logger that drops everything, for code and tests that need one. */
+export const silentLogger: Logger = Object.freeze({
   debug: () => undefined,
   info: () => undefined,
   warn: () => undefined,
   error: () => undefined,
-};
+  child: () => silentLogger,
+});

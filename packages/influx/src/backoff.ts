@@ -1,8 +1,24 @@
+/** The shape of an exponential backoff: the first delay, its growth and its cap. */
+export interface BackoffCurve {
+  readonly baseMs: number;
+  readonly factor: number;
+  readonly maxMs: number;
+}
+
+/**
+ * The retry delay formula, for a request (Backoff below) and for a whole chunk
+ * (the queue's `backup.retry`): after `attempt` failures (1-based), wait
+ * base * factor^(attempt-1), at most max.
+ */
+export function backoffDelay(curve: BackoffCurve, attempt: number): number {
+  return Math.min(curve.maxMs, curve.baseMs * curve.factor ** Math.max(0, attempt - 1));
+}
+
 /**
  * An immutable exponential backoff: delay(n) = base * factor^(n-1), capped.
  * `attempts` counts every try, the first included.
  */
-export class Backoff {
+export class Backoff implements BackoffCurve {
   readonly attempts: number;
   readonly baseMs: number;
   readonly factor: number;
@@ -22,7 +38,7 @@ export class Backoff {
 
   /** Delay before try number `attempt + 1`, after `attempt` failures (1-based). */
   delay(attempt: number): number {
-    return Math.min(this.maxMs, this.baseMs * this.factor ** Math.max(0, attempt - 1));
+    return backoffDelay(this, attempt);
   }
 }
 

@@ -130,19 +130,16 @@ export class InfluxClient {
    * a failure after it is thrown, and the caller starts the piece of work again.
    */
   async *select(q: string, db: string, chunkSize: number): AsyncGenerator<SeriesPiece> {
-    let yielded = false;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        for await (const { piece } of this.stream(q, db, chunkSize)) {
-          yielded = true;
-          yield piece;
-        }
-        return;
-      } catch (err) {
-        const retriable = err instanceof InfluxError && err.retriable;
-        if (yielded || !retriable || attempt >= this.requestBackoff.attempts) throw err;
-        await sleep(this.requestBackoff.delay(attempt));
-      }
+    // Retried up to the first piece: the request, the status and the first message.
+    const { pieces, first } = await withRetry(this.requestBackoff, async () => {
+      const it = this.stream(q, db, chunkSize)[Symbol.asyncIterator]();
+      return { pieces: it, first: await it.next() };
+    });
+    try {
+      for (let next = first; !next.done; next = await pieces.next()) yield next.value.piece;
+    } finally {
+      // The caller stopped early: close the response.
+      await pieces.return?.(undefined);
     }
   }
 
@@ -331,10 +328,6 @@ async function readBody(res: http.IncomingMessage, endpoint: string): Promise<Bu
     throw networkError(endpoint, err);
   }
   return Buffer.concat(parts);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 /**

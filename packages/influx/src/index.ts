@@ -1,6 +1,6 @@
 export { InfluxClient, type InfluxConnectionOptions, type SeriesPiece, type FieldKey } from './client.js';
 export { InfluxError, networkError, isTransientServerMessage } from './errors.js';
-export { Backoff, NO_RETRY, withRetry } from './backoff.js';
+export { Backoff, NO_RETRY, withRetry, backoffDelay, type BackoffCurve } from './backoff.js';
 export {
   quoteIdent,
   quoteString,

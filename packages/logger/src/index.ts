@@ -1,12 +1,2 @@
-export {
-  createLogger,
-  expandFilename,
-  silentLogger,
-  type CreateLoggerOptions,
-  type Logger,
-  type LoggerSettings,
-  type LogMeta,
-  type RootLogger,
-} from './logger.js';
-export { maskLine } from './mask.js';
+export { createLogger, expandFilename, type CreateLoggerOptions, type LoggerSettings, type RootLogger } from './logger.js';
 export { RotatingFileTransport, type RotatingFileOptions } from './rotating-file-transport.js';

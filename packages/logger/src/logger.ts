@@ -1,23 +1,8 @@
 import winston from 'winston';
-import { normalizeLogLevel } from '@influx-backup/config';
-import { DEFAULT_FORMAT, renderMeta, renderPython, type Level } from './python-format.js';
+import { DEFAULT_LOG_FORMAT, LOG_LEVEL_NAMES, maskText, normalizeLogLevel, type LogLevel } from '@influx-backup/config';
+import type { Logger, LogMeta } from '@influx-backup/core';
+import { renderMeta, renderPython } from './python-format.js';
 import { RotatingFileTransport } from './rotating-file-transport.js';
-import { maskLine } from './mask.js';
-
-export type LogMeta = Readonly<Record<string, unknown>>;
-
-/**
- * What the rest of the code logs through. Packages take this interface, not winston, so a
- * test can pass any object with these methods.
- */
-export interface Logger {
-  debug(message: string, meta?: LogMeta): void;
-  info(message: string, meta?: LogMeta): void;
-  warn(message: string, meta?: LogMeta): void;
-  error(message: string, meta?: LogMeta): void;
-  /** A logger that adds `meta` to every line; component, measurement and field make up %(name)s. */
-  child(meta: LogMeta): Logger;
-}
 
 /** The process's logger: a Logger that can be flushed and closed before exit. */
 export interface RootLogger extends Logger {
@@ -27,7 +12,11 @@ export interface RootLogger extends Logger {
   readonly filename?: string;
 }
 
-/** The `logging` section of the configuration (config's LoggingConfig fits). */
+/**
+ * The `logging` section of the configuration (config's LoggingConfig fits). Its
+ * defaults (level, format, file name, rotation) are the configuration's; here an
+ * absent format is config's DEFAULT_LOG_FORMAT and absent rotation never rotates.
+ */
 export interface LoggerSettings {
   readonly level?: string;
   readonly format?: string;
@@ -36,8 +25,9 @@ export interface LoggerSettings {
     readonly file?: {
       readonly enabled?: boolean;
       readonly level?: string;
-      /** `{timestamp}` is replaced by the time the logger is created, e.g. 20261126-134500. */
+      /** Needed when the handler is on; `{timestamp}` is replaced by the time the logger is created, e.g. 20261126-134500. */
       readonly filename?: string;
+      /** 0 or absent: never rotate. */
       readonly maxBytes?: number;
       readonly backupCount?: number;
     };
@@ -51,21 +41,22 @@ export interface CreateLoggerOptions {
   readonly levelOverride?: string;
   /** Where console lines go; standard error by default (standard output is for results). */
   readonly console?: NodeJS.WritableStream;
-  /** Values replaced by ******** in every line, whatever the level. */
+  /** Values replaced by ******** in every line, whatever the level (configSecrets of the configuration). */
   readonly secrets?: readonly string[];
 }
 
-const LEVELS: Readonly<Record<Level, number>> = { error: 0, warn: 1, info: 2, debug: 3 };
+// winston's own priorities (error 0 ... debug 5); the levels used are config's LogLevel.
+const PRIORITY: Readonly<Record<string, number>> = winston.config.npm.levels;
 
 const MESSAGE = Symbol.for('message');
 const META = Symbol('influx-backup.meta');
 const NAME_KEYS = ['component', 'measurement', 'field'];
 const ROOT_NAME = 'influx-backup';
 
-function level(text: string | undefined, fallback: Level): Level {
+function level(text: string | undefined, fallback: LogLevel): LogLevel {
   if (text === undefined || text === '') return fallback;
   const found = normalizeLogLevel(text);
-  if (found === undefined) throw new Error(`unknown log level ${JSON.stringify(text)} (use DEBUG, INFO, WARNING, ERROR or CRITICAL)`);
+  if (found === undefined) throw new Error(`unknown log level ${JSON.stringify(text)} (use ${LOG_LEVEL_NAMES})`);
   return found;
 }
 
@@ -88,7 +79,7 @@ class WinstonLogger implements Logger {
     protected readonly bindings: LogMeta,
   ) {}
 
-  private write(lvl: Level, message: string, meta?: LogMeta): void {
+  private write(lvl: LogLevel, message: string, meta?: LogMeta): void {
     this.winstonLogger.log({ level: lvl, message, [META]: meta === undefined ? this.bindings : { ...this.bindings, ...meta } });
   }
 
@@ -140,7 +131,7 @@ class WinstonRootLogger extends WinstonLogger implements RootLogger {
 export function createLogger(settings: LoggerSettings = {}, options: CreateLoggerOptions = {}): RootLogger {
   const override = options.levelOverride === undefined ? undefined : level(options.levelOverride, 'info');
   const rootLevel = override ?? level(settings.level, 'info');
-  const format = settings.format ?? DEFAULT_FORMAT;
+  const format = settings.format ?? DEFAULT_LOG_FORMAT;
   const secrets = [...(options.secrets ?? [])].filter((s) => s !== '').sort((a, b) => b.length - a.length);
 
   const render = winston.format((info) => {
@@ -149,20 +140,20 @@ export function createLogger(settings: LoggerSettings = {}, options: CreateLogge
     for (const [k, v] of Object.entries(meta)) if (!NAME_KEYS.includes(k)) rest[k] = v;
     const line = renderPython(format, {
       time: new Date(),
-      level: info.level as Level,
+      level: info.level as LogLevel,
       name: recordName(meta),
       message: String(info.message),
     });
-    (info as Record<symbol, unknown>)[MESSAGE] = maskLine(line + renderMeta(rest), secrets);
+    (info as Record<symbol, unknown>)[MESSAGE] = maskText(line + renderMeta(rest), secrets);
     return info;
   });
 
   // winston lets a transport's own level replace the logger's; Python's handlers (and the
   // seed's users) expect the logger's level to filter first.
-  const handlerLevel = (text: string | undefined): Level => {
+  const handlerLevel = (text: string | undefined): LogLevel => {
     if (override !== undefined) return override;
     const own = level(text, rootLevel);
-    return LEVELS[own] < LEVELS[rootLevel] ? own : rootLevel;
+    return (PRIORITY[own] ?? 0) < (PRIORITY[rootLevel] ?? 0) ? own : rootLevel;
   };
 
   const transports: winston.transport[] = [];
@@ -179,19 +170,20 @@ export function createLogger(settings: LoggerSettings = {}, options: CreateLogge
   let filename: string | undefined;
   const fileSettings = settings.handlers?.file ?? {};
   if (fileSettings.enabled ?? false) {
-    filename = expandFilename(fileSettings.filename ?? 'logs/backup_{timestamp}.log');
+    if (!fileSettings.filename) throw new Error('logging.handlers.file.filename must be set when the file handler is enabled');
+    filename = expandFilename(fileSettings.filename);
     transports.push(
       new RotatingFileTransport({
         filename,
         level: handlerLevel(fileSettings.level),
-        maxBytes: fileSettings.maxBytes ?? 10_485_760,
-        backupCount: fileSettings.backupCount ?? 5,
+        maxBytes: fileSettings.maxBytes ?? 0,
+        backupCount: fileSettings.backupCount ?? 0,
       }),
     );
   }
 
   const winstonLogger = winston.createLogger({
-    levels: LEVELS,
+    levels: PRIORITY,
     level: rootLevel,
     format: render(),
     transports,
@@ -202,12 +194,3 @@ export function createLogger(settings: LoggerSettings = {}, options: CreateLogge
   const bindings: LogMeta = options.component === undefined ? {} : { component: options.component };
   return new WinstonRootLogger(winstonLogger, bindings, filename);
 }
-
-/** A Logger that drops everything, for code and tests that need one. */
-export const silentLogger: Logger = {
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-  child: () => silentLogger,
-};

@@ -1,16 +1,14 @@
 // Renders a log record with a Python logging format string, the seed's
 // "%(asctime)s - %(name)s - %(levelname)s - %(message)s", so existing log parsers keep working.
 
-export type Level = 'error' | 'warn' | 'info' | 'debug';
+import { PYTHON_LEVEL_NAMES, type LogLevel } from '@influx-backup/config';
 
-const PYTHON_NAMES: Readonly<Record<Level, string>> = { debug: 'DEBUG', info: 'INFO', warn: 'WARNING', error: 'ERROR' };
-const PYTHON_NUMBERS: Readonly<Record<Level, number>> = { debug: 10, info: 20, warn: 30, error: 40 };
-
-export const DEFAULT_FORMAT = '%(asctime)s - %(name)s - %(levelname)s - %(message)s';
+// How Python's logging numbers the levels, for %(levelno)d.
+const PYTHON_NUMBERS: Readonly<Record<LogLevel, number>> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 export interface LogRecord {
   readonly time: Date;
-  readonly level: Level;
+  readonly level: LogLevel;
   readonly name: string;
   readonly message: string;
 }
@@ -34,7 +32,7 @@ function attribute(record: LogRecord, name: string): string | number | undefined
     case 'msecs':
       return record.time.getMilliseconds();
     case 'levelname':
-      return PYTHON_NAMES[record.level];
+      return PYTHON_LEVEL_NAMES[record.level];
     case 'levelno':
       return PYTHON_NUMBERS[record.level];
     case 'name':

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { createLogger, expandFilename, silentLogger, type Logger } from '../src/index.js';
+import { createLogger, expandFilename } from '../src/index.js';
 
 /** A console stream that keeps what is written, line by line. */
 function capture(): { stream: Writable; lines: () => string[] } {
@@ -184,15 +184,20 @@ process.exit(3);
     assert.equal(lines[99], 'line 99');
   });
 
+  test('the file handler takes its name and rotation from the settings: none of its own defaults', () => {
+    assert.throws(() => createLogger({ handlers: { file: { enabled: true } } }), /logging\.handlers\.file\.filename/);
+    const dir = tempDir();
+    const log = createLogger({ format: '%(message)s', handlers: { console: { enabled: false }, file: { enabled: true, filename: join(dir, 'big.log') } } });
+    for (let i = 0; i < 200; i++) log.info('x'.repeat(100));
+    // Without max_bytes and backup_count nothing rotates.
+    assert.deepEqual(readdirSync(dir), ['big.log']);
+    assert.equal(statSync(join(dir, 'big.log')).size, 200 * 101);
+  });
+
   test('no file is created when the handler is off', () => {
     const dir = tempDir();
     createLogger({ handlers: { console: { enabled: false }, file: { enabled: false, filename: join(dir, 'x.log') } } }).info('x');
     assert.ok(!existsSync(join(dir, 'x.log')));
     assert.equal(basename(dir).startsWith('influx-backup-logger-'), true);
   });
-});
-
-test('silentLogger satisfies Logger', () => {
-  const l: Logger = silentLogger.child({ component: 'x' });
-  l.info('nothing');
 });

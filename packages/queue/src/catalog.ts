@@ -1,4 +1,4 @@
-import type { FieldType } from '@influx-backup/influx';
+import { backoffDelay, type FieldType } from '@influx-backup/influx';
 import { JOB_BACKFILL, JOB_COPY, JOB_SCHEDULED_PLAN, QUEUE_COPY, QUEUE_SCHEDULE } from './names.js';
 
 /** Payload of a copy job: one field of one measurement over one chunk. Times are ns as decimal strings. */
@@ -57,7 +57,7 @@ const FIRST_DELAY_MS = 1_000;
 
 /** Delay before the next attempt after `attemptsMade` failures: 1 s × factor^(n-1), capped. */
 export function retryDelay(policy: RetryPolicy, attemptsMade: number): number {
-  return Math.min(policy.maxBackoffMs, FIRST_DELAY_MS * policy.backoffFactor ** Math.max(0, attemptsMade - 1));
+  return backoffDelay({ baseMs: FIRST_DELAY_MS, factor: policy.backoffFactor, maxMs: policy.maxBackoffMs }, attemptsMade);
 }
 
 export function copyJobOptions(policy: RetryPolicy): {

@@ -5,8 +5,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Queue, type Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { startInflux, startRedis, waitFor, type InfluxServer, type RedisServer } from '@influx-backup/testkit';
-import { InfluxClient, type FieldType } from '@influx-backup/influx';
+import { ALL_TIME as ALL, assertSameField, startInflux, startRedis, waitFor, type InfluxServer, type RedisServer } from '@influx-backup/testkit';
+import { InfluxClient } from '@influx-backup/influx';
 import { silentLogger } from '@influx-backup/core';
 import { createRedis } from '../src/connection.js';
 import { StateStore } from '../src/state-store.js';
@@ -21,7 +21,6 @@ const MIN = 60_000n * MS;
 const H = 60n * MIN;
 const DAY = 24n * H;
 const WEEK = 7n * DAY;
-const ALL: [bigint, bigint] = [-9_000_000_000_000_000_000n, 9_000_000_000_000_000_000n];
 const RETRY: RetryPolicy = { maxAttempts: 3, backoffFactor: 1, maxBackoffMs: 50 };
 
 const at = (iso: string): bigint => BigInt(Date.parse(iso)) * MS;
@@ -112,43 +111,14 @@ async function rig(name: string, sourceDb: string, backupDb: string, retry: Retr
   };
 }
 
-const ident = (s: string): string => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
 const lp = {
   measurement: (s: string): string => s.replace(/[, ]/g, (c) => `\\${c}`),
   key: (s: string): string => s.replace(/[,= ]/g, (c) => `\\${c}`),
 };
 
-function repr(type: FieldType | undefined, v: unknown): string {
-  if (type === 'float' && typeof v === 'number') return Object.is(v, -0) ? '-0' : String(v);
-  if (type === 'integer' && ((typeof v === 'number' && Number.isSafeInteger(v)) || (typeof v === 'string' && /^-?\d+$/.test(v)))) return String(v);
-  if (type === 'string' && typeof v === 'string') return JSON.stringify(v);
-  if (type === 'boolean' && typeof v === 'boolean') return String(v);
-  return `unexpected ${typeof v} ${String(v)}`;
-}
-
-/** Every value of one field in a range: [series, tags, time, value] as text, sorted; and the field's type. */
-async function snapshot(c: InfluxClient, db: string, m: string, f: string, [lo, hi]: [bigint, bigint]): Promise<{ type: FieldType | undefined; rows: string[] }> {
-  const type = (await c.fieldKeys(db, m)).find((k) => k.field === f)?.type;
-  const rows: string[] = [];
-  if (type !== undefined) {
-    const q = `SELECT ${ident(f)}::field FROM ${ident(m)} WHERE time >= ${lo} AND time <= ${hi} GROUP BY *`;
-    for await (const piece of c.select(q, db, 1000)) {
-      const tags = Object.entries(piece.tags ?? {}).filter(([, v]) => v !== '').sort();
-      for (const row of piece.values) {
-        if (row[1] !== null && row[1] !== undefined) rows.push(JSON.stringify([piece.name, tags, String(row[0]), repr(type, row[1])]));
-      }
-    }
-  }
-  return { type, rows: rows.sort() };
-}
-
-async function assertSameField(srcDb: string, bakDb: string, m: string, f: string, range: [bigint, bigint], bakRange: [bigint, bigint] = ALL): Promise<number> {
-  const want = await snapshot(source, srcDb, m, f, range);
-  const got = await snapshot(backup, bakDb, m, f, bakRange);
-  assert.ok(want.rows.length > 0, `no source values of ${m}.${f}`);
-  assert.equal(got.type, want.type, `type of ${m}.${f}`);
-  assert.deepEqual(got.rows, want.rows, `values of ${m}.${f}`);
-  return want.rows.length;
+/** The backup holds exactly the source's values of the field in `range`; returns how many. */
+async function assertSame(srcDb: string, bakDb: string, m: string, f: string, range: [bigint, bigint], bakRange: readonly [bigint, bigint] = ALL): Promise<number> {
+  return (await assertSameField({ client: source, db: srcDb }, { client: backup, db: bakDb }, m, f, range, bakRange)).rows.length;
 }
 
 function assertAllDone(r: TrackResult, total: number): void {
@@ -180,8 +150,8 @@ test('two fields ending at different times each resume from their own checkpoint
     const temp = fieldId(source.endpoint, srcDb, 'solar', 'Temperature');
     assert.equal(await r.store.checkpoint(irr), D + 10n * H + 30n * MIN);
     assert.equal(await r.store.checkpoint(temp), D + 15n * H + 45n * MIN);
-    await assertSameField(srcDb, bakDb, 'solar', 'Irradiance', [D, D + DAY - 1n]);
-    await assertSameField(srcDb, bakDb, 'solar', 'Temperature', [D, D + DAY - 1n]);
+    await assertSame(srcDb, bakDb, 'solar', 'Irradiance', [D, D + DAY - 1n]);
+    await assertSame(srcDb, bakDb, 'solar', 'Temperature', [D, D + DAY - 1n]);
 
     // New Irradiance values after its own last one but before Temperature's:
     // a shared checkpoint (15:45) would skip them.
@@ -203,8 +173,8 @@ test('two fields ending at different times each resume from their own checkpoint
     assert.equal(byField(second).Irradiance?.advancesCheckpoint, true);
     assertAllDone(await r.run(second), second.jobIds.length);
 
-    await assertSameField(srcDb, bakDb, 'solar', 'Irradiance', [D, D + DAY - 1n]);
-    await assertSameField(srcDb, bakDb, 'solar', 'Temperature', [D, D + DAY - 1n]);
+    await assertSame(srcDb, bakDb, 'solar', 'Irradiance', [D, D + DAY - 1n]);
+    await assertSame(srcDb, bakDb, 'solar', 'Temperature', [D, D + DAY - 1n]);
     assert.equal(await r.store.checkpoint(irr), D + 15n * H + 30n * MIN);
     assert.equal(await r.store.checkpoint(temp), D + 17n * H + 45n * MIN);
   } finally {
@@ -238,16 +208,16 @@ test('planning the same range twice while its jobs wait enqueues each chunk once
 
     assertAllDone(await r.run(two), 10);
     const range: [bigint, bigint] = [D, D + DAY - 1n];
-    assert.equal(await assertSameField(srcDb, bakDb, 'm', 'a', range), 60);
-    assert.equal(await assertSameField(srcDb, bakDb, 'm', 'b', range), 60);
+    assert.equal(await assertSame(srcDb, bakDb, 'm', 'a', range), 60);
+    assert.equal(await assertSame(srcDb, bakDb, 'm', 'b', range), 60);
 
     // Finished jobs do not block a new plan of the same range: it copies again, and the backup stays the same.
     const three = await planBackup(r.ctx(measurements), { kind: 'copy', runId: 'three', full: true });
     assert.equal(three.reused, 0);
     assert.equal(three.jobIds.length, 10);
     assertAllDone(await r.run(three), 10);
-    await assertSameField(srcDb, bakDb, 'm', 'a', range);
-    await assertSameField(srcDb, bakDb, 'm', 'b', range);
+    await assertSame(srcDb, bakDb, 'm', 'a', range);
+    await assertSame(srcDb, bakDb, 'm', 'b', range);
   } finally {
     await r.close();
   }
@@ -270,7 +240,7 @@ test('one day of data in a range of years plans a day of chunks, not tens of tho
     assert.equal(plan.jobIds.length, 24);
     assert.equal(plan.expectedValues, 144);
     assertAllDone(await r.run(plan), 24);
-    assert.equal(await assertSameField(srcDb, bakDb, 'day', 'v', [start, end]), 144);
+    assert.equal(await assertSame(srcDb, bakDb, 'day', 'v', [start, end]), 144);
     assert.equal(await r.store.checkpoint(fieldId(source.endpoint, srcDb, 'day', 'v')), D + DAY - 10n * MIN + 17n);
   } finally {
     await r.close();
@@ -313,7 +283,7 @@ test('a chunk that fails for good holds the checkpoint before it while a later c
     // The chunks that succeeded are in the backup, exactly.
     for (const k of [0, 2]) {
       const c = clusters[k] as bigint;
-      await assertSameField(srcDb, bakDb, 'fail', 'v', [c, c + DAY], [c, c + DAY]);
+      await assertSame(srcDb, bakDb, 'fail', 'v', [c, c + DAY], [c, c + DAY]);
     }
     // The next run starts again from the checkpoint, so the failed chunk is planned again.
     const again = await planBackup(r.ctx(measurements, { chunkSizeNs: WEEK }), { kind: 'copy', runId: 'again' });
@@ -384,8 +354,8 @@ test('hostile measurement, field and tag names go through the queue and land exa
     assert.deepEqual(plan.fields.map((f) => f.field).sort(), [F1, F2].sort());
     for (const id of plan.jobIds) assert.ok(!id.includes(':'), id);
     assertAllDone(await r.run(plan), plan.jobIds.length);
-    assert.equal(await assertSameField(srcDb, bakDb, M, F1, [D, D + DAY]), 30);
-    assert.equal(await assertSameField(srcDb, bakDb, M, F2, [D, D + DAY]), 30);
+    assert.equal(await assertSame(srcDb, bakDb, M, F1, [D, D + DAY]), 30);
+    assert.equal(await assertSame(srcDb, bakDb, M, F2, [D, D + DAY]), 30);
     assert.ok((await source.databases()).includes(srcDb));
     assert.deepEqual(await backup.measurements(bakDb), [M]);
   } finally {
@@ -414,7 +384,7 @@ test('a backfill of an older range copies it and never moves the checkpoint back
     assert.equal(bf.jobIds.length, 2);
     for (const id of bf.jobIds) assert.match(id, /^b_/);
     assertAllDone(await r.run(bf), 2);
-    assert.equal(await assertSameField(srcDb, bakDb, 'bf', 'v', [D, D + DAY]), 8);
+    assert.equal(await assertSame(srcDb, bakDb, 'bf', 'v', [D, D + DAY]), 8);
     assert.equal(await r.store.checkpoint(fid), cp);
   } finally {
     await r.close();
@@ -453,7 +423,7 @@ test('a transient backup failure is retried with backup.retry until the chunk la
       'waitForJobs reports chunks that completed after a retry as completed',
       () => assertAllDone(result, 3),
     );
-    assert.equal(await assertSameField(srcDb, bakDb, 'tr', 'v', [D, D + DAY]), 30);
+    assert.equal(await assertSame(srcDb, bakDb, 'tr', 'v', [D, D + DAY]), 30);
     assert.equal(await r.store.checkpoint(fieldId(source.endpoint, srcDb, 'tr', 'v')), D + 29n * 5n * MIN);
   } finally {
     if (stopped) await bakServer.start();

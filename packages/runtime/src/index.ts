@@ -1,5 +1,6 @@
 export {
   createRuntime,
+  withRuntime,
   preflight,
   influxOptions,
   retryPolicy,
@@ -14,3 +15,5 @@ export {
 export { collectStatus, type StatusReport } from './status.js';
 export { startMemoryGovernor, type MemoryGovernor } from './memory-governor.js';
 export { withTimeout, TimeoutError } from './timeout.js';
+export { startWorker, runWorker, workerRole, type RunningWorker } from './worker-role.js';
+export { syncSchedules, startPlanner, runPlanner, plannerRole, type ScheduleSync, type RunningPlanner } from './planner-role.js';

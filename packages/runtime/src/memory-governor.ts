@@ -1,6 +1,6 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import type { EngineLogger } from '@influx-backup/core';
+import type { Logger } from '@influx-backup/core';
 
 export interface MemoryGovernor {
   stop(): void;
@@ -30,7 +30,7 @@ function fullGc(): () => void {
  */
 export function startMemoryGovernor(
   workerMemoryLimitMb: number,
-  logger: EngineLogger,
+  logger: Logger,
   { intervalMs = 200 }: { intervalMs?: number } = {},
 ): MemoryGovernor {
   const budget = Math.max(32, Math.floor(workerMemoryLimitMb / 5)) * 1024 * 1024;

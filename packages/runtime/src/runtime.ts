@@ -3,7 +3,8 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { parseTime, type BackupConfig } from '@influx-backup/config';
 import { InfluxClient, type InfluxConnectionOptions } from '@influx-backup/influx';
-import type { EngineLogger } from '@influx-backup/core';
+import type { Logger } from '@influx-backup/core';
+import type { ProcessContext } from '@influx-backup/process';
 import { withTimeout } from './timeout.js';
 import {
   createRedis,
@@ -21,7 +22,7 @@ import {
 /** Everything a command needs to talk to the two servers and Redis. */
 export interface Runtime {
   readonly config: BackupConfig;
-  readonly logger: EngineLogger;
+  readonly logger: Logger;
   readonly source: InfluxClient;
   readonly backup: InfluxClient;
   readonly redis: Redis;
@@ -47,7 +48,7 @@ export function influxOptions(c: BackupConfig['databases']['source']): InfluxCon
   };
 }
 
-export function createRuntime(config: BackupConfig, logger: EngineLogger): Runtime {
+export function createRuntime(config: BackupConfig, logger: Logger): Runtime {
   const source = new InfluxClient(influxOptions(config.databases.source));
   const backup = new InfluxClient(influxOptions(config.databases.backup));
   const prefix = config.redis.prefix;
@@ -90,6 +91,16 @@ export function createRuntime(config: BackupConfig, logger: EngineLogger): Runti
       redis.disconnect();
     },
   };
+}
+
+/** Runs `fn` with the connections of a program's configuration, and closes them after. */
+export async function withRuntime<T>(ctx: ProcessContext, fn: (rt: Runtime) => Promise<T>): Promise<T> {
+  const rt = createRuntime(ctx.config, ctx.logger);
+  try {
+    return await fn(rt);
+  } finally {
+    await rt.close();
+  }
 }
 
 export class ConnectError extends Error {

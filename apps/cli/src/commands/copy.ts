@@ -1,9 +1,8 @@
 import { planBackup, waitForJobs, type PlanResult, type TrackResult } from '@influx-backup/queue';
-import { planContext, preflight, type Runtime } from '@influx-backup/runtime';
-import { startWorker } from '@influx-backup/worker-app';
+import { planContext, preflight, startWorker, withRuntime, type Runtime } from '@influx-backup/runtime';
 import { formatTimeNs } from '@influx-backup/config';
-import { runId, selection, withRuntime, type CommandContext, type SelectorOptions } from '../context.js';
-import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, UsageError } from '../errors.js';
+import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, onShutdownSignals, UsageError, type ProcessContext } from '@influx-backup/process';
+import { runId, selection, type SelectorOptions } from '../context.js';
 import { fmtInt, fmtSecs, Progress } from '../progress.js';
 
 export interface CopyCommandOptions extends SelectorOptions {
@@ -13,7 +12,7 @@ export interface CopyCommandOptions extends SelectorOptions {
 type Mode = 'run' | 'plan' | 'backfill';
 
 /** run, plan and backfill: plan the jobs, then copy them here (run) or follow them (--wait). */
-export async function copyCommand(ctx: CommandContext, mode: Mode, opts: CopyCommandOptions): Promise<number> {
+export async function copyCommand(ctx: ProcessContext, mode: Mode, opts: CopyCommandOptions): Promise<number> {
   const sel = selection(opts);
   if (mode === 'backfill') {
     if (!sel.measurements) throw new UsageError('backfill needs --measurement');
@@ -40,19 +39,17 @@ export async function copyCommand(ctx: CommandContext, mode: Mode, opts: CopyCom
     const worker = mode === 'run' ? startWorker(rt) : undefined;
     const progress = new Progress(plan.expectedValues, plan.jobIds.length);
     // Ctrl-C stops waiting; chunks in flight go back to the queue (their locks
-    // lapse) and the next run or any worker copies them. Nothing is lost.
-    const interrupted = new AbortController();
-    const onSignal = (): void => interrupted.abort();
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+    // lapse) and the next run or any worker copies them. Nothing is lost. A
+    // second Ctrl-C exits at once.
+    const shutdown = onShutdownSignals();
     let result: TrackResult;
     try {
       result = await waitForJobs(rt.copyQueue, rt.redis, plan.jobIds, {
         onUpdate: (s) => progress.update(s.values, s.completed + s.failed, s.failed),
-        signal: interrupted.signal,
+        signal: shutdown.signal,
       });
     } catch (err) {
-      if (!interrupted.signal.aborted) throw err;
+      if (!shutdown.signal.aborted) throw err;
       progress.done();
       await worker?.stop(2_000);
       process.stderr.write(
@@ -62,8 +59,7 @@ export async function copyCommand(ctx: CommandContext, mode: Mode, opts: CopyCom
       );
       return EXIT_INTERRUPTED;
     } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      shutdown.dispose();
     }
     progress.done();
     await worker?.stop();

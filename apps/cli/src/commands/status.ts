@@ -1,8 +1,7 @@
-import { collectStatus } from '@influx-backup/runtime';
-import { withRuntime, type CommandContext } from '../context.js';
-import { EXIT_OK } from '../errors.js';
+import { EXIT_OK, type ProcessContext } from '@influx-backup/process';
+import { collectStatus, withRuntime } from '@influx-backup/runtime';
 
-export async function statusCommand(ctx: CommandContext, opts: { json?: boolean }): Promise<number> {
+export async function statusCommand(ctx: ProcessContext, opts: { json?: boolean }): Promise<number> {
   return withRuntime(ctx, async (rt) => {
     const status = await collectStatus(rt);
     if (opts.json) {

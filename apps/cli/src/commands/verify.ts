@@ -1,11 +1,10 @@
 import { discoverFields, verifyField, type VerifyResult } from '@influx-backup/core';
-import { measurementPlans, pieceRowsFor, preflight } from '@influx-backup/runtime';
+import { EXIT_FAILED, EXIT_OK, type ProcessContext } from '@influx-backup/process';
+import { measurementPlans, pieceRowsFor, preflight, withRuntime } from '@influx-backup/runtime';
 import { nowNs } from '@influx-backup/queue';
-import { withRuntime, type CommandContext } from '../context.js';
-import { EXIT_FAILED, EXIT_OK } from '../errors.js';
 import { fmtInt } from '../progress.js';
 
-export async function verifyCommand(ctx: CommandContext, opts: { deep?: boolean; measurement?: string[]; json?: boolean }): Promise<number> {
+export async function verifyCommand(ctx: ProcessContext, opts: { deep?: boolean; measurement?: string[]; json?: boolean }): Promise<number> {
   return withRuntime(ctx, async (rt) => {
     await preflight(rt, { backupDb: false });
     const c = rt.config;

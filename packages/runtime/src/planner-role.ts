@@ -1,7 +1,8 @@
 import { Worker, type Job } from 'bullmq';
 import { cronPattern } from '@influx-backup/config';
 import { JOBS, planBackup, QUEUE_SCHEDULE, type PlanResult, type ScheduledPlanPayload } from '@influx-backup/queue';
-import { planContext, preflight, type Runtime } from '@influx-backup/runtime';
+import { EXIT_OK, onShutdownSignals, whenAborted, type ProcessContext, type Role } from '@influx-backup/process';
+import { planContext, preflight, withRuntime, type Runtime } from './runtime.js';
 
 export interface ScheduleSync {
   upserted: { id: string; pattern: string; full: boolean }[];
@@ -76,24 +77,31 @@ export function startPlanner(rt: Runtime): RunningPlanner {
   };
 }
 
-/** The long-running `planner` role: keeps the schedules and plans on every tick until SIGINT/SIGTERM. */
-export async function runPlannerProcess(rt: Runtime): Promise<void> {
-  await preflight(rt);
+/** Keeps the schedules and plans on every tick until `stop` is aborted. */
+export async function runPlanner(rt: Runtime, stop: AbortSignal): Promise<void> {
   const sync = await syncSchedules(rt);
   if (!rt.config.scheduler.enabled) rt.logger.warn('scheduler.enabled is false: no schedule will tick');
   for (const s of sync.upserted) rt.logger.info(`schedule ${s.id}: "${s.pattern}" ${rt.config.scheduler.timezone}, ${s.full ? 'full' : 'incremental'}`);
   for (const id of sync.removed) rt.logger.info(`schedule ${id}: removed (no longer in the configuration, or disabled)`);
   const planner = startPlanner(rt);
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string): void => {
-      rt.logger.info(`${signal}: stopping the planner`);
-      process.off('SIGINT', onInt);
-      process.off('SIGTERM', onTerm);
-      void planner.stop().then(resolve, resolve);
-    };
-    const onInt = (): void => stop('SIGINT');
-    const onTerm = (): void => stop('SIGTERM');
-    process.on('SIGINT', onInt);
-    process.on('SIGTERM', onTerm);
-  });
+  const why = await whenAborted(stop);
+  rt.logger.info(`${why}: stopping the planner`);
+  await planner.stop();
 }
+
+/** The `planner` role: `influx-backup planner` and `apps/planner`. Exits 0 after SIGINT or SIGTERM. */
+export const plannerRole: Role = {
+  name: 'planner',
+  description: 'keep the cron schedules of scheduler.jobs and plan on every tick',
+  run: (ctx: ProcessContext) =>
+    withRuntime(ctx, async (rt) => {
+      await preflight(rt);
+      const shutdown = onShutdownSignals();
+      try {
+        await runPlanner(rt, shutdown.signal);
+      } finally {
+        shutdown.dispose();
+      }
+      return EXIT_OK;
+    }),
+};

@@ -1,6 +1,8 @@
 import type { Worker } from 'bullmq';
 import { createCopyWorker, type CopyChunkPayload, type CopyChunkResultPayload } from '@influx-backup/queue';
-import { processorContext, retryPolicy, startMemoryGovernor, workerIdentity, type Runtime } from '@influx-backup/runtime';
+import { EXIT_OK, onShutdownSignals, whenAborted, type ProcessContext, type Role } from '@influx-backup/process';
+import { startMemoryGovernor } from './memory-governor.js';
+import { preflight, processorContext, retryPolicy, withRuntime, workerIdentity, type Runtime } from './runtime.js';
 
 export interface RunningWorker {
   readonly worker: Worker<CopyChunkPayload, CopyChunkResultPayload>;
@@ -72,25 +74,29 @@ export function startWorker(rt: Runtime): RunningWorker {
 }
 
 /**
- * The long-running `worker` role: runs until SIGINT or SIGTERM, then finishes or
- * hands back its active chunks and exits 0.
+ * Copies jobs until `stop` is aborted, then finishes or hands back its active chunks.
  */
-export async function runWorkerProcess(rt: Runtime): Promise<void> {
+export async function runWorker(rt: Runtime, stop: AbortSignal): Promise<void> {
   const w = startWorker(rt);
   rt.logger.info(`worker ${w.id} started: ${rt.config.processing.maxWorkers} jobs at once, Redis ${rt.redisEndpoint}`);
-  await new Promise<void>((resolve) => {
-    const shutdown = (signal: string): void => {
-      rt.logger.info(`${signal}: finishing active chunks, then exiting`);
-      process.off('SIGINT', onInt);
-      process.off('SIGTERM', onTerm);
-      // A second signal forces the exit.
-      process.once('SIGINT', () => process.exit(130));
-      process.once('SIGTERM', () => process.exit(143));
-      void w.stop().then(resolve, resolve);
-    };
-    const onInt = (): void => shutdown('SIGINT');
-    const onTerm = (): void => shutdown('SIGTERM');
-    process.on('SIGINT', onInt);
-    process.on('SIGTERM', onTerm);
-  });
+  const why = await whenAborted(stop);
+  rt.logger.info(`${why}: finishing active chunks, then exiting`);
+  await w.stop();
 }
+
+/** The `worker` role: `influx-backup worker` and `apps/worker`. Exits 0 after SIGINT or SIGTERM. */
+export const workerRole: Role = {
+  name: 'worker',
+  description: 'copy jobs until SIGINT or SIGTERM, then finish or hand back the active chunks',
+  run: (ctx: ProcessContext) =>
+    withRuntime(ctx, async (rt) => {
+      await preflight(rt);
+      const shutdown = onShutdownSignals();
+      try {
+        await runWorker(rt, shutdown.signal);
+      } finally {
+        shutdown.dispose();
+      }
+      return EXIT_OK;
+    }),
+};

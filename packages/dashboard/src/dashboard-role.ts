@@ -1,17 +1,14 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ConfigError } from '@influx-backup/config';
-import { collectStatus, withTimeout, type Runtime } from '@influx-backup/runtime';
+import { EXIT_OK, onShutdownSignals, whenAborted, type ProcessContext, type Role } from '@influx-backup/process';
+import { collectStatus, withRuntime, withTimeout, type Runtime } from '@influx-backup/runtime';
 import { createApp, type DashboardDeps } from './app.js';
 import { requirePassword } from './basic-auth.js';
 
 export interface RunDashboardOptions {
-  /** Stops the dashboard as SIGINT or SIGTERM would (for tests and embedding). */
-  signal?: AbortSignal;
   /** Called once the server listens, with the URL it answers on. */
   onListening?: (url: string) => void;
-  /** Let SIGINT and SIGTERM stop the dashboard; on by default. */
-  handleSignals?: boolean;
 }
 
 /** The dashboard's dependencies taken from a Runtime. */
@@ -71,11 +68,10 @@ function close(server: Server, graceMs = 5_000): Promise<void> {
 }
 
 /**
- * The long-running `dashboard` role: serves on dashboard.host:dashboard.port until
- * SIGINT or SIGTERM (or `options.signal`), then closes the server and resolves.
- * Refuses to start without dashboard.password.
+ * Serves on dashboard.host:dashboard.port until `stop` is aborted, then closes the
+ * server and resolves. Refuses to start without dashboard.password.
  */
-export async function runDashboard(rt: Runtime, options: RunDashboardOptions = {}): Promise<void> {
+export async function runDashboard(rt: Runtime, stop: AbortSignal, options: RunDashboardOptions = {}): Promise<void> {
   const { host, port, username } = rt.config.dashboard;
   requirePassword(rt.config.dashboard, rt.config.file);
   const app = createApp(dashboardDeps(rt));
@@ -90,31 +86,30 @@ export async function runDashboard(rt: Runtime, options: RunDashboardOptions = {
     rt.logger.warn(`${err.message}; /health answers 503 until Redis is back`),
   );
 
-  await new Promise<void>((resolve) => {
-    const handleSignals = options.handleSignals ?? true;
-    const onInt = (): void => stop('SIGINT');
-    const onTerm = (): void => stop('SIGTERM');
-    const onAbort = (): void => stop('stop requested');
-    let stopping = false;
-    const stop = (why: string): void => {
-      if (stopping) return;
-      stopping = true;
-      rt.logger.info(`${why}: closing the dashboard`);
-      options.signal?.removeEventListener('abort', onAbort);
-      if (handleSignals) {
-        process.off('SIGINT', onInt);
-        process.off('SIGTERM', onTerm);
-        // A second signal forces the exit.
-        process.once('SIGINT', () => process.exit(130));
-        process.once('SIGTERM', () => process.exit(143));
-      }
-      void close(server).then(resolve, resolve);
-    };
-    if (handleSignals) {
-      process.on('SIGINT', onInt);
-      process.on('SIGTERM', onTerm);
-    }
-    if (options.signal?.aborted) onAbort();
-    else options.signal?.addEventListener('abort', onAbort, { once: true });
-  });
+  const why = await whenAborted(stop);
+  rt.logger.info(`${why}: closing the dashboard`);
+  await close(server);
 }
+
+/**
+ * The `dashboard` role: `influx-backup dashboard` and `apps/dashboard`. No preflight:
+ * the dashboard needs neither InfluxDB server, and it starts while Redis is down so
+ * that /health can say so. Without dashboard.password it refuses to start (a
+ * ConfigError, exit 2) before any connection is opened.
+ */
+export const dashboardRole: Role = {
+  name: 'dashboard',
+  description: 'serve Bull Board at / (basic auth), /health, /metrics and /api/status',
+  async run(ctx: ProcessContext) {
+    requirePassword(ctx.config.dashboard, ctx.config.file);
+    return withRuntime(ctx, async (rt) => {
+      const shutdown = onShutdownSignals();
+      try {
+        await runDashboard(rt, shutdown.signal);
+      } finally {
+        shutdown.dispose();
+      }
+      return EXIT_OK;
+    });
+  },
+};

@@ -9,14 +9,7 @@ import { AUTH_REALM, basicAuthChecker, requirePassword } from './basic-auth.js';
 import { healthHandler, metricsHandler, redisUnreachable, statusHandler, unauthorized, type Handler, type HandlerResult, type RedisProbe } from './handlers.js';
 import { createMetricsRegistry } from './metrics.js';
 import { withTimeout, type StatusReport } from '@influx-backup/runtime';
-
-/** The logger methods the dashboard uses; the process logger and the runtime's both fit. */
-export interface DashboardLogger {
-  debug(message: string, meta?: Record<string, unknown>): void;
-  info(message: string, meta?: Record<string, unknown>): void;
-  warn(message: string, meta?: Record<string, unknown>): void;
-  error(message: string, meta?: Record<string, unknown>): void;
-}
+import type { Logger } from '@influx-backup/core';
 
 export interface DashboardDeps {
   /** The status report (collectStatus of a Runtime) for /api/status and /metrics. */
@@ -29,7 +22,7 @@ export interface DashboardDeps {
   redis: RedisProbe;
   /** Registry served at /metrics; by default one built on `status` with the process metrics. */
   registry?: Registry;
-  logger?: DashboardLogger;
+  logger?: Logger;
   /** How long a request waits for Redis before answering 503; 3 s by default. */
   timeoutMs?: number;
   /** host:port of Redis, for messages (never the URL: it may hold the password). */

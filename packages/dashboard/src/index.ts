@@ -1,5 +1,5 @@
-export { createApp, type DashboardDeps, type DashboardLogger } from './app.js';
-export { runDashboard, dashboardDeps, type RunDashboardOptions } from './dashboard-process.js';
+export { createApp, type DashboardDeps } from './app.js';
+export { runDashboard, dashboardDeps, dashboardRole, type RunDashboardOptions } from './dashboard-role.js';
 export { createMetricsRegistry, type MetricsOptions } from './metrics.js';
 export { basicAuthChecker, parseBasicAuth, requirePassword, AUTH_REALM, type BasicCredentials } from './basic-auth.js';
 export {

@@ -1,1 +1,0 @@
-export { syncSchedules, startPlanner, runPlannerProcess, type ScheduleSync, type RunningPlanner } from './planner-process.js';

@@ -1,1 +1,0 @@
-export { startWorker, runWorkerProcess, type RunningWorker } from './worker-process.js';

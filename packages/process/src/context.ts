@@ -1,0 +1,48 @@
+import { resolve } from 'node:path';
+import { configSecrets, loadConfig, type BackupConfig } from '@influx-backup/config';
+import { createLogger, type RootLogger } from '@influx-backup/logger';
+
+/** The flags every program takes. */
+export interface GlobalOptions {
+  config: string;
+  logLevel?: string;
+  verbose?: boolean;
+}
+
+export const DEFAULT_CONFIG_FILE = 'config/backup_config.yaml';
+
+/** What a program runs with: the validated configuration and the process's logger. */
+export interface ProcessContext {
+  readonly config: BackupConfig;
+  readonly logger: RootLogger;
+}
+
+export interface LoadContextOptions {
+  /** %(name)s of the logger's lines: the role or command. */
+  component: string;
+  /** Open the configured log file; commands that only read or print do not. On by default. */
+  logFile?: boolean;
+}
+
+/**
+ * Loads the configuration named by --config (with --log-level or --verbose as the
+ * level override) and makes the process's logger, which masks every secret of it.
+ * Throws ConfigError for a bad file, naming it.
+ */
+export function loadContext(opts: GlobalOptions, { component, logFile = true }: LoadContextOptions): ProcessContext {
+  const levelOverride = opts.verbose ? 'debug' : opts.logLevel;
+  const config = loadConfig({
+    file: resolve(opts.config),
+    cwd: process.cwd(),
+    ...(levelOverride ? { overrides: { logLevel: levelOverride } } : {}),
+  });
+  const logging = logFile
+    ? config.logging
+    : { ...config.logging, handlers: { ...config.logging.handlers, file: { ...config.logging.handlers.file, enabled: false } } };
+  const logger = createLogger(logging, {
+    component,
+    ...(levelOverride ? { levelOverride } : {}),
+    secrets: configSecrets(config),
+  });
+  return { config, logger };
+}
