@@ -282,7 +282,7 @@ function toBackupConfig(
     },
     backup: {
       measurements: at(['backup', 'measurements'], () => readMeasurements(raw.backup.measurements)),
-      timeChunks: { sizeMs, overlapMs },
+      timeChunks: { sizeMs, overlapMs, maxValues: readNumber(raw.backup.time_chunks.max_values, { integer: true }) },
       retry: {
         maxAttempts: readNumber(raw.backup.retry.max_attempts, { integer: true }),
         backoffFactor: readNumber(raw.backup.retry.backoff_factor),

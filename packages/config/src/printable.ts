@@ -85,7 +85,7 @@ export function toSnakeCase(config: BackupConfig): Record<string, unknown> {
         start_time: m.startTime,
         ...(m.endTime === undefined ? {} : { end_time: m.endTime }),
       })),
-      time_chunks: { size: formatDuration(backup.timeChunks.sizeMs), overlap: formatDuration(backup.timeChunks.overlapMs) },
+      time_chunks: { size: formatDuration(backup.timeChunks.sizeMs), overlap: formatDuration(backup.timeChunks.overlapMs), max_values: backup.timeChunks.maxValues },
       retry: {
         max_attempts: backup.retry.maxAttempts,
         backoff_factor: backup.retry.backoffFactor,

@@ -41,7 +41,7 @@ export interface RawConfig {
   };
   backup: {
     measurements: unknown;
-    time_chunks: { size: string; overlap: string };
+    time_chunks: { size: string; overlap: string; max_values: number };
     retry: { max_attempts: number; backoff_factor: number; max_backoff: number };
   };
   scheduler: { enabled: boolean; timezone: string; jobs: unknown };
@@ -160,6 +160,11 @@ export function backupSchema(): convict.Schema<RawConfig> {
           doc: 'How far before a field\'s checkpoint an incremental run starts again; less than size.',
           format: 'ib-duration',
           default: '1m',
+        },
+        max_values: {
+          doc: 'Planning merges neighbouring chunks of the size grid while the merged chunk holds at most this many values of the field; 1 turns merging off.',
+          format: 'ib-count',
+          default: 100_000,
         },
       },
       retry: {

@@ -70,6 +70,8 @@ export interface MeasurementConfig {
 export interface TimeChunksConfig {
   readonly sizeMs: number;
   readonly overlapMs: number;
+  /** Merge neighbouring grid chunks while the merged chunk holds at most this many values; 1: no merging. */
+  readonly maxValues: number;
 }
 
 export interface RetryConfig {
