@@ -36,7 +36,7 @@ processing: { max_workers: 3, batch_size: 7, batch_interval: 0 }
 backup:
   measurements:
 ${measurements}
-  time_chunks: { size: "1h", overlap: "0s" }
+  time_chunks: { size: "1h", overlap: "0s", max_values: 1 }
   retry: { max_attempts: 2, backoff_factor: 1, max_backoff: 1 }
 redis: { url: ${y(redis.url)}, prefix: ${y(n.prefix)} }
 logging: { level: "WARNING", handlers: { file: { enabled: false } } }

@@ -1,24 +1,39 @@
 import type { FieldType } from '@influx-backup/influx';
 import { JOB_BACKFILL, JOB_COPY, JOB_SCHEDULED_PLAN, QUEUE_COPY, QUEUE_SCHEDULE } from './names.js';
 
-/** Payload of a copy job: one field of one measurement over one chunk. Times are ns as decimal strings. */
+/**
+ * Payload of a copy job: one chunk of one field. Kept small, since a plan may
+ * hold a million of them: what the run and the field share (databases, names,
+ * type, checkpoint key) is stored once per run (see StateStore.runPlan) and
+ * found through the job id's run key and `k`. Times are ns as decimal strings.
+ */
 export interface CopyChunkPayload {
+  /** The field's position in its run. */
+  k: number;
+  /** The chunk's position in its field plan. */
+  i: number;
+  s: string;
+  e: string;
+  /** Values the source held in the chunk when it was planned. */
+  n: number;
+}
+
+/** What a run shares with all its jobs, stored once per run. */
+export interface RunMeta {
+  runId: string;
   kind: 'copy' | 'backfill';
-  fieldId: string;
-  /** Progress record of the field plan this chunk belongs to; absent for backfills. */
-  planKey?: string;
-  index: number;
-  chunks: number;
   sourceDb: string;
   backupDb: string;
+}
+
+/** What a field plan shares with all its chunks, stored once per field and run. */
+export interface FieldPlanMeta {
+  fieldId: string;
   measurement: string;
   field: string;
   type: FieldType;
-  startNs: string;
-  endNs: string;
-  expected: number;
-  /** The run (plan, backfill, schedule tick) that asked for it. */
-  runId: string;
+  /** Whether finishing these chunks may move the field's checkpoint (progress record fieldPlanKey(run, k)). */
+  advances: boolean;
 }
 
 export interface CopyChunkResultPayload {

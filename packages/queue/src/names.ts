@@ -25,21 +25,41 @@ export function shortHash(text: string): string {
   return createHash('sha1').update(text).digest('hex').slice(0, 16);
 }
 
-/** Deterministic: the same field and range always get the same id, so planning twice enqueues once. */
-export function chunkJobId(kind: CopyKind, fid: string, startNs: bigint, endNs: bigint): string {
-  return `${kind === 'copy' ? 'c' : 'b'}_${shortHash(fid)}_${startNs}_${endNs}`;
+/**
+ * A chunk's identity, the BullMQ deduplication id of its job: the same field and
+ * range always get the same one. BullMQ keeps it only while the job is in
+ * flight (simple mode: until it completes or fails for good), so planning the
+ * same range again while it waits enqueues it once, and planning it again after
+ * it finished copies it again. Hashed: it is stored in every job and key.
+ */
+export function chunkDedupeId(kind: CopyKind, fid: string, startNs: bigint, endNs: bigint): string {
+  return `${kind === 'copy' ? 'c' : 'b'}${shortHash(`${fid}|${startNs}|${endNs}`)}`;
+}
+
+/** A run's short key: its records in Redis and its jobs' ids start with it. */
+export function runKey(runId: string): string {
+  return `r${shortHash(runId).slice(0, 10)}`;
 }
 
 /**
- * One plan of one field. Progress is recorded by chunk position, so the key covers
- * the chunk list itself: planners that plan the same chunks share one record, and
- * a plan of the same range whose chunks changed (data deleted or added since)
- * starts a record of its own instead of inheriting marks for other chunks.
+ * A job's id: its run and its position in the run. Unique per run, so adding it
+ * is never a no-op because of an old job; when BullMQ's deduplication returns a
+ * job of another id, the chunk was already in flight, and that id says which run
+ * and position to follow.
  */
-export function fieldPlanKey(fid: string, chunks: readonly { startNs: bigint; endNs: bigint }[]): string {
-  const h = createHash('sha1').update(fid);
-  for (const c of chunks) h.update(`|${c.startNs}|${c.endNs}`);
-  return h.digest('hex').slice(0, 16);
+export function chunkJobId(run: string, seq: number): string {
+  return `${run}.${seq.toString(36)}`;
+}
+
+/** The run key and position in a job id made by chunkJobId; undefined for any other id. */
+export function parseChunkJobId(id: string): { run: string; seq: number } | undefined {
+  const m = /^(r[0-9a-f]{10})\.([0-9a-z]+)$/.exec(id);
+  return m ? { run: m[1]!, seq: parseInt(m[2]!, 36) } : undefined;
+}
+
+/** One field's plan within a run: the progress record its low watermark lives in. */
+export function fieldPlanKey(run: string, fieldSeq: number): string {
+  return `${run}.${fieldSeq}`;
 }
 
 export function assertNoColon(what: string, value: string): string {

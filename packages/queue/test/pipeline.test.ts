@@ -1,4 +1,4 @@
-// planBackup + createCopyWorker + waitForJobs end to end: two real influxd
+// planBackup + createCopyWorker + followRun end to end: two real influxd
 // servers, a real Redis, a real BullMQ queue. The backup is compared with the
 // source value by value.
 import { test, before, after } from 'node:test';
@@ -12,8 +12,8 @@ import { createRedis } from '../src/connection.js';
 import { StateStore } from '../src/state-store.js';
 import { planBackup, type MeasurementPlanConfig, type PlanContext, type PlanResult } from '../src/planner.js';
 import { createCopyWorker } from '../src/worker.js';
-import { waitForJobs, type TrackResult } from '../src/tracker.js';
-import { QUEUE_COPY, fieldId } from '../src/names.js';
+import { followRun, type RunResult } from '../src/run-follower.js';
+import { QUEUE_COPY, chunkJobId, fieldId, parseChunkJobId } from '../src/names.js';
 import type { CopyChunkPayload, CopyChunkResultPayload, RetryPolicy } from '../src/catalog.js';
 
 const MS = 1_000_000n;
@@ -50,7 +50,9 @@ interface Rig {
   store: StateStore;
   ctx(measurements: MeasurementPlanConfig[], extra?: Partial<PlanContext>): PlanContext;
   startWorker(): Worker<CopyChunkPayload, CopyChunkResultPayload>;
-  run(plan: PlanResult): Promise<TrackResult>;
+  run(plan: PlanResult): Promise<RunResult>;
+  /** The ids of a plan's jobs (every chunk enqueued, none reused). */
+  jobIds(plan: PlanResult): string[];
   close(): Promise<void>;
 }
 
@@ -96,14 +98,16 @@ async function rig(name: string, sourceDb: string, backupDb: string, retry: Retr
       chunkSizeNs: H,
       overlapNs: 0n,
       retry,
+      maxValues: 1,
       logger: silentLogger,
       ...extra,
     }),
     startWorker,
     async run(plan) {
       startWorker();
-      return waitForJobs(queue, redis, plan.jobIds, { pollMs: 50 });
+      return followRun(queue, store, plan.run, { pollMs: 50 });
     },
+    jobIds: (plan) => Array.from({ length: plan.enqueued }, (_, n) => chunkJobId(plan.run, n)),
     async close() {
       await worker?.close();
       await queue.close();
@@ -151,8 +155,9 @@ async function assertSameField(srcDb: string, bakDb: string, m: string, f: strin
   return want.rows.length;
 }
 
-function assertAllDone(r: TrackResult, total: number): void {
+function assertAllDone(r: RunResult, total: number): void {
   assert.deepEqual(r.failures, []);
+  assert.equal(r.failed, 0);
   assert.equal(r.completed, total);
   assert.equal(r.total, total);
 }
@@ -201,7 +206,7 @@ test('two fields ending at different times each resume from their own checkpoint
     assert.equal(byField(second).Irradiance?.startNs, D + 10n * H + 30n * MIN - overlap);
     assert.equal(byField(second).Temperature?.startNs, D + 15n * H + 45n * MIN - overlap);
     assert.equal(byField(second).Irradiance?.advancesCheckpoint, true);
-    assertAllDone(await r.run(second), second.jobIds.length);
+    assertAllDone(await r.run(second), second.chunks);
 
     await assertSameField(srcDb, bakDb, 'solar', 'Irradiance', [D, D + DAY - 1n]);
     await assertSameField(srcDb, bakDb, 'solar', 'Temperature', [D, D + DAY - 1n]);
@@ -224,19 +229,25 @@ test('planning the same range twice while its jobs wait enqueues each chunk once
     const measurements = [{ name: 'm', startNs: D, endNs: D + DAY - 1n }];
 
     const one = await planBackup(r.ctx(measurements), { kind: 'copy', runId: 'one' });
-    assert.equal(one.jobIds.length, 10);
+    assert.equal(one.chunks, 10);
+    assert.equal(one.enqueued, 10);
     assert.equal(one.reused, 0);
     const two = await planBackup(r.ctx(measurements), { kind: 'copy', runId: 'two' });
-    assert.deepEqual([...two.jobIds].sort(), [...one.jobIds].sort());
+    assert.equal(two.chunks, 10);
+    assert.equal(two.enqueued, 0);
     assert.equal(two.reused, 10);
     const counts = await r.queue.getJobCounts('waiting', 'prioritized', 'delayed', 'active', 'completed', 'failed');
     assert.equal(counts.waiting, 10, JSON.stringify(counts));
-    for (const id of one.jobIds) assert.ok(!id.includes(':'), id);
-    // The job kept the first run's payload.
-    const job = await r.queue.getJob(one.jobIds[0] as string);
-    assert.equal((job?.data as CopyChunkPayload | undefined)?.runId, 'one');
+    // The jobs are the first run's, and the second run follows them.
+    for (const job of await r.queue.getJobs(['waiting'])) {
+      assert.ok(!job.id?.includes(':'), job.id);
+      assert.equal(parseChunkJobId(job.id ?? '')?.run, one.run, job.id);
+    }
 
-    assertAllDone(await r.run(two), 10);
+    const [resOne, resTwo] = await Promise.all([r.run(one), r.run(two)]);
+    assertAllDone(resOne, 10);
+    assertAllDone(resTwo, 10);
+    assert.equal(resTwo.values, 120, 'the following run counts the values of the chunks it followed');
     const range: [bigint, bigint] = [D, D + DAY - 1n];
     assert.equal(await assertSameField(srcDb, bakDb, 'm', 'a', range), 60);
     assert.equal(await assertSameField(srcDb, bakDb, 'm', 'b', range), 60);
@@ -244,7 +255,7 @@ test('planning the same range twice while its jobs wait enqueues each chunk once
     // Finished jobs do not block a new plan of the same range: it copies again, and the backup stays the same.
     const three = await planBackup(r.ctx(measurements), { kind: 'copy', runId: 'three', full: true });
     assert.equal(three.reused, 0);
-    assert.equal(three.jobIds.length, 10);
+    assert.equal(three.enqueued, 10);
     assertAllDone(await r.run(three), 10);
     await assertSameField(srcDb, bakDb, 'm', 'a', range);
     await assertSameField(srcDb, bakDb, 'm', 'b', range);
@@ -267,7 +278,7 @@ test('one day of data in a range of years plans a day of chunks, not tens of tho
     const plan = await planBackup(r.ctx([{ name: 'day', startNs: start, endNs: end }]), { kind: 'copy', runId: 'sparse' });
     assert.equal(plan.fields.length, 1);
     assert.equal(plan.fields[0]?.chunks, 24);
-    assert.equal(plan.jobIds.length, 24);
+    assert.equal(plan.chunks, 24);
     assert.equal(plan.expectedValues, 144);
     assertAllDone(await r.run(plan), 24);
     assert.equal(await assertSameField(srcDb, bakDb, 'day', 'v', [start, end]), 144);
@@ -296,7 +307,7 @@ test('a chunk that fails for good holds the checkpoint before it while a later c
 
     const measurements = [{ name: 'fail', startNs: W0, endNs: W0 + 10n * WEEK - 1n }];
     const plan = await planBackup(r.ctx(measurements, { chunkSizeNs: WEEK }), { kind: 'copy', runId: 'fail' });
-    assert.equal(plan.jobIds.length, 3);
+    assert.equal(plan.chunks, 3);
     const result = await r.run(plan);
     assert.equal(result.completed, 2);
     assert.equal(result.failed, 1);
@@ -344,7 +355,7 @@ test(
       const fid = fieldId(source.endpoint, srcDb, 'shift', 'v');
 
       const first = await planBackup(r.ctx(measurements, { chunkSizeNs: WEEK }), { kind: 'copy', runId: 'first' });
-      assert.equal(first.jobIds.length, 4);
+      assert.equal(first.chunks, 4);
       const one = await r.run(first);
       assert.equal(one.failed, 1);
       assert.equal(await r.store.checkpoint(fid), (clusters[1] as bigint) + 9n * H);
@@ -352,7 +363,7 @@ test(
       // Retention (or a DELETE) empties the first week in the source.
       await srcServer.query(`DELETE FROM "shift" WHERE time < ${W0 + WEEK}`, srcDb);
       const second = await planBackup(r.ctx(measurements, { chunkSizeNs: WEEK }), { kind: 'copy', runId: 'second', full: true });
-      assert.equal(second.jobIds.length, 3);
+      assert.equal(second.chunks, 3);
       const two = await r.run(second);
       assert.equal(two.failed, 1);
       assert.equal(two.failures[0]?.startNs, String(W0 + 6n * WEEK));
@@ -382,8 +393,8 @@ test('hostile measurement, field and tag names go through the queue and land exa
     await srcServer.write(srcDb, lines.join('\n'));
     const plan = await planBackup(r.ctx([{ name: M, startNs: D, endNs: D + DAY - 1n }]), { kind: 'copy', runId: 'hostile' });
     assert.deepEqual(plan.fields.map((f) => f.field).sort(), [F1, F2].sort());
-    for (const id of plan.jobIds) assert.ok(!id.includes(':'), id);
-    assertAllDone(await r.run(plan), plan.jobIds.length);
+    for (const id of r.jobIds(plan)) assert.ok(!id.includes(':'), id);
+    assertAllDone(await r.run(plan), plan.chunks);
     assert.equal(await assertSameField(srcDb, bakDb, M, F1, [D, D + DAY]), 30);
     assert.equal(await assertSameField(srcDb, bakDb, M, F2, [D, D + DAY]), 30);
     assert.ok((await source.databases()).includes(srcDb));
@@ -411,8 +422,8 @@ test('a backfill of an older range copies it and never moves the checkpoint back
     // Late values in the past, older than the checkpoint: only a backfill finds them.
     await srcServer.write(srcDb, `bf v=-1i ${D + 1n}\nbf v=-2i ${D + H + 1n}`);
     const bf = await planBackup(r.ctx(measurements), { kind: 'backfill', runId: 'bf', measurements: ['bf'], startNs: D, endNs: D + 2n * H - 1n });
-    assert.equal(bf.jobIds.length, 2);
-    for (const id of bf.jobIds) assert.match(id, /^b_/);
+    assert.equal(bf.chunks, 2);
+    for (const id of r.jobIds(bf)) assert.equal((await r.queue.getJob(id))?.name, 'backfill-chunk');
     assertAllDone(await r.run(bf), 2);
     assert.equal(await assertSameField(srcDb, bakDb, 'bf', 'v', [D, D + DAY]), 8);
     assert.equal(await r.store.checkpoint(fid), cp);
@@ -434,23 +445,23 @@ test('a transient backup failure is retried with backup.retry until the chunk la
     await bakServer.stop();
     stopped = true;
     const plan = await planBackup(r.ctx([{ name: 'tr', startNs: D, endNs: D + DAY - 1n }]), { kind: 'copy', runId: 'transient' });
-    assert.equal(plan.jobIds.length, 3);
+    assert.equal(plan.chunks, 3);
     r.startWorker();
     await waitFor('a chunk to fail against the stopped backup', async () => {
-      const jobs = await Promise.all(plan.jobIds.map((id) => r.queue.getJob(id)));
+      const jobs = await Promise.all(r.jobIds(plan).map((id) => r.queue.getJob(id)));
       return jobs.every((j) => (j?.attemptsMade ?? 0) >= 1);
     });
     await bakServer.start();
     stopped = false;
-    const result = await waitForJobs(r.queue, r.redis, plan.jobIds, { pollMs: 50 });
+    const result = await followRun(r.queue, r.store, plan.run, { pollMs: 50 });
     // What BullMQ itself says: every chunk completed, after at least one retry.
-    for (const id of plan.jobIds) {
+    for (const id of r.jobIds(plan)) {
       const job = await r.queue.getJob(id);
       assert.equal(await job?.getState(), 'completed', id);
       assert.ok((job?.attemptsMade ?? 0) >= 2, `${id} made ${job?.attemptsMade} attempts`);
     }
     await t.test(
-      'waitForJobs reports chunks that completed after a retry as completed',
+      'the run counts chunks that completed after a retry as completed',
       () => assertAllDone(result, 3),
     );
     assert.equal(await assertSameField(srcDb, bakDb, 'tr', 'v', [D, D + DAY]), 30);

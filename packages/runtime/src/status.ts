@@ -1,6 +1,6 @@
 import { formatTimeNs } from '@influx-backup/config';
 import type { Job } from 'bullmq';
-import type { CopyChunkPayload, WorkerSeen } from '@influx-backup/queue';
+import { parseChunkJobId, type CopyChunkPayload, type WorkerSeen } from '@influx-backup/queue';
 import type { Runtime } from './runtime.js';
 
 export interface StatusReport {
@@ -52,18 +52,25 @@ export async function collectStatus(rt: Runtime): Promise<StatusReport> {
       tz: s.tz ?? null,
       next: s.next ? new Date(s.next).toISOString() : null,
     })),
-    failures: failed
-      .filter((j): j is Job<CopyChunkPayload> => Boolean(j))
-      .map((j) => ({
-        jobId: j.id ?? '',
-        kind: j.name,
-        measurement: j.data.measurement,
-        field: j.data.field,
-        start: formatTimeNs(BigInt(j.data.startNs)),
-        end: formatTimeNs(BigInt(j.data.endNs)),
-        reason: j.failedReason,
-        at: j.finishedOn ? new Date(j.finishedOn).toISOString() : null,
-      })),
+    failures: await Promise.all(
+      failed
+        .filter((j): j is Job<CopyChunkPayload> => Boolean(j))
+        .map(async (j) => {
+          // Names live once per run in Redis, not in every job.
+          const id = parseChunkJobId(j.id ?? '');
+          const plan = id ? await rt.store.runPlan(id.run, j.data.k).catch(() => undefined) : undefined;
+          return {
+            jobId: j.id ?? '',
+            kind: j.name,
+            measurement: plan?.field.measurement ?? '?',
+            field: plan?.field.field ?? '?',
+            start: j.data.s ? formatTimeNs(BigInt(j.data.s)) : '?',
+            end: j.data.e ? formatTimeNs(BigInt(j.data.e)) : '?',
+            reason: j.failedReason,
+            at: j.finishedOn ? new Date(j.finishedOn).toISOString() : null,
+          };
+        }),
+    ),
     lastRun: lastRun ?? null,
   };
 }

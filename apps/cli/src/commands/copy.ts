@@ -1,4 +1,4 @@
-import { planBackup, waitForJobs, type PlanResult, type TrackResult } from '@influx-backup/queue';
+import { followRun, planBackup, type PlanResult, type RunResult } from '@influx-backup/queue';
 import { planContext, preflight, type Runtime } from '@influx-backup/runtime';
 import { startWorker } from '@influx-backup/worker-app';
 import { formatTimeNs } from '@influx-backup/config';
@@ -28,26 +28,26 @@ export async function copyCommand(ctx: CommandContext, mode: Mode, opts: CopyCom
     for (const m of plan.missing) rt.logger.warn(`field ${m} is configured but the source has no such field (yet); nothing to copy`);
     const out = process.stdout;
     out.write(
-      `${id}: ${plan.fields.length} fields, ${plan.jobIds.length} chunks (${plan.reused} already queued), ` +
+      `${id}: ${plan.fields.length} fields, ${plan.chunks} chunks (${plan.reused} already queued), ` +
         `${fmtInt(plan.expectedValues)} values to copy\n`,
     );
     if (mode === 'plan' && !opts.wait) return EXIT_OK;
-    if (plan.jobIds.length === 0) {
+    if (plan.chunks === 0) {
       await rt.store.setLastRun(lastRun(id, mode, plan, undefined, started));
       out.write('nothing to copy: every field is up to date\n');
       return EXIT_OK;
     }
     const worker = mode === 'run' ? startWorker(rt) : undefined;
-    const progress = new Progress(plan.expectedValues, plan.jobIds.length);
+    const progress = new Progress(plan.expectedValues, plan.chunks);
     // Ctrl-C stops waiting; chunks in flight go back to the queue (their locks
     // lapse) and the next run or any worker copies them. Nothing is lost.
     const interrupted = new AbortController();
     const onSignal = (): void => interrupted.abort();
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
-    let result: TrackResult;
+    let result: RunResult;
     try {
-      result = await waitForJobs(rt.copyQueue, rt.redis, plan.jobIds, {
+      result = await followRun(rt.copyQueue, rt.store, plan.run, {
         onUpdate: (s) => progress.update(s.values, s.completed + s.failed, s.failed),
         signal: interrupted.signal,
       });
@@ -74,14 +74,14 @@ export async function copyCommand(ctx: CommandContext, mode: Mode, opts: CopyCom
   });
 }
 
-function lastRun(id: string, mode: Mode, plan: PlanResult, result: TrackResult | undefined, started: number): Record<string, unknown> {
+function lastRun(id: string, mode: Mode, plan: PlanResult, result: RunResult | undefined, started: number): Record<string, unknown> {
   return {
     runId: id,
     mode,
     startedAt: new Date(started).toISOString(),
     finishedAt: new Date().toISOString(),
     fields: plan.fields.length,
-    chunks: plan.jobIds.length,
+    chunks: plan.chunks,
     completed: result?.completed ?? 0,
     failed: result?.failed ?? 0,
     values: result?.values ?? 0,
@@ -90,7 +90,7 @@ function lastRun(id: string, mode: Mode, plan: PlanResult, result: TrackResult |
   };
 }
 
-function printSummary(rt: Runtime, plan: PlanResult, r: TrackResult, started: number): void {
+function printSummary(rt: Runtime, plan: PlanResult, r: RunResult, started: number): void {
   const secs = (Date.now() - started) / 1000;
   const lines = [
     `${r.failed === 0 ? 'done' : 'FAILED'} in ${fmtSecs(secs)}`,
@@ -98,11 +98,12 @@ function printSummary(rt: Runtime, plan: PlanResult, r: TrackResult, started: nu
     `  chunks     ${r.total} (${r.completed} done, ${r.failed} failed)`,
     `  values     ${fmtInt(r.values)} (${fmtInt(r.values / Math.max(secs, 0.001))}/s)`,
   ];
-  for (const f of r.failures.slice(0, 20)) {
-    const range = f.startNs === '?' ? '' : ` ${formatTimeNs(BigInt(f.startNs))} .. ${formatTimeNs(BigInt(f.endNs))}`;
-    lines.push(`  failed     ${f.measurement}.${f.field}${range}: ${f.reason}`);
+  for (const f of r.failures) {
+    const range = f.startNs && f.endNs ? ` ${formatTimeNs(BigInt(f.startNs))} .. ${formatTimeNs(BigInt(f.endNs))}` : '';
+    const what = f.measurement ? `${f.measurement}.${f.field ?? '?'}${range}: ` : '';
+    lines.push(`  failed     ${what}${f.reason}`);
   }
-  if (r.failures.length > 20) lines.push(`  ... and ${r.failures.length - 20} more failures (see influx-backup status)`);
+  if (r.failed > r.failures.length) lines.push(`  ... and ${r.failed - r.failures.length} more failures (see influx-backup status)`);
   process.stdout.write(`${lines.join('\n')}\n`);
   if (r.failed > 0) rt.logger.error(`${r.failed} of ${r.total} chunks failed for good`);
 }
