@@ -107,8 +107,14 @@ export interface MeasurementPlanOptions {
   sizeNs: bigint;
   /** Merge neighbouring buckets while the merged chunk holds at most this many values; 1: no merging. */
   maxValues: number;
-  /** Buckets asked for in one query; halved when the server refuses (max-select-buckets, max-select-point). */
+  /**
+   * Buckets asked for in one query (default: about 50,000 counts per answer,
+   * fields x buckets); halved when the server refuses (max-select-buckets,
+   * max-select-point).
+   */
   bucketsPerQuery?: number;
+  /** Chunks per yielded piece at most (default 1,000): what the caller holds at once. */
+  piece?: number;
 }
 
 /**
@@ -183,7 +189,8 @@ export async function* planMeasurementChunks(
   const offset = groupOffsetNs(gridStart, sizeNs);
   const mergers = fields.map(() => new ChunkMerger(opts.maxValues));
   const select = fields.map((f, k) => `COUNT(${quoteIdent(f.target.field)}::field) AS "c${k}"`).join(', ');
-  let perQuery = BigInt(opts.bucketsPerQuery ?? 10_000);
+  let perQuery = BigInt(opts.bucketsPerQuery ?? Math.max(1, Math.floor(50_000 / fields.length)));
+  const pieceMax = opts.piece ?? 1_000;
   let pieceStart = gridStart;
   while (pieceStart <= end) {
     const span = perQuery * sizeNs - 1n;
@@ -202,7 +209,7 @@ export async function* planMeasurementChunks(
       }
       throw err;
     }
-    const out: PlannedPiece = { chunks: [] };
+    let out: PlannedPiece = { chunks: [] };
     for (const piece of series) {
       const cols = piece.columns.map((c) => (/^c\d+$/.test(c) ? Number(c.slice(1)) : -1));
       for (const row of piece.values) {
@@ -219,6 +226,10 @@ export async function* planMeasurementChunks(
           if (bucketEnd < f.startNs || bucket > f.endNs) continue;
           const closed = mergers[k]!.push(bucket < f.startNs ? f.startNs : bucket, bucketEnd > f.endNs ? f.endNs : bucketEnd, count);
           if (closed) out.chunks.push({ field: k, chunk: closed });
+        }
+        if (out.chunks.length >= pieceMax) {
+          yield out;
+          out = { chunks: [] };
         }
       }
     }

@@ -78,14 +78,15 @@ export function retryDelay(policy: RetryPolicy, attemptsMade: number): number {
 export function copyJobOptions(policy: RetryPolicy): {
   attempts: number;
   backoff: { type: string };
-  removeOnComplete: { age: number; count: number };
-  removeOnFail: { age: number };
 } {
-  return {
-    attempts: policy.maxAttempts,
-    backoff: { type: BACKOFF_TYPE },
-    // Kept a day for status and Bull Board; correctness never depends on them.
-    removeOnComplete: { age: 24 * 3600, count: 20_000 },
-    removeOnFail: { age: 7 * 24 * 3600 },
-  };
+  // What every job must carry only: options live in each job's hash, and a plan
+  // may hold a million jobs. How long finished jobs are kept is the worker's
+  // (FINISHED_JOBS_KEPT).
+  return { attempts: policy.maxAttempts, backoff: { type: BACKOFF_TYPE } };
 }
+
+/** Finished copy jobs kept a day for status and Bull Board; correctness never depends on them. */
+export const FINISHED_JOBS_KEPT = {
+  removeOnComplete: { age: 24 * 3600, count: 20_000 },
+  removeOnFail: { age: 7 * 24 * 3600 },
+} as const;

@@ -80,8 +80,10 @@ export class SelectionError extends Error {
   override readonly name = 'SelectionError';
 }
 
-/** Jobs per addBulk: one round trip each, and all the payloads a planner holds at once. */
+/** Jobs per addBulk: one round trip each. */
 const BATCH = 1_000;
+/** addBulk calls in flight at once: Redis adds one batch while the planner builds the next. */
+const IN_FLIGHT_BATCHES = 2;
 
 export function nowNs(): bigint {
   return BigInt(Date.now()) * 1_000_000n;
@@ -198,6 +200,7 @@ export async function planBackup(ctx: PlanContext, sel: PlanSelection): Promise<
 class Enqueuer {
   private batch: { id: string; dedupe: string; data: CopyChunkPayload }[] = [];
   private seq = 0;
+  private readonly inflight = new Set<Promise<void>>();
   private readonly name: string;
   private readonly opts: ReturnType<typeof copyJobOptions>;
 
@@ -213,17 +216,26 @@ class Enqueuer {
 
   async push(dedupe: string, data: CopyChunkPayload): Promise<void> {
     this.batch.push({ id: chunkJobId(this.run, this.seq++), dedupe, data });
-    if (this.batch.length >= BATCH) await this.flush();
+    if (this.batch.length >= BATCH) {
+      const batch = this.batch;
+      this.batch = [];
+      // At most IN_FLIGHT_BATCHES payload batches are held at once.
+      while (this.inflight.size >= IN_FLIGHT_BATCHES) await Promise.race(this.inflight);
+      const p: Promise<void> = this.add(batch).finally(() => this.inflight.delete(p));
+      this.inflight.add(p);
+    }
   }
 
+  /** Adds what is left, waits for every batch, then marks the run's plan complete. */
   async close(): Promise<void> {
-    await this.flush(true);
-  }
-
-  private async flush(last = false): Promise<void> {
     const batch = this.batch;
     this.batch = [];
-    if (batch.length > 0) {
+    await Promise.all([...this.inflight, this.add(batch)]);
+    await this.ctx.store.addPlanned(this.run, 0, true);
+  }
+
+  private async add(batch: { id: string; dedupe: string; data: CopyChunkPayload }[]): Promise<void> {
+    {
       const jobs = await this.ctx.queue.addBulk(
         batch.map((j) => ({ name: this.name, data: j.data, opts: { ...this.opts, jobId: j.id, deduplication: { id: j.dedupe } } })),
       );
@@ -246,6 +258,5 @@ class Enqueuer {
       await this.ctx.store.addPlanned(this.run, batch.length - unfollowable);
       await this.ctx.store.followChunks(this.run, follow);
     }
-    if (last) await this.ctx.store.addPlanned(this.run, 0, true);
   }
 }

@@ -141,6 +141,9 @@ end
 return 1
 `;
 
+const SCRIPTS = { ibCompleteChunk: COMPLETE_CHUNK, ibFinishChunk: FINISH_CHUNK, ibFollowChunks: FOLLOW_CHUNKS };
+type ScriptCall = (numKeys: number, ...args: string[]) => Promise<unknown>;
+
 /** A run's counters, read in one round trip whatever its size. */
 export interface RunCounters {
   /** Chunks planned so far (final once `planned`). */
@@ -222,6 +225,10 @@ export class StateStore {
     private readonly redis: Redis,
     prefix: string,
   ) {
+    // EVALSHA once loaded: a script is sent whole once per connection, not per chunk.
+    for (const [name, lua] of Object.entries(SCRIPTS)) {
+      if (!(name in redis)) redis.defineCommand(name, { lua });
+    }
     if (!prefix) throw new Error('StateStore needs a key prefix');
     this.k = {
       checkpoints: `${prefix}:state:checkpoints`,
@@ -261,8 +268,7 @@ export class StateStore {
    */
   async completeChunk(planKey: string, fid: string, index: number, lastTimeNs: bigint | null): Promise<{ frontier: number; checkpointNs: bigint | undefined }> {
     const meta = JSON.stringify({ updatedAt: new Date().toISOString(), planKey });
-    const [frontier, best] = (await this.redis.eval(
-      COMPLETE_CHUNK,
+    const [frontier, best] = (await this.script('ibCompleteChunk')(
       3,
       this.k.progress(planKey),
       this.k.checkpoints,
@@ -335,8 +341,7 @@ export class StateStore {
     const w = f.watermark;
     const planKey = w?.planKey ?? fieldPlanKey(f.run, 0);
     const meta = JSON.stringify({ updatedAt: new Date().toISOString(), planKey });
-    const r = await this.redis.eval(
-      FINISH_CHUNK,
+    const r = await this.script('ibFinishChunk')(
       8,
       run,
       `${run}:bits`,
@@ -366,8 +371,7 @@ export class StateStore {
   async followChunks(run: string, chunks: { run: string; seq: number }[]): Promise<void> {
     if (chunks.length === 0) return;
     const key = this.k.run + run;
-    await this.redis.eval(
-      FOLLOW_CHUNKS,
+    await this.script('ibFollowChunks')(
       2,
       key,
       `${key}:failures`,
@@ -377,6 +381,11 @@ export class StateStore {
       String(FAILURES_KEPT),
       ...chunks.flatMap((c) => [c.run, String(c.seq)]),
     );
+  }
+
+  private script(name: keyof typeof SCRIPTS): ScriptCall {
+    const fn = (this.redis as unknown as Record<string, ScriptCall>)[name]!;
+    return fn.bind(this.redis);
   }
 
   async heartbeat(w: WorkerSeen): Promise<void> {

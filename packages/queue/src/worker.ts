@@ -1,7 +1,7 @@
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { CopyChunkPayload, CopyChunkResultPayload, RetryPolicy } from './catalog.js';
-import { BACKOFF_TYPE, retryDelay } from './catalog.js';
+import { BACKOFF_TYPE, FINISHED_JOBS_KEPT, retryDelay } from './catalog.js';
 import { parseChunkJobId, QUEUE_COPY } from './names.js';
 import { chunkFailure, createCopyProcessor, type ProcessorContext } from './processor.js';
 
@@ -34,6 +34,7 @@ export function createCopyWorker(opts: CopyWorkerOptions): Worker<CopyChunkPaylo
     lockDuration: 15_000,
     stalledInterval: 10_000,
     maxStalledCount: 3,
+    ...FINISHED_JOBS_KEPT,
     settings: {
       backoffStrategy: (attemptsMade: number, type?: string) => (type === BACKOFF_TYPE ? retryDelay(opts.retry, attemptsMade) : 1_000),
     },
