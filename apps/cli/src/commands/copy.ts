@@ -1,5 +1,5 @@
 import { followRun, planBackup, type PlanResult, type RunResult } from '@influx-backup/queue';
-import { planContext, preflight, type Runtime } from '@influx-backup/runtime';
+import { planContext, preflight, startMemoryGovernor, type Runtime } from '@influx-backup/runtime';
 import { startWorker } from '@influx-backup/worker-app';
 import { formatTimeNs } from '@influx-backup/config';
 import { runId, selection, withRuntime, type CommandContext, type SelectorOptions } from '../context.js';
@@ -24,7 +24,14 @@ export async function copyCommand(ctx: CommandContext, mode: Mode, opts: CopyCom
   return withRuntime(ctx, async (rt) => {
     await preflight(rt);
     const started = Date.now();
-    const plan = await planBackup(planContext(rt), { kind: mode === 'backfill' ? 'backfill' : 'copy', runId: id, ...sel });
+    // Planning a million chunks makes garbage fast; keep this process's heap near its budget.
+    const governor = startMemoryGovernor(rt.config.processing.workerMemoryLimitMb, rt.logger);
+    let plan: PlanResult;
+    try {
+      plan = await planBackup(planContext(rt), { kind: mode === 'backfill' ? 'backfill' : 'copy', runId: id, ...sel });
+    } finally {
+      governor.stop();
+    }
     for (const m of plan.missing) rt.logger.warn(`field ${m} is configured but the source has no such field (yet); nothing to copy`);
     const out = process.stdout;
     out.write(
