@@ -252,7 +252,9 @@ test('planning the same range twice while its jobs wait enqueues each chunk once
     assert.equal(await assertSameField(srcDb, bakDb, 'm', 'a', range), 60);
     assert.equal(await assertSameField(srcDb, bakDb, 'm', 'b', range), 60);
 
-    // Finished jobs do not block a new plan of the same range: it copies again, and the backup stays the same.
+    // Finished jobs do not block a new plan of the same range: it copies again.
+    // The backup loses the measurement first, so only a real second copy passes.
+    await bakServer.query('DROP MEASUREMENT "m"', bakDb);
     const three = await planBackup(r.ctx(measurements), { kind: 'copy', runId: 'three', full: true });
     assert.equal(three.reused, 0);
     assert.equal(three.enqueued, 10);
@@ -468,6 +470,117 @@ test('a transient backup failure is retried with backup.retry until the chunk la
     assert.equal(await r.store.checkpoint(fieldId(source.endpoint, srcDb, 'tr', 'v')), D + 29n * 5n * MIN);
   } finally {
     if (stopped) await bakServer.start();
+    await r.close();
+  }
+});
+
+test('two planners racing on the same range enqueue each chunk once; both runs count every chunk', async () => {
+  const srcDb = 'race';
+  const bakDb = 'race_backup';
+  const r = await rig('race', srcDb, bakDb);
+  try {
+    const D = at('2024-09-01T00:00:00Z');
+    const lines: string[] = [];
+    for (let i = 0n; i < 24n * 6n; i++) lines.push(`race,s=${i % 3n} a=${i}i,b=${i}.25,c="x${i}" ${D + i * 10n * MIN}`);
+    await srcServer.write(srcDb, lines.join('\n'));
+    const measurements = [{ name: 'race', startNs: D, endNs: D + DAY - 1n }];
+    const [a, b] = await Promise.all([
+      planBackup(r.ctx(measurements), { kind: 'copy', runId: 'racer-a' }),
+      planBackup(r.ctx(measurements), { kind: 'copy', runId: 'racer-b' }),
+    ]);
+    assert.equal(a.chunks, 72);
+    assert.equal(b.chunks, 72);
+    assert.equal(a.enqueued + b.enqueued, 72, `a enqueued ${a.enqueued}, b ${b.enqueued}`);
+    assert.equal(a.reused + b.reused, 72);
+    const counts = await r.queue.getJobCounts('waiting', 'prioritized', 'delayed', 'active', 'completed', 'failed');
+    assert.equal(counts.waiting, 72, JSON.stringify(counts));
+    const [ra, rb] = await Promise.all([r.run(a), r.run(b)]);
+    assertAllDone(ra, 72);
+    assertAllDone(rb, 72);
+    assert.equal(ra.values, 432);
+    assert.equal(rb.values, 432);
+    const done = await r.queue.getJobs(['completed']);
+    assert.equal(done.length, 72);
+    for (const job of done) assert.equal(job.attemptsMade, 1, `${job.id} ran ${job.attemptsMade} times`);
+    for (const f of ['a', 'b', 'c']) assert.equal(await assertSameField(srcDb, bakDb, 'race', f, [D, D + DAY - 1n]), 144);
+  } finally {
+    await r.close();
+  }
+});
+
+test('the run counters are right when completed jobs are removed as they finish', async () => {
+  const srcDb = 'removed';
+  const bakDb = 'removed_backup';
+  const r = await rig('removed', srcDb, bakDb);
+  let cleaning = true;
+  let cleaned = 0;
+  try {
+    const D = at('2024-10-01T00:00:00Z');
+    const lines: string[] = [];
+    for (let i = 0n; i < 48n * 5n; i++) lines.push(`rm,s=${i % 2n} v=${i}i ${D + i * 6n * MIN}`);
+    await srcServer.write(srcDb, lines.join('\n'));
+    const plan = await planBackup(r.ctx([{ name: 'rm', startNs: D, endNs: D + DAY - 1n }]), { kind: 'copy', runId: 'removed' });
+    assert.equal(plan.chunks, 24);
+    // Something removes every completed job while the run goes on (removeOnComplete, an operator, Bull Board).
+    const cleaner = (async () => {
+      while (cleaning) {
+        cleaned += (await r.queue.clean(0, 1_000, 'completed')).length;
+        await new Promise((res) => setImmediate(res));
+      }
+    })();
+    const result = await r.run(plan);
+    cleaning = false;
+    await cleaner;
+    cleaned += (await r.queue.clean(0, 1_000, 'completed')).length;
+    assertAllDone(result, 24);
+    assert.equal(result.values, 240);
+    assert.equal(cleaned, 24, 'every completed job was removed');
+    assert.equal((await r.queue.getJobCounts('completed')).completed, 0);
+    // The counters live on without the jobs.
+    const again = await followRun(r.queue, r.store, plan.run, { pollMs: 10 });
+    assert.deepEqual({ ...again, failures: [] }, { ...result, failures: [] });
+    assert.equal(await assertSameField(srcDb, bakDb, 'rm', 'v', [D, D + DAY - 1n]), 240);
+  } finally {
+    cleaning = false;
+    await r.close();
+  }
+});
+
+test('the low watermark over merged chunks: one failing in the middle holds the checkpoint before it', async () => {
+  const srcDb = 'mergedfail';
+  const bakDb = 'mergedfail_backup';
+  const r = await rig('mergedfail', srcDb, bakDb);
+  try {
+    const W0 = at('2024-01-01T00:00:00Z');
+    // Three clusters of ten hourly values, three weeks apart (their own shard
+    // groups in the backup); with max_values 10 each is one chunk of ten buckets.
+    const clusters = [W0 + 2n * DAY, W0 + 3n * WEEK + 2n * DAY, W0 + 6n * WEEK + 2n * DAY];
+    const lines: string[] = [];
+    clusters.forEach((c, k) => {
+      for (let i = 0n; i < 10n; i++) lines.push(`mf v=${k * 100 + Number(i)}.5 ${c + i * H}`);
+    });
+    await srcServer.write(srcDb, lines.join('\n'));
+    await bakServer.write(bakDb, `mf v="conflict" ${(clusters[1] as bigint) + 30n * MIN}`);
+    const measurements = [{ name: 'mf', startNs: W0, endNs: W0 + 10n * WEEK - 1n }];
+    const plan = await planBackup(r.ctx(measurements, { maxValues: 10 }), { kind: 'copy', runId: 'mergedfail' });
+    assert.equal(plan.chunks, 3, 'ten hourly buckets merged into each chunk');
+    assert.equal(plan.expectedValues, 30);
+    const result = await r.run(plan);
+    assert.equal(result.completed, 2);
+    assert.equal(result.failed, 1);
+    assert.equal(result.failures[0]?.startNs, String(clusters[1]));
+    assert.equal(result.failures[0]?.endNs, String((clusters[1] as bigint) + 10n * H - 1n), 'the failed chunk spans its ten buckets');
+    assert.match(result.failures[0]?.reason ?? '', /field type conflict/);
+    const fid = fieldId(source.endpoint, srcDb, 'mf', 'v');
+    assert.equal(await r.store.checkpoint(fid), (clusters[0] as bigint) + 9n * H, 'the checkpoint stops before the failed chunk');
+    // The conflict gone, the next run resumes from the checkpoint and the watermark passes all three.
+    await bakServer.query('DROP MEASUREMENT "mf"', bakDb);
+    const again = await planBackup(r.ctx(measurements, { maxValues: 10 }), { kind: 'copy', runId: 'mergedfail-again' });
+    assert.equal(again.fields[0]?.startNs, (clusters[0] as bigint) + 9n * H);
+    assertAllDone(await r.run(again), again.chunks);
+    assert.equal(await r.store.checkpoint(fid), (clusters[2] as bigint) + 9n * H);
+    await assertSameField(srcDb, bakDb, 'mf', 'v', [(clusters[0] as bigint) + 9n * H, W0 + 10n * WEEK]);
+  } finally {
     await r.close();
   }
 });
