@@ -133,7 +133,7 @@ describe('backfill', () => {
     const backfills = jobs.filter((j) => j.name === 'backfill-chunk');
     assert.equal(backfills.length, 1, 'the backfill shows as its own kind of job');
     // A job names its field through its run's record, where the run's field plans live once.
-    const run = /^(r[0-9a-f]+)\./.exec(backfills[0]?.id ?? '')?.[1];
+    const run = /^(r[0-9a-z]+)\./.exec(backfills[0]?.id ?? '')?.[1];
     const field = await conn.hget(`bf:state:run:${run}`, `f${(backfills[0]?.data as { k: number }).k}`);
     assert.equal((JSON.parse(field ?? '{}') as { field?: string }).field, 'moisture');
     await copy.close();

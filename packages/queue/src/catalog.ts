@@ -5,7 +5,9 @@ import { JOB_BACKFILL, JOB_COPY, JOB_SCHEDULED_PLAN, QUEUE_COPY, QUEUE_SCHEDULE 
  * Payload of a copy job: one chunk of one field. Kept small, since a plan may
  * hold a million of them: what the run and the field share (databases, names,
  * type, checkpoint key) is stored once per run (see StateStore.runPlan) and
- * found through the job id's run key and `k`. Times are ns as decimal strings.
+ * found through the job id's run key and `k`. Redis keeps a hash compact only
+ * while each value is at most 64 bytes, so the times are base 36: `s` the start
+ * in ns, `d` the end minus the start (chunkPayload, chunkRange).
  */
 export interface CopyChunkPayload {
   /** The field's position in its run. */
@@ -13,9 +15,27 @@ export interface CopyChunkPayload {
   /** The chunk's position in its field plan. */
   i: number;
   s: string;
-  e: string;
-  /** Values the source held in the chunk when it was planned. */
-  n: number;
+  d: string;
+}
+
+export function chunkPayload(k: number, i: number, startNs: bigint, endNs: bigint): CopyChunkPayload {
+  return { k, i, s: startNs.toString(36), d: (endNs - startNs).toString(36) };
+}
+
+export function chunkRange(p: Pick<CopyChunkPayload, 's' | 'd'>): { startNs: bigint; endNs: bigint } {
+  const startNs = parseBase36(p.s);
+  return { startNs, endNs: startNs + parseBase36(p.d) };
+}
+
+function parseBase36(text: string): bigint {
+  const negative = text.startsWith('-');
+  let v = 0n;
+  for (const ch of negative ? text.slice(1) : text) {
+    const digit = parseInt(ch, 36);
+    if (Number.isNaN(digit)) throw new RangeError(`not a base-36 number: ${JSON.stringify(text)}`);
+    v = v * 36n + BigInt(digit);
+  }
+  return negative ? -v : v;
 }
 
 /** What a run shares with all its jobs, stored once per run. */
@@ -67,7 +87,7 @@ export interface RetryPolicy {
 }
 
 /** Name of the custom backoff that applies `backup.retry`. */
-export const BACKOFF_TYPE = 'influx-backup';
+export const BACKOFF_TYPE = 'ib';
 const FIRST_DELAY_MS = 1_000;
 
 /** Delay before the next attempt after `attemptsMade` failures: 1 s × factor^(n-1), capped. */
@@ -79,9 +99,9 @@ export function copyJobOptions(policy: RetryPolicy): {
   attempts: number;
   backoff: { type: string };
 } {
-  // What every job must carry only: options live in each job's hash, and a plan
-  // may hold a million jobs. How long finished jobs are kept is the worker's
-  // (FINISHED_JOBS_KEPT).
+  // What every job must carry only: options live in each job's hash (compact
+  // while at most 64 bytes), and a plan may hold a million jobs. How long
+  // finished jobs are kept is the worker's (FINISHED_JOBS_KEPT).
   return { attempts: policy.maxAttempts, backoff: { type: BACKOFF_TYPE } };
 }
 

@@ -26,26 +26,28 @@ export function shortHash(text: string): string {
 }
 
 /**
- * A chunk's identity, the BullMQ deduplication id of its job: the same field and
- * range always get the same one. BullMQ keeps it only while the job is in
- * flight (simple mode: until it completes or fails for good), so planning the
- * same range again while it waits enqueues it once, and planning it again after
- * it finished copies it again. Hashed: it is stored in every job and key.
+ * A chunk's identity: the same field and range always get the same one. While a
+ * job of the chunk is in flight, the run that queued it holds a claim on it
+ * (StateStore.claimChunks), so planning the same range again, or two planners at
+ * once, enqueue it once; the claim goes when the job finishes for good, so a
+ * finished chunk planned again is copied again.
  */
 export function chunkDedupeId(kind: CopyKind, fid: string, startNs: bigint, endNs: bigint): string {
   return `${kind === 'copy' ? 'c' : 'b'}${shortHash(`${fid}|${startNs}|${endNs}`)}`;
 }
 
-/** A run's short key: its records in Redis and its jobs' ids start with it. */
+/**
+ * A run's short key (r + 8 base-36 digits): its records in Redis and its jobs'
+ * ids start with it. Short because a job id is stored in every job's options.
+ */
 export function runKey(runId: string): string {
-  return `r${shortHash(runId).slice(0, 10)}`;
+  return `r${Number.parseInt(shortHash(runId).slice(0, 10), 16).toString(36).padStart(8, '0')}`;
 }
 
 /**
- * A job's id: its run and its position in the run. Unique per run, so adding it
- * is never a no-op because of an old job; when BullMQ's deduplication returns a
- * job of another id, the chunk was already in flight, and that id says which run
- * and position to follow.
+ * A job's id: its run and its position in the run (base 36). Never reused, so a
+ * finished job kept for Bull Board never makes a new add a no-op; deterministic,
+ * so a claim names exactly the job to follow.
  */
 export function chunkJobId(run: string, seq: number): string {
   return `${run}.${seq.toString(36)}`;
@@ -53,7 +55,7 @@ export function chunkJobId(run: string, seq: number): string {
 
 /** The run key and position in a job id made by chunkJobId; undefined for any other id. */
 export function parseChunkJobId(id: string): { run: string; seq: number } | undefined {
-  const m = /^(r[0-9a-f]{10})\.([0-9a-z]+)$/.exec(id);
+  const m = /^(r[0-9a-z]{8})\.([0-9a-z]+)$/.exec(id);
   return m ? { run: m[1]!, seq: parseInt(m[2]!, 36) } : undefined;
 }
 

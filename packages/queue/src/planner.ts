@@ -8,8 +8,8 @@ import {
   type FieldTarget,
   type SourceReader,
 } from '@influx-backup/core';
-import { copyJobOptions, JOBS, type CopyChunkPayload, type FieldPlanMeta, type RetryPolicy } from './catalog.js';
-import { chunkDedupeId, chunkJobId, fieldId, parseChunkJobId, runKey, type CopyKind } from './names.js';
+import { chunkPayload, copyJobOptions, JOBS, type CopyChunkPayload, type FieldPlanMeta, type RetryPolicy } from './catalog.js';
+import { chunkDedupeId, chunkJobId, fieldId, runKey, type CopyKind } from './names.js';
 import type { StateStore } from './state-store.js';
 
 export interface MeasurementPlanConfig {
@@ -168,10 +168,7 @@ export async function planBackup(ctx: PlanContext, sel: PlanSelection): Promise<
         p.field.chunks++;
         p.field.expected += chunk.expected;
         result.expectedValues += chunk.expected;
-        await enqueuer.push(
-          chunkDedupeId(sel.kind, p.meta.fieldId, chunk.startNs, chunk.endNs),
-          { k: p.k, i: chunk.index, s: chunk.startNs.toString(), e: chunk.endNs.toString(), n: chunk.expected },
-        );
+        await enqueuer.push(chunkDedupeId(sel.kind, p.meta.fieldId, chunk.startNs, chunk.endNs), chunkPayload(p.k, chunk.index, chunk.startNs, chunk.endNs));
       }
     }
   }
@@ -191,11 +188,13 @@ export async function planBackup(ctx: PlanContext, sel: PlanSelection): Promise<
 }
 
 /**
- * Adds a run's jobs in batches with addBulk. Each job carries its chunk's
- * deduplication id: BullMQ adds it unless a job of the same chunk is still in
- * flight, atomically, so two planners racing on a range enqueue it once. A job
- * id is unique to its run and position, so a job BullMQ answers with another id
- * is the in-flight one, and the run follows it instead (StateStore.followChunks).
+ * Adds a run's jobs in batches with addBulk. Before each batch, one atomic
+ * script claims its chunks (StateStore.claimChunks): a chunk whose job is still
+ * in flight for another run is followed, not enqueued again, so planning a range
+ * twice, or two planners racing on it, enqueue each chunk once; a chunk whose job
+ * finished is claimed afresh and copied again. Job ids are unique per run and
+ * position, so an add is never a no-op because of a finished job kept for
+ * Bull Board.
  */
 class Enqueuer {
   private batch: { id: string; dedupe: string; data: CopyChunkPayload }[] = [];
@@ -235,28 +234,25 @@ class Enqueuer {
   }
 
   private async add(batch: { id: string; dedupe: string; data: CopyChunkPayload }[]): Promise<void> {
-    {
-      const jobs = await this.ctx.queue.addBulk(
-        batch.map((j) => ({ name: this.name, data: j.data, opts: { ...this.opts, jobId: j.id, deduplication: { id: j.dedupe } } })),
-      );
-      const follow: { run: string; seq: number }[] = [];
-      let unfollowable = 0;
-      jobs.forEach((job, n) => {
-        if (job.id === batch[n]!.id) return;
-        const other = parseChunkJobId(job.id ?? '');
-        if (other) {
-          follow.push(other);
-        } else {
-          // A job of an older planner (another id scheme): left to it, not counted in this run.
-          unfollowable++;
-          this.ctx.logger.warn(`chunk already queued as job ${job.id}, which this run cannot follow`);
-        }
-      });
-      this.result.chunks += batch.length;
-      this.result.reused += follow.length + unfollowable;
-      this.result.enqueued += batch.length - follow.length - unfollowable;
-      await this.ctx.store.addPlanned(this.run, batch.length - unfollowable);
-      await this.ctx.store.followChunks(this.run, follow);
+    if (batch.length === 0) return;
+    const claims = batch.map((j) => ({ chunk: j.dedupe, jobId: j.id }));
+    const verdicts = await this.ctx.store.claimChunks(this.run, claims);
+    const toAdd = batch.filter((_, n) => verdicts[n] === 1);
+    const followed = verdicts.filter((v) => v === 0).length;
+    const unfollowable = verdicts.filter((v) => v === -1).length;
+    if (unfollowable > 0) this.ctx.logger.warn(`${unfollowable} chunks are queued by an earlier version's planner; left to it, not counted in this run`);
+    if (toAdd.length > 0) {
+      try {
+        await this.ctx.queue.addBulk(toAdd.map((j) => ({ name: this.name, data: j.data, opts: { ...this.opts, jobId: j.id } })));
+      } catch (err) {
+        // Claims of jobs never added would hold their chunks for a day.
+        await this.ctx.store.releaseClaims(claims.filter((_, n) => verdicts[n] === 1)).catch(() => undefined);
+        throw err;
+      }
     }
+    this.result.chunks += batch.length;
+    this.result.enqueued += toAdd.length;
+    this.result.reused += followed + unfollowable;
+    await this.ctx.store.addPlanned(this.run, toAdd.length + followed);
   }
 }

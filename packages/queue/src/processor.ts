@@ -1,8 +1,8 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import { copyChunk, type BackupWriter, type EngineLogger, type SourceReader } from '@influx-backup/core';
 import { InfluxError } from '@influx-backup/influx';
-import type { CopyChunkPayload, CopyChunkResultPayload, FieldPlanMeta, RunMeta } from './catalog.js';
-import { fieldPlanKey, parseChunkJobId } from './names.js';
+import { chunkRange, type CopyChunkPayload, type CopyChunkResultPayload, type FieldPlanMeta, type RunMeta } from './catalog.js';
+import { chunkDedupeId, fieldPlanKey, parseChunkJobId } from './names.js';
 import type { ChunkFailure, StateStore } from './state-store.js';
 
 export interface ProcessorContext {
@@ -51,10 +51,12 @@ export function createCopyProcessor(ctx: ProcessorContext): (job: Job<CopyChunkP
     const id = parseChunkJobId(job.id ?? '');
     if (!id) throw new UnrecoverableError(`job ${job.id} was not made by this version's planner; plan again`);
     const { run, field } = await planOf(id.run, d.k);
+    const { startNs, endNs } = chunkRange(d);
+    const claim = { chunk: chunkDedupeId(run.kind, field.fieldId, startNs, endNs), jobId: job.id ?? '' };
     const startedAt = Date.now();
     let lastProgressAt = 0;
     const signal = AbortSignal.timeout(ctx.operationTimeoutMs);
-    const where = `${field.measurement}.${field.field} [${d.s}, ${d.e}]`;
+    const where = `${field.measurement}.${field.field} [${startNs}, ${endNs}]`;
     try {
       const result = await copyChunk({
         source: ctx.source,
@@ -64,8 +66,8 @@ export function createCopyProcessor(ctx: ProcessorContext): (job: Job<CopyChunkP
         measurement: field.measurement,
         field: field.field,
         type: field.type,
-        startNs: BigInt(d.s),
-        endNs: BigInt(d.e),
+        startNs,
+        endNs,
         batchSize: ctx.batchSize,
         batchIntervalMs: ctx.batchIntervalMs,
         pieceRows: ctx.pieceRows,
@@ -81,6 +83,7 @@ export function createCopyProcessor(ctx: ProcessorContext): (job: Job<CopyChunkP
       await ctx.store.finishChunk({
         run: id.run,
         seq: id.seq,
+        claim,
         outcome: 'done',
         values: result.values,
         ...(field.advances
@@ -109,7 +112,7 @@ export function createCopyProcessor(ctx: ProcessorContext): (job: Job<CopyChunkP
       }
       if (isFinalAttempt(job, failure)) {
         await ctx.store
-          .finishChunk({ run: id.run, seq: id.seq, outcome: 'failed', values: 0, failure: chunkFailure(job, field, failure.message) })
+          .finishChunk({ run: id.run, seq: id.seq, claim, outcome: 'failed', values: 0, failure: chunkFailure(job, field, failure.message) })
           .catch((e: Error) => ctx.logger.warn(`could not count a failed chunk of run ${run.runId}: ${e.message}`));
       }
       throw failure;
@@ -118,5 +121,6 @@ export function createCopyProcessor(ctx: ProcessorContext): (job: Job<CopyChunkP
 }
 
 export function chunkFailure(job: Job<CopyChunkPayload>, field: Pick<FieldPlanMeta, 'measurement' | 'field'>, reason: string): ChunkFailure {
-  return { jobId: job.id ?? '', measurement: field.measurement, field: field.field, startNs: job.data.s, endNs: job.data.e, reason };
+  const { startNs, endNs } = chunkRange(job.data);
+  return { jobId: job.id ?? '', measurement: field.measurement, field: field.field, startNs: startNs.toString(), endNs: endNs.toString(), reason };
 }

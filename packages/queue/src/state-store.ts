@@ -72,14 +72,18 @@ return watermark(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], ARGV[4], 
  * stalls (the run's bitmap of finished positions), then the same counters of
  * every run that planned the chunk while it was in flight and follows it.
  *
+ * The chunk's claim goes too (if this job holds it), so the chunk planned again
+ * is enqueued again.
+ *
  * KEYS: run hash, finished bits, failed bits, followers hash, failures list,
- *       progress hash, checkpoints hash, checkpoint-meta hash
+ *       progress hash, checkpoints hash, checkpoint-meta hash, claim
  * ARGV: position, 'done'|'failed', values, failure JSON, chunk index, newest
  *       time ('' = none), field id, checkpoint meta JSON, TTL s, advances '1'|'0',
- *       run key prefix, failures kept
+ *       run key prefix, failures kept, job id
  */
 const FINISH_CHUNK = `${WATERMARK_LUA}
 local done = ARGV[2] == 'done'
+if redis.call('GET', KEYS[9]) == ARGV[13] then redis.call('DEL', KEYS[9]) end
 if done and ARGV[10] == '1' then
   watermark(KEYS[6], KEYS[7], KEYS[8], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9])
 end
@@ -111,37 +115,58 @@ return 1
 `;
 
 /**
- * A run found chunks already in flight for another run (BullMQ deduplicated
- * them): it follows them, so its counters count them when they finish. Atomic
- * with FINISH_CHUNK: a chunk that finished already is counted at once.
+ * Claims a batch of chunks for a run before it adds their jobs, atomically: a
+ * chunk nobody holds is claimed (its claim names the job that will copy it, and
+ * lapses after a day should that job never finish); a chunk another run's job
+ * holds is followed instead, so this run's counters count it when it finishes
+ * (atomic with FINISH_CHUNK: one that finished already is counted at once).
+ * Returns, per chunk: 1 claimed (add its job), 0 followed, -1 held by a job this
+ * version cannot follow (left to it, not counted).
  *
- * KEYS: the following run's hash, its failures list
- * ARGV: run key prefix, the following run's key, TTL s, failures kept, then
- *       (run key, position) pairs of the chunks to follow
+ * KEYS: the run's hash, its failures list
+ * ARGV: run key prefix, claim key prefix, TTL s, claim TTL s, failures kept,
+ *       then (chunk id, job id) pairs
  */
-const FOLLOW_CHUNKS = `
-local keep = tonumber(ARGV[4])
-for i = 5, #ARGV, 2 do
-  local other = ARGV[1] .. ARGV[i]
-  local pos = ARGV[i + 1]
-  if redis.call('GETBIT', other .. ':bits', pos) == 1 then
-    if redis.call('GETBIT', other .. ':fbits', pos) == 1 then
-      redis.call('HINCRBY', KEYS[1], 'failed', 1)
-      redis.call('LPUSH', KEYS[2], cjson.encode({reason = 'failed for good in run ' .. ARGV[i]}))
-      redis.call('LTRIM', KEYS[2], 0, keep - 1)
-    else
-      redis.call('HINCRBY', KEYS[1], 'done', 1)
-    end
+const CLAIM_CHUNKS = `
+local keep = tonumber(ARGV[5])
+local out = {}
+for i = 6, #ARGV, 2 do
+  local claim = ARGV[2] .. ARGV[i]
+  if redis.call('SET', claim, ARGV[i + 1], 'NX', 'EX', ARGV[4]) then
+    out[#out + 1] = 1
   else
-    local cur = redis.call('HGET', other .. ':follow', pos)
-    redis.call('HSET', other .. ':follow', pos, cur and (cur .. ' ' .. ARGV[2]) or ARGV[2])
-    redis.call('EXPIRE', other .. ':follow', ARGV[3])
+    local holder = redis.call('GET', claim)
+    local hrun, hseq = string.match(holder or '', '^(r%w+)%.(%w+)$')
+    if not hrun then
+      out[#out + 1] = -1
+    else
+      out[#out + 1] = 0
+      local other = ARGV[1] .. hrun
+      local pos = string.format('%d', tonumber(hseq, 36))
+      if redis.call('GETBIT', other .. ':bits', pos) == 1 then
+        if redis.call('GETBIT', other .. ':fbits', pos) == 1 then
+          redis.call('HINCRBY', KEYS[1], 'failed', 1)
+          redis.call('LPUSH', KEYS[2], cjson.encode({reason = 'failed for good as job ' .. holder}))
+          redis.call('LTRIM', KEYS[2], 0, keep - 1)
+        else
+          redis.call('HINCRBY', KEYS[1], 'done', 1)
+        end
+      else
+        local me = string.sub(KEYS[1], #ARGV[1] + 1)
+        local cur = redis.call('HGET', other .. ':follow', pos)
+        redis.call('HSET', other .. ':follow', pos, cur and (cur .. ' ' .. me) or me)
+        redis.call('EXPIRE', other .. ':follow', ARGV[3])
+      end
+    end
   end
 end
-return 1
+return out
 `;
 
-const SCRIPTS = { ibCompleteChunk: COMPLETE_CHUNK, ibFinishChunk: FINISH_CHUNK, ibFollowChunks: FOLLOW_CHUNKS };
+/** How long a claim lasts if its job never finishes (a planner that died between claiming and adding). */
+const CLAIM_TTL_S = 24 * 3600;
+
+const SCRIPTS = { ibCompleteChunk: COMPLETE_CHUNK, ibFinishChunk: FINISH_CHUNK, ibClaimChunks: CLAIM_CHUNKS };
 type ScriptCall = (numKeys: number, ...args: string[]) => Promise<unknown>;
 
 /** A run's counters, read in one round trip whatever its size. */
@@ -170,6 +195,8 @@ export interface ChunkFailure {
 export interface FinishChunk {
   run: string;
   seq: number;
+  /** The chunk's id (chunkDedupeId) and this job's id: the claim released if this job holds it. */
+  claim: { chunk: string; jobId: string };
   outcome: 'done' | 'failed';
   values: number;
   failure?: ChunkFailure;
@@ -219,6 +246,7 @@ export class StateStore {
     lastRun: string;
     progress: (planKey: string) => string;
     run: string;
+    claim: string;
   };
 
   constructor(
@@ -237,6 +265,7 @@ export class StateStore {
       lastRun: `${prefix}:state:last-run`,
       progress: (planKey) => `${prefix}:state:progress:${planKey}`,
       run: `${prefix}:state:run:`,
+      claim: `${prefix}:state:claim:`,
     };
   }
 
@@ -285,7 +314,10 @@ export class StateStore {
   /** Opens a run's record: what all its jobs share, stored once. */
   async openRun(run: string, meta: RunMeta): Promise<void> {
     const key = this.k.run + run;
-    await this.redis.multi().hset(key, 'meta', JSON.stringify(meta)).expire(key, PROGRESS_TTL_S).exec();
+    const [[, created] = [], [, existing] = []] = (await this.redis.multi().hsetnx(key, 'meta', JSON.stringify(meta)).hget(key, 'meta').expire(key, PROGRESS_TTL_S).exec()) ?? [];
+    if (!created && (JSON.parse(String(existing)) as RunMeta).runId !== meta.runId) {
+      throw new Error(`run key ${run} of ${meta.runId} is taken by run ${(JSON.parse(String(existing)) as RunMeta).runId}; plan again`);
+    }
   }
 
   /** Records the field plans of a run (position k: meta) and opens the progress records of those that advance. */
@@ -342,7 +374,7 @@ export class StateStore {
     const planKey = w?.planKey ?? fieldPlanKey(f.run, 0);
     const meta = JSON.stringify({ updatedAt: new Date().toISOString(), planKey });
     const r = await this.script('ibFinishChunk')(
-      8,
+      9,
       run,
       `${run}:bits`,
       `${run}:fbits`,
@@ -351,6 +383,7 @@ export class StateStore {
       this.k.progress(planKey),
       this.k.checkpoints,
       this.k.meta,
+      this.k.claim + f.claim.chunk,
       String(f.seq),
       f.outcome,
       String(f.values),
@@ -363,24 +396,35 @@ export class StateStore {
       w ? '1' : '0',
       this.k.run,
       String(FAILURES_KEPT),
+      f.claim.jobId,
     );
     return Number(r) === 1;
   }
 
-  /** Makes `run` follow chunks of other runs that were in flight when it planned them; see FOLLOW_CHUNKS. */
-  async followChunks(run: string, chunks: { run: string; seq: number }[]): Promise<void> {
-    if (chunks.length === 0) return;
+  /** Claims chunks for `run` or makes it follow the jobs holding them; see CLAIM_CHUNKS. */
+  async claimChunks(run: string, chunks: { chunk: string; jobId: string }[]): Promise<(1 | 0 | -1)[]> {
+    if (chunks.length === 0) return [];
     const key = this.k.run + run;
-    await this.script('ibFollowChunks')(
+    return (await this.script('ibClaimChunks')(
       2,
       key,
       `${key}:failures`,
       this.k.run,
-      run,
+      this.k.claim,
       String(PROGRESS_TTL_S),
+      String(CLAIM_TTL_S),
       String(FAILURES_KEPT),
-      ...chunks.flatMap((c) => [c.run, String(c.seq)]),
-    );
+      ...chunks.flatMap((c) => [c.chunk, c.jobId]),
+    )) as (1 | 0 | -1)[];
+  }
+
+  /** Drops claims whose jobs were never added (the add failed). */
+  async releaseClaims(chunks: { chunk: string; jobId: string }[]): Promise<void> {
+    if (chunks.length === 0) return;
+    const multi = this.redis.multi();
+    // Only if still ours: compare-and-delete, as FINISH_CHUNK does.
+    for (const c of chunks) multi.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0", 1, this.k.claim + c.chunk, c.jobId);
+    await multi.exec();
   }
 
   private script(name: keyof typeof SCRIPTS): ScriptCall {

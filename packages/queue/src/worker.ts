@@ -1,8 +1,8 @@
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { CopyChunkPayload, CopyChunkResultPayload, RetryPolicy } from './catalog.js';
-import { BACKOFF_TYPE, FINISHED_JOBS_KEPT, retryDelay } from './catalog.js';
-import { parseChunkJobId, QUEUE_COPY } from './names.js';
+import { BACKOFF_TYPE, chunkRange, FINISHED_JOBS_KEPT, retryDelay } from './catalog.js';
+import { chunkDedupeId, parseChunkJobId, QUEUE_COPY } from './names.js';
 import { chunkFailure, createCopyProcessor, type ProcessorContext } from './processor.js';
 
 export interface CopyWorkerOptions extends ProcessorContext {
@@ -36,7 +36,9 @@ export function createCopyWorker(opts: CopyWorkerOptions): Worker<CopyChunkPaylo
     maxStalledCount: 3,
     ...FINISHED_JOBS_KEPT,
     settings: {
-      backoffStrategy: (attemptsMade: number, type?: string) => (type === BACKOFF_TYPE ? retryDelay(opts.retry, attemptsMade) : 1_000),
+      // 'influx-backup': the type's name in jobs queued by earlier versions.
+      backoffStrategy: (attemptsMade: number, type?: string) =>
+        type === BACKOFF_TYPE || type === 'influx-backup' ? retryDelay(opts.retry, attemptsMade) : 1_000,
     },
   });
   // A job failed by BullMQ itself (stalled more than maxStalledCount) never
@@ -48,15 +50,18 @@ export function createCopyWorker(opts: CopyWorkerOptions): Worker<CopyChunkPaylo
     if (!id) return;
     void opts.store
       .runPlan(id.run, job.data.k)
-      .then((p) =>
-        opts.store.finishChunk({
+      .then((p) => {
+        if (!p) return;
+        const { startNs, endNs } = chunkRange(job.data);
+        return opts.store.finishChunk({
           run: id.run,
           seq: id.seq,
+          claim: { chunk: chunkDedupeId(p.run.kind, p.field.fieldId, startNs, endNs), jobId: job.id ?? '' },
           outcome: 'failed',
           values: 0,
-          failure: chunkFailure(job, p?.field ?? { measurement: '?', field: '?' }, err.message),
-        }),
-      )
+          failure: chunkFailure(job, p.field, err.message),
+        });
+      })
       .catch(() => undefined);
   });
   return worker;

@@ -16,7 +16,7 @@ import {
   runKey,
   shortHash,
 } from '../src/names.js';
-import { JOBS, copyJobOptions, retryDelay } from '../src/catalog.js';
+import { JOBS, chunkPayload, chunkRange, copyJobOptions, retryDelay } from '../src/catalog.js';
 
 
 const hostile = ['x"; DROP DATABASE "src', 'a:b', 'we ird,m=x', 'two\nlines', '温度', 'back\\slash', ''];
@@ -75,7 +75,7 @@ test('deduplication ids are deterministic and tell fields, kinds and ranges apar
 
 test('job ids name their run and position, and parse back; other ids do not parse', () => {
   const run = runKey('run-20240101-000000-42');
-  assert.match(run, /^r[0-9a-f]{10}$/);
+  assert.match(run, /^r[0-9a-z]{8}$/);
   assert.equal(runKey('run-20240101-000000-42'), run);
   assert.notEqual(runKey('run-20240101-000000-43'), run);
   for (const seq of [0, 1, 35, 36, 87_599, 999_999, 2 ** 31]) {
@@ -95,4 +95,22 @@ test('copy jobs retry with backup.retry, capped', () => {
   const opts = copyJobOptions(policy);
   assert.equal(opts.attempts, 4);
   assert.equal(typeof opts.backoff.type, 'string');
+});
+
+test('a chunk payload keeps its range exactly, int64 ends and negative times too, in at most 64 bytes', () => {
+  const ranges: [bigint, bigint][] = [
+    [0n, 0n],
+    [0n, 3_599_999_999_999n],
+    [-9_223_372_036_854_775_806n, -1n],
+    [-3_600_000_000_000n, 3_600_000_000_000n],
+    [1_700_000_000_000_000_123n, 9_223_372_036_854_775_806n],
+  ];
+  for (const [s, e] of ranges) {
+    const p = chunkPayload(999, 9_999_999, s, e);
+    assert.deepEqual(chunkRange(p), { startNs: s, endNs: e });
+    assert.ok(JSON.stringify(p).length <= 64, JSON.stringify(p));
+  }
+  assert.throws(() => chunkRange({ s: '1_2', d: '0' }), RangeError);
+  const opts = JSON.stringify({ jobId: 'r0000abcd.zzzz', ...copyJobOptions({ maxAttempts: 9, backoffFactor: 2, maxBackoffMs: 1 }) });
+  assert.ok(opts.length <= 64, opts);
 });

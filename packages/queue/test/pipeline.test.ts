@@ -282,6 +282,8 @@ test('one day of data in a range of years plans a day of chunks, not tens of tho
     assert.equal(plan.fields[0]?.chunks, 24);
     assert.equal(plan.chunks, 24);
     assert.equal(plan.expectedValues, 144);
+    // A waiting job stays a compact hash: Redis keeps a hash as a listpack while every value is at most 64 bytes.
+    for (const id of r.jobIds(plan)) assert.equal(await r.redis.call('OBJECT', 'ENCODING', r.queue.toKey(id)), 'listpack', id);
     assertAllDone(await r.run(plan), 24);
     assert.equal(await assertSameField(srcDb, bakDb, 'day', 'v', [start, end]), 144);
     assert.equal(await r.store.checkpoint(fieldId(source.endpoint, srcDb, 'day', 'v')), D + DAY - 10n * MIN + 17n);

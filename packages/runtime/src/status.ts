@@ -1,6 +1,6 @@
 import { formatTimeNs } from '@influx-backup/config';
 import type { Job } from 'bullmq';
-import { parseChunkJobId, type CopyChunkPayload, type WorkerSeen } from '@influx-backup/queue';
+import { chunkRange, parseChunkJobId, type CopyChunkPayload, type WorkerSeen } from '@influx-backup/queue';
 import type { Runtime } from './runtime.js';
 
 export interface StatusReport {
@@ -59,13 +59,14 @@ export async function collectStatus(rt: Runtime): Promise<StatusReport> {
           // Names live once per run in Redis, not in every job.
           const id = parseChunkJobId(j.id ?? '');
           const plan = id ? await rt.store.runPlan(id.run, j.data.k).catch(() => undefined) : undefined;
+          const range = plan ? chunkRange(j.data) : undefined;
           return {
             jobId: j.id ?? '',
             kind: j.name,
             measurement: plan?.field.measurement ?? '?',
             field: plan?.field.field ?? '?',
-            start: j.data.s ? formatTimeNs(BigInt(j.data.s)) : '?',
-            end: j.data.e ? formatTimeNs(BigInt(j.data.e)) : '?',
+            start: range ? formatTimeNs(range.startNs) : '?',
+            end: range ? formatTimeNs(range.endNs) : '?',
             reason: j.failedReason,
             at: j.finishedOn ? new Date(j.finishedOn).toISOString() : null,
           };
