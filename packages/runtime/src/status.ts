@@ -72,6 +72,17 @@ export async function collectStatus(rt: Runtime): Promise<StatusReport> {
           };
         }),
     ),
-    lastRun: lastRun ?? null,
+    lastRun: await liveLastRun(rt, lastRun),
   };
+}
+
+/**
+ * The last run as recorded; while it is still going (it names its run key), with
+ * the counters the workers keep in Redis: one read, whatever the run's size.
+ */
+async function liveLastRun(rt: Runtime, recorded: unknown): Promise<unknown> {
+  if (!recorded || typeof recorded !== 'object' || typeof (recorded as { run?: unknown }).run !== 'string') return recorded ?? null;
+  const c = await rt.store.runCounters((recorded as { run: string }).run).catch(() => undefined);
+  if (!c?.exists) return recorded;
+  return { ...recorded, chunks: c.total, completed: c.done, failed: c.failed, values: c.values, inProgress: !(c.planned && c.done + c.failed >= c.total) };
 }

@@ -38,6 +38,10 @@ export async function copyCommand(ctx: CommandContext, mode: Mode, opts: CopyCom
       `${id}: ${plan.fields.length} fields, ${plan.chunks} chunks (${plan.reused} already queued), ` +
         `${fmtInt(plan.expectedValues)} values to copy\n`,
     );
+    if (plan.chunks > 0) {
+      // Until it ends, status reads this run's live counters through its key.
+      await rt.store.setLastRun({ ...lastRun(id, mode, plan, undefined, started), finishedAt: null, ok: null, run: plan.run });
+    }
     if (mode === 'plan' && !opts.wait) return EXIT_OK;
     if (plan.chunks === 0) {
       await rt.store.setLastRun(lastRun(id, mode, plan, undefined, started));
