@@ -221,6 +221,8 @@ class Enqueuer {
       // At most IN_FLIGHT_BATCHES payload batches are held at once.
       while (this.inflight.size >= IN_FLIGHT_BATCHES) await Promise.race(this.inflight);
       const p: Promise<void> = this.add(batch).finally(() => this.inflight.delete(p));
+      // Its failure surfaces through race() or close(); never as an unhandled rejection.
+      p.catch(() => undefined);
       this.inflight.add(p);
     }
   }
