@@ -4,6 +4,8 @@
 // per-field copier written here (plain HTTP: query with epoch=ns, write line
 // protocol, nothing else). Prints values/s, wall time and peak RSS of each and
 // the ratio a/b; then (c) `run` again with one chunk holding every value, for memory.
+// Then the scale figures (scripts/bench-scale.mjs). `--only copy` or `--only scale`
+// runs one part.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +13,13 @@ import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startInflux, startRedis } from '../packages/testkit/dist/index.js';
 import { countValues, load } from './lib/dataset.mjs';
+import { scaleBench } from './bench-scale.mjs';
+
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+if (only !== undefined && only !== 'copy' && only !== 'scale') {
+  console.error('usage: node scripts/bench.mjs [--only copy|scale]');
+  process.exit(2);
+}
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const WORKERS = 4;
@@ -61,6 +70,10 @@ async function countBackup(backup, db) {
   return n;
 }
 
+if (only !== 'scale') await copyBench();
+if (only !== 'copy') await scaleBench();
+
+async function copyBench() {
 const [source, backup, redis] = await Promise.all([startInflux(), startInflux(), startRedis()]);
 try {
   process.stderr.write(`loading ${total.toLocaleString('en-US')} field values into ${source.url} ...\n`);
@@ -135,4 +148,5 @@ logging: { level: "WARNING", handlers: { file: { enabled: false } } }
   }
 } finally {
   await Promise.allSettled([source.destroy(), backup.destroy(), redis.destroy()]);
+}
 }

@@ -61,7 +61,7 @@ backup:
     - name: "line"
       start_time: "2024-05-01T00:00:00Z"
       end_time: "2024-05-01T05:59:59.999999999Z"
-  time_chunks: { size: "1h", overlap: "0s" }
+  time_chunks: { size: "1h", overlap: "0s", max_values: 1 }
   retry: { max_attempts: 8, backoff_factor: 2, max_backoff: 2 }
 redis: { url: ${y(redis.url)}, prefix: ${y(prefix)} }
 logging: { level: "INFO", handlers: { file: { enabled: false } } }

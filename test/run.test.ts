@@ -36,7 +36,7 @@ processing: { max_workers: 3, batch_size: 7, batch_interval: 0 }
 backup:
   measurements:
 ${measurements}
-  time_chunks: { size: "1h", overlap: "0s" }
+  time_chunks: { size: "1h", overlap: "0s", max_values: 1 }
   retry: { max_attempts: 2, backoff_factor: 1, max_backoff: 1 }
 redis: { url: ${y(redis.url)}, prefix: ${y(n.prefix)} }
 logging: { level: "WARNING", handlers: { file: { enabled: false } } }
@@ -203,6 +203,32 @@ describe('influx-backup run', () => {
       ],
     );
     assert.equal(status.lastRun.ok, true);
+  });
+
+  test('status follows a planned run through its counters; a run of the same range follows the queued jobs', async () => {
+    const n = names();
+    await source.query(`CREATE DATABASE "${n.src}"`);
+    const ns = (iso: string): bigint => BigInt(Date.parse(iso)) * 1_000_000n;
+    await source.write(n.src, [0, 1, 2].map((h) => `p v=${h}.5,w=${h}i ${ns('2024-01-01T00:10:00Z') + BigInt(h) * 3_600_000_000_000n}`).join('\n'));
+    const file = config(n, `    - name: "p"\n      start_time: "2024-01-01T00:00:00Z"\n      end_time: "2024-01-01T23:59:59Z"`);
+    const planned = await cli(['plan', '--config', file]);
+    assert.equal(planned.code, 0, planned.stderr);
+    assert.match(planned.stdout, /2 fields, 6 chunks \(0 already queued\)/);
+    type Status = { lastRun: { chunks: number; completed: number; values: number; ok: boolean | null; inProgress?: boolean } };
+    let status = JSON.parse((await cli(['status', '--json', '--config', file])).stdout) as Status;
+    assert.equal(status.lastRun.inProgress, true);
+    assert.equal(status.lastRun.chunks, 6);
+    assert.equal(status.lastRun.completed, 0);
+    // run plans the same chunks, finds them queued, follows them and copies them here.
+    const r = await cli(['run', '--config', file]);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    assert.match(r.stdout, /6 chunks \(6 already queued\)/);
+    assert.match(r.stdout, /6 \(6 done, 0 failed\)/);
+    assert.match(r.stdout, /values {5}6 /);
+    status = JSON.parse((await cli(['status', '--json', '--config', file])).stdout) as Status;
+    assert.equal(status.lastRun.ok, true);
+    assert.equal(status.lastRun.values, 6);
+    assert.deepEqual((await dump(client(backup.port), n.dst, 'p')).points, (await dump(client(source.port), n.src, 'p')).points);
   });
 
   test('an unreachable source or backup: exit 1 naming host:port, within the retry budget', async () => {

@@ -42,7 +42,7 @@ backup:
     - name: "soil"
       start_time: "2024-06-01T00:00:00Z"
       end_time: "2024-06-02T23:59:59Z"
-  time_chunks: { size: "6h", overlap: "0s" }
+  time_chunks: { size: "6h", overlap: "0s", max_values: 1 }
 redis: { url: ${y(redis.url)}, prefix: ${y(prefix)} }
 logging: { level: "INFO", handlers: { file: { enabled: false } } }
 ${scheduler}`,
@@ -132,7 +132,10 @@ describe('backfill', () => {
     const jobs = await copy.getJobs(['completed']);
     const backfills = jobs.filter((j) => j.name === 'backfill-chunk');
     assert.equal(backfills.length, 1, 'the backfill shows as its own kind of job');
-    assert.equal(backfills[0]?.data.field, 'moisture');
+    // A job names its field through its run's record, where the run's field plans live once.
+    const run = /^(r[0-9a-z]+)\./.exec(backfills[0]?.id ?? '')?.[1];
+    const field = await conn.hget(`bf:state:run:${run}`, `f${(backfills[0]?.data as { k: number }).k}`);
+    assert.equal((JSON.parse(field ?? '{}') as { field?: string }).field, 'moisture');
     await copy.close();
     const now = await dump(client(backup.port), 'farm_bf', 'soil');
     assert.equal(now.points.length, 576 - 36, 'moisture is back; ph, not asked for, is not');

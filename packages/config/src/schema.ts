@@ -110,6 +110,7 @@ const backup = section({
     {
       sizeMs: leaf(f.duration, { doc: 'Length of the time range of one job: 30s, 5m, 1h, 6h, 1d, 1w.', default: '1h' }),
       overlapMs: leaf(f.duration, { doc: "How far before a field's checkpoint an incremental run starts.", default: '1m' }),
+      maxValues: leaf(f.count, { doc: 'Neighbouring chunks merge up to this many values of a field; 1: never.', default: 100_000 }),
     },
     (chunks) => {
       if (chunks.sizeMs <= 0) throw invalid('must be longer than 0', ['size']);

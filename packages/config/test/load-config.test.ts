@@ -65,7 +65,7 @@ describe('the seed examples', () => {
       { name: 'temperature_data', fields: ['value', 'quality'], startTime: '2023-01-01T00:00:00Z', endTime: '2023-12-31T23:59:59Z' },
       { name: 'pressure_data', fields: ['value', 'status'], startTime: '2023-06-01T00:00:00Z' },
     ]);
-    assert.deepEqual(c.backup.timeChunks, { sizeMs: 3_600_000, overlapMs: 60_000 });
+    assert.deepEqual(c.backup.timeChunks, { sizeMs: 3_600_000, overlapMs: 60_000, maxValues: 100_000 });
     assert.deepEqual(c.backup.retry, { maxAttempts: 3, backoffFactor: 2, maxBackoffMs: 60_000 });
     assert.equal(c.scheduler.enabled, true);
     assert.deepEqual(c.scheduler.jobs, [
@@ -109,7 +109,7 @@ describe('the seed examples', () => {
       timeoutMs: 30_000,
       retries: 3,
     });
-    assert.deepEqual(c.backup.timeChunks, { sizeMs: 6 * 3_600_000, overlapMs: 5 * 60_000 });
+    assert.deepEqual(c.backup.timeChunks, { sizeMs: 6 * 3_600_000, overlapMs: 5 * 60_000, maxValues: 100_000 });
     assert.equal(c.backup.retry.maxBackoffMs, 300_000);
     // A job whose id says "full" is a full pass unless it says otherwise.
     assert.deepEqual(
@@ -430,6 +430,14 @@ describe('errors', () => {
       assert.equal(err.key, 'backup.time_chunks.size', bad);
     }
     assert.equal(failure(`${MINIMAL}  time_chunks:\n    size: 3600\n`).key, 'backup.time_chunks.size');
+  });
+
+  test('time_chunks.max_values: default 100000, 1 allowed, 0 and fractions refused', () => {
+    assert.equal(load(MINIMAL).backup.timeChunks.maxValues, 100_000);
+    assert.equal(load(`${MINIMAL}  time_chunks:\n    max_values: 1\n`).backup.timeChunks.maxValues, 1);
+    for (const bad of ['0', '-5', '1.5', '"many"']) {
+      assert.equal(failure(`${MINIMAL}  time_chunks:\n    max_values: ${bad}\n`).key, 'backup.time_chunks.max_values', bad);
+    }
   });
 
   test('overlap must be shorter than size', () => {

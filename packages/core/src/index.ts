@@ -1,6 +1,16 @@
 export { chunkBounds, chunkCount, groupOffsetNs, incrementalRange, type Chunk } from './chunks.js';
 export { advanceWatermark } from './watermark.js';
-export { discoverFields, planFieldChunks, FieldTypeConflictError, type FieldTarget } from './plan.js';
+export {
+  discoverFields,
+  planFieldChunks,
+  planMeasurementChunks,
+  ChunkMerger,
+  FieldTypeConflictError,
+  type FieldTarget,
+  type FieldRange,
+  type PlannedPiece,
+  type MeasurementPlanOptions,
+} from './plan.js';
 export { copyChunk, selectFieldQuery, type CopyChunkInput, type CopyChunkResult } from './copy.js';
-export { silentLogger, type SourceReader, type BackupWriter, type Logger, type LogMeta, type EngineLogger } from './ports.js';
+export { silentLogger, type SourceReader, type BackupWriter, type Logger, type LogMeta } from './ports.js';
 export { verifyField, type VerifyResult } from './verify.js';

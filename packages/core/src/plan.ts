@@ -1,4 +1,4 @@
-import { InfluxError, quoteIdent, type FieldType } from '@influx-backup/influx';
+import { InfluxError, quoteIdent, type FieldType, type SeriesPiece } from '@influx-backup/influx';
 import { chunkBounds, groupOffsetNs, type Chunk } from './chunks.js';
 import type { SourceReader } from './ports.js';
 
@@ -89,4 +89,157 @@ export async function planFieldChunks(
     }
   }
   return chunks;
+}
+
+/** One field to plan: its own range (each field resumes from its own checkpoint). */
+export interface FieldRange {
+  target: FieldTarget;
+  startNs: bigint;
+  endNs: bigint;
+}
+
+/** Chunks found in one piece of a measurement's range, grouped by field (index into the fields given). */
+export interface PlannedPiece {
+  chunks: { field: number; chunk: Chunk }[];
+}
+
+export interface MeasurementPlanOptions {
+  sizeNs: bigint;
+  /** Merge neighbouring buckets while the merged chunk holds at most this many values; 1: no merging. */
+  maxValues: number;
+  /**
+   * Buckets asked for in one query (default: about 50,000 counts per answer,
+   * fields x buckets); halved when the server refuses (max-select-buckets,
+   * max-select-point).
+   */
+  bucketsPerQuery?: number;
+  /** Chunks per yielded piece at most (default 1,000): what the caller holds at once. */
+  piece?: number;
+}
+
+/**
+ * Merges neighbouring non-empty buckets of one field's grid while the merged
+ * chunk holds at most `maxValues` values; a bucket over the limit stays a chunk
+ * of its own. The chunk spans the empty buckets between the ones it merges, so
+ * the chunks of a field still cover every value of its range.
+ */
+export class ChunkMerger {
+  private cur: { startNs: bigint; endNs: bigint; expected: number } | undefined;
+  private index = 0;
+
+  constructor(private readonly maxValues: number) {
+    if (!(Number.isInteger(maxValues) && maxValues >= 1)) throw new RangeError(`maxValues must be an integer >= 1, got ${maxValues}`);
+  }
+
+  /** Adds the next bucket (time order); returns the chunk it closed, if any. */
+  push(startNs: bigint, endNs: bigint, count: number): Chunk | undefined {
+    const cur = this.cur;
+    if (cur && cur.expected + count <= this.maxValues) {
+      cur.endNs = endNs;
+      cur.expected += count;
+      return undefined;
+    }
+    this.cur = { startNs, endNs, expected: count };
+    return cur ? { index: this.index++, ...cur } : undefined;
+  }
+
+  /** The last open chunk. */
+  flush(): Chunk | undefined {
+    const cur = this.cur;
+    this.cur = undefined;
+    return cur ? { index: this.index++, ...cur } : undefined;
+  }
+
+  get planned(): number {
+    return this.index;
+  }
+}
+
+const SERVER_LIMIT = /max-select-(buckets|point|series)/i;
+
+/**
+ * Plans the chunks of several fields of one measurement with one COUNT per
+ * piece of the range for all of them (not one per field), streaming: yields the
+ * chunks each piece closes, so memory follows a piece, not the plan.
+ *
+ * The grid is aligned to the earliest field start; a field that starts later
+ * gets its first chunk clipped at its own start (that bucket's count may then
+ * include values before it: `expected` is an estimate there, never a bound).
+ * Each COUNT gets an alias (c0, c1, ...): InfluxDB names COUNT(*) columns
+ * count_<field>, and aliases keep hostile or clashing field names out of the
+ * mapping, and count only the fields wanted.
+ */
+export async function* planMeasurementChunks(
+  source: SourceReader,
+  db: string,
+  measurement: string,
+  fields: readonly FieldRange[],
+  opts: MeasurementPlanOptions,
+): AsyncGenerator<PlannedPiece> {
+  const { sizeNs } = opts;
+  if (sizeNs <= 0n) throw new RangeError(`chunk size must be positive, got ${sizeNs} ns`);
+  const live = fields.filter((f) => f.endNs >= f.startNs);
+  if (live.length === 0) return;
+  let gridStart = live[0]!.startNs;
+  let end = live[0]!.endNs;
+  for (const f of live) {
+    if (f.startNs < gridStart) gridStart = f.startNs;
+    if (f.endNs > end) end = f.endNs;
+  }
+  const offset = groupOffsetNs(gridStart, sizeNs);
+  const mergers = fields.map(() => new ChunkMerger(opts.maxValues));
+  const select = fields.map((f, k) => `COUNT(${quoteIdent(f.target.field)}::field) AS "c${k}"`).join(', ');
+  let perQuery = BigInt(opts.bucketsPerQuery ?? Math.max(1, Math.floor(50_000 / fields.length)));
+  const pieceMax = opts.piece ?? 1_000;
+  let pieceStart = gridStart;
+  while (pieceStart <= end) {
+    const span = perQuery * sizeNs - 1n;
+    const pieceEnd = end - pieceStart < span ? end : pieceStart + span;
+    const q =
+      `SELECT ${select} FROM ${quoteIdent(measurement)}` +
+      ` WHERE time >= ${pieceStart} AND time <= ${pieceEnd}` +
+      ` GROUP BY time(${sizeNs}ns, ${offset}ns) fill(none)`;
+    let series: SeriesPiece[];
+    try {
+      [series = []] = await source.query(q, db);
+    } catch (err) {
+      if (SERVER_LIMIT.test((err as Error).message) && perQuery > 1n) {
+        perQuery = perQuery / 2n;
+        continue;
+      }
+      throw err;
+    }
+    let out: PlannedPiece = { chunks: [] };
+    for (const piece of series) {
+      const cols = piece.columns.map((c) => (/^c\d+$/.test(c) ? Number(c.slice(1)) : -1));
+      for (const row of piece.values) {
+        const bucket = BigInt(row[0] as string | number);
+        if ((bucket - gridStart) % sizeNs !== 0n) {
+          throw new InfluxError(source.endpoint, `COUNT bucket ${bucket} is off the chunk grid of ${measurement}`, { retriable: false });
+        }
+        const bucketEnd = bucket + sizeNs - 1n;
+        for (let c = 1; c < row.length; c++) {
+          const k = cols[c]!;
+          const count = Number(row[c]);
+          if (k < 0 || !(count > 0)) continue;
+          const f = fields[k]!;
+          if (bucketEnd < f.startNs || bucket > f.endNs) continue;
+          const closed = mergers[k]!.push(bucket < f.startNs ? f.startNs : bucket, bucketEnd > f.endNs ? f.endNs : bucketEnd, count);
+          if (closed) out.chunks.push({ field: k, chunk: closed });
+        }
+        if (out.chunks.length >= pieceMax) {
+          yield out;
+          out = { chunks: [] };
+        }
+      }
+    }
+    if (out.chunks.length > 0) yield out;
+    pieceStart = pieceEnd + 1n;
+  }
+  const last: PlannedPiece = { chunks: [] };
+  mergers.forEach((m, k) => {
+    const c = m.flush();
+    if (c) last.chunks.push({ field: k, chunk: c });
+  });
+  if (last.chunks.length > 0) yield last;
 }

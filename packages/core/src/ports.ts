@@ -30,9 +30,6 @@ export interface Logger {
   child(meta: LogMeta): Logger;
 }
 
-/** The name the queue's planner still imports; the same interface. */
-export type EngineLogger = Logger;
-
 /** A Logger that drops everything, for code and tests that need one. */
 export const silentLogger: Logger = Object.freeze({
   debug: () => undefined,

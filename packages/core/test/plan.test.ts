@@ -4,7 +4,17 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startInflux, type InfluxServer } from '@influx-backup/testkit';
 import { InfluxClient } from '@influx-backup/influx';
-import { chunkBounds, discoverFields, planFieldChunks, FieldTypeConflictError, type Chunk } from '../src/index.js';
+import {
+  chunkBounds,
+  discoverFields,
+  planFieldChunks,
+  planMeasurementChunks,
+  ChunkMerger,
+  FieldTypeConflictError,
+  type Chunk,
+  type FieldRange,
+  type SourceReader,
+} from '../src/index.js';
 
 const H = 3_600_000_000_000n;
 const DAY = 24n * H;
@@ -135,4 +145,143 @@ test('planFieldChunks with a hostile measurement and field name', async () => {
   const chunks = await planFieldChunks(client, db, { measurement: 'x"; DROP DATABASE "hostileplan', field: 'f "q=1', type: 'integer' }, S, S + DAY, H);
   assert.equal(chunks.length, 2);
   assert.ok((await client.databases()).includes(db));
+});
+
+/** Every chunk planMeasurementChunks yields, per field position, in order. */
+async function merged(source: SourceReader, db: string, m: string, fields: FieldRange[], sizeNs: bigint, maxValues: number, bucketsPerQuery?: number): Promise<Chunk[][]> {
+  const out: Chunk[][] = fields.map(() => []);
+  for await (const piece of planMeasurementChunks(source, db, m, fields, { sizeNs, maxValues, ...(bucketsPerQuery ? { bucketsPerQuery } : {}), piece: 2 })) {
+    for (const { field, chunk } of piece.chunks) out[field]!.push(chunk);
+  }
+  return out;
+}
+
+/** Each value time lies in exactly one chunk; chunks are in order, disjoint, inside the range; counts add up. */
+function assertCovers(chunks: Chunk[], times: bigint[], startNs: bigint, endNs: bigint, overcount = 0): void {
+  chunks.forEach((c, i) => {
+    assert.equal(c.index, i);
+    assert.ok(c.startNs <= c.endNs, `chunk ${i} is empty`);
+    assert.ok(c.startNs >= startNs && c.endNs <= endNs, `chunk ${i} [${c.startNs}, ${c.endNs}] leaves [${startNs}, ${endNs}]`);
+    if (i > 0) assert.ok(c.startNs > chunks[i - 1]!.endNs, `chunks ${i - 1} and ${i} overlap`);
+  });
+  const inRange = times.filter((t) => t >= startNs && t <= endNs);
+  for (const t of inRange) {
+    assert.equal(chunks.filter((c) => c.startNs <= t && t <= c.endNs).length, 1, `value at ${t} is in exactly one chunk`);
+  }
+  assert.equal(chunks.reduce((n, c) => n + c.expected, 0), inRange.length + overcount);
+}
+
+test('ChunkMerger: merges up to maxValues, keeps a bucket over it alone, 1 never merges', () => {
+  const run = (max: number, buckets: [number, number][]): [number, number, number][] => {
+    const m = new ChunkMerger(max);
+    const out: Chunk[] = [];
+    for (const [p, n] of buckets) {
+      const c = m.push(BigInt(p * 10), BigInt(p * 10 + 9), n);
+      if (c) out.push(c);
+    }
+    const last = m.flush();
+    if (last) out.push(last);
+    return out.map((c) => [Number(c.startNs), Number(c.endNs), c.expected]);
+  };
+  const buckets: [number, number][] = [[0, 2], [1, 1], [3, 2], [4, 9], [5, 1], [6, 1], [9, 3]];
+  assert.deepEqual(run(3, buckets), [[0, 19, 3], [30, 39, 2], [40, 49, 9], [50, 69, 2], [90, 99, 3]]);
+  assert.deepEqual(run(1, buckets).length, buckets.length);
+  assert.deepEqual(run(1_000, buckets), [[0, 99, 19]]);
+  assert.throws(() => new ChunkMerger(0), RangeError);
+  assert.throws(() => new ChunkMerger(1.5), RangeError);
+});
+
+test('merged chunks cover exactly the data: inclusive ends, a value on a bucket edge, pieces of any size', async () => {
+  const db = 'merge';
+  await server.query(`CREATE DATABASE ${db}`);
+  const S = BigInt(Date.parse('2024-02-01T00:00:00Z')) * 1_000_000n + 123n;
+  const E = S + 12n * H - 1n;
+  const times = [
+    S - 1n, // before the range
+    S, // first ns of bucket 0
+    S + H - 1n, // last ns of bucket 0
+    S + H, // first ns of bucket 1: on the edge
+    S + 3n * H + 5n,
+    S + 3n * H + 6n,
+    ...Array.from({ length: 5 }, (_, i) => S + 7n * H + BigInt(i) * 1_000n), // bucket 7 over max
+    S + 8n * H,
+    E, // last ns of the range
+    E + 1n, // after it
+  ];
+  await server.write(db, times.map((t, i) => `g,s=${i % 2} v=${i}i ${t}`).join('\n'));
+  const f: FieldRange = { target: { measurement: 'g', field: 'v', type: 'integer' }, startNs: S, endNs: E };
+  const [three] = await merged(client, db, 'g', [f], H, 3);
+  assertCovers(three!, times, S, E);
+  assert.deepEqual(
+    three!.map((c) => [c.startNs - S, c.endNs - S, c.expected]),
+    [
+      [0n, 2n * H - 1n, 3], // buckets 0 and 1 (edge value included), 3 values
+      [3n * H, 4n * H - 1n, 2],
+      [7n * H, 8n * H - 1n, 5], // over max: alone
+      [8n * H, 12n * H - 1n, 2], // bucket 8 and the last bucket, across empty ones
+    ],
+  );
+  // 1 turns merging off: the grid chunks, as planFieldChunks plans them.
+  const [one] = await merged(client, db, 'g', [f], H, 1);
+  assert.deepEqual(one, await planFieldChunks(client, db, f.target, S, E, H));
+  assertCovers(one!, times, S, E);
+  // Pieces of one or two buckets per query plan the same chunks.
+  assert.deepEqual((await merged(client, db, 'g', [f], H, 3, 1))[0], three);
+  assert.deepEqual((await merged(client, db, 'g', [f], H, 3, 2))[0], three);
+  assert.deepEqual((await merged(client, db, 'g', [f], H, 1_000_000))[0]?.map((c) => [c.startNs, c.endNs, c.expected]), [[S, E, 12]]);
+});
+
+test('one COUNT for several fields: each field its own range and counts; the later start clips its first chunk', async () => {
+  const db = 'multi';
+  await server.query(`CREATE DATABASE ${db}`);
+  const S = BigInt(Date.parse('2024-02-01T00:00:00Z')) * 1_000_000n;
+  const lines: string[] = [];
+  for (let i = 0n; i < 48n; i++) lines.push(`w a=${i}i${i % 2n === 0n ? `,b=${i}.5` : ''} ${S + i * 30n * 60_000_000_000n}`);
+  await server.write(db, lines.join('\n'));
+  const E = S + DAY - 1n;
+  const bStart = S + 5n * H + 1n; // mid-bucket
+  const fields: FieldRange[] = [
+    { target: { measurement: 'w', field: 'a', type: 'integer' }, startNs: S, endNs: E },
+    { target: { measurement: 'w', field: 'b', type: 'float' }, startNs: bStart, endNs: E },
+  ];
+  const queries: string[] = [];
+  const counting: SourceReader = { ...client, endpoint: client.endpoint, fieldKeys: (d, m) => client.fieldKeys(d, m), select: (q, d, n) => client.select(q, d, n), query: (q, d) => (queries.push(q), client.query(q, d)) };
+  const [a, b] = await merged(counting, db, 'w', fields, H, 1);
+  assert.equal(queries.length, 1, 'one query for both fields');
+  assert.equal(a!.length, 24);
+  assertCovers(a!, lines.map((_, i) => S + BigInt(i) * 30n * 60_000_000_000n), S, E);
+  const bTimes = Array.from({ length: 24 }, (_, i) => S + BigInt(i) * H);
+  assert.equal(b![0]!.startNs, bStart, 'b starts at its own start, not at the bucket');
+  assert.deepEqual(b!.map((c) => c.startNs > bStart), [false, ...Array<boolean>(b!.length - 1).fill(true)]);
+  // The clipped bucket's count still holds b's value at 05:00, before its start: an estimate, by design.
+  assertCovers(b!, bTimes, bStart, E, 1);
+});
+
+test('a server limit on buckets per query is met by asking smaller pieces', async () => {
+  const db = 'limited';
+  await server.query(`CREATE DATABASE ${db}`);
+  const S = BigInt(Date.parse('2024-02-01T00:00:00Z')) * 1_000_000n;
+  const times = Array.from({ length: 30 }, (_, i) => S + BigInt(i) * H + 7n);
+  await server.write(db, times.map((t, i) => `l v=${i}i ${t}`).join('\n'));
+  const limit = 4n;
+  let refused = 0;
+  // The real server answers; like InfluxDB with coordinator max-select-buckets = 4, it refuses more.
+  const limited: SourceReader = {
+    endpoint: client.endpoint,
+    fieldKeys: (d, m) => client.fieldKeys(d, m),
+    select: (q, d, n) => client.select(q, d, n),
+    query: async (q, d) => {
+      const [, lo, hi] = /time >= (-?\d+) AND time <= (-?\d+)/.exec(q) ?? [];
+      if ((BigInt(hi!) - BigInt(lo!)) / H + 1n > limit) {
+        refused++;
+        throw new Error(`${client.endpoint}: max-select-buckets limit exceeded: (${(BigInt(hi!) - BigInt(lo!)) / H + 1n}/${limit})`);
+      }
+      return client.query(q, d);
+    },
+  };
+  const f: FieldRange = { target: { measurement: 'l', field: 'v', type: 'integer' }, startNs: S, endNs: S + 30n * H - 1n };
+  const [chunks] = await merged(limited, db, 'l', [f], H, 10, 64);
+  assert.ok(refused > 0);
+  assert.deepEqual(chunks!.map((c) => c.expected), [10, 10, 10]);
+  assertCovers(chunks!, times, f.startNs, f.endNs);
 });

@@ -1,24 +1,59 @@
 import { backoffDelay, type FieldType } from '@influx-backup/influx';
 import { JOB_BACKFILL, JOB_COPY, JOB_SCHEDULED_PLAN, QUEUE_COPY, QUEUE_SCHEDULE } from './names.js';
 
-/** Payload of a copy job: one field of one measurement over one chunk. Times are ns as decimal strings. */
+/**
+ * Payload of a copy job: one chunk of one field. Kept small, since a plan may
+ * hold a million of them: what the run and the field share (databases, names,
+ * type, checkpoint key) is stored once per run (see StateStore.runPlan) and
+ * found through the job id's run key and `k`. Redis keeps a hash compact only
+ * while each value is at most 64 bytes, so the times are base 36: `s` the start
+ * in ns, `d` the end minus the start (chunkPayload, chunkRange).
+ */
 export interface CopyChunkPayload {
+  /** The field's position in its run. */
+  k: number;
+  /** The chunk's position in its field plan. */
+  i: number;
+  s: string;
+  d: string;
+}
+
+export function chunkPayload(k: number, i: number, startNs: bigint, endNs: bigint): CopyChunkPayload {
+  return { k, i, s: startNs.toString(36), d: (endNs - startNs).toString(36) };
+}
+
+export function chunkRange(p: Pick<CopyChunkPayload, 's' | 'd'>): { startNs: bigint; endNs: bigint } {
+  const startNs = parseBase36(p.s);
+  return { startNs, endNs: startNs + parseBase36(p.d) };
+}
+
+function parseBase36(text: string): bigint {
+  const negative = text.startsWith('-');
+  let v = 0n;
+  for (const ch of negative ? text.slice(1) : text) {
+    const digit = parseInt(ch, 36);
+    if (Number.isNaN(digit)) throw new RangeError(`not a base-36 number: ${JSON.stringify(text)}`);
+    v = v * 36n + BigInt(digit);
+  }
+  return negative ? -v : v;
+}
+
+/** What a run shares with all its jobs, stored once per run. */
+export interface RunMeta {
+  runId: string;
   kind: 'copy' | 'backfill';
-  fieldId: string;
-  /** Progress record of the field plan this chunk belongs to; absent for backfills. */
-  planKey?: string;
-  index: number;
-  chunks: number;
   sourceDb: string;
   backupDb: string;
+}
+
+/** What a field plan shares with all its chunks, stored once per field and run. */
+export interface FieldPlanMeta {
+  fieldId: string;
   measurement: string;
   field: string;
   type: FieldType;
-  startNs: string;
-  endNs: string;
-  expected: number;
-  /** The run (plan, backfill, schedule tick) that asked for it. */
-  runId: string;
+  /** Whether finishing these chunks may move the field's checkpoint (progress record fieldPlanKey(run, k)). */
+  advances: boolean;
 }
 
 export interface CopyChunkResultPayload {
@@ -52,7 +87,7 @@ export interface RetryPolicy {
 }
 
 /** Name of the custom backoff that applies `backup.retry`. */
-export const BACKOFF_TYPE = 'influx-backup';
+export const BACKOFF_TYPE = 'ib';
 const FIRST_DELAY_MS = 1_000;
 
 /** Delay before the next attempt after `attemptsMade` failures: 1 s × factor^(n-1), capped. */
@@ -63,14 +98,15 @@ export function retryDelay(policy: RetryPolicy, attemptsMade: number): number {
 export function copyJobOptions(policy: RetryPolicy): {
   attempts: number;
   backoff: { type: string };
-  removeOnComplete: { age: number; count: number };
-  removeOnFail: { age: number };
 } {
-  return {
-    attempts: policy.maxAttempts,
-    backoff: { type: BACKOFF_TYPE },
-    // Kept a day for status and Bull Board; correctness never depends on them.
-    removeOnComplete: { age: 24 * 3600, count: 20_000 },
-    removeOnFail: { age: 7 * 24 * 3600 },
-  };
+  // What every job must carry only: options live in each job's hash (compact
+  // while at most 64 bytes), and a plan may hold a million jobs. How long
+  // finished jobs are kept is the worker's (FINISHED_JOBS_KEPT).
+  return { attempts: policy.maxAttempts, backoff: { type: BACKOFF_TYPE } };
 }
+
+/** Finished copy jobs kept a day for status and Bull Board; correctness never depends on them. */
+export const FINISHED_JOBS_KEPT = {
+  removeOnComplete: { age: 24 * 3600, count: 20_000 },
+  removeOnFail: { age: 7 * 24 * 3600 },
+} as const;

@@ -1,7 +1,7 @@
 export * from './names.js';
 export * from './catalog.js';
 export { createRedis, redisEndpoint, redisHealthWarnings, type RedisSettings } from './connection.js';
-export { StateStore, type CheckpointInfo, type WorkerSeen } from './state-store.js';
+export { StateStore, type CheckpointInfo, type WorkerSeen, type RunCounters, type ChunkFailure, type FinishChunk } from './state-store.js';
 export {
   planBackup,
   nowNs,
@@ -12,6 +12,6 @@ export {
   type PlannedField,
   type MeasurementPlanConfig,
 } from './planner.js';
-export { createCopyProcessor, type ProcessorContext } from './processor.js';
+export { createCopyProcessor, chunkFailure, isFinalAttempt, type ProcessorContext } from './processor.js';
 export { createCopyWorker, type CopyWorkerOptions } from './worker.js';
-export { waitForJobs, type JobFailure, type TrackResult, type TrackSnapshot } from './tracker.js';
+export { followRun, type FollowOptions, type RunResult, type RunSnapshot } from './run-follower.js';

@@ -25,21 +25,43 @@ export function shortHash(text: string): string {
   return createHash('sha1').update(text).digest('hex').slice(0, 16);
 }
 
-/** Deterministic: the same field and range always get the same id, so planning twice enqueues once. */
-export function chunkJobId(kind: CopyKind, fid: string, startNs: bigint, endNs: bigint): string {
-  return `${kind === 'copy' ? 'c' : 'b'}_${shortHash(fid)}_${startNs}_${endNs}`;
+/**
+ * A chunk's identity: the same field and range always get the same one. While a
+ * job of the chunk is in flight, the run that queued it holds a claim on it
+ * (StateStore.claimChunks), so planning the same range again, or two planners at
+ * once, enqueue it once; the claim goes when the job finishes for good, so a
+ * finished chunk planned again is copied again.
+ */
+export function chunkDedupeId(kind: CopyKind, fid: string, startNs: bigint, endNs: bigint): string {
+  return `${kind === 'copy' ? 'c' : 'b'}${shortHash(`${fid}|${startNs}|${endNs}`)}`;
 }
 
 /**
- * One plan of one field. Progress is recorded by chunk position, so the key covers
- * the chunk list itself: planners that plan the same chunks share one record, and
- * a plan of the same range whose chunks changed (data deleted or added since)
- * starts a record of its own instead of inheriting marks for other chunks.
+ * A run's short key (r + 8 base-36 digits): its records in Redis and its jobs'
+ * ids start with it. Short because a job id is stored in every job's options.
  */
-export function fieldPlanKey(fid: string, chunks: readonly { startNs: bigint; endNs: bigint }[]): string {
-  const h = createHash('sha1').update(fid);
-  for (const c of chunks) h.update(`|${c.startNs}|${c.endNs}`);
-  return h.digest('hex').slice(0, 16);
+export function runKey(runId: string): string {
+  return `r${Number.parseInt(shortHash(runId).slice(0, 10), 16).toString(36).padStart(8, '0')}`;
+}
+
+/**
+ * A job's id: its run and its position in the run (base 36). Never reused, so a
+ * finished job kept for Bull Board never makes a new add a no-op; deterministic,
+ * so a claim names exactly the job to follow.
+ */
+export function chunkJobId(run: string, seq: number): string {
+  return `${run}.${seq.toString(36)}`;
+}
+
+/** The run key and position in a job id made by chunkJobId; undefined for any other id. */
+export function parseChunkJobId(id: string): { run: string; seq: number } | undefined {
+  const m = /^(r[0-9a-z]{8})\.([0-9a-z]+)$/.exec(id);
+  return m ? { run: m[1]!, seq: parseInt(m[2]!, 36) } : undefined;
+}
+
+/** One field's plan within a run: the progress record its low watermark lives in. */
+export function fieldPlanKey(run: string, fieldSeq: number): string {
+  return `${run}.${fieldSeq}`;
 }
 
 export function assertNoColon(what: string, value: string): string {

@@ -2,13 +2,14 @@ import type { Queue } from 'bullmq';
 import {
   discoverFields,
   incrementalRange,
-  planFieldChunks,
-  type EngineLogger,
+  planMeasurementChunks,
+  type Logger,
+  type FieldRange,
   type FieldTarget,
   type SourceReader,
 } from '@influx-backup/core';
-import { copyJobOptions, JOBS, type CopyChunkPayload, type RetryPolicy } from './catalog.js';
-import { chunkJobId, fieldId, fieldPlanKey, type CopyKind } from './names.js';
+import { chunkPayload, copyJobOptions, JOBS, type CopyChunkPayload, type FieldPlanMeta, type RetryPolicy } from './catalog.js';
+import { chunkDedupeId, chunkJobId, fieldId, runKey, type CopyKind } from './names.js';
 import type { StateStore } from './state-store.js';
 
 export interface MeasurementPlanConfig {
@@ -40,9 +41,11 @@ export interface PlanContext {
   backupDb: string;
   measurements: readonly MeasurementPlanConfig[];
   chunkSizeNs: bigint;
+  /** backup.time_chunks.max_values: merge neighbouring grid chunks up to this many values; 1: no merging. */
+  maxValues: number;
   overlapNs: bigint;
   retry: RetryPolicy;
-  logger: EngineLogger;
+  logger: Logger;
   now?: () => bigint;
 }
 
@@ -60,8 +63,12 @@ export interface PlannedField {
 
 export interface PlanResult {
   runId: string;
-  jobIds: string[];
-  /** Jobs already waiting or running for the same chunk: not enqueued again. */
+  /** The run's key in Redis (its counters; its jobs' ids start with it). */
+  run: string;
+  /** Chunks planned: enqueued plus reused. */
+  chunks: number;
+  enqueued: number;
+  /** Chunks already in flight for another run (BullMQ deduplicated them): followed, not enqueued again. */
   reused: number;
   fields: PlannedField[];
   /** `measurement.field` named in the configuration but absent from the source. */
@@ -73,7 +80,10 @@ export class SelectionError extends Error {
   override readonly name = 'SelectionError';
 }
 
-const IN_FLIGHT = new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children']);
+/** Jobs per addBulk: one round trip each. */
+const BATCH = 1_000;
+/** addBulk calls in flight at once: Redis adds one batch while the planner builds the next. */
+const IN_FLIGHT_BATCHES = 2;
 
 export function nowNs(): bigint {
   return BigInt(Date.now()) * 1_000_000n;
@@ -102,9 +112,12 @@ export async function planBackup(ctx: PlanContext, sel: PlanSelection): Promise<
     selected = selected.filter((m, i, all) => all.findIndex((x) => x.name === m.name) === i);
   }
 
-  const result: PlanResult = { runId: sel.runId, jobIds: [], reused: 0, fields: [], missing: [], expectedValues: 0 };
-  const jobs: { id: string; payload: CopyChunkPayload }[] = [];
+  const run = runKey(sel.runId);
+  const result: PlanResult = { runId: sel.runId, run, chunks: 0, enqueued: 0, reused: 0, fields: [], missing: [], expectedValues: 0 };
+  await ctx.store.openRun(run, { runId: sel.runId, kind: sel.kind, sourceDb: ctx.sourceDb, backupDb: ctx.backupDb });
+  const enqueuer = new Enqueuer(ctx, sel.kind, run, result);
   let matchedField = false;
+  let fieldSeq = 0;
 
   for (const m of selected) {
     let wanted: readonly string[] | undefined = m.fields;
@@ -121,6 +134,8 @@ export async function planBackup(ctx: PlanContext, sel: PlanSelection): Promise<
     const configStart = m.startNs;
     const configEnd = m.endNs ?? now;
 
+    const ranges: FieldRange[] = [];
+    const planned: { k: number; meta: FieldPlanMeta; field: PlannedField }[] = [];
     for (const target of targets) {
       matchedField = true;
       const fid = fieldId(ctx.source.endpoint, ctx.sourceDb, target.measurement, target.field);
@@ -137,98 +152,109 @@ export async function planBackup(ctx: PlanContext, sel: PlanSelection): Promise<
       if (!range) continue;
       // A plan may move the checkpoint only if it starts where every older value
       // is already known to be in the backup; otherwise it would jump a gap.
-      const advances = checkpoint === undefined ? range.startNs <= configStart : range.startNs <= checkpoint + 1n;
-      const chunks = await planFieldChunks(ctx.source, ctx.sourceDb, target, range.startNs, range.endNs, ctx.chunkSizeNs);
-      const expected = chunks.reduce((n, c) => n + c.expected, 0);
-      result.fields.push({ ...target, ...range, chunks: chunks.length, expected, advancesCheckpoint: advances });
-      result.expectedValues += expected;
-      if (chunks.length === 0) continue;
-      let planKey: string | undefined;
-      if (advances) {
-        planKey = fieldPlanKey(fid, chunks);
-        await ctx.store.openPlan(planKey, chunks.length);
-      }
-      for (const c of chunks) {
-        jobs.push({
-          id: chunkJobId(sel.kind, fid, c.startNs, c.endNs),
-          payload: {
-            kind: sel.kind,
-            fieldId: fid,
-            ...(planKey ? { planKey } : {}),
-            index: c.index,
-            chunks: chunks.length,
-            sourceDb: ctx.sourceDb,
-            backupDb: ctx.backupDb,
-            measurement: target.measurement,
-            field: target.field,
-            type: target.type,
-            startNs: c.startNs.toString(),
-            endNs: c.endNs.toString(),
-            expected: c.expected,
-            runId: sel.runId,
-          },
-        });
+      const advances = sel.kind === 'copy' && (checkpoint === undefined ? range.startNs <= configStart : range.startNs <= checkpoint + 1n);
+      ranges.push({ target, ...range });
+      const field: PlannedField = { ...target, ...range, chunks: 0, expected: 0, advancesCheckpoint: advances };
+      result.fields.push(field);
+      planned.push({ k: fieldSeq++, meta: { fieldId: fid, measurement: target.measurement, field: target.field, type: target.type, advances }, field });
+    }
+    if (ranges.length === 0) continue;
+    await ctx.store.addFieldPlans(run, planned.map(({ k, meta }) => ({ k, meta })));
+    // One COUNT per piece of the measurement's range for all its fields; chunks
+    // are enqueued as each piece is counted, so no plan is ever held whole.
+    for await (const piece of planMeasurementChunks(ctx.source, ctx.sourceDb, m.name, ranges, { sizeNs: ctx.chunkSizeNs, maxValues: ctx.maxValues })) {
+      for (const { field: f, chunk } of piece.chunks) {
+        const p = planned[f]!;
+        p.field.chunks++;
+        p.field.expected += chunk.expected;
+        result.expectedValues += chunk.expected;
+        await enqueuer.push(chunkDedupeId(sel.kind, p.meta.fieldId, chunk.startNs, chunk.endNs), chunkPayload(p.k, chunk.index, chunk.startNs, chunk.endNs));
       }
     }
   }
   if (sel.fields && !matchedField && result.missing.length === 0) {
     throw new SelectionError(`--field ${sel.fields.map((f) => JSON.stringify(f)).join(', ')} matches no configured field of the selected measurements`);
   }
-
-  const { enqueued, reused } = await enqueueUnique(ctx.queue, jobs, sel.kind, ctx.retry);
-  result.jobIds = jobs.map((j) => j.id);
-  result.reused = reused;
+  await enqueuer.close();
   ctx.logger.info('planned', {
     run: sel.runId,
     fields: result.fields.length,
-    jobs: jobs.length,
-    enqueued,
-    reused,
+    chunks: result.chunks,
+    enqueued: result.enqueued,
+    reused: result.reused,
     expectedValues: result.expectedValues,
   });
   return result;
 }
 
 /**
- * Adds jobs whose ids are not already in flight. A finished job of the same id
- * (completed or failed) is replaced, so planning a range again copies it again.
+ * Adds a run's jobs in batches with addBulk. Before each batch, one atomic
+ * script claims its chunks (StateStore.claimChunks): a chunk whose job is still
+ * in flight for another run is followed, not enqueued again, so planning a range
+ * twice, or two planners racing on it, enqueue each chunk once; a chunk whose job
+ * finished is claimed afresh and copied again. Job ids are unique per run and
+ * position, so an add is never a no-op because of a finished job kept for
+ * Bull Board.
  */
-async function enqueueUnique(
-  queue: Queue,
-  jobs: { id: string; payload: CopyChunkPayload }[],
-  kind: CopyKind,
-  retry: RetryPolicy,
-): Promise<{ enqueued: number; reused: number }> {
-  const name = kind === 'copy' ? JOBS.copy.name : JOBS.backfill.name;
-  const opts = copyJobOptions(retry);
-  let enqueued = 0;
-  let reused = 0;
-  const BATCH = 500;
-  for (let i = 0; i < jobs.length; i += BATCH) {
-    const slice = jobs.slice(i, i + BATCH);
-    const states = await Promise.all(slice.map((j) => queue.getJobState(j.id)));
-    const toAdd: typeof slice = [];
-    for (let k = 0; k < slice.length; k++) {
-      const job = slice[k]!;
-      const state = states[k]!;
-      if (IN_FLIGHT.has(state)) {
-        reused++;
-        continue;
-      }
-      if (state === 'completed' || state === 'failed') {
-        // A job still locked by a worker cannot be removed; it is in flight then.
-        const removed = await queue.remove(job.id).catch(() => 0);
-        if (!removed) {
-          reused++;
-          continue;
-        }
-      }
-      toAdd.push(job);
-    }
-    if (toAdd.length > 0) {
-      await queue.addBulk(toAdd.map((j) => ({ name, data: j.payload, opts: { ...opts, jobId: j.id } })));
-      enqueued += toAdd.length;
+class Enqueuer {
+  private batch: { id: string; dedupe: string; data: CopyChunkPayload }[] = [];
+  private seq = 0;
+  private readonly inflight = new Set<Promise<void>>();
+  private readonly name: string;
+  private readonly opts: ReturnType<typeof copyJobOptions>;
+
+  constructor(
+    private readonly ctx: PlanContext,
+    kind: CopyKind,
+    private readonly run: string,
+    private readonly result: PlanResult,
+  ) {
+    this.name = kind === 'copy' ? JOBS.copy.name : JOBS.backfill.name;
+    this.opts = copyJobOptions(ctx.retry);
+  }
+
+  async push(dedupe: string, data: CopyChunkPayload): Promise<void> {
+    this.batch.push({ id: chunkJobId(this.run, this.seq++), dedupe, data });
+    if (this.batch.length >= BATCH) {
+      const batch = this.batch;
+      this.batch = [];
+      // At most IN_FLIGHT_BATCHES payload batches are held at once.
+      while (this.inflight.size >= IN_FLIGHT_BATCHES) await Promise.race(this.inflight);
+      const p: Promise<void> = this.add(batch).finally(() => this.inflight.delete(p));
+      // Its failure surfaces through race() or close(); never as an unhandled rejection.
+      p.catch(() => undefined);
+      this.inflight.add(p);
     }
   }
-  return { enqueued, reused };
+
+  /** Adds what is left, waits for every batch, then marks the run's plan complete. */
+  async close(): Promise<void> {
+    const batch = this.batch;
+    this.batch = [];
+    await Promise.all([...this.inflight, this.add(batch)]);
+    await this.ctx.store.addPlanned(this.run, 0, true);
+  }
+
+  private async add(batch: { id: string; dedupe: string; data: CopyChunkPayload }[]): Promise<void> {
+    if (batch.length === 0) return;
+    const claims = batch.map((j) => ({ chunk: j.dedupe, jobId: j.id }));
+    const verdicts = await this.ctx.store.claimChunks(this.run, claims);
+    const toAdd = batch.filter((_, n) => verdicts[n] === 1);
+    const followed = verdicts.filter((v) => v === 0).length;
+    const unfollowable = verdicts.filter((v) => v === -1).length;
+    if (unfollowable > 0) this.ctx.logger.warn(`${unfollowable} chunks are queued by an earlier version's planner; left to it, not counted in this run`);
+    if (toAdd.length > 0) {
+      try {
+        await this.ctx.queue.addBulk(toAdd.map((j) => ({ name: this.name, data: j.data, opts: { ...this.opts, jobId: j.id } })));
+      } catch (err) {
+        // Claims of jobs never added would hold their chunks for a day.
+        await this.ctx.store.releaseClaims(claims.filter((_, n) => verdicts[n] === 1)).catch(() => undefined);
+        throw err;
+      }
+    }
+    this.result.chunks += batch.length;
+    this.result.enqueued += toAdd.length;
+    this.result.reused += followed + unfollowable;
+    await this.ctx.store.addPlanned(this.run, toAdd.length + followed);
+  }
 }

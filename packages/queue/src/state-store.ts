@@ -1,15 +1,16 @@
 import type { Redis } from 'ioredis';
+import type { FieldPlanMeta, RunMeta } from './catalog.js';
+import { fieldPlanKey } from './names.js';
 
 /**
- * Completes one chunk of a field plan and moves the field's checkpoint to the low
- * watermark, in one atomic step (see advanceWatermark in @influx-backup/core for
- * the same rule in TypeScript). Times are int64 decimal strings: Lua numbers are
- * doubles, so they are compared as strings.
- *
- * KEYS: progress hash, checkpoints hash, checkpoint-meta hash
- * ARGV: chunk index, newest time copied ('' = none), field id, meta JSON, TTL s
+ * The low watermark, in Lua (see advanceWatermark in @influx-backup/core for the
+ * same rule in TypeScript): marks chunk `index` of a field plan done and moves
+ * the field's checkpoint to the newest value of the unbroken run of done chunks
+ * from the plan's first, never backwards. Marks below the frontier are dropped,
+ * so a plan's record stays small however many chunks it has. Times are int64
+ * decimal strings: Lua numbers are doubles, so they are compared as strings.
  */
-const COMPLETE_CHUNK = `
+const WATERMARK_LUA = `
 local function cmp(a, b)
   local an = string.sub(a, 1, 1) == '-'
   local bn = string.sub(b, 1, 1) == '-'
@@ -27,29 +28,184 @@ local function cmp(a, b)
   if an then r = -r end
   return r
 end
-local last = ARGV[2]
-if last == '' then last = '-' end
-redis.call('HSET', KEYS[1], 'c' .. ARGV[1], last)
-redis.call('EXPIRE', KEYS[1], tonumber(ARGV[5]))
-local frontier = tonumber(redis.call('HGET', KEYS[1], 'frontier') or '0')
-local best = redis.call('HGET', KEYS[2], ARGV[3])
-local moved = false
-while true do
-  local v = redis.call('HGET', KEYS[1], 'c' .. frontier)
-  if not v then break end
-  if v ~= '-' and (not best or cmp(v, best) > 0) then
-    best = v
-    moved = true
+local function watermark(progress, checkpoints, metaKey, index, lastTime, fid, meta, ttl)
+  local last = lastTime
+  if last == '' then last = '-' end
+  local frontier = tonumber(redis.call('HGET', progress, 'frontier') or '0')
+  if tonumber(index) >= frontier then
+    redis.call('HSET', progress, 'c' .. index, last)
   end
-  frontier = frontier + 1
+  redis.call('EXPIRE', progress, ttl)
+  local best = redis.call('HGET', checkpoints, fid)
+  local moved = false
+  while true do
+    local v = redis.call('HGET', progress, 'c' .. frontier)
+    if not v then break end
+    if v ~= '-' and (not best or cmp(v, best) > 0) then
+      best = v
+      moved = true
+    end
+    redis.call('HDEL', progress, 'c' .. frontier)
+    frontier = frontier + 1
+  end
+  redis.call('HSET', progress, 'frontier', frontier)
+  if moved then
+    redis.call('HSET', checkpoints, fid, best)
+    redis.call('HSET', metaKey, fid, meta)
+  end
+  return {frontier, best or ''}
 end
-redis.call('HSET', KEYS[1], 'frontier', frontier)
-if moved then
-  redis.call('HSET', KEYS[2], ARGV[3], best)
-  redis.call('HSET', KEYS[3], ARGV[3], ARGV[4])
-end
-return {frontier, best or ''}
 `;
+
+/**
+ * KEYS: progress hash, checkpoints hash, checkpoint-meta hash
+ * ARGV: chunk index, newest time copied ('' = none), field id, meta JSON, TTL s
+ */
+const COMPLETE_CHUNK = `${WATERMARK_LUA}
+return watermark(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5])
+`;
+
+/**
+ * A chunk of a run finished for good (done, or failed with no attempt left), in
+ * one atomic step: the watermark (done chunks of plans that advance the
+ * checkpoint), then the run's counters, once per chunk whatever the retries or
+ * stalls (the run's bitmap of finished positions), then the same counters of
+ * every run that planned the chunk while it was in flight and follows it.
+ *
+ * The chunk's claim goes too (if this job holds it), so the chunk planned again
+ * is enqueued again.
+ *
+ * KEYS: run hash, finished bits, failed bits, followers hash, failures list,
+ *       progress hash, checkpoints hash, checkpoint-meta hash, claim
+ * ARGV: position, 'done'|'failed', values, failure JSON, chunk index, newest
+ *       time ('' = none), field id, checkpoint meta JSON, TTL s, advances '1'|'0',
+ *       run key prefix, failures kept, job id
+ */
+const FINISH_CHUNK = `${WATERMARK_LUA}
+local done = ARGV[2] == 'done'
+if redis.call('GET', KEYS[9]) == ARGV[13] then redis.call('DEL', KEYS[9]) end
+if done and ARGV[10] == '1' then
+  watermark(KEYS[6], KEYS[7], KEYS[8], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9])
+end
+if redis.call('SETBIT', KEYS[2], ARGV[1], 1) == 1 then return 0 end
+redis.call('EXPIRE', KEYS[2], ARGV[9])
+local keep = tonumber(ARGV[12])
+local function count(run, failures)
+  if done then
+    redis.call('HINCRBY', run, 'done', 1)
+    redis.call('HINCRBY', run, 'values', ARGV[3])
+  else
+    redis.call('HINCRBY', run, 'failed', 1)
+    redis.call('LPUSH', failures, ARGV[4])
+    redis.call('LTRIM', failures, 0, keep - 1)
+    redis.call('EXPIRE', failures, ARGV[9])
+  end
+end
+if not done then
+  redis.call('SETBIT', KEYS[3], ARGV[1], 1)
+  redis.call('EXPIRE', KEYS[3], ARGV[9])
+end
+count(KEYS[1], KEYS[5])
+local followers = redis.call('HGET', KEYS[4], ARGV[1])
+if followers then
+  for r in string.gmatch(followers, '%S+') do count(ARGV[11] .. r, ARGV[11] .. r .. ':failures') end
+  redis.call('HDEL', KEYS[4], ARGV[1])
+end
+return 1
+`;
+
+/**
+ * Claims a batch of chunks for a run before it adds their jobs, atomically: a
+ * chunk nobody holds is claimed (its claim names the job that will copy it, and
+ * lapses after a day should that job never finish); a chunk another run's job
+ * holds is followed instead, so this run's counters count it when it finishes
+ * (atomic with FINISH_CHUNK: one that finished already is counted at once).
+ * Returns, per chunk: 1 claimed (add its job), 0 followed, -1 held by a job this
+ * version cannot follow (left to it, not counted).
+ *
+ * KEYS: the run's hash, its failures list
+ * ARGV: run key prefix, claim key prefix, TTL s, claim TTL s, failures kept,
+ *       then (chunk id, job id) pairs
+ */
+const CLAIM_CHUNKS = `
+local keep = tonumber(ARGV[5])
+local out = {}
+for i = 6, #ARGV, 2 do
+  local claim = ARGV[2] .. ARGV[i]
+  if redis.call('SET', claim, ARGV[i + 1], 'NX', 'EX', ARGV[4]) then
+    out[#out + 1] = 1
+  else
+    local holder = redis.call('GET', claim)
+    local hrun, hseq = string.match(holder or '', '^(r%w+)%.(%w+)$')
+    if not hrun then
+      out[#out + 1] = -1
+    else
+      out[#out + 1] = 0
+      local other = ARGV[1] .. hrun
+      local pos = string.format('%d', tonumber(hseq, 36))
+      if redis.call('GETBIT', other .. ':bits', pos) == 1 then
+        if redis.call('GETBIT', other .. ':fbits', pos) == 1 then
+          redis.call('HINCRBY', KEYS[1], 'failed', 1)
+          redis.call('LPUSH', KEYS[2], cjson.encode({reason = 'failed for good as job ' .. holder}))
+          redis.call('LTRIM', KEYS[2], 0, keep - 1)
+        else
+          redis.call('HINCRBY', KEYS[1], 'done', 1)
+        end
+      else
+        local me = string.sub(KEYS[1], #ARGV[1] + 1)
+        local cur = redis.call('HGET', other .. ':follow', pos)
+        redis.call('HSET', other .. ':follow', pos, cur and (cur .. ' ' .. me) or me)
+        redis.call('EXPIRE', other .. ':follow', ARGV[3])
+      end
+    end
+  end
+end
+return out
+`;
+
+/** How long a claim lasts if its job never finishes (a planner that died between claiming and adding). */
+const CLAIM_TTL_S = 24 * 3600;
+
+const SCRIPTS = { ibCompleteChunk: COMPLETE_CHUNK, ibFinishChunk: FINISH_CHUNK, ibClaimChunks: CLAIM_CHUNKS };
+type ScriptCall = (numKeys: number, ...args: string[]) => Promise<unknown>;
+
+/** A run's counters, read in one round trip whatever its size. */
+export interface RunCounters {
+  /** Chunks planned so far (final once `planned`). */
+  total: number;
+  done: number;
+  failed: number;
+  values: number;
+  /** Planning finished: `total` is final. */
+  planned: boolean;
+  /** The run's record exists in Redis. */
+  exists: boolean;
+}
+
+/** A chunk that failed for good, as the worker recorded it. */
+export interface ChunkFailure {
+  jobId?: string;
+  measurement?: string;
+  field?: string;
+  startNs?: string;
+  endNs?: string;
+  reason: string;
+}
+
+export interface FinishChunk {
+  run: string;
+  seq: number;
+  /** The chunk's id (chunkDedupeId) and this job's id: the claim released if this job holds it. */
+  claim: { chunk: string; jobId: string };
+  outcome: 'done' | 'failed';
+  values: number;
+  failure?: ChunkFailure;
+  /** Done chunks of a plan that advances the checkpoint: the watermark inputs. */
+  watermark?: { planKey: string; fieldId: string; index: number; lastTimeNs: bigint | null };
+}
+
+/** Failures kept per run (the newest); the rest are counted, and listed by the failed set. */
+const FAILURES_KEPT = 20;
 
 export interface CheckpointInfo {
   fieldId: string;
@@ -89,12 +245,18 @@ export class StateStore {
     workers: string;
     lastRun: string;
     progress: (planKey: string) => string;
+    run: string;
+    claim: string;
   };
 
   constructor(
     private readonly redis: Redis,
     prefix: string,
   ) {
+    // EVALSHA once loaded: a script is sent whole once per connection, not per chunk.
+    for (const [name, lua] of Object.entries(SCRIPTS)) {
+      if (!(name in redis)) redis.defineCommand(name, { lua });
+    }
     if (!prefix) throw new Error('StateStore needs a key prefix');
     this.k = {
       checkpoints: `${prefix}:state:checkpoints`,
@@ -102,6 +264,8 @@ export class StateStore {
       workers: `${prefix}:state:workers`,
       lastRun: `${prefix}:state:last-run`,
       progress: (planKey) => `${prefix}:state:progress:${planKey}`,
+      run: `${prefix}:state:run:`,
+      claim: `${prefix}:state:claim:`,
     };
   }
 
@@ -133,8 +297,7 @@ export class StateStore {
    */
   async completeChunk(planKey: string, fid: string, index: number, lastTimeNs: bigint | null): Promise<{ frontier: number; checkpointNs: bigint | undefined }> {
     const meta = JSON.stringify({ updatedAt: new Date().toISOString(), planKey });
-    const [frontier, best] = (await this.redis.eval(
-      COMPLETE_CHUNK,
+    const [frontier, best] = (await this.script('ibCompleteChunk')(
       3,
       this.k.progress(planKey),
       this.k.checkpoints,
@@ -146,6 +309,127 @@ export class StateStore {
       String(PROGRESS_TTL_S),
     )) as [number, string];
     return { frontier: Number(frontier), checkpointNs: best === '' ? undefined : BigInt(best) };
+  }
+
+  /** Opens a run's record: what all its jobs share, stored once. */
+  async openRun(run: string, meta: RunMeta): Promise<void> {
+    const key = this.k.run + run;
+    const [[, created] = [], [, existing] = []] = (await this.redis.multi().hsetnx(key, 'meta', JSON.stringify(meta)).hget(key, 'meta').expire(key, PROGRESS_TTL_S).exec()) ?? [];
+    if (!created && (JSON.parse(String(existing)) as RunMeta).runId !== meta.runId) {
+      throw new Error(`run key ${run} of ${meta.runId} is taken by run ${(JSON.parse(String(existing)) as RunMeta).runId}; plan again`);
+    }
+  }
+
+  /** Records the field plans of a run (position k: meta) and opens the progress records of those that advance. */
+  async addFieldPlans(run: string, fields: { k: number; meta: FieldPlanMeta }[]): Promise<void> {
+    if (fields.length === 0) return;
+    const multi = this.redis.multi();
+    for (const f of fields) {
+      multi.hset(this.k.run + run, `f${f.k}`, JSON.stringify(f.meta));
+      if (f.meta.advances) {
+        const key = this.k.progress(fieldPlanKey(run, f.k));
+        multi.hsetnx(key, 'frontier', '0').expire(key, PROGRESS_TTL_S);
+      }
+    }
+    await multi.exec();
+  }
+
+  /** A run's meta and one field plan's meta, for a worker (which caches them). */
+  async runPlan(run: string, k: number): Promise<{ run: RunMeta; field: FieldPlanMeta } | undefined> {
+    const [meta, field] = await this.redis.hmget(this.k.run + run, 'meta', `f${k}`);
+    if (!meta || !field) return undefined;
+    return { run: JSON.parse(meta) as RunMeta, field: JSON.parse(field) as FieldPlanMeta };
+  }
+
+  /** Chunks added to a run's plan; `planned` once the plan is complete. */
+  async addPlanned(run: string, chunks: number, planned = false): Promise<void> {
+    const key = this.k.run + run;
+    const multi = this.redis.multi().hincrby(key, 'total', chunks);
+    if (planned) multi.hset(key, 'planned', '1');
+    await multi.expire(key, PROGRESS_TTL_S).exec();
+  }
+
+  async runCounters(run: string): Promise<RunCounters> {
+    const [meta, total, done, failed, values, planned] = await this.redis.hmget(this.k.run + run, 'meta', 'total', 'done', 'failed', 'values', 'planned');
+    return {
+      total: Number(total ?? 0),
+      done: Number(done ?? 0),
+      failed: Number(failed ?? 0),
+      values: Number(values ?? 0),
+      planned: planned === '1',
+      exists: meta !== null,
+    };
+  }
+
+  /** The newest failures of a run (at most FAILURES_KEPT). */
+  async runFailures(run: string): Promise<ChunkFailure[]> {
+    const list = await this.redis.lrange(`${this.k.run}${run}:failures`, 0, FAILURES_KEPT - 1);
+    return list.map((v) => JSON.parse(v) as ChunkFailure);
+  }
+
+  /** Counts a chunk of a run finished for good; see FINISH_CHUNK. Returns false when it was counted before. */
+  async finishChunk(f: FinishChunk): Promise<boolean> {
+    const run = this.k.run + f.run;
+    const w = f.watermark;
+    const planKey = w?.planKey ?? fieldPlanKey(f.run, 0);
+    const meta = JSON.stringify({ updatedAt: new Date().toISOString(), planKey });
+    const r = await this.script('ibFinishChunk')(
+      9,
+      run,
+      `${run}:bits`,
+      `${run}:fbits`,
+      `${run}:follow`,
+      `${run}:failures`,
+      this.k.progress(planKey),
+      this.k.checkpoints,
+      this.k.meta,
+      this.k.claim + f.claim.chunk,
+      String(f.seq),
+      f.outcome,
+      String(f.values),
+      JSON.stringify(f.failure ?? { reason: '' }),
+      String(w?.index ?? 0),
+      w?.lastTimeNs === null || w?.lastTimeNs === undefined ? '' : w.lastTimeNs.toString(),
+      w?.fieldId ?? '',
+      meta,
+      String(PROGRESS_TTL_S),
+      w ? '1' : '0',
+      this.k.run,
+      String(FAILURES_KEPT),
+      f.claim.jobId,
+    );
+    return Number(r) === 1;
+  }
+
+  /** Claims chunks for `run` or makes it follow the jobs holding them; see CLAIM_CHUNKS. */
+  async claimChunks(run: string, chunks: { chunk: string; jobId: string }[]): Promise<(1 | 0 | -1)[]> {
+    if (chunks.length === 0) return [];
+    const key = this.k.run + run;
+    return (await this.script('ibClaimChunks')(
+      2,
+      key,
+      `${key}:failures`,
+      this.k.run,
+      this.k.claim,
+      String(PROGRESS_TTL_S),
+      String(CLAIM_TTL_S),
+      String(FAILURES_KEPT),
+      ...chunks.flatMap((c) => [c.chunk, c.jobId]),
+    )) as (1 | 0 | -1)[];
+  }
+
+  /** Drops claims whose jobs were never added (the add failed). */
+  async releaseClaims(chunks: { chunk: string; jobId: string }[]): Promise<void> {
+    if (chunks.length === 0) return;
+    const multi = this.redis.multi();
+    // Only if still ours: compare-and-delete, as FINISH_CHUNK does.
+    for (const c of chunks) multi.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0", 1, this.k.claim + c.chunk, c.jobId);
+    await multi.exec();
+  }
+
+  private script(name: keyof typeof SCRIPTS): ScriptCall {
+    const fn = (this.redis as unknown as Record<string, ScriptCall>)[name]!;
+    return fn.bind(this.redis);
   }
 
   async heartbeat(w: WorkerSeen): Promise<void> {

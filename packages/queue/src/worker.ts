@@ -1,9 +1,9 @@
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { CopyChunkPayload, CopyChunkResultPayload, RetryPolicy } from './catalog.js';
-import { BACKOFF_TYPE, retryDelay } from './catalog.js';
-import { QUEUE_COPY } from './names.js';
-import { createCopyProcessor, type ProcessorContext } from './processor.js';
+import { BACKOFF_TYPE, chunkRange, FINISHED_JOBS_KEPT, retryDelay } from './catalog.js';
+import { chunkDedupeId, parseChunkJobId, QUEUE_COPY } from './names.js';
+import { chunkFailure, createCopyProcessor, type ProcessorContext } from './processor.js';
 
 export interface CopyWorkerOptions extends ProcessorContext {
   connection: Redis;
@@ -24,7 +24,7 @@ export interface CopyWorkerOptions extends ProcessorContext {
 export function createCopyWorker(opts: CopyWorkerOptions): Worker<CopyChunkPayload, CopyChunkResultPayload> {
   if (!(opts.concurrency >= 1)) throw new RangeError(`concurrency must be >= 1, got ${opts.concurrency}`);
   const processor = createCopyProcessor(opts);
-  return new Worker<CopyChunkPayload, CopyChunkResultPayload>(QUEUE_COPY, (job: Job<CopyChunkPayload>) => processor(job), {
+  const worker = new Worker<CopyChunkPayload, CopyChunkResultPayload>(QUEUE_COPY, (job: Job<CopyChunkPayload>) => processor(job), {
     connection: opts.connection,
     prefix: opts.prefix,
     concurrency: opts.concurrency,
@@ -34,8 +34,35 @@ export function createCopyWorker(opts: CopyWorkerOptions): Worker<CopyChunkPaylo
     lockDuration: 15_000,
     stalledInterval: 10_000,
     maxStalledCount: 3,
+    ...FINISHED_JOBS_KEPT,
     settings: {
-      backoffStrategy: (attemptsMade: number, type?: string) => (type === BACKOFF_TYPE ? retryDelay(opts.retry, attemptsMade) : 1_000),
+      // 'influx-backup': the type's name in jobs queued by earlier versions.
+      backoffStrategy: (attemptsMade: number, type?: string) =>
+        type === BACKOFF_TYPE || type === 'influx-backup' ? retryDelay(opts.retry, attemptsMade) : 1_000,
     },
   });
+  // A job failed by BullMQ itself (stalled more than maxStalledCount) never
+  // reached the processor's catch: count it in its run here. Counting is
+  // idempotent, so a chunk the processor counted already is not counted twice.
+  worker.on('failed', (job, err) => {
+    if (!job || !/stalled/i.test(err.message)) return;
+    const id = parseChunkJobId(job.id ?? '');
+    if (!id) return;
+    void opts.store
+      .runPlan(id.run, job.data.k)
+      .then((p) => {
+        if (!p) return;
+        const { startNs, endNs } = chunkRange(job.data);
+        return opts.store.finishChunk({
+          run: id.run,
+          seq: id.seq,
+          claim: { chunk: chunkDedupeId(p.run.kind, p.field.fieldId, startNs, endNs), jobId: job.id ?? '' },
+          outcome: 'failed',
+          values: 0,
+          failure: chunkFailure(job, p.field, err.message),
+        });
+      })
+      .catch(() => undefined);
+  });
+  return worker;
 }

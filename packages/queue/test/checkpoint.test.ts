@@ -6,13 +6,11 @@ import type { Redis } from 'ioredis';
 import { startRedis, type RedisServer } from '@influx-backup/testkit';
 import { createRedis } from '../src/connection.js';
 import { StateStore } from '../src/state-store.js';
-import { fieldId, fieldPlanKey } from '../src/names.js';
+import { fieldId, fieldPlanKey, runKey } from '../src/names.js';
 
-/** The plan key of [start, end] cut into chunks of `size`, as the planner would cut it. */
+/** A field plan's key of its own: one run per field and range, as planning [start, end] in chunks of `size` makes. */
 function planOf(f: string, start: bigint, end: bigint, size: bigint): string {
-  const chunks: { startNs: bigint; endNs: bigint }[] = [];
-  for (let s = start; s <= end; s += size) chunks.push({ startNs: s, endNs: s + size - 1n < end ? s + size - 1n : end });
-  return fieldPlanKey(f, chunks);
+  return fieldPlanKey(runKey(`${f}|${start}|${end}|${size}`), 0);
 }
 
 
@@ -126,7 +124,7 @@ test('negative nanosecond times (before 1970) compare as numbers, not as text', 
   ];
   let i = 0;
   for (const [last, want] of steps) {
-    const plan = fieldPlanKey(f, [{ startNs: BigInt(i), endNs: BigInt(i) }]);
+    const plan = fieldPlanKey(runKey(`${f}|${i}`), 0);
     await store.openPlan(plan, 1);
     const r = await store.completeChunk(plan, f, 0, last);
     assert.equal(r.checkpointNs, want, `after ${last}`);
@@ -155,7 +153,7 @@ test('the Lua comparison agrees with BigInt on many int64 pairs', async () => {
     pairs.map(async ([a, b], k) => {
       const f = fid(`pair${k}`);
       for (const [j, t] of [a, b].entries()) {
-        const plan = fieldPlanKey(f, [{ startNs: BigInt(j), endNs: BigInt(j) }]);
+        const plan = fieldPlanKey(runKey(`${f}|${j}`), 0);
         await store.openPlan(plan, 1);
         await store.completeChunk(plan, f, 0, t);
       }

@@ -8,19 +8,15 @@ import {
   JOB_BACKFILL,
   JOB_SCHEDULED_PLAN,
   assertNoColon,
+  chunkDedupeId,
   chunkJobId,
   fieldId,
   fieldPlanKey,
+  parseChunkJobId,
+  runKey,
   shortHash,
 } from '../src/names.js';
-import { JOBS, copyJobOptions, retryDelay } from '../src/catalog.js';
-
-/** The plan key of [start, end] cut into chunks of `size`, as the planner would cut it. */
-function planOf(f: string, start: bigint, end: bigint, size: bigint): string {
-  const chunks: { startNs: bigint; endNs: bigint }[] = [];
-  for (let s = start; s <= end; s += size) chunks.push({ startNs: s, endNs: s + size - 1n < end ? s + size - 1n : end });
-  return fieldPlanKey(f, chunks);
-}
+import { JOBS, chunkPayload, chunkRange, copyJobOptions, retryDelay } from '../src/catalog.js';
 
 
 const hostile = ['x"; DROP DATABASE "src', 'a:b', 'we ird,m=x', 'two\nlines', '温度', 'back\\slash', ''];
@@ -35,7 +31,7 @@ test('queue and job names hold no colon', () => {
   assert.throws(() => assertNoColon('queue name', 'a:b'), /queue name "a:b" must not contain ':'/);
 });
 
-test('chunk job ids hold no colon whatever the names and times, negative ones too', () => {
+test('chunk deduplication ids hold no colon whatever the names and times, negative ones too', () => {
   const times: [bigint, bigint][] = [
     [0n, 3_599_999_999_999n],
     [-9_223_372_036_854_775_806n, -1n],
@@ -47,36 +43,50 @@ test('chunk job ids hold no colon whatever the names and times, negative ones to
       const fid = fieldId('10.0.0.1:8086', 'db:1', m, f);
       for (const [s, e] of times) {
         for (const kind of ['copy', 'backfill'] as const) {
-          const id = chunkJobId(kind, fid, s, e);
+          const id = chunkDedupeId(kind, fid, s, e);
           assert.ok(!id.includes(':'), id);
-          assert.doesNotThrow(() => assertNoColon('job id', id));
-          assert.ok(/^[cb]_[0-9a-f]{16}_-?\d+_-?\d+$/.test(id), id);
+          assert.doesNotThrow(() => assertNoColon('deduplication id', id));
+          assert.ok(/^[cb][0-9a-f]{16}$/.test(id), id);
         }
       }
     }
   }
 });
 
-test('job ids are deterministic and tell fields, kinds and ranges apart', () => {
+test('deduplication ids are deterministic and tell fields, kinds and ranges apart', () => {
   const fid = fieldId('h:8086', 'db', 'solar', 'Irradiance');
-  const a = chunkJobId('copy', fid, 0n, 99n);
-  assert.equal(chunkJobId('copy', fieldId('h:8086', 'db', 'solar', 'Irradiance'), 0n, 99n), a);
+  const a = chunkDedupeId('copy', fid, 0n, 99n);
+  assert.equal(chunkDedupeId('copy', fieldId('h:8086', 'db', 'solar', 'Irradiance'), 0n, 99n), a);
   const others = [
-    chunkJobId('backfill', fid, 0n, 99n),
-    chunkJobId('copy', fieldId('h:8086', 'db', 'solar', 'Temperature'), 0n, 99n),
-    chunkJobId('copy', fieldId('h:8087', 'db', 'solar', 'Irradiance'), 0n, 99n),
-    chunkJobId('copy', fieldId('h:8086', 'db2', 'solar', 'Irradiance'), 0n, 99n),
-    chunkJobId('copy', fid, 0n, 100n),
-    chunkJobId('copy', fid, 1n, 99n),
+    chunkDedupeId('backfill', fid, 0n, 99n),
+    chunkDedupeId('copy', fieldId('h:8086', 'db', 'solar', 'Temperature'), 0n, 99n),
+    chunkDedupeId('copy', fieldId('h:8087', 'db', 'solar', 'Irradiance'), 0n, 99n),
+    chunkDedupeId('copy', fieldId('h:8086', 'db2', 'solar', 'Irradiance'), 0n, 99n),
+    chunkDedupeId('copy', fid, 0n, 100n),
+    chunkDedupeId('copy', fid, 1n, 99n),
+    chunkDedupeId('copy', fid, 10n, 9n),
     // The JSON form keeps ("a,b", "c") and ("a", "b,c") apart.
-    chunkJobId('copy', fieldId('h:8086', 'db', 'a,b', 'c'), 0n, 99n),
-    chunkJobId('copy', fieldId('h:8086', 'db', 'a', 'b,c'), 0n, 99n),
+    chunkDedupeId('copy', fieldId('h:8086', 'db', 'a,b', 'c'), 0n, 99n),
+    chunkDedupeId('copy', fieldId('h:8086', 'db', 'a', 'b,c'), 0n, 99n),
   ];
   assert.equal(new Set([a, ...others]).size, others.length + 1);
-  assert.equal(planOf(fid, 0n, 99n, 10n), planOf(fid, 0n, 99n, 10n));
-  assert.notEqual(planOf(fid, 0n, 99n, 10n), planOf(fid, 0n, 99n, 11n));
-  assert.match(planOf(fid, -5n, 99n, 10n), /^[0-9a-f]{16}$/);
   assert.match(shortHash(''), /^[0-9a-f]{16}$/);
+});
+
+test('job ids name their run and position, and parse back; other ids do not parse', () => {
+  const run = runKey('run-20240101-000000-42');
+  assert.match(run, /^r[0-9a-z]{8}$/);
+  assert.equal(runKey('run-20240101-000000-42'), run);
+  assert.notEqual(runKey('run-20240101-000000-43'), run);
+  for (const seq of [0, 1, 35, 36, 87_599, 999_999, 2 ** 31]) {
+    const id = chunkJobId(run, seq);
+    assert.ok(!id.includes(':'), id);
+    assert.ok(!/^\d+$/.test(id), 'BullMQ refuses integer custom ids');
+    assert.deepEqual(parseChunkJobId(id), { run, seq });
+  }
+  for (const other of ['1', 'c_0123456789abcdef_0_99', `${run}`, `${run}.`, `${run}.A`, `x${run}.1`]) assert.equal(parseChunkJobId(other), undefined, other);
+  assert.equal(fieldPlanKey(run, 3), `${run}.3`);
+  assert.notEqual(fieldPlanKey(run, 1), fieldPlanKey(runKey('other'), 1));
 });
 
 test('copy jobs retry with backup.retry, capped', () => {
@@ -85,4 +95,22 @@ test('copy jobs retry with backup.retry, capped', () => {
   const opts = copyJobOptions(policy);
   assert.equal(opts.attempts, 4);
   assert.equal(typeof opts.backoff.type, 'string');
+});
+
+test('a chunk payload keeps its range exactly, int64 ends and negative times too, in at most 64 bytes', () => {
+  const ranges: [bigint, bigint][] = [
+    [0n, 0n],
+    [0n, 3_599_999_999_999n],
+    [-9_223_372_036_854_775_806n, -1n],
+    [-3_600_000_000_000n, 3_600_000_000_000n],
+    [1_700_000_000_000_000_123n, 9_223_372_036_854_775_806n],
+  ];
+  for (const [s, e] of ranges) {
+    const p = chunkPayload(999, 9_999_999, s, e);
+    assert.deepEqual(chunkRange(p), { startNs: s, endNs: e });
+    assert.ok(JSON.stringify(p).length <= 64, JSON.stringify(p));
+  }
+  assert.throws(() => chunkRange({ s: '1_2', d: '0' }), RangeError);
+  const opts = JSON.stringify({ jobId: 'r0000abcd.zzzz', ...copyJobOptions({ maxAttempts: 9, backoffFactor: 2, maxBackoffMs: 1 }) });
+  assert.ok(opts.length <= 64, opts);
 });

@@ -1,4 +1,4 @@
-// planBackup + createCopyWorker + waitForJobs end to end: two real influxd
+// planBackup + createCopyWorker + followRun end to end: two real influxd
 // servers, a real Redis, a real BullMQ queue. The backup is compared with the
 // source value by value.
 import { test, before, after } from 'node:test';
@@ -12,8 +12,8 @@ import { createRedis } from '../src/connection.js';
 import { StateStore } from '../src/state-store.js';
 import { planBackup, type MeasurementPlanConfig, type PlanContext, type PlanResult } from '../src/planner.js';
 import { createCopyWorker } from '../src/worker.js';
-import { waitForJobs, type TrackResult } from '../src/tracker.js';
-import { QUEUE_COPY, fieldId } from '../src/names.js';
+import { followRun, type RunResult } from '../src/run-follower.js';
+import { QUEUE_COPY, chunkJobId, fieldId, parseChunkJobId } from '../src/names.js';
 import type { CopyChunkPayload, CopyChunkResultPayload, RetryPolicy } from '../src/catalog.js';
 
 const MS = 1_000_000n;
@@ -49,7 +49,9 @@ interface Rig {
   store: StateStore;
   ctx(measurements: MeasurementPlanConfig[], extra?: Partial<PlanContext>): PlanContext;
   startWorker(): Worker<CopyChunkPayload, CopyChunkResultPayload>;
-  run(plan: PlanResult): Promise<TrackResult>;
+  run(plan: PlanResult): Promise<RunResult>;
+  /** The ids of a plan's jobs (every chunk enqueued, none reused). */
+  jobIds(plan: PlanResult): string[];
   close(): Promise<void>;
 }
 
@@ -95,14 +97,16 @@ async function rig(name: string, sourceDb: string, backupDb: string, retry: Retr
       chunkSizeNs: H,
       overlapNs: 0n,
       retry,
+      maxValues: 1,
       logger: silentLogger,
       ...extra,
     }),
     startWorker,
     async run(plan) {
       startWorker();
-      return waitForJobs(queue, redis, plan.jobIds, { pollMs: 50 });
+      return followRun(queue, store, plan.run, { pollMs: 50 });
     },
+    jobIds: (plan) => Array.from({ length: plan.enqueued }, (_, n) => chunkJobId(plan.run, n)),
     async close() {
       await worker?.close();
       await queue.close();
@@ -121,8 +125,9 @@ async function assertSame(srcDb: string, bakDb: string, m: string, f: string, ra
   return (await assertSameField({ client: source, db: srcDb }, { client: backup, db: bakDb }, m, f, range, bakRange)).rows.length;
 }
 
-function assertAllDone(r: TrackResult, total: number): void {
+function assertAllDone(r: RunResult, total: number): void {
   assert.deepEqual(r.failures, []);
+  assert.equal(r.failed, 0);
   assert.equal(r.completed, total);
   assert.equal(r.total, total);
 }
@@ -171,7 +176,7 @@ test('two fields ending at different times each resume from their own checkpoint
     assert.equal(byField(second).Irradiance?.startNs, D + 10n * H + 30n * MIN - overlap);
     assert.equal(byField(second).Temperature?.startNs, D + 15n * H + 45n * MIN - overlap);
     assert.equal(byField(second).Irradiance?.advancesCheckpoint, true);
-    assertAllDone(await r.run(second), second.jobIds.length);
+    assertAllDone(await r.run(second), second.chunks);
 
     await assertSame(srcDb, bakDb, 'solar', 'Irradiance', [D, D + DAY - 1n]);
     await assertSame(srcDb, bakDb, 'solar', 'Temperature', [D, D + DAY - 1n]);
@@ -194,27 +199,35 @@ test('planning the same range twice while its jobs wait enqueues each chunk once
     const measurements = [{ name: 'm', startNs: D, endNs: D + DAY - 1n }];
 
     const one = await planBackup(r.ctx(measurements), { kind: 'copy', runId: 'one' });
-    assert.equal(one.jobIds.length, 10);
+    assert.equal(one.chunks, 10);
+    assert.equal(one.enqueued, 10);
     assert.equal(one.reused, 0);
     const two = await planBackup(r.ctx(measurements), { kind: 'copy', runId: 'two' });
-    assert.deepEqual([...two.jobIds].sort(), [...one.jobIds].sort());
+    assert.equal(two.chunks, 10);
+    assert.equal(two.enqueued, 0);
     assert.equal(two.reused, 10);
     const counts = await r.queue.getJobCounts('waiting', 'prioritized', 'delayed', 'active', 'completed', 'failed');
     assert.equal(counts.waiting, 10, JSON.stringify(counts));
-    for (const id of one.jobIds) assert.ok(!id.includes(':'), id);
-    // The job kept the first run's payload.
-    const job = await r.queue.getJob(one.jobIds[0] as string);
-    assert.equal((job?.data as CopyChunkPayload | undefined)?.runId, 'one');
+    // The jobs are the first run's, and the second run follows them.
+    for (const job of await r.queue.getJobs(['waiting'])) {
+      assert.ok(!job.id?.includes(':'), job.id);
+      assert.equal(parseChunkJobId(job.id ?? '')?.run, one.run, job.id);
+    }
 
-    assertAllDone(await r.run(two), 10);
+    const [resOne, resTwo] = await Promise.all([r.run(one), r.run(two)]);
+    assertAllDone(resOne, 10);
+    assertAllDone(resTwo, 10);
+    assert.equal(resTwo.values, 120, 'the following run counts the values of the chunks it followed');
     const range: [bigint, bigint] = [D, D + DAY - 1n];
     assert.equal(await assertSame(srcDb, bakDb, 'm', 'a', range), 60);
     assert.equal(await assertSame(srcDb, bakDb, 'm', 'b', range), 60);
 
-    // Finished jobs do not block a new plan of the same range: it copies again, and the backup stays the same.
+    // Finished jobs do not block a new plan of the same range: it copies again.
+    // The backup loses the measurement first, so only a real second copy passes.
+    await bakServer.query('DROP MEASUREMENT "m"', bakDb);
     const three = await planBackup(r.ctx(measurements), { kind: 'copy', runId: 'three', full: true });
     assert.equal(three.reused, 0);
-    assert.equal(three.jobIds.length, 10);
+    assert.equal(three.enqueued, 10);
     assertAllDone(await r.run(three), 10);
     await assertSame(srcDb, bakDb, 'm', 'a', range);
     await assertSame(srcDb, bakDb, 'm', 'b', range);
@@ -237,8 +250,10 @@ test('one day of data in a range of years plans a day of chunks, not tens of tho
     const plan = await planBackup(r.ctx([{ name: 'day', startNs: start, endNs: end }]), { kind: 'copy', runId: 'sparse' });
     assert.equal(plan.fields.length, 1);
     assert.equal(plan.fields[0]?.chunks, 24);
-    assert.equal(plan.jobIds.length, 24);
+    assert.equal(plan.chunks, 24);
     assert.equal(plan.expectedValues, 144);
+    // A waiting job stays a compact hash: Redis keeps a hash as a listpack while every value is at most 64 bytes.
+    for (const id of r.jobIds(plan)) assert.equal(await r.redis.call('OBJECT', 'ENCODING', r.queue.toKey(id)), 'listpack', id);
     assertAllDone(await r.run(plan), 24);
     assert.equal(await assertSame(srcDb, bakDb, 'day', 'v', [start, end]), 144);
     assert.equal(await r.store.checkpoint(fieldId(source.endpoint, srcDb, 'day', 'v')), D + DAY - 10n * MIN + 17n);
@@ -266,7 +281,7 @@ test('a chunk that fails for good holds the checkpoint before it while a later c
 
     const measurements = [{ name: 'fail', startNs: W0, endNs: W0 + 10n * WEEK - 1n }];
     const plan = await planBackup(r.ctx(measurements, { chunkSizeNs: WEEK }), { kind: 'copy', runId: 'fail' });
-    assert.equal(plan.jobIds.length, 3);
+    assert.equal(plan.chunks, 3);
     const result = await r.run(plan);
     assert.equal(result.completed, 2);
     assert.equal(result.failed, 1);
@@ -314,7 +329,7 @@ test(
       const fid = fieldId(source.endpoint, srcDb, 'shift', 'v');
 
       const first = await planBackup(r.ctx(measurements, { chunkSizeNs: WEEK }), { kind: 'copy', runId: 'first' });
-      assert.equal(first.jobIds.length, 4);
+      assert.equal(first.chunks, 4);
       const one = await r.run(first);
       assert.equal(one.failed, 1);
       assert.equal(await r.store.checkpoint(fid), (clusters[1] as bigint) + 9n * H);
@@ -322,7 +337,7 @@ test(
       // Retention (or a DELETE) empties the first week in the source.
       await srcServer.query(`DELETE FROM "shift" WHERE time < ${W0 + WEEK}`, srcDb);
       const second = await planBackup(r.ctx(measurements, { chunkSizeNs: WEEK }), { kind: 'copy', runId: 'second', full: true });
-      assert.equal(second.jobIds.length, 3);
+      assert.equal(second.chunks, 3);
       const two = await r.run(second);
       assert.equal(two.failed, 1);
       assert.equal(two.failures[0]?.startNs, String(W0 + 6n * WEEK));
@@ -352,8 +367,8 @@ test('hostile measurement, field and tag names go through the queue and land exa
     await srcServer.write(srcDb, lines.join('\n'));
     const plan = await planBackup(r.ctx([{ name: M, startNs: D, endNs: D + DAY - 1n }]), { kind: 'copy', runId: 'hostile' });
     assert.deepEqual(plan.fields.map((f) => f.field).sort(), [F1, F2].sort());
-    for (const id of plan.jobIds) assert.ok(!id.includes(':'), id);
-    assertAllDone(await r.run(plan), plan.jobIds.length);
+    for (const id of r.jobIds(plan)) assert.ok(!id.includes(':'), id);
+    assertAllDone(await r.run(plan), plan.chunks);
     assert.equal(await assertSame(srcDb, bakDb, M, F1, [D, D + DAY]), 30);
     assert.equal(await assertSame(srcDb, bakDb, M, F2, [D, D + DAY]), 30);
     assert.ok((await source.databases()).includes(srcDb));
@@ -381,8 +396,8 @@ test('a backfill of an older range copies it and never moves the checkpoint back
     // Late values in the past, older than the checkpoint: only a backfill finds them.
     await srcServer.write(srcDb, `bf v=-1i ${D + 1n}\nbf v=-2i ${D + H + 1n}`);
     const bf = await planBackup(r.ctx(measurements), { kind: 'backfill', runId: 'bf', measurements: ['bf'], startNs: D, endNs: D + 2n * H - 1n });
-    assert.equal(bf.jobIds.length, 2);
-    for (const id of bf.jobIds) assert.match(id, /^b_/);
+    assert.equal(bf.chunks, 2);
+    for (const id of r.jobIds(bf)) assert.equal((await r.queue.getJob(id))?.name, 'backfill-chunk');
     assertAllDone(await r.run(bf), 2);
     assert.equal(await assertSame(srcDb, bakDb, 'bf', 'v', [D, D + DAY]), 8);
     assert.equal(await r.store.checkpoint(fid), cp);
@@ -404,29 +419,140 @@ test('a transient backup failure is retried with backup.retry until the chunk la
     await bakServer.stop();
     stopped = true;
     const plan = await planBackup(r.ctx([{ name: 'tr', startNs: D, endNs: D + DAY - 1n }]), { kind: 'copy', runId: 'transient' });
-    assert.equal(plan.jobIds.length, 3);
+    assert.equal(plan.chunks, 3);
     r.startWorker();
     await waitFor('a chunk to fail against the stopped backup', async () => {
-      const jobs = await Promise.all(plan.jobIds.map((id) => r.queue.getJob(id)));
+      const jobs = await Promise.all(r.jobIds(plan).map((id) => r.queue.getJob(id)));
       return jobs.every((j) => (j?.attemptsMade ?? 0) >= 1);
     });
     await bakServer.start();
     stopped = false;
-    const result = await waitForJobs(r.queue, r.redis, plan.jobIds, { pollMs: 50 });
+    const result = await followRun(r.queue, r.store, plan.run, { pollMs: 50 });
     // What BullMQ itself says: every chunk completed, after at least one retry.
-    for (const id of plan.jobIds) {
+    for (const id of r.jobIds(plan)) {
       const job = await r.queue.getJob(id);
       assert.equal(await job?.getState(), 'completed', id);
       assert.ok((job?.attemptsMade ?? 0) >= 2, `${id} made ${job?.attemptsMade} attempts`);
     }
     await t.test(
-      'waitForJobs reports chunks that completed after a retry as completed',
+      'the run counts chunks that completed after a retry as completed',
       () => assertAllDone(result, 3),
     );
     assert.equal(await assertSame(srcDb, bakDb, 'tr', 'v', [D, D + DAY]), 30);
     assert.equal(await r.store.checkpoint(fieldId(source.endpoint, srcDb, 'tr', 'v')), D + 29n * 5n * MIN);
   } finally {
     if (stopped) await bakServer.start();
+    await r.close();
+  }
+});
+
+test('two planners racing on the same range enqueue each chunk once; both runs count every chunk', async () => {
+  const srcDb = 'race';
+  const bakDb = 'race_backup';
+  const r = await rig('race', srcDb, bakDb);
+  try {
+    const D = at('2024-09-01T00:00:00Z');
+    const lines: string[] = [];
+    for (let i = 0n; i < 24n * 6n; i++) lines.push(`race,s=${i % 3n} a=${i}i,b=${i}.25,c="x${i}" ${D + i * 10n * MIN}`);
+    await srcServer.write(srcDb, lines.join('\n'));
+    const measurements = [{ name: 'race', startNs: D, endNs: D + DAY - 1n }];
+    const [a, b] = await Promise.all([
+      planBackup(r.ctx(measurements), { kind: 'copy', runId: 'racer-a' }),
+      planBackup(r.ctx(measurements), { kind: 'copy', runId: 'racer-b' }),
+    ]);
+    assert.equal(a.chunks, 72);
+    assert.equal(b.chunks, 72);
+    assert.equal(a.enqueued + b.enqueued, 72, `a enqueued ${a.enqueued}, b ${b.enqueued}`);
+    assert.equal(a.reused + b.reused, 72);
+    const counts = await r.queue.getJobCounts('waiting', 'prioritized', 'delayed', 'active', 'completed', 'failed');
+    assert.equal(counts.waiting, 72, JSON.stringify(counts));
+    const [ra, rb] = await Promise.all([r.run(a), r.run(b)]);
+    assertAllDone(ra, 72);
+    assertAllDone(rb, 72);
+    assert.equal(ra.values, 432);
+    assert.equal(rb.values, 432);
+    const done = await r.queue.getJobs(['completed']);
+    assert.equal(done.length, 72);
+    for (const job of done) assert.equal(job.attemptsMade, 1, `${job.id} ran ${job.attemptsMade} times`);
+    for (const f of ['a', 'b', 'c']) assert.equal(await assertSame(srcDb, bakDb, 'race', f, [D, D + DAY - 1n]), 144);
+  } finally {
+    await r.close();
+  }
+});
+
+test('the run counters are right when completed jobs are removed as they finish', async () => {
+  const srcDb = 'removed';
+  const bakDb = 'removed_backup';
+  const r = await rig('removed', srcDb, bakDb);
+  let cleaning = true;
+  let cleaned = 0;
+  try {
+    const D = at('2024-10-01T00:00:00Z');
+    const lines: string[] = [];
+    for (let i = 0n; i < 48n * 5n; i++) lines.push(`rm,s=${i % 2n} v=${i}i ${D + i * 6n * MIN}`);
+    await srcServer.write(srcDb, lines.join('\n'));
+    const plan = await planBackup(r.ctx([{ name: 'rm', startNs: D, endNs: D + DAY - 1n }]), { kind: 'copy', runId: 'removed' });
+    assert.equal(plan.chunks, 24);
+    // Something removes every completed job while the run goes on (removeOnComplete, an operator, Bull Board).
+    const cleaner = (async () => {
+      while (cleaning) {
+        cleaned += (await r.queue.clean(0, 1_000, 'completed')).length;
+        await new Promise((res) => setImmediate(res));
+      }
+    })();
+    const result = await r.run(plan);
+    cleaning = false;
+    await cleaner;
+    cleaned += (await r.queue.clean(0, 1_000, 'completed')).length;
+    assertAllDone(result, 24);
+    assert.equal(result.values, 240);
+    assert.equal(cleaned, 24, 'every completed job was removed');
+    assert.equal((await r.queue.getJobCounts('completed')).completed, 0);
+    // The counters live on without the jobs.
+    const again = await followRun(r.queue, r.store, plan.run, { pollMs: 10 });
+    assert.deepEqual({ ...again, failures: [] }, { ...result, failures: [] });
+    assert.equal(await assertSame(srcDb, bakDb, 'rm', 'v', [D, D + DAY - 1n]), 240);
+  } finally {
+    cleaning = false;
+    await r.close();
+  }
+});
+
+test('the low watermark over merged chunks: one failing in the middle holds the checkpoint before it', async () => {
+  const srcDb = 'mergedfail';
+  const bakDb = 'mergedfail_backup';
+  const r = await rig('mergedfail', srcDb, bakDb);
+  try {
+    const W0 = at('2024-01-01T00:00:00Z');
+    // Three clusters of ten hourly values, three weeks apart (their own shard
+    // groups in the backup); with max_values 10 each is one chunk of ten buckets.
+    const clusters = [W0 + 2n * DAY, W0 + 3n * WEEK + 2n * DAY, W0 + 6n * WEEK + 2n * DAY];
+    const lines: string[] = [];
+    clusters.forEach((c, k) => {
+      for (let i = 0n; i < 10n; i++) lines.push(`mf v=${k * 100 + Number(i)}.5 ${c + i * H}`);
+    });
+    await srcServer.write(srcDb, lines.join('\n'));
+    await bakServer.write(bakDb, `mf v="conflict" ${(clusters[1] as bigint) + 30n * MIN}`);
+    const measurements = [{ name: 'mf', startNs: W0, endNs: W0 + 10n * WEEK - 1n }];
+    const plan = await planBackup(r.ctx(measurements, { maxValues: 10 }), { kind: 'copy', runId: 'mergedfail' });
+    assert.equal(plan.chunks, 3, 'ten hourly buckets merged into each chunk');
+    assert.equal(plan.expectedValues, 30);
+    const result = await r.run(plan);
+    assert.equal(result.completed, 2);
+    assert.equal(result.failed, 1);
+    assert.equal(result.failures[0]?.startNs, String(clusters[1]));
+    assert.equal(result.failures[0]?.endNs, String((clusters[1] as bigint) + 10n * H - 1n), 'the failed chunk spans its ten buckets');
+    assert.match(result.failures[0]?.reason ?? '', /field type conflict/);
+    const fid = fieldId(source.endpoint, srcDb, 'mf', 'v');
+    assert.equal(await r.store.checkpoint(fid), (clusters[0] as bigint) + 9n * H, 'the checkpoint stops before the failed chunk');
+    // The conflict gone, the next run resumes from the checkpoint and the watermark passes all three.
+    await bakServer.query('DROP MEASUREMENT "mf"', bakDb);
+    const again = await planBackup(r.ctx(measurements, { maxValues: 10 }), { kind: 'copy', runId: 'mergedfail-again' });
+    assert.equal(again.fields[0]?.startNs, (clusters[0] as bigint) + 9n * H);
+    assertAllDone(await r.run(again), again.chunks);
+    assert.equal(await r.store.checkpoint(fid), (clusters[2] as bigint) + 9n * H);
+    await assertSame(srcDb, bakDb, 'mf', 'v', [(clusters[0] as bigint) + 9n * H, W0 + 10n * WEEK]);
+  } finally {
     await r.close();
   }
 });

@@ -63,7 +63,7 @@ export function startPlanner(rt: Runtime): RunningPlanner {
       rt.logger.info(`schedule ${job.data.scheduleId}: planning a ${job.data.full ? 'full' : 'incremental'} pass`, { run: runId });
       const plan = await planBackup(planContext(rt), { kind: 'copy', full: job.data.full, runId });
       for (const m of plan.missing) rt.logger.warn(`field ${m} is configured but the source has no such field (yet)`);
-      return { runId, expectedValues: plan.expectedValues, jobs: plan.jobIds.length };
+      return { runId, expectedValues: plan.expectedValues, jobs: plan.chunks };
     },
     { connection: rt.redis, prefix: rt.prefix, concurrency: 1 },
   );

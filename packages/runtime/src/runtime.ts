@@ -152,6 +152,7 @@ export function planContext(rt: Runtime): PlanContext {
     backupDb: c.databases.backup.database,
     measurements: measurementPlans(c),
     chunkSizeNs: BigInt(c.backup.timeChunks.sizeMs) * 1_000_000n,
+    maxValues: c.backup.timeChunks.maxValues,
     overlapNs: BigInt(c.backup.timeChunks.overlapMs) * 1_000_000n,
     retry: retryPolicy(c),
     logger: rt.logger,

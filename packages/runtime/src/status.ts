@@ -1,6 +1,6 @@
 import { formatTimeNs } from '@influx-backup/config';
 import type { Job } from 'bullmq';
-import type { CopyChunkPayload, WorkerSeen } from '@influx-backup/queue';
+import { chunkRange, parseChunkJobId, type CopyChunkPayload, type WorkerSeen } from '@influx-backup/queue';
 import type { Runtime } from './runtime.js';
 
 export interface StatusReport {
@@ -52,18 +52,37 @@ export async function collectStatus(rt: Runtime): Promise<StatusReport> {
       tz: s.tz ?? null,
       next: s.next ? new Date(s.next).toISOString() : null,
     })),
-    failures: failed
-      .filter((j): j is Job<CopyChunkPayload> => Boolean(j))
-      .map((j) => ({
-        jobId: j.id ?? '',
-        kind: j.name,
-        measurement: j.data.measurement,
-        field: j.data.field,
-        start: formatTimeNs(BigInt(j.data.startNs)),
-        end: formatTimeNs(BigInt(j.data.endNs)),
-        reason: j.failedReason,
-        at: j.finishedOn ? new Date(j.finishedOn).toISOString() : null,
-      })),
-    lastRun: lastRun ?? null,
+    failures: await Promise.all(
+      failed
+        .filter((j): j is Job<CopyChunkPayload> => Boolean(j))
+        .map(async (j) => {
+          // Names live once per run in Redis, not in every job.
+          const id = parseChunkJobId(j.id ?? '');
+          const plan = id ? await rt.store.runPlan(id.run, j.data.k).catch(() => undefined) : undefined;
+          const range = plan ? chunkRange(j.data) : undefined;
+          return {
+            jobId: j.id ?? '',
+            kind: j.name,
+            measurement: plan?.field.measurement ?? '?',
+            field: plan?.field.field ?? '?',
+            start: range ? formatTimeNs(range.startNs) : '?',
+            end: range ? formatTimeNs(range.endNs) : '?',
+            reason: j.failedReason,
+            at: j.finishedOn ? new Date(j.finishedOn).toISOString() : null,
+          };
+        }),
+    ),
+    lastRun: await liveLastRun(rt, lastRun),
   };
+}
+
+/**
+ * The last run as recorded; while it is still going (it names its run key), with
+ * the counters the workers keep in Redis: one read, whatever the run's size.
+ */
+async function liveLastRun(rt: Runtime, recorded: unknown): Promise<unknown> {
+  if (!recorded || typeof recorded !== 'object' || typeof (recorded as { run?: unknown }).run !== 'string') return recorded ?? null;
+  const c = await rt.store.runCounters((recorded as { run: string }).run).catch(() => undefined);
+  if (!c?.exists) return recorded;
+  return { ...recorded, chunks: c.total, completed: c.done, failed: c.failed, values: c.values, inProgress: !(c.planned && c.done + c.failed >= c.total) };
 }

@@ -1,5 +1,5 @@
-import { planBackup, waitForJobs, type PlanResult, type TrackResult } from '@influx-backup/queue';
-import { planContext, preflight, startWorker, withRuntime, type Runtime } from '@influx-backup/runtime';
+import { followRun, planBackup, type PlanResult, type RunResult } from '@influx-backup/queue';
+import { planContext, preflight, startMemoryGovernor, startWorker, withRuntime, type Runtime } from '@influx-backup/runtime';
 import { formatTimeNs } from '@influx-backup/config';
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, onShutdownSignals, UsageError, type ProcessContext } from '@influx-backup/process';
 import { runId, selection, type SelectorOptions } from '../context.js';
@@ -23,28 +23,39 @@ export async function copyCommand(ctx: ProcessContext, mode: Mode, opts: CopyCom
   return withRuntime(ctx, async (rt) => {
     await preflight(rt);
     const started = Date.now();
-    const plan = await planBackup(planContext(rt), { kind: mode === 'backfill' ? 'backfill' : 'copy', runId: id, ...sel });
+    // Planning a million chunks makes garbage fast; keep this process's heap near its budget.
+    const governor = startMemoryGovernor(rt.config.processing.workerMemoryLimitMb, rt.logger);
+    let plan: PlanResult;
+    try {
+      plan = await planBackup(planContext(rt), { kind: mode === 'backfill' ? 'backfill' : 'copy', runId: id, ...sel });
+    } finally {
+      governor.stop();
+    }
     for (const m of plan.missing) rt.logger.warn(`field ${m} is configured but the source has no such field (yet); nothing to copy`);
     const out = process.stdout;
     out.write(
-      `${id}: ${plan.fields.length} fields, ${plan.jobIds.length} chunks (${plan.reused} already queued), ` +
+      `${id}: ${plan.fields.length} fields, ${plan.chunks} chunks (${plan.reused} already queued), ` +
         `${fmtInt(plan.expectedValues)} values to copy\n`,
     );
+    if (plan.chunks > 0) {
+      // Until it ends, status reads this run's live counters through its key.
+      await rt.store.setLastRun({ ...lastRun(id, mode, plan, undefined, started), finishedAt: null, ok: null, run: plan.run });
+    }
     if (mode === 'plan' && !opts.wait) return EXIT_OK;
-    if (plan.jobIds.length === 0) {
+    if (plan.chunks === 0) {
       await rt.store.setLastRun(lastRun(id, mode, plan, undefined, started));
       out.write('nothing to copy: every field is up to date\n');
       return EXIT_OK;
     }
     const worker = mode === 'run' ? startWorker(rt) : undefined;
-    const progress = new Progress(plan.expectedValues, plan.jobIds.length);
+    const progress = new Progress(plan.expectedValues, plan.chunks);
     // Ctrl-C stops waiting; chunks in flight go back to the queue (their locks
     // lapse) and the next run or any worker copies them. Nothing is lost. A
     // second Ctrl-C exits at once.
     const shutdown = onShutdownSignals();
-    let result: TrackResult;
+    let result: RunResult;
     try {
-      result = await waitForJobs(rt.copyQueue, rt.redis, plan.jobIds, {
+      result = await followRun(rt.copyQueue, rt.store, plan.run, {
         onUpdate: (s) => progress.update(s.values, s.completed + s.failed, s.failed),
         signal: shutdown.signal,
       });
@@ -70,14 +81,14 @@ export async function copyCommand(ctx: ProcessContext, mode: Mode, opts: CopyCom
   });
 }
 
-function lastRun(id: string, mode: Mode, plan: PlanResult, result: TrackResult | undefined, started: number): Record<string, unknown> {
+function lastRun(id: string, mode: Mode, plan: PlanResult, result: RunResult | undefined, started: number): Record<string, unknown> {
   return {
     runId: id,
     mode,
     startedAt: new Date(started).toISOString(),
     finishedAt: new Date().toISOString(),
     fields: plan.fields.length,
-    chunks: plan.jobIds.length,
+    chunks: plan.chunks,
     completed: result?.completed ?? 0,
     failed: result?.failed ?? 0,
     values: result?.values ?? 0,
@@ -86,7 +97,7 @@ function lastRun(id: string, mode: Mode, plan: PlanResult, result: TrackResult |
   };
 }
 
-function printSummary(rt: Runtime, plan: PlanResult, r: TrackResult, started: number): void {
+function printSummary(rt: Runtime, plan: PlanResult, r: RunResult, started: number): void {
   const secs = (Date.now() - started) / 1000;
   const lines = [
     `${r.failed === 0 ? 'done' : 'FAILED'} in ${fmtSecs(secs)}`,
@@ -94,11 +105,12 @@ function printSummary(rt: Runtime, plan: PlanResult, r: TrackResult, started: nu
     `  chunks     ${r.total} (${r.completed} done, ${r.failed} failed)`,
     `  values     ${fmtInt(r.values)} (${fmtInt(r.values / Math.max(secs, 0.001))}/s)`,
   ];
-  for (const f of r.failures.slice(0, 20)) {
-    const range = f.startNs === '?' ? '' : ` ${formatTimeNs(BigInt(f.startNs))} .. ${formatTimeNs(BigInt(f.endNs))}`;
-    lines.push(`  failed     ${f.measurement}.${f.field}${range}: ${f.reason}`);
+  for (const f of r.failures) {
+    const range = f.startNs && f.endNs ? ` ${formatTimeNs(BigInt(f.startNs))} .. ${formatTimeNs(BigInt(f.endNs))}` : '';
+    const what = f.measurement ? `${f.measurement}.${f.field ?? '?'}${range}: ` : '';
+    lines.push(`  failed     ${what}${f.reason}`);
   }
-  if (r.failures.length > 20) lines.push(`  ... and ${r.failures.length - 20} more failures (see influx-backup status)`);
+  if (r.failed > r.failures.length) lines.push(`  ... and ${r.failed - r.failures.length} more failures (see influx-backup status)`);
   process.stdout.write(`${lines.join('\n')}\n`);
   if (r.failed > 0) rt.logger.error(`${r.failed} of ${r.total} chunks failed for good`);
 }

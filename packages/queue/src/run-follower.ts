@@ -1,0 +1,93 @@
+import type { Queue } from 'bullmq';
+import type { ChunkFailure, RunCounters, StateStore } from './state-store.js';
+
+export interface RunSnapshot {
+  total: number;
+  completed: number;
+  failed: number;
+  /** Values of the chunks finished so far. */
+  values: number;
+}
+
+export interface RunResult extends RunSnapshot {
+  /** The newest failures (at most 20); `failed` counts them all. */
+  failures: ChunkFailure[];
+}
+
+export interface FollowOptions {
+  onUpdate?: (s: RunSnapshot) => void;
+  pollMs?: number;
+  signal?: AbortSignal;
+  /**
+   * With no progress for this long, ask the queue whether anything is left in
+   * flight at all; if nothing is, the run's missing chunks are gone (removed, or
+   * Redis lost its data) and are reported as failed instead of waited for.
+   */
+  idleMs?: number;
+}
+
+const IN_FLIGHT_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'paused', 'waiting-children'] as const;
+
+/**
+ * Follows a run until every chunk it planned has finished for good, whatever
+ * worker ran it. It reads the run's counters, which workers update atomically as
+ * chunks finish: one small read per poll however many chunks the run has, right
+ * when finished jobs are removed, and across a Redis restart that keeps its data.
+ */
+export async function followRun(queue: Queue, store: StateStore, run: string, opts: FollowOptions = {}): Promise<RunResult> {
+  const { onUpdate, pollMs = 200, signal, idleMs = 5_000 } = opts;
+  let last: RunCounters | undefined;
+  let lastChange = Date.now();
+  for (;;) {
+    signal?.throwIfAborted();
+    let c: RunCounters;
+    try {
+      c = await store.runCounters(run);
+    } catch (err) {
+      // Redis away: ioredis reconnects; keep waiting unless asked to stop.
+      if (signal?.aborted) throw err;
+      await sleep(pollMs, signal);
+      continue;
+    }
+    const snap = { total: c.total, completed: c.done, failed: c.failed, values: c.values };
+    if (!last || c.done !== last.done || c.failed !== last.failed || c.total !== last.total || c.planned !== last.planned) lastChange = Date.now();
+    last = c;
+    onUpdate?.(snap);
+    if (c.planned && c.done + c.failed >= c.total) return { ...snap, failures: await store.runFailures(run) };
+    if (Date.now() - lastChange >= idleMs) {
+      const counts = await queue.getJobCounts(...IN_FLIGHT_STATES).catch(() => undefined);
+      if (counts && Object.values(counts).every((n) => n === 0)) {
+        // Nothing is in flight anywhere, so no worker will count the rest: say so.
+        const again = await store.runCounters(run);
+        const missing = Math.max(0, again.total - again.done - again.failed);
+        if (again.done + again.failed === last.done + last.failed) {
+          const failures = await store.runFailures(run);
+          const reason = again.exists
+            ? `${missing} chunks are gone from the queue (removed, or Redis lost its data)`
+            : 'the run is gone from Redis (its record expired, or Redis lost its data)';
+          return {
+            total: again.total,
+            completed: again.done,
+            failed: again.failed + (again.exists ? missing : Math.max(1, missing)),
+            values: again.values,
+            failures: [{ reason }, ...failures],
+          };
+        }
+      }
+      lastChange = Date.now();
+    }
+    await sleep(pollMs, signal);
+  }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
