@@ -56,12 +56,8 @@ const logging = section(
   },
 );
 
-const RETENTION_MODES = ['source', 'infinite'] as const;
-const retentionMode: Format<(typeof RETENTION_MODES)[number]> = {
-  read: (v) =>
-    (RETENTION_MODES as readonly unknown[]).includes(v)
-      ? (v as (typeof RETENTION_MODES)[number])
-      : fail(`must be "source" (the source policies' durations) or "infinite" (keep everything), ${got(v)}`),
+const retention: Format<'source' | 'infinite'> = {
+  read: (v) => (v === 'source' || v === 'infinite' ? v : fail(`must be "source" or "infinite" (keep everything), ${got(v)}`)),
 };
 
 const databases = section(
@@ -72,7 +68,7 @@ const databases = section(
     backup: connection(
       'BACKUP',
       optional(f.text, { doc: 'Created if missing; empty: source + "_backup".', default: '', env: 'INFLUX_BACKUP_DB' }),
-      { retention: leaf(retentionMode, { doc: 'Durations of the policies created: "source" or "infinite".', default: 'source' }) },
+      { retention: leaf(retention, { doc: 'Durations of the policies created: "source" or "infinite".', default: 'source' }) },
     ),
   },
   ({ source, backup }) => {
