@@ -7,7 +7,7 @@ import {
   quoteIdent,
   type RetentionPolicyInfo,
 } from '@influx-backup/influx';
-import type { EngineLogger } from './ports.js';
+import type { Logger } from './ports.js';
 
 /** What reading a database's retention policies needs. InfluxClient implements it. */
 export interface PolicyReader {
@@ -83,7 +83,7 @@ export async function prepareBackupTarget(opts: {
   backupDb: string;
   source: SourcePolicies;
   retention: RetentionMode;
-  logger: EngineLogger;
+  logger: Logger;
 }): Promise<{ created: string[] }> {
   const { backup, backupDb, logger } = opts;
   const where = serverName(backup, 'backup InfluxDB');

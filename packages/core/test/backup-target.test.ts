@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startInflux, type InfluxServer } from '@influx-backup/testkit';
 import { InfluxClient, type RetentionPolicyInfo } from '@influx-backup/influx';
-import { prepareBackupTarget, PrivilegeError, sourcePolicies, UnknownRetentionPolicyError, type EngineLogger } from '../src/index.js';
+import { prepareBackupTarget, PrivilegeError, silentLogger, sourcePolicies, UnknownRetentionPolicyError, type Logger } from '../src/index.js';
 
 const ADMIN = { username: 'admin', password: 'adm1n-pw' };
 const H = 3_600_000_000_000n;
@@ -22,9 +22,10 @@ function client(server: InfluxServer, username: string, password: string, role: 
   return c;
 }
 
-function recorder(): EngineLogger & { warnings: string[] } {
+function recorder(): Logger & { warnings: string[] } {
   const warnings: string[] = [];
-  return { warnings, debug: () => undefined, info: () => undefined, error: () => undefined, warn: (m: string) => warnings.push(m) };
+  const log: Logger & { warnings: string[] } = { ...silentLogger, warnings, warn: (m: string) => void warnings.push(m), child: () => log };
+  return log;
 }
 
 const byName = (ps: RetentionPolicyInfo[]): Map<string, RetentionPolicyInfo> => new Map(ps.map((p) => [p.name, p]));

@@ -6,7 +6,7 @@ import { fmtInt } from '../progress.js';
 
 export async function verifyCommand(ctx: ProcessContext, opts: { deep?: boolean; measurement?: string[]; json?: boolean }): Promise<number> {
   return withRuntime(ctx, async (rt) => {
-    await preflight(rt, { backupDb: false });
+    await preflight(rt, { prepareBackup: false });
     const c = rt.config;
     const now = nowNs();
     const results: VerifyResult[] = [];
