@@ -2,6 +2,7 @@ export { chunkBounds, chunkCount, groupOffsetNs, incrementalRange, type Chunk } 
 export { advanceWatermark } from './watermark.js';
 export {
   discoverFields,
+  fromClause,
   planFieldChunks,
   planMeasurementChunks,
   ChunkMerger,

@@ -217,9 +217,10 @@ export class InfluxClient {
     return series.flatMap((s) => s.values.map((row) => String(row[0])));
   }
 
-  /** Field keys of a measurement with their types; a field may appear once per type it has. */
-  async fieldKeys(db: string, measurement: string): Promise<FieldKey[]> {
-    const [series = []] = await this.query(`SHOW FIELD KEYS FROM ${quoteIdent(measurement)}`, db);
+  /** Field keys of a measurement (in one policy, or the default) with their types; a field may appear once per type it has. */
+  async fieldKeys(db: string, measurement: string, retentionPolicy?: string): Promise<FieldKey[]> {
+    const from = retentionPolicy === undefined ? quoteIdent(measurement) : `${quoteIdent(retentionPolicy)}.${quoteIdent(measurement)}`;
+    const [series = []] = await this.query(`SHOW FIELD KEYS FROM ${from}`, db);
     const out: FieldKey[] = [];
     for (const s of series) {
       for (const [field, type] of s.values) {

@@ -133,7 +133,7 @@ async function onServer<T>(side: 'source' | 'backup', fn: () => Promise<T>): Pro
  */
 export async function preflight(
   rt: Runtime,
-  { prepareBackup = true, retentionPolicies }: { prepareBackup?: boolean; retentionPolicies?: readonly string[] } = {},
+  { prepareBackup = true }: { prepareBackup?: boolean } = {},
 ): Promise<SourcePolicies> {
   const timeout = 5_000;
   try {
@@ -142,7 +142,7 @@ export async function preflight(
     throw new ConnectError(`cannot reach Redis at ${rt.redisEndpoint}: ${(err as Error).message}`);
   }
   for (const w of await redisHealthWarnings(rt.redis)) rt.logger.warn(w);
-  const { source, backup } = rt.config.databases;
+  const { source } = rt.config.databases;
   const dbs = await onServer('source', async () => {
     await rt.source.ping();
     return rt.source.databases();
@@ -153,15 +153,24 @@ export async function preflight(
         `or its user may not read it (check databases.source.database and the user's privileges)`,
     );
   }
-  const policies = await onServer('source', () =>
-    sourcePolicies(rt.source, source.database, retentionPolicies ?? source.retentionPolicies),
-  );
-  await onServer('backup', async () => {
-    await rt.backup.ping();
-    if (prepareBackup) {
-      await prepareBackupTarget({ backup: rt.backup, backupDb: backup.database, source: policies, retention: backup.retention, logger: rt.logger });
-    }
-  });
+  await onServer('backup', () => rt.backup.ping());
+  return policiesToCopy(rt, { prepareBackup });
+}
+
+/**
+ * The source's retention policies to copy (`databases.source.retention_policies`,
+ * or all), read afresh: a policy added on the source is copied from the next plan
+ * on. With `prepareBackup`, the backup database and same-named policies are made
+ * ready too (created only when missing).
+ */
+export async function policiesToCopy(rt: Runtime, { prepareBackup = true }: { prepareBackup?: boolean } = {}): Promise<SourcePolicies> {
+  const { source, backup } = rt.config.databases;
+  const policies = await onServer('source', () => sourcePolicies(rt.source, source.database, source.retentionPolicies));
+  if (prepareBackup) {
+    await onServer('backup', () =>
+      prepareBackupTarget({ backup: rt.backup, backupDb: backup.database, source: policies, retention: backup.retention, logger: rt.logger }),
+    );
+  }
   return policies;
 }
 
@@ -178,9 +187,12 @@ export function measurementPlans(config: BackupConfig): MeasurementPlanConfig[] 
   }));
 }
 
-export function planContext(rt: Runtime): PlanContext {
+/** What a plan needs: the configuration's settings and the source's policies to copy (from preflight or policiesToCopy). */
+export function planContext(rt: Runtime, policies: SourcePolicies): PlanContext {
   const c = rt.config;
   return {
+    retentionPolicies: policies.policies.map((p) => p.name),
+    defaultPolicy: policies.defaultPolicy,
     source: rt.source,
     queue: rt.copyQueue,
     store: rt.store,
