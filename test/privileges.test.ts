@@ -95,6 +95,21 @@ describe('least privilege', () => {
     assert.doesNotMatch(r.stderr, /authentication failed/);
   });
 
+  test('a source policy missing on the backup that only an admin may create: exit 1 with the statement; after it, the copy goes on', async () => {
+    const s = await setup();
+    await admin(source).query(`CREATE RETENTION POLICY "raw" ON "${s.src}" DURATION INF REPLICATION 1 SHARD DURATION 1d`);
+    await admin(source).write(s.src, 'm,site=r v=5i 1700000000000000007', 'raw');
+    const r = await cli(['run', '--config', s.file]);
+    assert.equal(r.code, 1, r.stderr + r.stdout);
+    const statement = `CREATE RETENTION POLICY "raw" ON "${s.dst}" DURATION INF REPLICATION 1 SHARD DURATION 24h`;
+    assert.ok(r.stderr.includes(`an admin must run: ${statement}`), r.stderr);
+    assert.match(r.stderr, /backup InfluxDB 127\.0\.0\.1:\d+/);
+    await admin(backup).query(statement);
+    const again = await cli(['run', '--config', s.file]);
+    assert.equal(again.code, 0, again.stderr + again.stdout);
+    assert.deepEqual(await dump(admin(backup), s.dst, 'm', 'raw'), await dump(admin(source), s.src, 'm', 'raw'));
+  });
+
   test('a wrong source password: exit 1, an authentication failure of the source, the keys to check, no password', async () => {
     const s = await setup({ sourcePassword: 'not-the-reader-pw' });
     const r = await cli(['run', '--config', s.file]);
