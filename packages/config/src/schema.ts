@@ -60,11 +60,10 @@ const retention: Format<'source' | 'infinite'> = {
   read: (v) => (v === 'source' || v === 'infinite' ? v : fail(`must be "source" or "infinite" (keep everything), ${got(v)}`)),
 };
 
+const retentionPolicies = optional(f.stringList, { doc: 'Retention policies to copy; none: every policy of the database.' });
 const databases = section(
   {
-    source: connection('SOURCE', leaf(f.text, { doc: 'Database to back up.', env: 'INFLUX_SOURCE_DB' }), {
-      retentionPolicies: optional(f.stringList, { doc: 'Retention policies to copy; none: every policy of the database.' }),
-    }),
+    source: connection('SOURCE', leaf(f.text, { doc: 'Database to back up.', env: 'INFLUX_SOURCE_DB' }), { retentionPolicies }),
     backup: connection(
       'BACKUP',
       optional(f.text, { doc: 'Created if missing; empty: source + "_backup".', default: '', env: 'INFLUX_BACKUP_DB' }),
