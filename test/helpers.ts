@@ -63,13 +63,19 @@ export interface Point {
  * Every value of every field of a measurement, with its tags, exact time and
  * type, sorted: what two servers must agree on value by value.
  */
-export async function dump(client: InfluxClient, db: string, measurement: string): Promise<{ types: Record<string, string>; points: string[] }> {
-  const keys = await client.fieldKeys(db, measurement);
+export async function dump(
+  client: InfluxClient,
+  db: string,
+  measurement: string,
+  retentionPolicy?: string,
+): Promise<{ types: Record<string, string>; points: string[] }> {
+  const keys = await client.fieldKeys(db, measurement, retentionPolicy);
+  const from = retentionPolicy === undefined ? quote(measurement) : `${quote(retentionPolicy)}.${quote(measurement)}`;
   const types: Record<string, string> = {};
   for (const k of keys) types[k.field] = types[k.field] ? `${types[k.field]},${k.type}` : k.type;
   const points: string[] = [];
   for (const { field } of keys) {
-    const q = `SELECT ${quote(field)}::field FROM ${quote(measurement)} GROUP BY *`;
+    const q = `SELECT ${quote(field)}::field FROM ${from} GROUP BY *`;
     for await (const piece of client.select(q, db, 1000) as AsyncIterable<SeriesPiece>) {
       const tags = Object.entries(piece.tags ?? {})
         .filter(([, v]) => v !== '')

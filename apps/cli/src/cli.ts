@@ -32,6 +32,7 @@ function addSelectors(cmd: Command): Command {
   return cmd
     .option('--measurement <name>', 'only this measurement (repeatable)', collect)
     .option('--field <name>', 'only this field (repeatable)', collect)
+    .option('--retention-policy <name>', 'only this retention policy (repeatable)', collect)
     .option('--start-time <time>', 'RFC 3339 start, inclusive')
     .option('--end-time <time>', 'RFC 3339 end, inclusive');
 }
@@ -76,8 +77,13 @@ export function buildProgram(exit: (code: number) => void): Command {
   addGlobalOptions(program.command('verify').description('compare source and backup per field'))
     .option('--deep', 'compare exact values chunk by chunk, not only counts')
     .option('--measurement <name>', 'only this measurement (repeatable)', collect)
+    .option('--retention-policy <name>', 'only this retention policy (repeatable)', collect)
     .option('--json', 'machine-readable output')
-    .action(action<GlobalOptions & { deep?: boolean; measurement?: string[]; json?: boolean }>('verify', (ctx, o) => verifyCommand(ctx, o)));
+    .action(
+      action<GlobalOptions & { deep?: boolean; measurement?: string[]; retentionPolicy?: string[]; json?: boolean }>('verify', (ctx, o) =>
+        verifyCommand(ctx, o),
+      ),
+    );
 
   addGlobalOptions(program.command('config').description('validate the configuration and print the effective one, secrets masked')).action(
     action<GlobalOptions>('config', (ctx) => configCommand(ctx)),

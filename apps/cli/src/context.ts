@@ -4,6 +4,7 @@ import { UsageError } from '@influx-backup/process';
 export interface SelectorOptions {
   measurement?: string[];
   field?: string[];
+  retentionPolicy?: string[];
   startTime?: string;
   endTime?: string;
   full?: boolean;
@@ -22,6 +23,7 @@ export function timeFlag(flag: string, value: string | undefined): bigint | unde
 export function selection(opts: SelectorOptions): {
   measurements?: string[];
   fields?: string[];
+  retentionPolicies?: string[];
   startNs?: bigint;
   endNs?: bigint;
   full: boolean;
@@ -34,6 +36,7 @@ export function selection(opts: SelectorOptions): {
   return {
     ...(opts.measurement?.length ? { measurements: opts.measurement } : {}),
     ...(opts.field?.length ? { fields: opts.field } : {}),
+    ...(opts.retentionPolicy?.length ? { retentionPolicies: opts.retentionPolicy } : {}),
     ...(startNs !== undefined ? { startNs } : {}),
     ...(endNs !== undefined ? { endNs } : {}),
     full: opts.full ?? false,

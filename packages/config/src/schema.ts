@@ -8,14 +8,14 @@ import { formatDuration } from './duration.js';
 import * as f from './formats.js';
 import { fail, got, invalid } from './formats.js';
 import { DEFAULT_FILE_HANDLER, DEFAULT_LOG_FORMAT, LOG_LEVEL_NAMES, type LogLevel } from './logging.js';
-import { leaf, list, optional, readSection, section, showSection, type Format, type Leaf, type TypeOf } from './nodes.js';
+import { leaf, list, optional, readSection, section, showSection, type Fields, type Format, type Leaf, type TypeOf } from './nodes.js';
 import { parseTime } from './time.js';
 
 const port = f.number({ integer: true, min: 1, max: 65535 });
 const fraction = f.number({ min: 0, max: 1 });
 const positiveSeconds = f.seconds({ above: 0 });
 
-function connection<D extends Leaf<string>>(side: 'SOURCE' | 'BACKUP', database: D) {
+function connection<D extends Leaf<string>, E extends Fields>(side: 'SOURCE' | 'BACKUP', database: D, extra: E) {
   return section({
     host: leaf(f.host, { doc: `Host of the ${side.toLowerCase()} InfluxDB 1.x server.`, env: `INFLUX_${side}_HOST` }),
     port: leaf(port, { doc: 'HTTP port.', default: 8086, env: `INFLUX_${side}_PORT` }),
@@ -27,6 +27,7 @@ function connection<D extends Leaf<string>>(side: 'SOURCE' | 'BACKUP', database:
     caFile: optional(f.path(true), { doc: 'PEM file of the CAs to verify with; empty: the system CAs.', default: '' }),
     timeoutMs: leaf(positiveSeconds, { doc: 'Timeout of one HTTP request, in seconds.', default: 30 }),
     retries: leaf(f.natural, { doc: 'Retries of a request that may pass on another try.', default: 3 }),
+    ...extra,
   });
 }
 
@@ -55,12 +56,18 @@ const logging = section(
   },
 );
 
+const retention: Format<'source' | 'infinite'> = {
+  read: (v) => (v === 'source' || v === 'infinite' ? v : fail(`must be "source" or "infinite" (keep everything), ${got(v)}`)),
+};
+
+const retentionPolicies = optional(f.stringList, { doc: 'Retention policies to copy; none: every policy of the database.' });
 const databases = section(
   {
-    source: connection('SOURCE', leaf(f.text, { doc: 'Database to back up.', env: 'INFLUX_SOURCE_DB' })),
+    source: connection('SOURCE', leaf(f.text, { doc: 'Database to back up.', env: 'INFLUX_SOURCE_DB' }), { retentionPolicies }),
     backup: connection(
       'BACKUP',
       optional(f.text, { doc: 'Created if missing; empty: source + "_backup".', default: '', env: 'INFLUX_BACKUP_DB' }),
+      { retention: leaf(retention, { doc: 'Durations of the policies created: "source" or "infinite".', default: 'source' }) },
     ),
   },
   ({ source, backup }) => {

@@ -13,20 +13,16 @@ export function maskText(text: string, secrets: readonly string[]): string {
 }
 
 /**
- * The secrets in the values of sensitive keys: each value, or for a redis:// URL its password
- * as written and decoded; longest first, so a secret that contains another is replaced whole.
+ * The secrets in the values of sensitive keys: each value, or a redis:// URL's password as written and
+ * decoded (a text that is no URL after all, whole); longest first, so one holding another goes whole.
  */
 export function secretsOf(values: Iterable<unknown>): string[] {
   const found = new Set<string>();
   for (const value of values) {
     if (typeof value !== 'string' || value === '') continue;
-    if (!/^rediss?:\/\//i.test(value)) {
-      found.add(value);
-      continue;
-    }
-    // Not a URL after all: the whole text is what would leak.
-    const password = URL.canParse(value) ? new URL(value).password : value;
-    if (password !== '') found.add(password).add(decodeSafely(password));
+    const url = /^rediss?:\/\//i.test(value);
+    const secret = url && URL.canParse(value) ? new URL(value).password : value;
+    if (secret !== '') found.add(secret).add(url ? decodeSafely(secret) : secret);
   }
   return [...found].sort((a, b) => b.length - a.length);
 }

@@ -108,6 +108,7 @@ describe('the seed examples', () => {
       verifySsl: true,
       timeoutMs: 30_000,
       retries: 3,
+      retention: 'source',
     });
     assert.deepEqual(c.backup.timeChunks, { sizeMs: 6 * 3_600_000, overlapMs: 5 * 60_000, maxValues: 100_000 });
     assert.equal(c.backup.retry.maxBackoffMs, 300_000);
@@ -177,6 +178,30 @@ describe('defaults and values', () => {
     const c = load(MINIMAL);
     assert.equal(c.databases.backup.database, 'metrics_backup');
     assert.equal(load(MINIMAL, { INFLUX_SOURCE_DB: 'other' }).databases.backup.database, 'other_backup');
+  });
+
+  test('retention policies: every one by default, or a list; the backup keeps the source durations or infinite', () => {
+    const c = load(MINIMAL);
+    assert.equal(c.databases.source.retentionPolicies, undefined);
+    assert.equal(c.databases.backup.retention, 'source');
+    const chosen = load(
+      MINIMAL.replace('database: "metrics"', 'database: "metrics"\n    retention_policies: ["raw", "one \\"year\\""]').replace(
+        'host: "backup.example"',
+        'host: "backup.example"\n    retention: "infinite"',
+      ),
+    );
+    assert.deepEqual(chosen.databases.source.retentionPolicies, ['raw', 'one "year"']);
+    assert.equal(chosen.databases.backup.retention, 'infinite');
+
+    const mode = failure(MINIMAL.replace('host: "backup.example"', 'host: "backup.example"\n    retention: "forever"'));
+    assert.equal(mode.key, 'databases.backup.retention');
+    assert.equal(mode.line, 8);
+    assert.match(mode.message, /must be "source" or "infinite" .*"forever"/);
+    const twice = failure(MINIMAL.replace('database: "metrics"', 'database: "metrics"\n    retention_policies: ["raw", "raw"]'));
+    assert.equal(twice.key, 'databases.source.retention_policies[1]');
+    const single = failure(MINIMAL.replace('database: "metrics"', 'database: "metrics"\n    retention_policies: 5'));
+    assert.equal(single.key, 'databases.source.retention_policies');
+    assert.match(single.message, /must be a list of strings/);
   });
 
   test('a measurement without fields means every field', () => {

@@ -1,4 +1,5 @@
 import { escapeFieldKey, formatFieldValue, quoteIdent, seriesKey, type FieldType } from '@influx-backup/influx';
+import { fromClause } from './plan.js';
 import type { BackupWriter, SourceReader } from './ports.js';
 
 export interface CopyChunkInput {
@@ -9,6 +10,8 @@ export interface CopyChunkInput {
   measurement: string;
   field: string;
   type: FieldType;
+  /** Read from and written into the policy of this name on each server; absent: each one's default. */
+  retentionPolicy?: string | undefined;
   startNs: bigint;
   endNs: bigint;
   /** Lines per write request. */
@@ -30,9 +33,9 @@ export interface CopyChunkResult {
 }
 
 /** The InfluxQL that reads one field over one chunk, every tag set kept. */
-export function selectFieldQuery(measurement: string, field: string, startNs: bigint, endNs: bigint): string {
+export function selectFieldQuery(measurement: string, field: string, startNs: bigint, endNs: bigint, retentionPolicy?: string): string {
   return (
-    `SELECT ${quoteIdent(field)}::field FROM ${quoteIdent(measurement)}` +
+    `SELECT ${quoteIdent(field)}::field FROM ${fromClause(measurement, retentionPolicy)}` +
     ` WHERE time >= ${startNs} AND time <= ${endNs} GROUP BY *`
   );
 }
@@ -51,7 +54,7 @@ export async function copyChunk(input: CopyChunkInput): Promise<CopyChunkResult>
   if (!(batchSize >= 1)) throw new RangeError(`batchSize must be >= 1, got ${batchSize}`);
   const fieldPart = ` ${escapeFieldKey(input.field)}=`;
   const format = valueFormatter(input.type);
-  const q = selectFieldQuery(input.measurement, input.field, input.startNs, input.endNs);
+  const q = selectFieldQuery(input.measurement, input.field, input.startNs, input.endNs, input.retentionPolicy);
 
   let lines: string[] = [];
   let values = 0;
@@ -68,7 +71,7 @@ export async function copyChunk(input: CopyChunkInput): Promise<CopyChunkResult>
     const body = lines.join('');
     const n = lines.length;
     lines = [];
-    inflight = backup.write(backupDb, body).then(
+    inflight = backup.write(backupDb, body, input.retentionPolicy).then(
       async () => {
         written += n;
         batches++;

@@ -2,6 +2,7 @@ export { chunkBounds, chunkCount, groupOffsetNs, incrementalRange, type Chunk } 
 export { advanceWatermark } from './watermark.js';
 export {
   discoverFields,
+  fromClause,
   planFieldChunks,
   planMeasurementChunks,
   ChunkMerger,
@@ -14,3 +15,13 @@ export {
 export { copyChunk, selectFieldQuery, type CopyChunkInput, type CopyChunkResult } from './copy.js';
 export { silentLogger, type SourceReader, type BackupWriter, type Logger, type LogMeta } from './ports.js';
 export { verifyField, type VerifyResult } from './verify.js';
+export {
+  prepareBackupTarget,
+  sourcePolicies,
+  PrivilegeError,
+  UnknownRetentionPolicyError,
+  type BackupAdmin,
+  type PolicyReader,
+  type RetentionMode,
+  type SourcePolicies,
+} from './backup-target.js';

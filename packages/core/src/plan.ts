@@ -2,11 +2,18 @@ import { InfluxError, quoteIdent, type FieldType, type SeriesPiece } from '@infl
 import { chunkBounds, groupOffsetNs, type Chunk } from './chunks.js';
 import type { SourceReader } from './ports.js';
 
-/** One field of one measurement, with the type the source stores it as. */
+/** One field of one measurement in one retention policy, with the type the source stores it as. */
 export interface FieldTarget {
   measurement: string;
   field: string;
   type: FieldType;
+  /** Absent: the database's default policy. */
+  retentionPolicy?: string | undefined;
+}
+
+/** `"policy"."measurement"`, or the measurement alone in the default policy: names are always data. */
+export function fromClause(measurement: string, retentionPolicy?: string): string {
+  return retentionPolicy === undefined ? quoteIdent(measurement) : `${quoteIdent(retentionPolicy)}.${quoteIdent(measurement)}`;
 }
 
 export class FieldTypeConflictError extends Error {
@@ -24,8 +31,9 @@ export async function discoverFields(
   db: string,
   measurement: string,
   configured: readonly string[] | undefined,
+  retentionPolicy?: string,
 ): Promise<{ targets: FieldTarget[]; missing: string[] }> {
-  const keys = await source.fieldKeys(db, measurement);
+  const keys = await source.fieldKeys(db, measurement, retentionPolicy);
   const types = new Map<string, FieldType[]>();
   for (const { field, type } of keys) {
     const list = types.get(field) ?? [];
@@ -45,10 +53,10 @@ export async function discoverFields(
       // Values carry no type of their own in InfluxQL answers: a field stored as
       // two types in different shards cannot be copied type-exactly.
       throw new FieldTypeConflictError(
-        `${db}.${measurement}.${field} is stored with several types (${found.join(', ')}) in ${source.endpoint}; copy it shard by shard with influxd backup instead`,
+        `${db}.${retentionPolicy === undefined ? '' : `${retentionPolicy}.`}${measurement}.${field} is stored with several types (${found.join(', ')}) in ${source.endpoint}; copy it shard by shard with influxd backup instead`,
       );
     }
-    targets.push({ measurement, field, type: found[0] as FieldType });
+    targets.push({ measurement, field, type: found[0] as FieldType, ...(retentionPolicy === undefined ? {} : { retentionPolicy }) });
   }
   return { targets, missing };
 }
@@ -68,7 +76,7 @@ export async function planFieldChunks(
 ): Promise<Chunk[]> {
   if (endNs < startNs) return [];
   const q =
-    `SELECT COUNT(${quoteIdent(target.field)}::field) FROM ${quoteIdent(target.measurement)}` +
+    `SELECT COUNT(${quoteIdent(target.field)}::field) FROM ${fromClause(target.measurement, target.retentionPolicy)}` +
     ` WHERE time >= ${startNs} AND time <= ${endNs}` +
     ` GROUP BY time(${sizeNs}ns, ${groupOffsetNs(startNs, sizeNs)}ns) fill(none)`;
   const [series = []] = await source.query(q, db);
@@ -196,7 +204,7 @@ export async function* planMeasurementChunks(
     const span = perQuery * sizeNs - 1n;
     const pieceEnd = end - pieceStart < span ? end : pieceStart + span;
     const q =
-      `SELECT ${select} FROM ${quoteIdent(measurement)}` +
+      `SELECT ${select} FROM ${fromClause(measurement, live[0]!.target.retentionPolicy)}` +
       ` WHERE time >= ${pieceStart} AND time <= ${pieceEnd}` +
       ` GROUP BY time(${sizeNs}ns, ${offset}ns) fill(none)`;
     let series: SeriesPiece[];

@@ -5,13 +5,13 @@ export interface SourceReader {
   readonly endpoint: string;
   select(q: string, db: string, chunkSize: number): AsyncIterable<SeriesPiece>;
   query(q: string, db?: string): Promise<SeriesPiece[][]>;
-  fieldKeys(db: string, measurement: string): Promise<{ field: string; type: FieldType }[]>;
+  fieldKeys(db: string, measurement: string, retentionPolicy?: string): Promise<{ field: string; type: FieldType }[]>;
 }
 
 /** What the engine needs of a backup server. InfluxClient implements it. */
 export interface BackupWriter {
   readonly endpoint: string;
-  write(db: string, body: string): Promise<void>;
+  write(db: string, body: string, retentionPolicy?: string): Promise<void>;
 }
 
 export type LogMeta = Readonly<Record<string, unknown>>;

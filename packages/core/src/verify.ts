@@ -1,6 +1,6 @@
 import { quoteIdent } from '@influx-backup/influx';
 import { selectFieldQuery } from './copy.js';
-import { planFieldChunks, type FieldTarget } from './plan.js';
+import { fromClause, planFieldChunks, type FieldTarget } from './plan.js';
 import type { SourceReader } from './ports.js';
 
 export interface VerifyResult {
@@ -15,7 +15,7 @@ export interface VerifyResult {
 }
 
 async function countField(reader: SourceReader, db: string, t: FieldTarget, startNs: bigint, endNs: bigint): Promise<number> {
-  const q = `SELECT COUNT(${quoteIdent(t.field)}::field) FROM ${quoteIdent(t.measurement)} WHERE time >= ${startNs} AND time <= ${endNs}`;
+  const q = `SELECT COUNT(${quoteIdent(t.field)}::field) FROM ${fromClause(t.measurement, t.retentionPolicy)} WHERE time >= ${startNs} AND time <= ${endNs}`;
   const [series = []] = await reader.query(q, db);
   let n = 0;
   for (const s of series) for (const row of s.values) n += Number(row[1] ?? 0);
@@ -63,7 +63,7 @@ export async function verifyField(opts: {
   };
   // Values compare equal across types (5 and 5.0 decode alike), so compare the
   // stored type too.
-  const backupTypes = (await backup.fieldKeys(opts.backupDb, t.measurement)).filter((k) => k.field === t.field).map((k) => k.type);
+  const backupTypes = (await backup.fieldKeys(opts.backupDb, t.measurement, t.retentionPolicy)).filter((k) => k.field === t.field).map((k) => k.type);
   if (backupTypes.length > 0 && (backupTypes.length > 1 || backupTypes[0] !== t.type)) {
     note(`type: source ${t.type}, backup ${backupTypes.join(', ')}`);
   }
@@ -71,7 +71,7 @@ export async function verifyField(opts: {
   const chunks = new Map<bigint, bigint>();
   for (const c of [...inSource, ...inBackup]) chunks.set(c.startNs, c.endNs);
   for (const [lo, hi] of [...chunks].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    const q = selectFieldQuery(t.measurement, t.field, lo, hi);
+    const q = selectFieldQuery(t.measurement, t.field, lo, hi, t.retentionPolicy);
     const a = rows(source.select(q, opts.sourceDb, opts.pieceRows));
     const z = rows(backup.select(q, opts.backupDb, opts.pieceRows));
     let x = await a.next();

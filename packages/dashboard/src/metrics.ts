@@ -19,7 +19,7 @@ interface LastRunLike {
   finishedAt?: unknown;
 }
 
-const CHECKPOINT_LABELS = ['measurement', 'field', 'database', 'source'] as const;
+const CHECKPOINT_LABELS = ['measurement', 'field', 'retention_policy', 'database', 'source'] as const;
 const WORKER_LABELS = ['worker', 'host'] as const;
 
 function seconds(iso: unknown): number | undefined {
@@ -79,6 +79,8 @@ export function createMetricsRegistry(status: () => Promise<StatusReport>, optio
     field: c.field,
     database: c.database,
     source: c.source,
+    // An older version's checkpoint not yet adopted by a plan is the default policy's.
+    retention_policy: c.retentionPolicy ?? '',
   });
 
   new Gauge({

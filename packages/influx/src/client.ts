@@ -6,6 +6,7 @@ import { Unpackr } from 'msgpackr';
 import { Backoff, withRetry } from './backoff.js';
 import { InfluxError, isTransientServerMessage, networkError } from './errors.js';
 import { quoteIdent, type FieldType, FIELD_TYPES } from './escape.js';
+import { formatInfluxDuration, parseGoDuration, type RetentionPolicyInfo } from './retention-policy.js';
 
 export interface InfluxConnectionOptions {
   host: string;
@@ -22,6 +23,8 @@ export interface InfluxConnectionOptions {
   retries?: number;
   /** Compress write bodies at least this large; by default only for non-loopback hosts. */
   gzipMinBytes?: number;
+  /** What this server is to the program ("source InfluxDB"); every error message starts with it. */
+  role?: string | undefined;
 }
 
 /** One piece of one series of an InfluxQL answer, as InfluxDB sent it. */
@@ -65,7 +68,9 @@ const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1|\[::1\])$/i;
  * strings), and credentials travel in an Authorization header.
  */
 export class InfluxClient {
+  /** host:port; part of every checkpoint's identity, so never decorated. */
   readonly endpoint: string;
+  readonly role: string | undefined;
   private readonly base: string;
   private readonly agent: http.Agent;
   private readonly transport: typeof http | typeof https;
@@ -81,6 +86,7 @@ export class InfluxClient {
       throw new RangeError(`InfluxClient port must be 1-65535, got ${options.port}`);
     }
     this.endpoint = `${options.host}:${options.port}`;
+    this.role = options.role;
     const ssl = options.ssl ?? false;
     this.transport = ssl ? https : http;
     this.base = `${ssl ? 'https' : 'http'}://${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`;
@@ -159,7 +165,7 @@ export class InfluxClient {
         res.resume();
         return;
       }
-      const text = await readBody(res, this.endpoint);
+      const text = await readBody(res, this.endpoint, this.role);
       throw this.statusError(res.statusCode ?? 0, errorText(text));
     });
   }
@@ -170,8 +176,40 @@ export class InfluxClient {
   }
 
   async createDatabase(db: string): Promise<void> {
-    // CREATE DATABASE is idempotent in 1.x.
-    await this.query(`CREATE DATABASE ${quoteIdent(db)}`);
+    // CREATE DATABASE is idempotent in 1.x, but needs admin: callers look first.
+    await this.query(createDatabaseStatement(db));
+  }
+
+  /** The retention policies of `db`; READ on the database is privilege enough to ask. */
+  async retentionPolicies(db: string): Promise<RetentionPolicyInfo[]> {
+    const [series = []] = await this.query(`SHOW RETENTION POLICIES ON ${quoteIdent(db)}`);
+    const out: RetentionPolicyInfo[] = [];
+    for (const s of series) {
+      const col = (name: string): number => {
+        const i = s.columns.indexOf(name);
+        if (i < 0) throw this.error(`SHOW RETENTION POLICIES answered without a ${name} column`, { retriable: false });
+        return i;
+      };
+      const [name, duration, shard, replicaN, isDefault] = ['name', 'duration', 'shardGroupDuration', 'replicaN', 'default'].map(col);
+      for (const row of s.values) {
+        out.push({
+          name: String(row[name!]),
+          durationNs: parseGoDuration(String(row[duration!])),
+          shardGroupDurationNs: parseGoDuration(String(row[shard!])),
+          replicaN: Number(row[replicaN!]),
+          isDefault: row[isDefault!] === true,
+        });
+      }
+    }
+    return out;
+  }
+
+  async createRetentionPolicy(db: string, policy: RetentionPolicyInfo): Promise<void> {
+    await this.query(createRetentionPolicyStatement(db, policy));
+  }
+
+  async setDefaultRetentionPolicy(db: string, name: string): Promise<void> {
+    await this.query(`ALTER RETENTION POLICY ${quoteIdent(name)} ON ${quoteIdent(db)} DEFAULT`);
   }
 
   async measurements(db: string): Promise<string[]> {
@@ -179,16 +217,15 @@ export class InfluxClient {
     return series.flatMap((s) => s.values.map((row) => String(row[0])));
   }
 
-  /** Field keys of a measurement with their types; a field may appear once per type it has. */
-  async fieldKeys(db: string, measurement: string): Promise<FieldKey[]> {
-    const [series = []] = await this.query(`SHOW FIELD KEYS FROM ${quoteIdent(measurement)}`, db);
+  /** Field keys of a measurement (in one policy, or the default) with their types; a field may appear once per type it has. */
+  async fieldKeys(db: string, measurement: string, retentionPolicy?: string): Promise<FieldKey[]> {
+    const from = retentionPolicy === undefined ? quoteIdent(measurement) : `${quoteIdent(retentionPolicy)}.${quoteIdent(measurement)}`;
+    const [series = []] = await this.query(`SHOW FIELD KEYS FROM ${from}`, db);
     const out: FieldKey[] = [];
     for (const s of series) {
       for (const [field, type] of s.values) {
         if (!FIELD_TYPES.includes(type as FieldType)) {
-          throw new InfluxError(this.endpoint, `unknown field type ${String(type)} for ${measurement}.${String(field)}`, {
-            retriable: false,
-          });
+          throw this.error(`unknown field type ${String(type)} for ${measurement}.${String(field)}`, { retriable: false });
         }
         out.push({ field: String(field), type: type as FieldType });
       }
@@ -213,12 +250,12 @@ export class InfluxClient {
       accept: 'application/x-msgpack',
     });
     if (res.statusCode !== 200) {
-      const text = await readBody(res, this.endpoint);
+      const text = await readBody(res, this.endpoint, this.role);
       throw this.statusError(res.statusCode ?? 0, this.decodeError(res, text));
     }
     let lastPartial = false;
     let sawMessage = false;
-    const decoder = new MessageDecoder(this.unpackr, this.endpoint);
+    const decoder = new MessageDecoder(this.unpackr, this.endpoint, this.role);
     try {
       const body = res as AsyncIterable<Buffer>;
       const handle = function* (this: InfluxClient, msgs: RawMessage[]): Generator<{ index: number; piece: SeriesPiece }> {
@@ -240,28 +277,37 @@ export class InfluxClient {
       yield* handle.call(this, decoder.end());
     } catch (err) {
       if (err instanceof InfluxError) throw err;
-      throw networkError(this.endpoint, err);
+      throw networkError(this.endpoint, err, this.role);
     } finally {
       // A consumer that stops early leaves the rest unread: drop the socket
       // rather than hand a half-read one back to the pool.
       if (!res.complete) res.destroy();
     }
     if (decoder.leftover > 0 || lastPartial || !sawMessage) {
-      throw new InfluxError(this.endpoint, 'the answer was cut off before its end', { retriable: true });
+      throw this.error('the answer was cut off before its end', { retriable: true });
     }
   }
 
+  private error(message: string, options: { retriable: boolean; status?: number }): InfluxError {
+    return new InfluxError(this.endpoint, message, { ...options, role: this.role });
+  }
+
   private messageError(message: string): InfluxError {
-    return new InfluxError(this.endpoint, message, { retriable: isTransientServerMessage(message) });
+    return this.error(message, { retriable: isTransientServerMessage(message) });
   }
 
   private statusError(status: number, message: string): InfluxError {
     const retriable = status >= 500 || status === 408 || status === 429 || status === 0;
-    let text = message || `HTTP ${status}`;
-    if (status === 401 || status === 403) text = `authentication failed (HTTP ${status}): ${message}`;
+    // 401: the credentials are wrong; 403: they are right, and the user lacks a privilege.
+    // An operator fixes these in different places, so the two never share a message.
+    let text = message ? `HTTP ${status}: ${message}` : `HTTP ${status}`;
+    if (status === 401) text = `authentication failed (HTTP 401): wrong user name or password (${message || 'no reason given'})`;
+    else if (status === 403) text = `permission denied (HTTP 403): ${message || 'the user lacks a privilege'}`;
     // A 5xx "partial write" or a type conflict will fail again however often it is sent.
-    const permanent = /partial write|field type conflict|unable to parse|database not found|invalid/i.test(message);
-    return new InfluxError(this.endpoint, `HTTP ${status}: ${text}`, { retriable: retriable && !permanent, status });
+    const permanent = /partial write|field type conflict|unable to parse|database not found|retention policy not found|invalid/i.test(
+      message,
+    );
+    return this.error(text, { retriable: retriable && !permanent, status });
   }
 
   private decodeError(res: http.IncomingMessage, body: Buffer): string {
@@ -293,7 +339,7 @@ export class InfluxClient {
       req.setTimeout(this.timeoutMs, () => {
         req.destroy(Object.assign(new Error(`no answer within ${this.timeoutMs} ms`), { code: 'ETIMEDOUT' }));
       });
-      req.on('error', (err) => reject(networkError(this.endpoint, err)));
+      req.on('error', (err) => reject(networkError(this.endpoint, err, this.role)));
       req.on('response', (res) => {
         // The idle timeout goes on covering the body as it streams.
         res.on('error', () => undefined);
@@ -302,6 +348,21 @@ export class InfluxClient {
       req.end(body);
     });
   }
+}
+
+/** The statement that creates `db`; also what an operator is told to run when we may not. */
+export function createDatabaseStatement(db: string): string {
+  return `CREATE DATABASE ${quoteIdent(db)}`;
+}
+
+/** The statement that creates `policy` on `db`; replication and shard duration as given (0: the server's default). */
+export function createRetentionPolicyStatement(db: string, policy: RetentionPolicyInfo): string {
+  const shard = policy.shardGroupDurationNs > 0n ? ` SHARD DURATION ${formatInfluxDuration(policy.shardGroupDurationNs)}` : '';
+  const replication = Number.isInteger(policy.replicaN) && policy.replicaN >= 1 ? policy.replicaN : 1;
+  return (
+    `CREATE RETENTION POLICY ${quoteIdent(policy.name)} ON ${quoteIdent(db)}` +
+    ` DURATION ${formatInfluxDuration(policy.durationNs)} REPLICATION ${replication}${shard}${policy.isDefault ? ' DEFAULT' : ''}`
+  );
 }
 
 function errorText(body: Buffer | string): string {
@@ -315,7 +376,7 @@ function errorText(body: Buffer | string): string {
   return text.slice(0, 500);
 }
 
-async function readBody(res: http.IncomingMessage, endpoint: string): Promise<Buffer> {
+async function readBody(res: http.IncomingMessage, endpoint: string, role: string | undefined): Promise<Buffer> {
   const parts: Buffer[] = [];
   let size = 0;
   try {
@@ -325,7 +386,7 @@ async function readBody(res: http.IncomingMessage, endpoint: string): Promise<Bu
       size += chunk.length;
     }
   } catch (err) {
-    throw networkError(endpoint, err);
+    throw networkError(endpoint, err, role);
   }
   return Buffer.concat(parts);
 }
@@ -344,6 +405,7 @@ export class MessageDecoder {
   constructor(
     private readonly unpackr: Unpackr,
     private readonly endpoint: string,
+    private readonly role?: string,
   ) {}
 
   push(chunk: Buffer): RawMessage[] {
@@ -375,7 +437,10 @@ export class MessageDecoder {
       this.unpackr.unpackMultiple(buf, (value: unknown, _start?: number, end?: number) => {
         const msg = value as RawMessage | null;
         if (typeof msg !== 'object' || msg === null || !(Array.isArray(msg.results) || typeof msg.error === 'string')) {
-          throw new InfluxError(this.endpoint, 'undecodable answer: a message without results or error', { retriable: true });
+          throw new InfluxError(this.endpoint, 'undecodable answer: a message without results or error', {
+            retriable: true,
+            role: this.role,
+          });
         }
         out.push(value as RawMessage);
         consumed = end ?? consumed;
@@ -385,7 +450,7 @@ export class MessageDecoder {
       if (err instanceof InfluxError) throw err;
       const e = err as { incomplete?: boolean };
       if (!e.incomplete) {
-        throw new InfluxError(this.endpoint, `undecodable answer: ${(err as Error).message}`, { retriable: true });
+        throw new InfluxError(this.endpoint, `undecodable answer: ${(err as Error).message}`, { retriable: true, role: this.role });
       }
       const rest = buf.subarray(consumed);
       this.parts.push(rest);

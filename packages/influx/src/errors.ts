@@ -7,16 +7,19 @@ export class InfluxError extends Error {
   override readonly name = 'InfluxError';
   /** host:port of the server that failed. */
   readonly endpoint: string;
+  /** What the server is to this program ("source InfluxDB"), when the client was told. */
+  readonly role: string | undefined;
   readonly retriable: boolean;
   readonly status: number | undefined;
 
   constructor(
     endpoint: string,
     message: string,
-    { retriable, status, cause }: { retriable: boolean; status?: number; cause?: unknown },
+    { retriable, status, cause, role }: { retriable: boolean; status?: number; cause?: unknown; role?: string | undefined },
   ) {
-    super(`${endpoint}: ${message}`, cause === undefined ? undefined : { cause });
+    super(`${role ? `${role} ` : ''}${endpoint}: ${message}`, cause === undefined ? undefined : { cause });
     this.endpoint = endpoint;
+    this.role = role;
     this.retriable = retriable;
     this.status = status;
   }
@@ -35,14 +38,14 @@ const TRANSIENT_CODES = new Set([
 ]);
 
 /** Turns a socket-level error into an InfluxError that names the endpoint. */
-export function networkError(endpoint: string, err: unknown): InfluxError {
+export function networkError(endpoint: string, err: unknown, role?: string): InfluxError {
   if (err instanceof InfluxError) return err;
   const code = (err as { code?: string } | undefined)?.code;
   const message = err instanceof Error ? err.message : String(err);
   // ENOTFOUND is retried too: a DNS name of a restarting container vanishes briefly.
   const retriable = code === undefined || TRANSIENT_CODES.has(code);
   const what = code === 'ECONNREFUSED' ? 'connection refused' : message;
-  return new InfluxError(endpoint, what, { retriable, cause: err });
+  return new InfluxError(endpoint, what, { retriable, cause: err, role });
 }
 
 /** Errors InfluxDB reports with a 200 or 5xx that go away when asked again. */

@@ -1,4 +1,12 @@
-export { InfluxClient, type InfluxConnectionOptions, type SeriesPiece, type FieldKey } from './client.js';
+export {
+  InfluxClient,
+  createDatabaseStatement,
+  createRetentionPolicyStatement,
+  type InfluxConnectionOptions,
+  type SeriesPiece,
+  type FieldKey,
+} from './client.js';
+export { parseGoDuration, formatInfluxDuration, describeDuration, type RetentionPolicyInfo } from './retention-policy.js';
 export { InfluxError, networkError, isTransientServerMessage } from './errors.js';
 export { Backoff, NO_RETRY, withRetry, backoffDelay, type BackoffCurve } from './backoff.js';
 export {

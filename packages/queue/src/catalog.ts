@@ -52,6 +52,8 @@ export interface FieldPlanMeta {
   measurement: string;
   field: string;
   type: FieldType;
+  /** Read from and written into the policy of this name; absent: each server's default. */
+  retentionPolicy?: string;
   /** Whether finishing these chunks may move the field's checkpoint (progress record fieldPlanKey(run, k)). */
   advances: boolean;
 }

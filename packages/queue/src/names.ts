@@ -15,10 +15,14 @@ export type CopyKind = 'copy' | 'backfill';
 
 /**
  * The identity of one field's checkpoint: one per (source server, database,
- * measurement, field). JSON keeps it unambiguous whatever the names hold.
+ * measurement, field, retention policy). JSON keeps it unambiguous whatever the
+ * names hold. Without a policy it is the form checkpoints had before policies were
+ * copied one by one; the planner adopts such a checkpoint as the default
+ * policy's (StateStore.adoptCheckpoint).
  */
-export function fieldId(sourceEndpoint: string, sourceDb: string, measurement: string, field: string): string {
-  return JSON.stringify([sourceEndpoint, sourceDb, measurement, field]);
+export function fieldId(sourceEndpoint: string, sourceDb: string, measurement: string, field: string, retentionPolicy?: string): string {
+  const id = [sourceEndpoint, sourceDb, measurement, field];
+  return JSON.stringify(retentionPolicy === undefined ? id : [...id, retentionPolicy]);
 }
 
 export function shortHash(text: string): string {

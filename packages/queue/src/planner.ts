@@ -26,6 +26,8 @@ export interface PlanSelection {
   measurements?: readonly string[];
   /** Only these fields (default: configured, or every field). */
   fields?: readonly string[];
+  /** Only these retention policies (default: every one of the context's). */
+  retentionPolicies?: readonly string[];
   startNs?: bigint;
   endNs?: bigint;
   /** Copy the whole configured range, ignoring checkpoints. */
@@ -40,6 +42,13 @@ export interface PlanContext {
   sourceDb: string;
   backupDb: string;
   measurements: readonly MeasurementPlanConfig[];
+  /**
+   * The source's retention policies to copy, each into its namesake; absent: the
+   * database's default policy, unnamed (reads and writes name no policy).
+   */
+  retentionPolicies?: readonly string[];
+  /** The source's default policy: checkpoints saved before policies were named become its own. */
+  defaultPolicy?: string;
   chunkSizeNs: bigint;
   /** backup.time_chunks.max_values: merge neighbouring grid chunks up to this many values; 1: no merging. */
   maxValues: number;
@@ -50,6 +59,7 @@ export interface PlanContext {
 }
 
 export interface PlannedField {
+  retentionPolicy?: string;
   measurement: string;
   field: string;
   type: FieldTarget['type'];
@@ -119,6 +129,15 @@ export async function planBackup(ctx: PlanContext, sel: PlanSelection): Promise<
   let matchedField = false;
   let fieldSeq = 0;
 
+  const available: readonly (string | undefined)[] = ctx.retentionPolicies ?? [undefined];
+  for (const name of sel.retentionPolicies ?? []) {
+    if (!available.includes(name)) {
+      const known = available.filter((p) => p !== undefined).map((p) => JSON.stringify(p));
+      throw new SelectionError(`--retention-policy ${JSON.stringify(name)} is not a policy being copied (${known.join(', ') || 'none named'})`);
+    }
+  }
+  const policies = available.filter((p) => !sel.retentionPolicies || (p !== undefined && sel.retentionPolicies.includes(p)));
+
   for (const m of selected) {
     let wanted: readonly string[] | undefined = m.fields;
     if (sel.fields) {
@@ -126,50 +145,62 @@ export async function planBackup(ctx: PlanContext, sel: PlanSelection): Promise<
       wanted = sel.kind === 'backfill' || !m.fields ? sel.fields : m.fields.filter((f) => sel.fields?.includes(f));
     }
     if (wanted && wanted.length === 0) continue;
-    const { targets, missing } = await discoverFields(ctx.source, ctx.sourceDb, m.name, wanted);
-    result.missing.push(...missing.map((f) => `${m.name}.${f}`));
-    if (targets.length === 0 && missing.length === 0) {
-      ctx.logger.warn(`measurement ${JSON.stringify(m.name)} has no fields in ${ctx.sourceDb} on ${ctx.source.endpoint} (yet); nothing to copy`);
-    }
-    const configStart = m.startNs;
-    const configEnd = m.endNs ?? now;
+    // A measurement may live in some policies only; it is reported when no policy has it.
+    let missingEverywhere: Set<string> | undefined;
+    let foundAny = false;
+    for (const rp of policies) {
+      const { targets, missing } = await discoverFields(ctx.source, ctx.sourceDb, m.name, wanted, rp);
+      missingEverywhere = new Set(missingEverywhere === undefined ? missing : missing.filter((f) => missingEverywhere?.has(f)));
+      if (targets.length > 0) foundAny = true;
+      if (targets.length > 0) matchedField = true;
+      const configStart = m.startNs;
+      const configEnd = m.endNs ?? now;
 
-    const ranges: FieldRange[] = [];
-    const planned: { k: number; meta: FieldPlanMeta; field: PlannedField }[] = [];
-    for (const target of targets) {
-      matchedField = true;
-      const fid = fieldId(ctx.source.endpoint, ctx.sourceDb, target.measurement, target.field);
-      const checkpoint = await ctx.store.checkpoint(fid);
-      let range: { startNs: bigint; endNs: bigint } | undefined;
-      if (sel.kind === 'backfill') {
-        range = { startNs: sel.startNs ?? configStart, endNs: sel.endNs ?? configEnd };
-        if (range.endNs < range.startNs) range = undefined;
-      } else {
-        const lo = sel.startNs !== undefined && sel.startNs > configStart ? sel.startNs : configStart;
-        const hi = sel.endNs !== undefined && sel.endNs < configEnd ? sel.endNs : configEnd;
-        range = sel.full ? (hi >= lo ? { startNs: lo, endNs: hi } : undefined) : incrementalRange(lo, hi, checkpoint, ctx.overlapNs);
+      const ranges: FieldRange[] = [];
+      const planned: { k: number; meta: FieldPlanMeta; field: PlannedField }[] = [];
+      for (const target of targets) {
+        const fid = fieldId(ctx.source.endpoint, ctx.sourceDb, target.measurement, target.field, rp);
+        const checkpoint =
+          rp !== undefined && rp === ctx.defaultPolicy
+            ? await ctx.store.adoptCheckpoint(fieldId(ctx.source.endpoint, ctx.sourceDb, target.measurement, target.field), fid)
+            : await ctx.store.checkpoint(fid);
+        let range: { startNs: bigint; endNs: bigint } | undefined;
+        if (sel.kind === 'backfill') {
+          range = { startNs: sel.startNs ?? configStart, endNs: sel.endNs ?? configEnd };
+          if (range.endNs < range.startNs) range = undefined;
+        } else {
+          const lo = sel.startNs !== undefined && sel.startNs > configStart ? sel.startNs : configStart;
+          const hi = sel.endNs !== undefined && sel.endNs < configEnd ? sel.endNs : configEnd;
+          range = sel.full ? (hi >= lo ? { startNs: lo, endNs: hi } : undefined) : incrementalRange(lo, hi, checkpoint, ctx.overlapNs);
+        }
+        if (!range) continue;
+        // A plan may move the checkpoint only if it starts where every older value
+        // is already known to be in the backup; otherwise it would jump a gap.
+        const advances = sel.kind === 'copy' && (checkpoint === undefined ? range.startNs <= configStart : range.startNs <= checkpoint + 1n);
+        ranges.push({ target, ...range });
+        const field: PlannedField = { ...target, ...range, chunks: 0, expected: 0, advancesCheckpoint: advances };
+        result.fields.push(field);
+        const meta: FieldPlanMeta = { fieldId: fid, measurement: target.measurement, field: target.field, type: target.type, advances };
+        if (rp !== undefined) meta.retentionPolicy = rp;
+        planned.push({ k: fieldSeq++, meta, field });
       }
-      if (!range) continue;
-      // A plan may move the checkpoint only if it starts where every older value
-      // is already known to be in the backup; otherwise it would jump a gap.
-      const advances = sel.kind === 'copy' && (checkpoint === undefined ? range.startNs <= configStart : range.startNs <= checkpoint + 1n);
-      ranges.push({ target, ...range });
-      const field: PlannedField = { ...target, ...range, chunks: 0, expected: 0, advancesCheckpoint: advances };
-      result.fields.push(field);
-      planned.push({ k: fieldSeq++, meta: { fieldId: fid, measurement: target.measurement, field: target.field, type: target.type, advances }, field });
+      if (ranges.length === 0) continue;
+      await ctx.store.addFieldPlans(run, planned.map(({ k, meta }) => ({ k, meta })));
+      // One COUNT per piece of the measurement's range for all its fields; chunks
+      // are enqueued as each piece is counted, so no plan is ever held whole.
+      for await (const piece of planMeasurementChunks(ctx.source, ctx.sourceDb, m.name, ranges, { sizeNs: ctx.chunkSizeNs, maxValues: ctx.maxValues })) {
+        for (const { field: f, chunk } of piece.chunks) {
+          const p = planned[f]!;
+          p.field.chunks++;
+          p.field.expected += chunk.expected;
+          result.expectedValues += chunk.expected;
+          await enqueuer.push(chunkDedupeId(sel.kind, p.meta.fieldId, chunk.startNs, chunk.endNs), chunkPayload(p.k, chunk.index, chunk.startNs, chunk.endNs));
+        }
+      }
     }
-    if (ranges.length === 0) continue;
-    await ctx.store.addFieldPlans(run, planned.map(({ k, meta }) => ({ k, meta })));
-    // One COUNT per piece of the measurement's range for all its fields; chunks
-    // are enqueued as each piece is counted, so no plan is ever held whole.
-    for await (const piece of planMeasurementChunks(ctx.source, ctx.sourceDb, m.name, ranges, { sizeNs: ctx.chunkSizeNs, maxValues: ctx.maxValues })) {
-      for (const { field: f, chunk } of piece.chunks) {
-        const p = planned[f]!;
-        p.field.chunks++;
-        p.field.expected += chunk.expected;
-        result.expectedValues += chunk.expected;
-        await enqueuer.push(chunkDedupeId(sel.kind, p.meta.fieldId, chunk.startNs, chunk.endNs), chunkPayload(p.k, chunk.index, chunk.startNs, chunk.endNs));
-      }
+    result.missing.push(...[...(missingEverywhere ?? [])].map((f) => `${m.name}.${f}`));
+    if (!foundAny && (missingEverywhere?.size ?? 0) === 0) {
+      ctx.logger.warn(`measurement ${JSON.stringify(m.name)} has no fields in ${ctx.sourceDb} on ${ctx.source.endpoint} (yet); nothing to copy`);
     }
   }
   if (sel.fields && !matchedField && result.missing.length === 0) {

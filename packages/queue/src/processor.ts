@@ -66,6 +66,7 @@ export function createCopyProcessor(ctx: ProcessorContext): (job: Job<CopyChunkP
         measurement: field.measurement,
         field: field.field,
         type: field.type,
+        retentionPolicy: field.retentionPolicy,
         startNs,
         endNs,
         batchSize: ctx.batchSize,

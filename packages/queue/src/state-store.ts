@@ -166,7 +166,24 @@ return out
 /** How long a claim lasts if its job never finishes (a planner that died between claiming and adding). */
 const CLAIM_TTL_S = 24 * 3600;
 
-const SCRIPTS = { ibCompleteChunk: COMPLETE_CHUNK, ibFinishChunk: FINISH_CHUNK, ibClaimChunks: CLAIM_CHUNKS };
+/**
+ * Moves a checkpoint (and its meta) from an old field id to a new one unless the
+ * new one has its own, then drops the old one: once, atomically, however many
+ * planners start at once.
+ * KEYS: checkpoints hash, checkpoint-meta hash; ARGV: old id, new id
+ */
+const ADOPT_CHECKPOINT = `
+local fresh = redis.call('HEXISTS', KEYS[1], ARGV[2]) == 0
+for _, key in ipairs(KEYS) do
+  local old = redis.call('HGET', key, ARGV[1])
+  if old and fresh then redis.call('HSET', key, ARGV[2], old) end
+end
+local moved = redis.call('HGET', KEYS[1], ARGV[2])
+for _, key in ipairs(KEYS) do redis.call('HDEL', key, ARGV[1]) end
+return moved
+`;
+
+const SCRIPTS = { ibCompleteChunk: COMPLETE_CHUNK, ibFinishChunk: FINISH_CHUNK, ibClaimChunks: CLAIM_CHUNKS, ibAdoptCheckpoint: ADOPT_CHECKPOINT };
 type ScriptCall = (numKeys: number, ...args: string[]) => Promise<unknown>;
 
 /** A run's counters, read in one round trip whatever its size. */
@@ -211,6 +228,8 @@ export interface CheckpointInfo {
   fieldId: string;
   source: string;
   database: string;
+  /** Absent on a checkpoint an older version saved and no plan has adopted yet. */
+  retentionPolicy?: string;
   measurement: string;
   field: string;
   timeNs: bigint;
@@ -274,15 +293,35 @@ export class StateStore {
     return v === null ? undefined : BigInt(v);
   }
 
+  /**
+   * The checkpoint of `fid`, taking over the one an older version kept under
+   * `legacyFid` (no retention policy) when `fid` has none: that is how an existing
+   * installation's checkpoints become its default policy's.
+   */
+  async adoptCheckpoint(legacyFid: string, fid: string): Promise<bigint | undefined> {
+    const v = (await this.script('ibAdoptCheckpoint')(2, this.k.checkpoints, this.k.meta, legacyFid, fid)) as string | null;
+    return v === null ? undefined : BigInt(v);
+  }
+
   async checkpoints(): Promise<CheckpointInfo[]> {
     const [all, meta] = await Promise.all([this.redis.hgetall(this.k.checkpoints), this.redis.hgetall(this.k.meta)]);
+    const order = (c: CheckpointInfo): string => JSON.stringify([c.retentionPolicy ?? '', c.measurement, c.field]);
     return Object.entries(all)
       .map(([fid, v]) => {
-        const [source = '', database = '', measurement = '', field = ''] = JSON.parse(fid) as string[];
+        const [source = '', database = '', measurement = '', field = '', retentionPolicy] = JSON.parse(fid) as string[];
         const m = meta[fid] ? (JSON.parse(meta[fid]) as { updatedAt?: string }) : {};
-        return { fieldId: fid, source, database, measurement, field, timeNs: BigInt(v), ...(m.updatedAt ? { updatedAt: m.updatedAt } : {}) };
+        return {
+          fieldId: fid,
+          source,
+          database,
+          ...(retentionPolicy === undefined ? {} : { retentionPolicy }),
+          measurement,
+          field,
+          timeNs: BigInt(v),
+          ...(m.updatedAt ? { updatedAt: m.updatedAt } : {}),
+        };
       })
-      .sort((a, b) => (a.measurement === b.measurement ? a.field.localeCompare(b.field) : a.measurement.localeCompare(b.measurement)));
+      .sort((a, b) => order(a).localeCompare(order(b)));
   }
 
   /** Opens (or keeps) a field plan's progress record. */

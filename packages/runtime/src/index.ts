@@ -6,6 +6,7 @@ export {
   retryPolicy,
   measurementPlans,
   planContext,
+  policiesToCopy,
   pieceRowsFor,
   processorContext,
   workerIdentity,

@@ -2,7 +2,7 @@ import { Worker, type Job } from 'bullmq';
 import { cronPattern } from '@influx-backup/config';
 import { JOBS, planBackup, QUEUE_SCHEDULE, type PlanResult, type ScheduledPlanPayload } from '@influx-backup/queue';
 import { EXIT_OK, onShutdownSignals, whenAborted, type ProcessContext, type Role } from '@influx-backup/process';
-import { planContext, preflight, withRuntime, type Runtime } from './runtime.js';
+import { planContext, policiesToCopy, preflight, withRuntime, type Runtime } from './runtime.js';
 
 export interface ScheduleSync {
   upserted: { id: string; pattern: string; full: boolean }[];
@@ -61,7 +61,7 @@ export function startPlanner(rt: Runtime): RunningPlanner {
       const tick = new Date(job.timestamp).toISOString().replace(/[-:.]/g, '');
       const runId = `${job.data.scheduleId}-${tick}`;
       rt.logger.info(`schedule ${job.data.scheduleId}: planning a ${job.data.full ? 'full' : 'incremental'} pass`, { run: runId });
-      const plan = await planBackup(planContext(rt), { kind: 'copy', full: job.data.full, runId });
+      const plan = await planBackup(planContext(rt, await policiesToCopy(rt)), { kind: 'copy', full: job.data.full, runId });
       for (const m of plan.missing) rt.logger.warn(`field ${m} is configured but the source has no such field (yet)`);
       return { runId, expectedValues: plan.expectedValues, jobs: plan.chunks };
     },

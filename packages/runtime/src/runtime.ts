@@ -2,8 +2,8 @@ import { hostname } from 'node:os';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { parseTime, type BackupConfig } from '@influx-backup/config';
-import { InfluxClient, type InfluxConnectionOptions } from '@influx-backup/influx';
-import type { Logger } from '@influx-backup/core';
+import { InfluxClient, InfluxError, type InfluxConnectionOptions } from '@influx-backup/influx';
+import { prepareBackupTarget, sourcePolicies, type Logger, type SourcePolicies } from '@influx-backup/core';
 import type { ProcessContext } from '@influx-backup/process';
 import { withTimeout } from './timeout.js';
 import {
@@ -49,8 +49,8 @@ export function influxOptions(c: BackupConfig['databases']['source']): InfluxCon
 }
 
 export function createRuntime(config: BackupConfig, logger: Logger): Runtime {
-  const source = new InfluxClient(influxOptions(config.databases.source));
-  const backup = new InfluxClient(influxOptions(config.databases.backup));
+  const source = new InfluxClient({ ...influxOptions(config.databases.source), role: 'source InfluxDB' });
+  const backup = new InfluxClient({ ...influxOptions(config.databases.backup), role: 'backup InfluxDB' });
   const prefix = config.redis.prefix;
   const redis = createRedis({ url: config.redis.url, prefix });
   const endpoint = redisEndpoint(config.redis.url);
@@ -107,11 +107,34 @@ export class ConnectError extends Error {
   override readonly name = 'ConnectError';
 }
 
+/** Where to look in the configuration when a server cannot be reached or refuses the credentials. */
+function serverHint(side: 'source' | 'backup', err: InfluxError): string {
+  if (err.status === undefined) return ` (check databases.${side}.host and databases.${side}.port)`;
+  if (err.status === 401) return ` (check databases.${side}.username and databases.${side}.password)`;
+  return '';
+}
+
+/** `fn`, with an InfluxDB failure turned into a ConnectError that says what to check. */
+async function onServer<T>(side: 'source' | 'backup', fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (!(err instanceof InfluxError)) throw err;
+    throw new ConnectError(`${err.message}${serverHint(side, err)}`, { cause: err });
+  }
+}
+
 /**
- * Checks Redis and both InfluxDB servers before work starts, so a wrong host or
- * port is one clear message naming it, and creates the backup database.
+ * Checks Redis and both InfluxDB servers before work starts, so a wrong host, port
+ * or password is one clear message naming the server and the keys to check, and
+ * returns the source's retention policies to copy. With `prepareBackup`, it also
+ * makes the backup database and its same-named policies ready (creating only what
+ * is missing, so a non-admin backup user does once they exist).
  */
-export async function preflight(rt: Runtime, { backupDb = true }: { backupDb?: boolean } = {}): Promise<void> {
+export async function preflight(
+  rt: Runtime,
+  { prepareBackup = true }: { prepareBackup?: boolean } = {},
+): Promise<SourcePolicies> {
   const timeout = 5_000;
   try {
     await withTimeout(rt.redis.ping(), timeout, 'PING');
@@ -119,14 +142,36 @@ export async function preflight(rt: Runtime, { backupDb = true }: { backupDb?: b
     throw new ConnectError(`cannot reach Redis at ${rt.redisEndpoint}: ${(err as Error).message}`);
   }
   for (const w of await redisHealthWarnings(rt.redis)) rt.logger.warn(w);
-  const { source, backup } = rt.config.databases;
-  await rt.source.ping();
-  const dbs = await rt.source.databases();
+  const { source } = rt.config.databases;
+  const dbs = await onServer('source', async () => {
+    await rt.source.ping();
+    return rt.source.databases();
+  });
   if (!dbs.includes(source.database)) {
-    throw new ConnectError(`database ${JSON.stringify(source.database)} does not exist on the source ${rt.source.endpoint}`);
+    throw new ConnectError(
+      `database ${JSON.stringify(source.database)} does not exist on the ${rt.source.role} ${rt.source.endpoint}, ` +
+        `or its user may not read it (check databases.source.database and the user's privileges)`,
+    );
   }
-  await rt.backup.ping();
-  if (backupDb) await rt.backup.createDatabase(backup.database);
+  await onServer('backup', () => rt.backup.ping());
+  return policiesToCopy(rt, { prepareBackup });
+}
+
+/**
+ * The source's retention policies to copy (`databases.source.retention_policies`,
+ * or all), read afresh: a policy added on the source is copied from the next plan
+ * on. With `prepareBackup`, the backup database and same-named policies are made
+ * ready too (created only when missing).
+ */
+export async function policiesToCopy(rt: Runtime, { prepareBackup = true }: { prepareBackup?: boolean } = {}): Promise<SourcePolicies> {
+  const { source, backup } = rt.config.databases;
+  const policies = await onServer('source', () => sourcePolicies(rt.source, source.database, source.retentionPolicies));
+  if (prepareBackup) {
+    await onServer('backup', () =>
+      prepareBackupTarget({ backup: rt.backup, backupDb: backup.database, source: policies, retention: backup.retention, logger: rt.logger }),
+    );
+  }
+  return policies;
 }
 
 export function retryPolicy(config: BackupConfig): RetryPolicy {
@@ -142,9 +187,12 @@ export function measurementPlans(config: BackupConfig): MeasurementPlanConfig[] 
   }));
 }
 
-export function planContext(rt: Runtime): PlanContext {
+/** What a plan needs: the configuration's settings and the source's policies to copy (from preflight or policiesToCopy). */
+export function planContext(rt: Runtime, policies: SourcePolicies): PlanContext {
   const c = rt.config;
   return {
+    retentionPolicies: policies.policies.map((p) => p.name),
+    defaultPolicy: policies.defaultPolicy,
     source: rt.source,
     queue: rt.copyQueue,
     store: rt.store,

@@ -9,6 +9,8 @@ export interface StatusReport {
   checkpoints: {
     source: string;
     database: string;
+    /** null: saved by an older version, before policies were copied one by one; the default policy's. */
+    retentionPolicy: string | null;
     measurement: string;
     field: string;
     checkpoint: string;
@@ -39,6 +41,7 @@ export async function collectStatus(rt: Runtime): Promise<StatusReport> {
     checkpoints: checkpoints.map((c) => ({
       source: c.source,
       database: c.database,
+      retentionPolicy: c.retentionPolicy ?? null,
       measurement: c.measurement,
       field: c.field,
       checkpoint: formatTimeNs(c.timeNs),

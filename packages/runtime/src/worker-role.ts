@@ -90,7 +90,7 @@ export const workerRole: Role = {
   description: 'copy jobs until SIGINT or SIGTERM, then finish or hand back the active chunks',
   run: (ctx: ProcessContext) =>
     withRuntime(ctx, async (rt) => {
-      await preflight(rt);
+      await preflight(rt, { prepareBackup: false });
       const shutdown = onShutdownSignals();
       try {
         await runWorker(rt, shutdown.signal);

@@ -21,13 +21,13 @@ export async function copyCommand(ctx: ProcessContext, mode: Mode, opts: CopyCom
   }
   const id = runId(mode);
   return withRuntime(ctx, async (rt) => {
-    await preflight(rt);
+    const policies = await preflight(rt);
     const started = Date.now();
     // Planning a million chunks makes garbage fast; keep this process's heap near its budget.
     const governor = startMemoryGovernor(rt.config.processing.workerMemoryLimitMb, rt.logger);
     let plan: PlanResult;
     try {
-      plan = await planBackup(planContext(rt), { kind: mode === 'backfill' ? 'backfill' : 'copy', runId: id, ...sel });
+      plan = await planBackup(planContext(rt, policies), { kind: mode === 'backfill' ? 'backfill' : 'copy', runId: id, ...sel });
     } finally {
       governor.stop();
     }

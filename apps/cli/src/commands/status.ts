@@ -18,7 +18,8 @@ export async function statusCommand(ctx: ProcessContext, opts: { json?: boolean 
     out.push('', 'checkpoints:');
     if (status.checkpoints.length === 0) out.push('  (none yet)');
     for (const c of status.checkpoints) {
-      out.push(`  ${c.measurement}.${c.field}  ${c.checkpoint}  (${c.database} on ${c.source}, updated ${c.updatedAt ?? '?'})`);
+      const policy = c.retentionPolicy === null ? '(default)' : JSON.stringify(c.retentionPolicy);
+      out.push(`  ${policy} ${c.measurement}.${c.field}  ${c.checkpoint}  (${c.database} on ${c.source}, updated ${c.updatedAt ?? '?'})`);
     }
     out.push('', 'workers seen:');
     if (status.workers.length === 0) out.push('  (none)');
