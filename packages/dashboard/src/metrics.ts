@@ -77,10 +77,10 @@ export function createMetricsRegistry(status: () => Promise<StatusReport>, optio
   const checkpointLabels = (c: StatusReport['checkpoints'][number]): Record<(typeof CHECKPOINT_LABELS)[number], string> => ({
     measurement: c.measurement,
     field: c.field,
-    database: c.database,
-    source: c.source,
     // An older version's checkpoint not yet adopted by a plan is the default policy's.
     retention_policy: c.retentionPolicy ?? '',
+    database: c.database,
+    source: c.source,
   });
 
   new Gauge({
