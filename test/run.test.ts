@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { freePort, startInflux, startRedis, type InfluxServer, type RedisServer } from '@influx-backup/testkit';
 import { escapeMeasurement } from '@influx-backup/influx';
-import { cli, client, dump, tempDir, writeConfig, y } from './helpers.js';
+import { cli, client, dump, spawnCli, tempDir, writeConfig, y } from './helpers.js';
 
 let source: InfluxServer;
 let backup: InfluxServer;
@@ -147,6 +147,52 @@ describe('influx-backup run', () => {
     const byField = Object.fromEntries(cps.map((c) => [c.field, c.checkpoint]));
     assert.equal(byField.Irradiance, '2023-12-01T10:30:00Z');
     assert.equal(byField.Temperature, '2023-11-30T09:00:00Z');
+
+    // The text form: checkpoints in aligned columns, the run's process apart from
+    // workers, the last run as lines rather than JSON.
+    const report = JSON.parse(status.stdout) as { workers: unknown[]; runs: { role: string }[] };
+    assert.deepEqual(report.workers, [], 'a run is not a worker');
+    assert.equal(report.runs.length, 2, 'each run recorded its process');
+    assert.ok(report.runs.every((p) => p.role === 'run'));
+    const text = (await cli(['status', '--config', file])).stdout;
+    const rows = text.split('\n');
+    const header = rows.findIndex((l) => /^  policy +field +checkpoint +lag +updated +database$/.test(l));
+    assert.ok(header > 0, text);
+    const irradiance = rows.find((l) => l.includes('solar.Irradiance')) ?? '';
+    const temperature = rows.find((l) => l.includes('solar.Temperature')) ?? '';
+    assert.equal(irradiance.indexOf('2023-12-01T10:30:00Z'), rows[header]!.indexOf('checkpoint'), 'checkpoints line up under their header');
+    assert.equal(temperature.indexOf('2023-11-30T09:00:00Z'), rows[header]!.indexOf('checkpoint'));
+    assert.match(text, /^workers:\n  \(none\)$/m);
+    assert.match(text, /^run processes \(not workers/m);
+    assert.match(text, /^last run:\n  run-\S+ \(run\): done, started \S+, [0-9.]+ ?m?s\n  chunks \d+: \d+ done, 0 failed; \d+ values \(\d+\/s\)$/m);
+    assert.doesNotMatch(text, /\{"runId"/, 'no raw JSON');
+  });
+
+  test('a worker logs what it copied at INFO every monitoring.metrics.interval, and is listed as a worker', async () => {
+    const n = names();
+    await source.query(`CREATE DATABASE "${n.src}"`);
+    await source.write(n.src, ['m,s=a v=1i 1700000000000000000', 'm,s=a v=2i 1700003600000000000', 'm,s=b v=3i 1700007200000000000'].join('\n'));
+    const file = config(n, `    - name: "m"\n      start_time: "2023-11-14T00:00:00Z"\n      end_time: "2023-11-15T00:00:00Z"`, 'monitoring: { metrics: { interval: 1 } }\n');
+    const worker = spawnCli(['worker', '--config', file, '--log-level', 'INFO']);
+    try {
+      const plan = await cli(['plan', '--wait', '--config', file]);
+      assert.equal(plan.code, 0, plan.stderr + plan.stdout);
+      // The two values in range (the third is past end_time), in one summary line or spread over several.
+      const copied = (): { chunks: number; values: number } => {
+        const lines = [...worker.output().matchAll(/ - INFO - copied (\d+) chunks?, (\d+) values in \d+ s \(\d+ values\/s\)/g)];
+        return lines.reduce((t, m) => ({ chunks: t.chunks + Number(m[1]), values: t.values + Number(m[2]) }), { chunks: 0, values: 0 });
+      };
+      const deadline = Date.now() + 15_000;
+      while (copied().values < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      assert.deepEqual(copied(), { chunks: 2, values: 2 }, worker.output());
+      const report = JSON.parse((await cli(['status', '--json', '--config', file])).stdout) as { workers: { role?: string }[]; runs: unknown[] };
+      assert.equal(report.workers.length, 1);
+      assert.equal(report.workers[0]?.role, 'worker');
+      assert.deepEqual(report.runs, []);
+    } finally {
+      worker.child.kill('SIGTERM');
+      assert.equal(await worker.exited, 0, worker.output());
+    }
   });
 
   test('a chunk that fails for good keeps the checkpoint before it; the next run copies it', async () => {

@@ -246,6 +246,8 @@ export interface WorkerSeen {
   jobsFailed: number;
   /** Set when the worker shut down gracefully. */
   stoppedAt?: string;
+  /** A long-running `worker`, or the workers inside one `run` (absent in records of older versions: a worker). */
+  role?: 'worker' | 'run';
 }
 
 /** Workers not seen for this long are dropped from the list. */

@@ -17,7 +17,10 @@ export interface StatusReport {
     checkpointNs: string;
     updatedAt: string | null;
   }[];
+  /** Long-running `worker` processes. */
   workers: WorkerSeen[];
+  /** `run` processes (they copy their own run, then exit): not workers. */
+  runs: WorkerSeen[];
   schedules: { id: string; pattern: string | null; tz: string | null; next: string | null }[];
   /** The newest chunks that failed for good, with the server's reason. */
   failures: { jobId: string; kind: string; measurement: string; field: string; start: string; end: string; reason: string; at: string | null }[];
@@ -48,7 +51,8 @@ export async function collectStatus(rt: Runtime): Promise<StatusReport> {
       checkpointNs: c.timeNs.toString(),
       updatedAt: c.updatedAt ?? null,
     })),
-    workers,
+    workers: workers.filter((w) => w.role !== 'run'),
+    runs: workers.filter((w) => w.role === 'run'),
     schedules: schedulers.map((s) => ({
       id: s.key,
       pattern: s.pattern ?? null,

@@ -15,13 +15,17 @@ const HEARTBEAT_MS = 5_000;
 
 /**
  * Starts copy workers in this process (`processing.max_workers` jobs at once)
- * and records this process in Redis every few seconds, for `status`.
+ * and records this process in Redis every few seconds, for `status`. A
+ * long-running worker also logs at INFO, every `monitoring.metrics.interval`, what
+ * it copied since the last line, so its logs show progress; `run` has its own
+ * progress display.
  */
-export function startWorker(rt: Runtime): RunningWorker {
+export function startWorker(rt: Runtime, { role = 'worker' }: { role?: 'worker' | 'run' } = {}): RunningWorker {
   const me = workerIdentity();
   const startedAt = new Date().toISOString();
   let jobsDone = 0;
   let jobsFailed = 0;
+  const since = { at: Date.now(), chunks: 0, failed: 0, values: 0 };
   const worker = createCopyWorker({
     ...processorContext(rt),
     connection: rt.redis,
@@ -30,11 +34,14 @@ export function startWorker(rt: Runtime): RunningWorker {
     retry: retryPolicy(rt.config),
     name: me.id,
   });
-  worker.on('completed', () => {
+  worker.on('completed', (_job, result) => {
     jobsDone++;
+    since.chunks++;
+    since.values += result?.values ?? 0;
   });
   worker.on('failed', (job, err) => {
     jobsFailed++;
+    since.failed++;
     const final = job && job.attemptsMade >= (job.opts.attempts ?? 1);
     const level = final || err.name === 'UnrecoverableError' ? 'error' : 'warn';
     rt.logger[level](final ? `chunk failed for good: ${err.message}` : `chunk failed, will retry: ${err.message}`, {
@@ -47,17 +54,35 @@ export function startWorker(rt: Runtime): RunningWorker {
   let stoppedAt: string | undefined;
   const beat = (): Promise<void> =>
     rt.store
-      .heartbeat({ ...me, startedAt, lastSeen: new Date().toISOString(), jobsDone, jobsFailed, ...(stoppedAt ? { stoppedAt } : {}) })
+      .heartbeat({ ...me, role, startedAt, lastSeen: new Date().toISOString(), jobsDone, jobsFailed, ...(stoppedAt ? { stoppedAt } : {}) })
       .catch(() => undefined);
   void beat();
   const timer = setInterval(() => void beat(), HEARTBEAT_MS);
   timer.unref();
+  const summary = (): void => {
+    const secs = (Date.now() - since.at) / 1000;
+    if (since.chunks + since.failed > 0) {
+      const rate = Math.round(since.values / Math.max(secs, 0.001));
+      rt.logger.info(
+        `copied ${since.chunks} ${since.chunks === 1 ? 'chunk' : 'chunks'}, ${since.values} values in ${secs.toFixed(0)} s (${rate} values/s)` +
+          (since.failed > 0 ? `; ${since.failed} failed attempts` : ''),
+        { chunks: since.chunks, values: since.values, failed: since.failed },
+      );
+    }
+    Object.assign(since, { at: Date.now(), chunks: 0, failed: 0, values: 0 });
+  };
+  const reporter = role === 'worker' ? setInterval(summary, rt.config.monitoring.metrics.intervalMs) : undefined;
+  reporter?.unref();
 
   return {
     worker,
     id: me.id,
     async stop(graceMs = 30_000) {
       clearInterval(timer);
+      if (reporter) {
+        clearInterval(reporter);
+        summary();
+      }
       governor.stop();
       // close() waits for active jobs; past the grace period, force it: the
       // unfinished chunks' locks expire and another worker takes them.

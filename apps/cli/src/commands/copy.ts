@@ -47,7 +47,7 @@ export async function copyCommand(ctx: ProcessContext, mode: Mode, opts: CopyCom
       out.write('nothing to copy: every field is up to date\n');
       return EXIT_OK;
     }
-    const worker = mode === 'run' ? startWorker(rt) : undefined;
+    const worker = mode === 'run' ? startWorker(rt, { role: 'run' }) : undefined;
     const progress = new Progress(plan.expectedValues, plan.chunks);
     // Ctrl-C stops waiting; chunks in flight go back to the queue (their locks
     // lapse) and the next run or any worker copies them. Nothing is lost. A

@@ -1,5 +1,62 @@
 import { EXIT_OK, type ProcessContext } from '@influx-backup/process';
-import { collectStatus, withRuntime } from '@influx-backup/runtime';
+import { collectStatus, withRuntime, type StatusReport } from '@influx-backup/runtime';
+import { fmtInt, fmtSecs } from '../progress.js';
+
+/** Rows of cells as columns: each column as wide as its widest cell; the last one unpadded. */
+function table(rows: string[][], indent = '  '): string[] {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
+  return rows.map((r) => `${indent}${r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ')}`.trimEnd());
+}
+
+/** How far `ns` lies behind now, as a person reads it. */
+function lag(ns: string, now: number): string {
+  const secs = now / 1000 - Number(BigInt(ns) / 1_000_000n) / 1000;
+  if (secs < 0) return 'ahead';
+  if (secs < 120) return `${Math.round(secs)} s`;
+  if (secs < 7200) return `${Math.round(secs / 60)} min`;
+  if (secs < 172_800) return `${(secs / 3600).toFixed(1)} h`;
+  return `${(secs / 86_400).toFixed(1)} d`;
+}
+
+interface LastRunRecord {
+  runId?: string;
+  mode?: string;
+  startedAt?: string;
+  finishedAt?: string | null;
+  fields?: number;
+  chunks?: number;
+  completed?: number;
+  failed?: number;
+  values?: number;
+  ok?: boolean | null;
+  inProgress?: boolean;
+  failures?: { measurement?: string; field?: string; reason?: string }[];
+}
+
+function lastRunLines(recorded: unknown): string[] {
+  if (recorded === null || typeof recorded !== 'object') return ['  (none yet)'];
+  const r = recorded as LastRunRecord;
+  const running = r.inProgress === true || r.finishedAt === null;
+  const state = running ? 'in progress' : r.ok === false || (r.failed ?? 0) > 0 ? 'FAILED' : 'done';
+  const started = r.startedAt ? Date.parse(r.startedAt) : NaN;
+  const ended = r.finishedAt ? Date.parse(r.finishedAt) : Date.now();
+  const secs = Number.isNaN(started) ? undefined : (ended - started) / 1000;
+  const lines = [
+    `  ${r.runId ?? '?'} (${r.mode ?? '?'}): ${state}${r.startedAt ? `, started ${r.startedAt}` : ''}${secs === undefined ? '' : `, ${fmtSecs(secs)}`}`,
+    `  chunks ${fmtInt(r.chunks ?? 0)}: ${fmtInt(r.completed ?? 0)} done, ${fmtInt(r.failed ?? 0)} failed; ${fmtInt(r.values ?? 0)} values` +
+      (secs && r.values ? ` (${fmtInt(r.values / Math.max(secs, 0.001))}/s)` : ''),
+  ];
+  for (const f of r.failures ?? []) lines.push(`  failed: ${f.measurement ?? '?'}.${f.field ?? '?'}: ${f.reason ?? ''}`);
+  return lines;
+}
+
+function processLines(list: StatusReport['workers']): string[] {
+  if (list.length === 0) return ['  (none)'];
+  return table([
+    ['id', 'state', 'done', 'failed'],
+    ...list.map((w) => [w.id, w.stoppedAt ? `stopped ${w.stoppedAt}` : `last seen ${w.lastSeen}`, String(w.jobsDone), String(w.jobsFailed)]),
+  ]);
+}
 
 export async function statusCommand(ctx: ProcessContext, opts: { json?: boolean }): Promise<number> {
   return withRuntime(ctx, async (rt) => {
@@ -8,34 +65,38 @@ export async function statusCommand(ctx: ProcessContext, opts: { json?: boolean 
       process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
       return EXIT_OK;
     }
+    const now = Date.now();
     const { copy, schedule } = status.queues;
     const states = Object.keys(copy);
-    const cell = (v: unknown): string => String(v ?? '-').padStart(13);
     const out: string[] = [`Redis ${status.redis}`, ''];
-    out.push(`${'queue'.padEnd(10)}${states.map(cell).join('')}`);
-    out.push(`${'copy'.padEnd(10)}${states.map((k) => cell(copy[k])).join('')}`);
-    out.push(`${'schedule'.padEnd(10)}${states.map((k) => cell(schedule[k])).join('')}`);
+    out.push(...table([['queue', ...states], ['copy', ...states.map((k) => String(copy[k] ?? '-'))], ['schedule', ...states.map((k) => String(schedule[k] ?? '-'))]], ''));
     out.push('', 'checkpoints:');
     if (status.checkpoints.length === 0) out.push('  (none yet)');
-    for (const c of status.checkpoints) {
-      const policy = c.retentionPolicy === null ? '(default)' : JSON.stringify(c.retentionPolicy);
-      out.push(`  ${policy} ${c.measurement}.${c.field}  ${c.checkpoint}  (${c.database} on ${c.source}, updated ${c.updatedAt ?? '?'})`);
+    else {
+      out.push(
+        ...table([
+          ['policy', 'field', 'checkpoint', 'lag', 'updated', 'database'],
+          ...status.checkpoints.map((c) => [
+            c.retentionPolicy === null ? '(default)' : c.retentionPolicy,
+            `${c.measurement}.${c.field}`,
+            c.checkpoint,
+            lag(c.checkpointNs, now),
+            c.updatedAt ?? '?',
+            `${c.database} on ${c.source}`,
+          ]),
+        ]),
+      );
     }
-    out.push('', 'workers seen:');
-    if (status.workers.length === 0) out.push('  (none)');
-    for (const w of status.workers) {
-      const state = w.stoppedAt ? `stopped ${w.stoppedAt}` : `last seen ${w.lastSeen}`;
-      out.push(`  ${w.id}  ${state}  done ${w.jobsDone}  failed ${w.jobsFailed}`);
-    }
+    out.push('', 'workers:', ...processLines(status.workers));
+    if (status.runs.length > 0) out.push('', 'run processes (not workers: each copies its own run, then exits):', ...processLines(status.runs));
     if (status.schedules.length > 0) {
-      out.push('', 'schedules:');
-      for (const s of status.schedules) out.push(`  ${s.id}  ${s.pattern ?? ''} ${s.tz ?? ''}  next ${s.next ?? '-'}`);
+      out.push('', 'schedules:', ...table([['id', 'pattern', 'zone', 'next'], ...status.schedules.map((s) => [s.id, s.pattern ?? '', s.tz ?? '', s.next ?? '-'])]));
     }
     if (status.failures.length > 0) {
       out.push('', 'chunks failed for good (newest first):');
-      for (const f of status.failures) out.push(`  ${f.measurement}.${f.field}  ${f.start} .. ${f.end}  ${f.at ?? ''}  ${f.reason}`);
+      out.push(...table(status.failures.map((f) => [`${f.measurement}.${f.field}`, `${f.start} .. ${f.end}`, f.at ?? '', f.reason])));
     }
-    out.push('', 'last run:', status.lastRun ? `  ${JSON.stringify(status.lastRun)}` : '  (none yet)');
+    out.push('', 'last run:', ...lastRunLines(status.lastRun));
     process.stdout.write(`${out.join('\n')}\n`);
     return EXIT_OK;
   });
