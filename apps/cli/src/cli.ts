@@ -85,9 +85,9 @@ export function buildProgram(exit: (code: number) => void): Command {
       ),
     );
 
-  addGlobalOptions(program.command('config').description('validate the configuration and print the effective one, secrets masked')).action(
-    action<GlobalOptions>('config', (ctx) => configCommand(ctx)),
-  );
+  addGlobalOptions(program.command('config').description('validate the configuration and print the effective one, secrets masked'))
+    .option('--check', 'also try Redis and both InfluxDB servers (reachable, credentials, databases); exit 1 if one fails')
+    .action(action<GlobalOptions & { check?: boolean }>('config', (ctx, o) => configCommand(ctx, o)));
 
   addGlobalOptions(program.command('planner').description('keep the cron schedules of scheduler.jobs and plan on every tick')).action(
     action<GlobalOptions>('planner', (ctx) => plannerRole(ctx)),

@@ -18,3 +18,4 @@ export { startMemoryGovernor, type MemoryGovernor } from './memory-governor.js';
 export { withTimeout, TimeoutError } from './timeout.js';
 export { startWorker, runWorker, workerRole, type RunningWorker } from './worker-role.js';
 export { syncSchedules, startPlanner, runPlanner, plannerRole, type ScheduleSync, type RunningPlanner } from './planner-role.js';
+export { checkServers, type ServerCheck } from './check.js';
