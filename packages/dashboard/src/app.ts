@@ -8,12 +8,15 @@ import { QUEUE_COPY, QUEUE_SCHEDULE, JOB_BACKFILL, JOB_COPY, JOB_SCHEDULED_PLAN 
 import { AUTH_REALM, basicAuthChecker, requirePassword } from './basic-auth.js';
 import { healthHandler, metricsHandler, redisUnreachable, statusHandler, unauthorized, type Handler, type HandlerResult, type RedisProbe } from './handlers.js';
 import { createMetricsRegistry } from './metrics.js';
-import { withTimeout, type StatusReport } from '@influx-backup/runtime';
+import { withTimeout, type FieldsReport, type StatusReport } from '@influx-backup/runtime';
+import { fieldsHandler } from './fields-page.js';
 import type { Logger } from '@influx-backup/core';
 
 export interface DashboardDeps {
   /** The status report (collectStatus of a Runtime) for /api/status and /metrics. */
   status: () => Promise<StatusReport>;
+  /** The fields report (collectFields of a Runtime) for /fields and /api/fields. */
+  fields?: () => Promise<FieldsReport>;
   /** The queues Bull Board shows: copy and schedule. */
   queues: readonly Queue[];
   /** dashboard.username and dashboard.password; an empty password is refused. */
@@ -97,6 +100,13 @@ export function createApp(deps: DashboardDeps): Application {
 
   app.get('/api/status', route(statusHandler(status)));
   app.get('/metrics', route(metricsHandler(registry)));
+  const fieldsReport = deps.fields;
+  if (fieldsReport) {
+    const fields = (): Promise<FieldsReport> =>
+      redisUnreachable(deps.redis) ? Promise.reject(new Error(`${what}: no connection, reconnecting`)) : withTimeout(fieldsReport(), timeoutMs, what);
+    app.get('/fields', route(fieldsHandler(fields, 'html', 'influx-backup')));
+    app.get('/api/fields', route(fieldsHandler(fields, 'json', 'influx-backup')));
+  }
 
   const board = new ExpressAdapter();
   board.setBasePath('/');
@@ -113,6 +123,7 @@ export function createApp(deps: DashboardDeps): Application {
       uiConfig: {
         boardTitle: 'influx-backup',
         miscLinks: [
+          ...(fieldsReport ? [{ text: 'Fields', url: '/fields' }] : []),
           { text: 'Status (JSON)', url: '/api/status' },
           { text: 'Metrics', url: '/metrics' },
         ],

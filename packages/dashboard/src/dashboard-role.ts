@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ConfigError } from '@influx-backup/config';
 import { EXIT_OK, onShutdownSignals, whenAborted, type ProcessContext, type Role } from '@influx-backup/process';
-import { collectStatus, withRuntime, withTimeout, type Runtime } from '@influx-backup/runtime';
+import { collectFields, collectStatus, withRuntime, withTimeout, type Runtime } from '@influx-backup/runtime';
 import { createApp, type DashboardDeps } from './app.js';
 import { requirePassword } from './basic-auth.js';
 
@@ -15,6 +15,7 @@ export interface RunDashboardOptions {
 export function dashboardDeps(rt: Runtime): DashboardDeps {
   return {
     status: () => collectStatus(rt),
+    fields: () => collectFields(rt),
     queues: [rt.copyQueue, rt.scheduleQueue],
     auth: { username: rt.config.dashboard.username, password: rt.config.dashboard.password },
     redis: rt.redis,

@@ -19,3 +19,4 @@ export { withTimeout, TimeoutError } from './timeout.js';
 export { startWorker, runWorker, workerRole, type RunningWorker } from './worker-role.js';
 export { syncSchedules, startPlanner, runPlanner, plannerRole, type ScheduleSync, type RunningPlanner } from './planner-role.js';
 export { checkServers, type ServerCheck } from './check.js';
+export { collectFields, type FieldsReport, type FieldRow } from './fields.js';

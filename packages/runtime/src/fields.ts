@@ -1,0 +1,106 @@
+import type { Job } from 'bullmq';
+import { formatTimeNs } from '@influx-backup/config';
+import { chunkRange, parseChunkJobId, type CopyChunkPayload, type FieldPlanMeta } from '@influx-backup/queue';
+import type { Runtime } from './runtime.js';
+
+/** One field of one retention policy, as the dashboard's fields page shows it. */
+export interface FieldRow {
+  source: string;
+  database: string;
+  /** null: a checkpoint an older version saved, before policies were named (the default policy's). */
+  retentionPolicy: string | null;
+  measurement: string;
+  field: string;
+  checkpoint: string | null;
+  /** Seconds from the checkpoint to now. */
+  lagSeconds: number | null;
+  /** When a chunk last moved the checkpoint. */
+  lastSuccessAt: string | null;
+  active: number;
+  /** Waiting (or delayed) chunks among the first `FieldsReport.sampled` in the queue. */
+  waiting: number;
+  lastFailure: { at: string | null; start: string; end: string; reason: string } | null;
+}
+
+export interface FieldsReport {
+  fields: FieldRow[];
+  /** Waiting chunks in the whole queue; `waiting` per field counts among the first `sampled` of them. */
+  waitingTotal: number;
+  sampled: number;
+}
+
+/** Waiting jobs read per report: the page costs the same with a million queued. */
+const WAITING_SAMPLE = 2_000;
+const FAILED_SAMPLE = 200;
+
+/**
+ * Per policy, measurement and field: the checkpoint and its lag, when a chunk last
+ * moved it, the chunks active and waiting, and the newest failure with the server's
+ * reason. Reads a bounded number of jobs, whatever the queue holds.
+ */
+export async function collectFields(rt: Runtime, now = Date.now()): Promise<FieldsReport> {
+  const q = rt.copyQueue;
+  const [checkpoints, active, waiting, failed, counts] = await Promise.all([
+    rt.store.checkpoints(),
+    q.getJobs(['active'], 0, 999) as Promise<Job<CopyChunkPayload>[]>,
+    q.getJobs(['waiting', 'prioritized', 'delayed'], 0, WAITING_SAMPLE - 1) as Promise<Job<CopyChunkPayload>[]>,
+    q.getJobs(['failed'], 0, FAILED_SAMPLE - 1) as Promise<Job<CopyChunkPayload>[]>,
+    q.getJobCounts('waiting', 'prioritized', 'delayed'),
+  ]);
+  const rows = new Map<string, FieldRow>();
+  const blank = (fieldId: string): FieldRow => {
+    const [source = '?', database = '?', measurement = '?', field = '?', retentionPolicy] = JSON.parse(fieldId) as string[];
+    return { source, database, retentionPolicy: retentionPolicy ?? null, measurement, field, checkpoint: null, lagSeconds: null, lastSuccessAt: null, active: 0, waiting: 0, lastFailure: null };
+  };
+  const row = (fieldId: string): FieldRow => {
+    let r = rows.get(fieldId);
+    if (!r) rows.set(fieldId, (r = blank(fieldId)));
+    return r;
+  };
+  for (const c of checkpoints) {
+    const r = row(c.fieldId);
+    r.checkpoint = formatTimeNs(c.timeNs);
+    r.lagSeconds = Math.max(0, Math.round(now / 1000 - Number(c.timeNs / 1_000_000n) / 1000));
+    r.lastSuccessAt = c.updatedAt ?? null;
+  }
+
+  // A job names its run and its field's position in it; the names live once per run.
+  const plans = new Map<string, Promise<FieldPlanMeta | undefined>>();
+  const fieldOf = (job: Job<CopyChunkPayload> | undefined): Promise<FieldPlanMeta | undefined> => {
+    const id = parseChunkJobId(job?.id ?? '');
+    if (!job || !id || typeof job.data?.k !== 'number') return Promise.resolve(undefined);
+    const key = `${id.run}.${job.data.k}`;
+    let p = plans.get(key);
+    if (!p) plans.set(key, (p = rt.store.runPlan(id.run, job.data.k).then((x) => x?.field, () => undefined)));
+    return p;
+  };
+  for (const job of active) {
+    const f = await fieldOf(job);
+    if (f) row(f.fieldId).active++;
+  }
+  for (const job of waiting) {
+    const f = await fieldOf(job);
+    if (f) row(f.fieldId).waiting++;
+  }
+  // Newest first: the first failure seen of a field is its last.
+  const newest = [...failed].filter(Boolean).sort((a, b) => (b.finishedOn ?? 0) - (a.finishedOn ?? 0));
+  for (const job of newest) {
+    const f = await fieldOf(job);
+    if (!f) continue;
+    const r = row(f.fieldId);
+    if (r.lastFailure) continue;
+    const range = chunkRange(job.data);
+    r.lastFailure = {
+      at: job.finishedOn ? new Date(job.finishedOn).toISOString() : null,
+      start: formatTimeNs(range.startNs),
+      end: formatTimeNs(range.endNs),
+      reason: job.failedReason,
+    };
+  }
+  const order = (r: FieldRow): string => JSON.stringify([r.source, r.database, r.retentionPolicy ?? '', r.measurement, r.field]);
+  return {
+    fields: [...rows.values()].sort((a, b) => order(a).localeCompare(order(b))),
+    waitingTotal: (counts.waiting ?? 0) + (counts.prioritized ?? 0) + (counts.delayed ?? 0),
+    sampled: Math.min(WAITING_SAMPLE, waiting.length),
+  };
+}
