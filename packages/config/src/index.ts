@@ -7,4 +7,5 @@ export { DEFAULT_LOG_FORMAT, LOG_FORMAT_ATTRIBUTES, DEFAULT_FILE_HANDLER } from 
 export { cronPattern } from './cron.js';
 export { configSecrets, maskSecrets, printableConfig } from './printable.js';
 export { MASK, maskText } from './secrets.js';
+export { didYouMean } from './formats.js';
 export type * from './types.js';
