@@ -241,7 +241,60 @@ describe('dashboard against a real Redis', () => {
       };
       const copy = board.queues.find((q) => q.name === 'copy');
       assert.equal(copy?.counts.waiting, 2);
-      assert.deepEqual(copy?.jobs.map((j) => `${j.id} ${j.name}`).sort(), ['dash-test-1 copy-chunk', 'dash-test-2 backfill-chunk']);
+      assert.deepEqual(copy?.jobs.map((j) => `${j.id} ${j.name}`).sort(), ['dash-test-1 copy-chunk cpu.usage', 'dash-test-2 backfill-chunk cpu.usage']);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it("shows a chunk's field, RFC 3339 range and values in Bull Board, and keeps its payload", async () => {
+    const r = await rig();
+    try {
+      const payload = {
+        kind: 'copy',
+        fieldId: fieldId('127.0.0.1:1', 'metrics', 'cpu', 'usage'),
+        index: 2,
+        chunks: 24,
+        sourceDb: 'metrics',
+        backupDb: 'metrics_backup',
+        measurement: 'cpu',
+        field: 'usage',
+        type: 'float',
+        startNs: '1795564800000000000',
+        endNs: '1795568399999999999',
+        expected: 3600,
+        runId: 'plan-x',
+      };
+      await r.rt.copyQueue.add(JOB_COPY, payload, { jobId: 'dash-view-1' });
+      const board = JSON.parse((await r.get('/api/queues?activeQueue=copy&status=waiting&page=1&jobsPerPage=10', auth)).body) as {
+        queues: { name: string; jobs: { id: string; name: string; data: Record<string, unknown> }[] }[];
+      };
+      const job = board.queues.find((q) => q.name === 'copy')?.jobs.find((j) => j.id === 'dash-view-1');
+      assert.equal(job?.name, 'copy-chunk cpu.usage 2026-11-25T00:00:00Z .. 2026-11-25T00:59:59.999999999Z');
+      assert.deepEqual(
+        { copies: job?.data.copies, from: job?.data.from, to: job?.data.to, values: job?.data.values, chunk: job?.data.chunk },
+        { copies: 'cpu.usage', from: '2026-11-25T00:00:00Z', to: '2026-11-25T00:59:59.999999999Z', values: 3600, chunk: '3 of 24' },
+      );
+      assert.equal(job?.data.startNs, payload.startNs, 'the payload is shown unchanged after the readable keys');
+      // Redis keeps the payload as the worker needs it.
+      assert.deepEqual((await r.rt.copyQueue.getJob('dash-view-1'))?.data, payload);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('says which process serves each queue, and the page loads no remote fonts', async () => {
+    const r = await rig();
+    try {
+      const body = JSON.parse((await r.get('/api/queues', auth)).body) as { queues: { name: string; description?: string }[] };
+      assert.match(body.queues.find((q) => q.name === 'schedule')?.description ?? '', /influx-backup planner.*"No workers" here means no planner runs/);
+      assert.match(body.queues.find((q) => q.name === 'copy')?.description ?? '', /influx-backup worker/);
+      for (const path of ['/', '/queue/copy']) {
+        const page = await r.get(path, auth);
+        assert.equal(page.status, 200);
+        assert.match(page.body, /<link href="static\/css\/main\.[0-9a-f]+\.css" rel="stylesheet">/, `${path} still links Bull Board's own CSS`);
+        assert.doesNotMatch(page.body, /fonts\.(googleapis|gstatic)\.com/, `${path} links a remote font`);
+      }
     } finally {
       await r.close();
     }
