@@ -44,7 +44,7 @@ export async function copyCommand(ctx: ProcessContext, mode: Mode, opts: CopyCom
       // Until it ends, status reads this run's live counters through its key.
       await rt.store.setLastRun({ ...lastRun(id, mode, plan, undefined, started), finishedAt: null, ok: null, run: plan.run });
     }
-    if (mode === 'plan' && !opts.wait) return EXIT_OK;
+    if (mode !== 'run' && !opts.wait) return EXIT_OK;
     if (plan.chunks === 0) {
       await rt.store.setLastRun(lastRun(id, mode, plan, undefined, started));
       out.write('nothing to copy: every field is up to date\n');
