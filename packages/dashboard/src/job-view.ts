@@ -5,14 +5,17 @@ import type { BaseAdapter } from '@bull-board/api/baseAdapter';
 import { formatTimeNs } from '@influx-backup/config';
 import { QUEUE_COPY, QUEUE_SCHEDULE, type CopyChunkPayload, type CopyChunkResultPayload, type ScheduledPlanPayload } from '@influx-backup/queue';
 
-/** What each queue is for, shown under its name: the schedule queue's "No workers" badge means no planner runs. */
+/**
+ * What each queue is for, under its name (cut after about 100 characters, so what explains the "No workers"
+ * badge comes first): the schedule queue's workers are planners, and none is needed without schedules.
+ */
 export const QUEUE_DESCRIPTIONS: Readonly<Record<string, string>> = {
   [QUEUE_COPY]:
-    'One job per field and time chunk: copy-chunk (planned) and backfill-chunk (ad hoc). ' +
-    'Its workers are the influx-backup worker processes and influx-backup run.',
+    'Served by influx-backup worker processes (and run): "No workers" means none is running. ' +
+    'One job per field and time chunk: copy-chunk (planned), backfill-chunk (ad hoc).',
   [QUEUE_SCHEDULE]:
-    "The planner's queue: one scheduled-plan job per cron tick of scheduler.jobs, taken by influx-backup planner " +
-    '(not by the copy workers). "No workers" here means no planner runs, which is expected without schedules.',
+    'Served by influx-backup planner: "No workers" means no planner runs, as expected without scheduler.jobs. ' +
+    'One scheduled-plan job per cron tick.',
 };
 
 /** A time in ns (as the payload's decimal string) in RFC 3339, or the text as it is when it is no time. */

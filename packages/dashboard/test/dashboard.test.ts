@@ -287,8 +287,8 @@ describe('dashboard against a real Redis', () => {
     const r = await rig();
     try {
       const body = JSON.parse((await r.get('/api/queues', auth)).body) as { queues: { name: string; description?: string }[] };
-      assert.match(body.queues.find((q) => q.name === 'schedule')?.description ?? '', /influx-backup planner.*"No workers" here means no planner runs/);
-      assert.match(body.queues.find((q) => q.name === 'copy')?.description ?? '', /influx-backup worker/);
+      assert.match(body.queues.find((q) => q.name === 'schedule')?.description ?? '', /^Served by influx-backup planner: "No workers" means no planner runs/);
+      assert.match(body.queues.find((q) => q.name === 'copy')?.description ?? '', /^Served by influx-backup worker processes/);
       for (const path of ['/', '/queue/copy']) {
         const page = await r.get(path, auth);
         assert.equal(page.status, 200);
