@@ -185,6 +185,20 @@ describe('file handler', () => {
     assert.deepEqual(lineNumbers('rot.log.3'), [4, 5, 6, 7]);
   });
 
+  test('the file is created by its first line: a process that logs nothing to it leaves none', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'logs', 'app.log');
+    const log = createLogger({
+      format: '%(message)s',
+      handlers: { console: { enabled: false }, file: { enabled: true, level: 'WARNING', filename: file } },
+    });
+    log.info('below the file handler level');
+    assert.ok(!existsSync(file), 'no line, no file');
+    log.warn('now');
+    await log.close();
+    assert.equal(readFileSync(file, 'utf8'), 'now\n');
+  });
+
   test('appends to an existing file and rotates it when it is already full', async () => {
     const dir = tempDir();
     const file = join(dir, 'app.log');
