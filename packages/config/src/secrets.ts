@@ -2,9 +2,8 @@
 
 export const MASK = '********';
 
-// Secrets are masked where they stand as values, never inside longer names (with the password "demo", iot_demo stays):
-// a URL's password, an Authorization header's credentials, the value of password=, "token": and the like, and each
-// of `secrets` where no letter, digit or _ continues it. `secrets`: configSecrets of the configuration.
+// Masked where they stand as values, never inside longer names (password "demo": iot_demo stays): a URL's password, an
+// Authorization header's credentials, password=/"token": values, each of `secrets` where no letter, digit or _ goes on.
 const VALUES = [
   /([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)[^\s@/]+(?=@)/gi,
   /(\bauthorization["']?\s*[:=]\s*["']?(?:(?:basic|bearer|token)\s+)?|(?:\b\w*(?:pass(?:wd|word)?|secret|token)|[?&]p)=|"\w*(?:pass(?:wd|word)?|secret|token)"\s*:\s*")[^\s"',;&]+/gi,

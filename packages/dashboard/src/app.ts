@@ -2,20 +2,22 @@ import express, { type Application, type NextFunction, type Request, type Reques
 import type { Queue } from 'bullmq';
 import type { Registry } from 'prom-client';
 import { createBullBoard } from '@bull-board/api';
-import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import { AUTH_REALM, basicAuthChecker, requirePassword } from './basic-auth.js';
 import { healthHandler, metricsHandler, redisUnreachable, statusHandler, unauthorized, type Handler, type HandlerResult, type RedisProbe } from './handlers.js';
-import { describeQueue, QUEUE_DESCRIPTIONS } from './job-view.js';
+import { queueAdapter } from './job-view.js';
 import { createMetricsRegistry } from './metrics.js';
 import { withTimeout, type StatusReport } from '@influx-backup/runtime';
 import type { Logger } from '@influx-backup/core';
+import type { StateStore } from '@influx-backup/queue';
 
 export interface DashboardDeps {
   /** The status report (collectStatus of a Runtime) for /api/status and /metrics. */
   status: () => Promise<StatusReport>;
   /** The queues Bull Board shows: copy and schedule. */
   queues: readonly Queue[];
+  /** Where Bull Board finds the field of a chunk (its run's plan); without it a chunk shows its range only. */
+  store?: StateStore;
   /** dashboard.username and dashboard.password; an empty password is refused. */
   auth: { username: string; password?: string | undefined };
   /** The Redis connection /health pings. */
@@ -111,12 +113,7 @@ export function createApp(deps: DashboardDeps): Application {
   const board = new ExpressAdapter();
   board.setBasePath('/');
   createBullBoard({
-    queues: deps.queues.map((q) => {
-      const description = QUEUE_DESCRIPTIONS[q.name];
-      const adapter = new BullMQAdapter(q, { readOnlyMode: deps.readOnly ?? false, ...(description ? { description } : {}) });
-      describeQueue(adapter, q.name);
-      return adapter;
-    }),
+    queues: deps.queues.map((q) => queueAdapter(q, deps.store, deps.readOnly ?? false)),
     serverAdapter: board,
     options: {
       uiConfig: {

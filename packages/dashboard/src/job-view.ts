@@ -1,9 +1,21 @@
-// How Bull Board shows our jobs: a chunk's field and RFC 3339 range instead of raw nanoseconds. Only the view
-// changes; Redis keeps the payloads as they are, and job ids stay hashes.
+// How Bull Board shows our jobs: a chunk's field and RFC 3339 range instead of a compact payload of base-36
+// numbers. Only the view changes; Redis keeps the payloads as they are, and job ids stay what they are.
 
-import type { BaseAdapter } from '@bull-board/api/baseAdapter';
+import type { Job, Queue } from 'bullmq';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { formatTimeNs } from '@influx-backup/config';
-import { QUEUE_COPY, QUEUE_SCHEDULE, type CopyChunkPayload, type CopyChunkResultPayload, type ScheduledPlanPayload } from '@influx-backup/queue';
+import {
+  chunkRange,
+  parseChunkJobId,
+  QUEUE_COPY,
+  QUEUE_SCHEDULE,
+  type CopyChunkPayload,
+  type CopyChunkResultPayload,
+  type FieldPlanMeta,
+  type RunMeta,
+  type ScheduledPlanPayload,
+  type StateStore,
+} from '@influx-backup/queue';
 
 /**
  * What each queue is for, under its name (cut after about 100 characters, so what explains the "No workers"
@@ -18,35 +30,17 @@ export const QUEUE_DESCRIPTIONS: Readonly<Record<string, string>> = {
     'One scheduled-plan job per cron tick.',
 };
 
-/** A time in ns (as the payload's decimal string) in RFC 3339, or the text as it is when it is no time. */
-function time(ns: unknown): string | undefined {
-  if (typeof ns !== 'string' || !/^-?\d+$/.test(ns)) return undefined;
+type Plan = { run: RunMeta; field: FieldPlanMeta };
+
+/** A base-36 range of a payload in RFC 3339, or nothing when the payload holds none. */
+function range(d: Partial<CopyChunkPayload> | undefined): { from: string; to: string } | undefined {
+  if (typeof d?.s !== 'string' || typeof d.d !== 'string') return undefined;
   try {
-    return formatTimeNs(BigInt(ns));
+    const { startNs, endNs } = chunkRange({ s: d.s, d: d.d });
+    return { from: formatTimeNs(startNs), to: formatTimeNs(endNs) };
   } catch {
-    return ns;
+    return undefined;
   }
-}
-
-function copyName(job: { name?: string; data?: Partial<CopyChunkPayload> }): string {
-  const d = job.data ?? {};
-  const field = d.measurement === undefined ? '' : ` ${d.measurement}.${d.field ?? '?'}`;
-  const from = time(d.startNs);
-  const to = time(d.endNs);
-  return `${job.name ?? ''}${field}${from && to ? ` ${from} .. ${to}` : ''}`;
-}
-
-/** The readable keys first, then the payload unchanged (so "update data" in Bull Board still edits a valid payload). */
-function copyData(d: Partial<CopyChunkPayload> | undefined): unknown {
-  if (d === undefined || d === null || typeof d !== 'object') return d;
-  const chunk = typeof d.index === 'number' && typeof d.chunks === 'number' ? `${d.index + 1} of ${d.chunks}` : undefined;
-  const readable = { copies: `${d.measurement}.${d.field}`, from: time(d.startNs), to: time(d.endNs), values: d.expected, chunk };
-  return { ...Object.fromEntries(Object.entries(readable).filter(([, v]) => v !== undefined)), ...d };
-}
-
-function copyResult(r: Partial<CopyChunkResultPayload> | undefined | null): unknown {
-  if (r === undefined || r === null || typeof r !== 'object') return r;
-  return { values: r.values, batches: r.batches, last: r.lastTimeNs ? time(r.lastTimeNs) : null };
 }
 
 function scheduleName(job: { name?: string; data?: Partial<ScheduledPlanPayload> }): string {
@@ -54,13 +48,79 @@ function scheduleName(job: { name?: string; data?: Partial<ScheduledPlanPayload>
   return `${job.name ?? ''}${d.scheduleId ? ` ${d.scheduleId} (${d.full ? 'full' : 'incremental'})` : ''}`;
 }
 
-/** Sets the description and the formatters of a queue's Bull Board adapter. */
-export function describeQueue(adapter: BaseAdapter, queueName: string): void {
-  if (queueName === QUEUE_COPY) {
-    adapter.setFormatter('name', copyName);
-    adapter.setFormatter('data', copyData);
-    adapter.setFormatter('returnValue', copyResult);
-  } else if (queueName === QUEUE_SCHEDULE) {
-    adapter.setFormatter('name', scheduleName);
+/**
+ * Bull Board's adapter of the copy queue, which knows each chunk's field. A payload names its field by its
+ * position in the run (the run's plan in Redis has the names), and Bull Board's formatters cannot wait for
+ * Redis: the plans of the jobs about to be shown are read when Bull Board reads the jobs, then formatted.
+ */
+export class CopyQueueAdapter extends BullMQAdapter {
+  private readonly plans = new Map<string, Plan>();
+  /** The plan of each job's payload being shown (the formatters get the payload, not the job). */
+  private readonly planOf = new WeakMap<object, Plan>();
+
+  constructor(
+    queue: Queue,
+    private readonly store: StateStore | undefined,
+    options: ConstructorParameters<typeof BullMQAdapter>[1],
+  ) {
+    super(queue, options);
+    this.setFormatter('name', (job: { name?: string; data?: Partial<CopyChunkPayload> }) => {
+      const plan = job.data ? this.planOf.get(job.data) : undefined;
+      const r = range(job.data);
+      const what = plan ? ` ${plan.field.measurement}.${plan.field.field}` : '';
+      return `${job.name ?? ''}${what}${r ? ` ${r.from} .. ${r.to}` : ''}`;
+    });
+    // The readable keys first, then the payload unchanged (Bull Board's "update data" edits what it shows).
+    this.setFormatter('data', (d: Partial<CopyChunkPayload> | undefined) => {
+      if (d === null || typeof d !== 'object') return d;
+      const plan = this.planOf.get(d);
+      const readable = plan ? { copies: `${plan.field.measurement}.${plan.field.field}`, type: plan.field.type, run: plan.run.runId } : {};
+      return { ...readable, ...range(d), ...d };
+    });
+    this.setFormatter('returnValue', (r: Partial<CopyChunkResultPayload> | undefined | null) => {
+      if (r === null || typeof r !== 'object') return r;
+      return { values: r.values, batches: r.batches, last: typeof r.lastTimeNs === 'string' ? formatTimeNs(BigInt(r.lastTimeNs)) : null };
+    });
   }
+
+  override async getJobs(...args: Parameters<BullMQAdapter['getJobs']>): Promise<Job[]> {
+    const jobs = await super.getJobs(...args);
+    await this.readPlans(jobs);
+    return jobs;
+  }
+
+  override async getJob(id: string): Promise<Job | undefined> {
+    const job = await super.getJob(id);
+    if (job) await this.readPlans([job]);
+    return job;
+  }
+
+  private async readPlans(jobs: readonly (Job | undefined)[]): Promise<void> {
+    if (!this.store) return;
+    // A run's plan never changes; the cache only has to stay bounded.
+    if (this.plans.size > 10_000) this.plans.clear();
+    await Promise.all(
+      jobs.map(async (job) => {
+        const ref = job?.id ? parseChunkJobId(job.id) : undefined;
+        const k = (job?.data as Partial<CopyChunkPayload> | undefined)?.k;
+        if (!job || !ref || typeof k !== 'number') return;
+        const key = `${ref.run}.${k}`;
+        let plan = this.plans.get(key);
+        if (!plan) {
+          plan = await this.store?.runPlan(ref.run, k).catch(() => undefined);
+          if (plan) this.plans.set(key, plan);
+        }
+        if (plan) this.planOf.set(job.data as object, plan);
+      }),
+    );
+  }
+}
+
+/** Bull Board's adapter of one of our queues: its description, and formatters that make its jobs readable. */
+export function queueAdapter(queue: Queue, store: StateStore | undefined, readOnlyMode: boolean): BullMQAdapter {
+  const description = QUEUE_DESCRIPTIONS[queue.name] ?? '';
+  if (queue.name === QUEUE_COPY) return new CopyQueueAdapter(queue, store, { readOnlyMode, description });
+  const adapter = new BullMQAdapter(queue, { readOnlyMode, description });
+  if (queue.name === QUEUE_SCHEDULE) adapter.setFormatter('name', scheduleName);
+  return adapter;
 }
