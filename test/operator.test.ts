@@ -158,7 +158,7 @@ describe('operator experience', () => {
     assert.match(run.stdout, /field type conflict/);
     const v = await cli(['verify', '--config', s.file]);
     assert.equal(v.code, 1, v.stdout + v.stderr);
-    assert.match(v.stdout, /^weather\.temperature +1 +1 +0 +DIFFERENT$/m);
+    assert.match(v.stdout, /^autogen weather\.temperature +1 +1 +0 +DIFFERENT$/m);
     assert.match(v.stdout, /type: source integer, backup float/);
     assert.match(v.stdout, /verify: 1 of 1 field differs/);
   });
@@ -174,13 +174,13 @@ describe('operator experience', () => {
     const v = await cli(['verify', '--deep', '--measurement', M, '--config', s.file]);
     assert.equal(v.code, 1, v.stdout + v.stderr);
     const out = v.stdout;
-    assert.match(out, /^power meters\.kwh +6 +6 +1 +1 +1 +DIFFERENT$/m);
+    assert.match(out, /^autogen power meters\.kwh +6 +6 +1 +1 +1 +DIFFERENT$/m);
     assert.match(out, /^ {4}2026-11-25T01:00:00Z \.\. 2026-11-25T02:00:00Z {2}1 missing, 1 changed$/m);
     assert.match(out, /^ {6}power\\ meters,meter=m1,site=plant\\ A 2026-11-25T01:00:00Z: missing in the backup \(source 1\.5\)$/m);
     assert.match(out, /^ {6}power\\ meters,meter=m1,site=plant\\ A 2026-11-25T02:00:00Z: source 2\.5, backup 99$/m);
     assert.match(
       out,
-      /^ {6}repair: influx-backup backfill --measurement 'power meters' --field kwh --start-time 2026-11-25T01:00:00Z --end-time 2026-11-25T02:00:00Z$/m,
+      /^ {6}repair: influx-backup backfill --measurement 'power meters' --field kwh --retention-policy autogen --start-time 2026-11-25T01:00:00Z --end-time 2026-11-25T02:00:00Z$/m,
     );
     assert.match(out, /^ {4}2026-11-25T05:00:00\.000000001Z \.\. 2026-11-25T05:00:00\.000000001Z {2}1 in the backup only$/m);
     assert.doesNotMatch(out, /\d{19}|\[\[/, 'no raw nanoseconds or JSON tag arrays');

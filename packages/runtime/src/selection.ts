@@ -7,6 +7,8 @@ export interface SelectionFlags {
   readonly fields?: readonly string[] | undefined;
   /** Whether a --measurement may be one that backup.measurements does not list (backfill). */
   readonly anyMeasurement?: boolean;
+  /** The retention policies being copied: a field counts when any of them holds it. */
+  readonly retentionPolicies?: readonly string[];
 }
 
 /**
@@ -32,7 +34,9 @@ export async function checkSelection(rt: Runtime, flags: SelectionFlags): Promis
   if (!flags.fields?.length) return;
   const selected = flags.measurements?.length ? flags.measurements : configured.filter((m) => existing.includes(m));
   const fields = new Set<string>();
-  for (const m of selected) for (const k of await rt.source.fieldKeys(db, m)) fields.add(k.field);
+  for (const m of selected) {
+    for (const rp of flags.retentionPolicies ?? [undefined]) for (const k of await rt.source.fieldKeys(db, m, rp)) fields.add(k.field);
+  }
   for (const name of flags.fields) {
     if (fields.has(name)) continue;
     const of = selected.length === 1 ? `measurement ${JSON.stringify(selected[0])}` : 'no selected measurement';

@@ -22,7 +22,7 @@ export async function copyCommand(ctx: ProcessContext, mode: Mode, opts: CopyCom
   const id = runId(mode);
   return withRuntime(ctx, async (rt) => {
     const policies = await preflight(rt);
-    await checkSelection(rt, { ...sel, anyMeasurement: mode === 'backfill' });
+    await checkSelection(rt, { ...sel, anyMeasurement: mode === 'backfill', retentionPolicies: policies.policies.map((p) => p.name) });
     const started = Date.now();
     // Planning a million chunks makes garbage fast; keep this process's heap near its budget.
     const governor = startMemoryGovernor(rt.config.processing.workerMemoryLimitMb, rt.logger);

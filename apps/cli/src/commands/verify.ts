@@ -27,7 +27,7 @@ export async function verifyCommand(ctx: ProcessContext, opts: VerifyOptions): P
         throw new UsageError(`--retention-policy ${JSON.stringify(rp)} is not a policy being copied (${names.map((n) => JSON.stringify(n)).join(', ')})`);
       }
     }
-    await checkSelection(rt, { measurements: opts.measurement, fields: opts.field });
+    await checkSelection(rt, { measurements: opts.measurement, fields: opts.field, retentionPolicies: names });
     const c = rt.config;
     const now = nowNs();
     const results: PolicyResult[] = [];
