@@ -67,14 +67,16 @@ export class CopyQueueAdapter extends BullMQAdapter {
     this.setFormatter('name', (job: { name?: string; data?: Partial<CopyChunkPayload> }) => {
       const plan = job.data ? this.planOf.get(job.data) : undefined;
       const r = range(job.data);
-      const what = plan ? ` ${plan.field.measurement}.${plan.field.field}` : '';
+      const policy = plan?.field.retentionPolicy === undefined ? '' : ` in ${plan.field.retentionPolicy}`;
+      const what = plan ? ` ${plan.field.measurement}.${plan.field.field}${policy}` : '';
       return `${job.name ?? ''}${what}${r ? ` ${r.from} .. ${r.to}` : ''}`;
     });
     // The readable keys first, then the payload unchanged (Bull Board's "update data" edits what it shows).
     this.setFormatter('data', (d: Partial<CopyChunkPayload> | undefined) => {
       if (d === null || typeof d !== 'object') return d;
       const plan = this.planOf.get(d);
-      const readable = plan ? { copies: `${plan.field.measurement}.${plan.field.field}`, type: plan.field.type, run: plan.run.runId } : {};
+      const f = plan?.field;
+      const readable = f ? { copies: `${f.measurement}.${f.field}`, policy: f.retentionPolicy, type: f.type, run: plan?.run.runId } : {};
       return { ...readable, ...range(d), ...d };
     });
     this.setFormatter('returnValue', (r: Partial<CopyChunkResultPayload> | undefined | null) => {

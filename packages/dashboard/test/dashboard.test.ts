@@ -253,7 +253,8 @@ describe('dashboard against a real Redis', () => {
       // A chunk as the planner enqueues it: the names live in the run's plan, the payload holds positions and times.
       const run = runKey('plan-x');
       await r.rt.store.openRun(run, { runId: 'plan-x', kind: 'copy', sourceDb: 'metrics', backupDb: 'metrics_backup' });
-      const field = { fieldId: fieldId('127.0.0.1:1', 'metrics', 'cpu', 'usage'), measurement: 'cpu', field: 'usage', type: 'float' as const, advances: true };
+      const fid = fieldId('127.0.0.1:1', 'metrics', 'cpu', 'usage');
+      const field = { fieldId: fid, measurement: 'cpu', field: 'usage', type: 'float' as const, retentionPolicy: 'raw', advances: true };
       await r.rt.store.addFieldPlans(run, [{ k: 3, meta: field }]);
       const payload = chunkPayload(3, 2, 1_795_564_800_000_000_000n, 1_795_568_399_999_999_999n);
       const id = chunkJobId(run, 7);
@@ -262,10 +263,11 @@ describe('dashboard against a real Redis', () => {
         queues: { name: string; jobs: { id: string; name: string; data: Record<string, unknown> }[] }[];
       };
       const job = board.queues.find((q) => q.name === 'copy')?.jobs.find((j) => j.id === id);
-      assert.equal(job?.name, 'copy-chunk cpu.usage 2026-11-25T00:00:00Z .. 2026-11-25T00:59:59.999999999Z');
+      assert.equal(job?.name, 'copy-chunk cpu.usage in raw 2026-11-25T00:00:00Z .. 2026-11-25T00:59:59.999999999Z');
+      const d = job?.data ?? {};
       assert.deepEqual(
-        { copies: job?.data.copies, type: job?.data.type, run: job?.data.run, from: job?.data.from, to: job?.data.to },
-        { copies: 'cpu.usage', type: 'float', run: 'plan-x', from: '2026-11-25T00:00:00Z', to: '2026-11-25T00:59:59.999999999Z' },
+        { copies: d.copies, policy: d.policy, type: d.type, run: d.run, from: d.from, to: d.to },
+        { copies: 'cpu.usage', policy: 'raw', type: 'float', run: 'plan-x', from: '2026-11-25T00:00:00Z', to: '2026-11-25T00:59:59.999999999Z' },
       );
       assert.equal(job?.data.s, payload.s, 'the payload is shown unchanged after the readable keys');
       // The job's own page reads it the same way.
