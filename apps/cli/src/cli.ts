@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { Command } from 'commander';
 import { addGlobalOptions, loadContext, runProgram, type GlobalOptions, type ProcessContext, type Role } from '@influx-backup/process';
 import type { CopyCommandOptions } from './commands/copy.js';
+import type { VerifyOptions } from './commands/verify.js';
 
 // Commands are loaded when they run: `config` and `--help` need neither BullMQ nor
 // the engine, and a short run should not pay for modules it does not use.
@@ -77,13 +78,10 @@ export function buildProgram(exit: (code: number) => void): Command {
   addGlobalOptions(program.command('verify').description('compare source and backup per field'))
     .option('--deep', 'compare exact values chunk by chunk, not only counts')
     .option('--measurement <name>', 'only this measurement (repeatable)', collect)
+    .option('--field <name>', 'only this field (repeatable)', collect)
     .option('--retention-policy <name>', 'only this retention policy (repeatable)', collect)
     .option('--json', 'machine-readable output')
-    .action(
-      action<GlobalOptions & { deep?: boolean; measurement?: string[]; retentionPolicy?: string[]; json?: boolean }>('verify', (ctx, o) =>
-        verifyCommand(ctx, o),
-      ),
-    );
+    .action(action<GlobalOptions & VerifyOptions>('verify', (ctx, o) => verifyCommand(ctx, o)));
 
   addGlobalOptions(program.command('config').description('validate the configuration and print the effective one, secrets masked'))
     .option('--check', 'also try Redis and both InfluxDB servers (reachable, credentials, databases); exit 1 if one fails')

@@ -20,10 +20,11 @@ export class Progress {
     const secs = Math.max(0.001, (now - this.started) / 1000);
     const rate = values / secs;
     const pct = this.total > 0 ? Math.min(1, values / this.total) : 1;
-    const eta = rate > 0 && this.total > values ? (this.total - values) / rate : 0;
+    // No rate yet, no estimate: "ETA 0.0s" before the first value reads as "done".
+    const eta = rate > 0 && this.total > values ? `  ETA ${fmtSecs((this.total - values) / rate)}` : '';
     const text =
-      `${fmtInt(values)}/${fmtInt(this.total)} values  ${fmtInt(Math.round(rate))}/s  ` +
-      `chunks ${chunksDone}/${this.chunks}${failed ? `  failed ${failed}` : ''}  ETA ${fmtSecs(eta)}`;
+      `${fmtInt(values)}/${counted(this.total, 'value')}  ${fmtInt(Math.round(rate))}/s  ` +
+      `chunks ${chunksDone}/${this.chunks}${failed ? `  failed ${failed}` : ''}${eta}`;
     if (this.out.isTTY) {
       if (now - this.lastDraw < 100) return;
       this.lastDraw = now;
@@ -44,6 +45,11 @@ export class Progress {
 
 export function fmtInt(n: number): string {
   return Math.round(n).toLocaleString('en-US');
+}
+
+/** `1 field`, `2 fields`, `1,000 values`. */
+export function counted(n: number, noun: string, plural = `${noun}s`): string {
+  return `${fmtInt(n)} ${n === 1 ? noun : plural}`;
 }
 
 export function fmtSecs(s: number): string {

@@ -53,11 +53,10 @@ function distance(a: string, b: string): number {
   return prev[b.length] ?? 0;
 }
 
-/** "unknown key", with a guess at what was meant when one of `allowed` is close enough. */
-export function unknownKey(key: string, allowed: readonly string[]): string {
-  const [best] = allowed.map((c) => ({ c, d: distance(key.toLowerCase(), c.toLowerCase()) })).sort((x, y) => x.d - y.d);
-  const close = best !== undefined && best.d <= Math.max(2, Math.floor(key.length / 3));
-  return close ? `unknown key (did you mean "${best.c}"?)` : 'unknown key';
+/** ` (did you mean "x"?)` when one of `names` is close enough to `name` to be what was meant; otherwise "". */
+export function didYouMean(name: string, names: readonly string[]): string {
+  const [best] = names.map((c) => ({ c, d: distance(name.toLowerCase(), c.toLowerCase()) })).sort((x, y) => x.d - y.d);
+  return best !== undefined && best.d <= Math.max(2, Math.floor(name.length / 3)) ? ` (did you mean ${JSON.stringify(best.c)}?)` : '';
 }
 
 const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;

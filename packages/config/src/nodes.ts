@@ -2,7 +2,7 @@
 // printed, defaulted and overridden; a section maps properties to leaves and sections. From one
 // declaration come the typed value and its type, the convict schema and the printed view.
 
-import { got, invalid, isMapping, unknownKey } from './formats.js';
+import { didYouMean, got, invalid, isMapping } from './formats.js';
 import { at, Issue } from './environment.js';
 import type { LogLevel } from './logging.js';
 import { maskText } from './secrets.js';
@@ -85,7 +85,7 @@ function mappingOf(section: Section, value: unknown): Record<string, unknown> {
   const keys = entries(section).map(([key]) => key);
   if (!isMapping(value)) throw invalid(`must be a mapping of ${keys.join(', ')}, ${got(value)}`);
   const unknown = Object.keys(value).find((key) => !keys.includes(key));
-  if (unknown !== undefined) throw invalid(unknownKey(unknown, keys), [unknown]);
+  if (unknown !== undefined) throw invalid(`unknown key${didYouMean(unknown, keys)}`, [unknown]);
   return value;
 }
 

@@ -2,14 +2,15 @@
 
 export const MASK = '********';
 
-/** `scheme://user:password@` → `scheme://user:********@`, whatever the password is. */
-const URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)[^\s@/]+@/gi;
-
-/** Replaces every one of `secrets` in `text`, and any password inside a URL, by ********. */
+// Masked where they stand as values, never inside longer names (password "demo": iot_demo stays): a URL's password, an
+// Authorization header's credentials, password=/"token": values, each of `secrets` where no letter, digit or _ goes on.
+const URL_PASSWORD = /([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)[^\s@/]+(?=@)/gi;
+const KEY_VALUE = /(\bauthorization["']?\s*[:=]\s*["']?(?:(?:basic|bearer|token)\s+)?|(?:\b\w*(?:pass(?:wd|word)?|secret|token)|[?&]p)=|"\w*(?:pass(?:wd|word)?|secret|token)"\s*:\s*")[^\s"',;&]+/gi;
+const edge = (c = '', look: string): string => (/[\p{L}\p{N}_]/u.test(c) ? `(?${look}[\\p{L}\\p{N}_])` : '');
+const token = (s: string): RegExp => new RegExp(edge(s[0], '<!') + s.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&') + edge(s.at(-1), '!'), 'gu');
 export function maskText(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) if (secret !== '') out = out.split(secret).join(MASK);
-  return out.replace(URL_CREDENTIALS, `$1${MASK}@`);
+  const out = secrets.reduce((t, s) => (s === '' ? t : t.replace(token(s), MASK)), text);
+  return out.replace(URL_PASSWORD, `$1${MASK}`).replace(KEY_VALUE, `$1${MASK}`);
 }
 
 /**

@@ -8,7 +8,9 @@ import {
   formatDuration,
   formatTimeNs,
   loadConfig,
+  MASK,
   maskSecrets,
+  maskText,
   parseDuration,
   parseTime,
   type SchedulerJobConfig,
@@ -202,5 +204,36 @@ describe('secrets', () => {
     const text = 'a s3cr3t-source-pw b backup-pw c dash-board-pw d red@is-pw e redis://:red%40is-pw@redis:6379/0';
     const masked = maskSecrets(text, c);
     assert.equal(masked, 'a ******** b ******** c ******** d ******** e redis://:********@redis:6379/0');
+  });
+});
+
+describe('maskText', () => {
+  test('masks a secret standing as a value, never inside a longer name', () => {
+    const text = 'db iot_demo, demo_iot, xdemo, demo1, Démo; password demo; "demo"; (demo)';
+    assert.equal(maskText(text, ['demo']), `db iot_demo, demo_iot, xdemo, demo1, Démo; password ${MASK}; "${MASK}"; (${MASK})`);
+    // A password that is the prefix or the suffix of a database name leaves the name whole.
+    assert.equal(maskText('database iot_demo on :8086', ['iot']), 'database iot_demo on :8086');
+    assert.equal(maskText('database iot_demo on :8086', ['_demo']), 'database iot_demo on :8086');
+    assert.equal(maskText('sensors_2024 and 2024', ['2024']), `sensors_2024 and ${MASK}`);
+  });
+
+  test('masks credentials in URLs, Authorization headers and secret keys, whatever the value', () => {
+    const text =
+      'redis://:r3d1s@h:6379/0 http://u:pw@h/x?u=u&p=q1 Authorization: Basic dXNlcjpwdw== ' +
+      '{"authorization":"Bearer abc.def","password":"hunter2","db":"iot_demo"} password=zz9 token=t0k';
+    assert.equal(
+      maskText(text, []),
+      `redis://:${MASK}@h:6379/0 http://u:${MASK}@h/x?u=u&p=${MASK} Authorization: Basic ${MASK} ` +
+        `{"authorization":"Bearer ${MASK}","password":"${MASK}","db":"iot_demo"} password=${MASK} token=${MASK}`,
+    );
+    // The words alone are not values: configuration errors name the key.
+    assert.equal(maskText('databases.source.password: must be a string', []), 'databases.source.password: must be a string');
+  });
+
+  test('takes a secret with regular-expression characters literally', () => {
+    const secret = 'p.s$(x)*[a]|\\d+?';
+    assert.equal(maskText(`a ${secret} b pXs$(x)*[a]|\\d+? c`, [secret]), `a ${MASK} b pXs$(x)*[a]|\\d+? c`);
+    // Edges that are not word characters need no gap: the text holds the secret whole.
+    assert.equal(maskText('x!pw!y', ['!pw!']), `x${MASK}y`);
   });
 });

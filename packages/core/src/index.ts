@@ -14,7 +14,7 @@ export {
 } from './plan.js';
 export { copyChunk, selectFieldQuery, type CopyChunkInput, type CopyChunkResult } from './copy.js';
 export { silentLogger, type SourceReader, type BackupWriter, type Logger, type LogMeta } from './ports.js';
-export { verifyField, type VerifyResult } from './verify.js';
+export { verifyField, type VerifyResult, type DifferenceRange, type ValueDifference } from './verify.js';
 export {
   prepareBackupTarget,
   sourcePolicies,

@@ -1,17 +1,42 @@
-import { quoteIdent } from '@influx-backup/influx';
+import { quoteIdent, seriesKey, type FieldType } from '@influx-backup/influx';
 import { selectFieldQuery } from './copy.js';
 import { fromClause, planFieldChunks, type FieldTarget } from './plan.js';
 import type { SourceReader } from './ports.js';
 
+/** One value that differs: in the source only (missing), in the backup only (extra), or on both with another value. */
+export interface ValueDifference {
+  /** The series as line protocol heads it: `weather,region=eu`. */
+  series: string;
+  timeNs: bigint;
+  kind: 'missing' | 'extra' | 'changed';
+  source?: string;
+  backup?: string;
+}
+
+/** Neighbouring differences: those of neighbouring chunks, with no chunk of equal values between them. */
+export interface DifferenceRange {
+  /** The first and the last difference's time: a backfill over [startNs, endNs] repairs what is missing or changed. */
+  startNs: bigint;
+  endNs: bigint;
+  missing: number;
+  extra: number;
+  changed: number;
+  /** The first few. */
+  examples: ValueDifference[];
+}
+
 export interface VerifyResult {
   measurement: string;
   field: string;
+  type: FieldType;
   source: number;
   backup: number;
-  /** Values that differ or are missing on one side (deep mode); otherwise |source - backup|. */
+  /** The field's types in the backup when they are not just the source's (a type conflict); empty otherwise. */
+  backupTypes: FieldType[];
+  /** Deep: values that differ or are missing on one side; otherwise |source - backup|. One more for a type conflict. */
   differences: number;
-  /** First differences found, for the operator. */
-  examples: string[];
+  /** Deep only: the differences grouped into ranges of time. */
+  ranges: DifferenceRange[];
 }
 
 async function countField(reader: SourceReader, db: string, t: FieldTarget, startNs: bigint, endNs: bigint): Promise<number> {
@@ -22,8 +47,14 @@ async function countField(reader: SourceReader, db: string, t: FieldTarget, star
   return n;
 }
 
+/** The backup's types of the field, when they are not the source's alone. */
+async function typeConflict(backup: SourceReader, db: string, t: FieldTarget): Promise<FieldType[]> {
+  const types = (await backup.fieldKeys(db, t.measurement, t.retentionPolicy)).filter((k) => k.field === t.field).map((k) => k.type);
+  return types.length > 1 || (types.length === 1 && types[0] !== t.type) ? types : [];
+}
+
 /**
- * Compares one field on both servers over [startNs, endNs]. Counts always; with
+ * Compares one field on both servers over [startNs, endNs]: its type, and counts; with
  * `deep`, every value chunk by chunk: both answers come ordered by series and
  * time, so they are walked side by side without holding a chunk in memory.
  */
@@ -41,12 +72,16 @@ export async function verifyField(opts: {
   maxExamples?: number;
 }): Promise<VerifyResult> {
   const { source, backup, target: t } = opts;
+  // Counts alike are no proof: after a chunk failed on a type conflict, the backup may hold as many values of
+  // another type. The types are compared in both modes.
+  const backupTypes = await typeConflict(backup, opts.backupDb, t);
+  const base = { measurement: t.measurement, field: t.field, type: t.type, backupTypes, ranges: [] };
   if (!opts.deep) {
     const [s, b] = await Promise.all([
       countField(source, opts.sourceDb, t, opts.startNs, opts.endNs),
       countField(backup, opts.backupDb, t, opts.startNs, opts.endNs),
     ]);
-    return { measurement: t.measurement, field: t.field, source: s, backup: b, differences: Math.abs(s - b), examples: [] };
+    return { ...base, source: s, backup: b, differences: Math.abs(s - b) + (backupTypes.length > 0 ? 1 : 0) };
   }
   // The per-chunk counts give the totals too, and say which chunks to read.
   const [inSource, inBackup] = await Promise.all([
@@ -54,23 +89,26 @@ export async function verifyField(opts: {
     planFieldChunks(backup, opts.backupDb, t, opts.startNs, opts.endNs, opts.chunkSizeNs),
   ]);
   const total = (chunks: { expected: number }[]): number => chunks.reduce((n, c) => n + c.expected, 0);
-  const result: VerifyResult = { measurement: t.measurement, field: t.field, source: total(inSource), backup: total(inBackup), differences: 0, examples: [] };
-  const maxExamples = opts.maxExamples ?? 5;
-  let differences = 0;
-  const note = (text: string): void => {
-    differences++;
-    if (result.examples.length < maxExamples) result.examples.push(text);
-  };
-  // Values compare equal across types (5 and 5.0 decode alike), so compare the
-  // stored type too.
-  const backupTypes = (await backup.fieldKeys(opts.backupDb, t.measurement, t.retentionPolicy)).filter((k) => k.field === t.field).map((k) => k.type);
-  if (backupTypes.length > 0 && (backupTypes.length > 1 || backupTypes[0] !== t.type)) {
-    note(`type: source ${t.type}, backup ${backupTypes.join(', ')}`);
-  }
+  const result: VerifyResult = { ...base, source: total(inSource), backup: total(inBackup), differences: backupTypes.length > 0 ? 1 : 0 };
+  const maxExamples = opts.maxExamples ?? 3;
   // Only chunks that hold values on either side are read.
   const chunks = new Map<bigint, bigint>();
   for (const c of [...inSource, ...inBackup]) chunks.set(c.startNs, c.endNs);
+  let open: DifferenceRange | undefined;
   for (const [lo, hi] of [...chunks].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    let found = false;
+    const note = (d: ValueDifference): void => {
+      result.differences++;
+      found = true;
+      if (open === undefined) {
+        open = { startNs: d.timeNs, endNs: d.timeNs, missing: 0, extra: 0, changed: 0, examples: [] };
+        result.ranges.push(open);
+      }
+      open[d.kind]++;
+      if (d.timeNs < open.startNs) open.startNs = d.timeNs;
+      if (d.timeNs > open.endNs) open.endNs = d.timeNs;
+      if (open.examples.length < maxExamples) open.examples.push(d);
+    };
     const q = selectFieldQuery(t.measurement, t.field, lo, hi, t.retentionPolicy);
     const a = rows(source.select(q, opts.sourceDb, opts.pieceRows));
     const z = rows(backup.select(q, opts.backupDb, opts.pieceRows));
@@ -79,39 +117,55 @@ export async function verifyField(opts: {
     while (!x.done || !y.done) {
       const cmp = x.done ? 1 : y.done ? -1 : compareRows(x.value, y.value);
       if (cmp === 0) {
-        if (x.value!.value !== y.value!.value) note(`${x.value!.key} @${x.value!.time}: source ${x.value!.value}, backup ${y.value!.value}`);
+        const [s, b] = [x.value!, y.value!];
+        if (s.value !== b.value) note({ series: s.series, timeNs: s.time, kind: 'changed', source: s.value, backup: b.value });
         x = await a.next();
         y = await z.next();
       } else if (cmp < 0) {
-        note(`${x.value!.key} @${x.value!.time}: missing in backup`);
+        note({ series: x.value!.series, timeNs: x.value!.time, kind: 'missing', source: x.value!.value });
         x = await a.next();
       } else {
-        note(`${y.value!.key} @${y.value!.time}: in backup only`);
+        note({ series: y.value!.series, timeNs: y.value!.time, kind: 'extra', backup: y.value!.value });
         y = await z.next();
       }
     }
+    // A chunk of equal values ends the range; the next difference opens another.
+    if (!found) open = undefined;
   }
-  result.differences = differences;
   return result;
 }
 
 interface Row {
-  key: string;
+  /** Every tag key of the answer, absent tags as "" (as InfluxDB answers GROUP BY *). */
+  tags: Readonly<Record<string, string>>;
+  series: string;
   time: bigint;
   value: string;
 }
 
 async function* rows(pieces: AsyncIterable<{ name: string; tags: Record<string, string> | undefined; values: unknown[][] }>): AsyncGenerator<Row> {
   for await (const p of pieces) {
-    const key = p.name + JSON.stringify(Object.entries(p.tags ?? {}).filter(([, v]) => v !== '').sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    const tags = p.tags ?? {};
+    const series = seriesKey(p.name, tags);
     for (const r of p.values) {
       if (r[1] === null || r[1] === undefined) continue;
-      yield { key, time: BigInt(r[0] as string | number), value: typeof r[1] === 'number' && Object.is(r[1], -0) ? '-0' : JSON.stringify(r[1]) };
+      yield { tags, series, time: BigInt(r[0] as string | number), value: typeof r[1] === 'number' && Object.is(r[1], -0) ? '-0' : JSON.stringify(r[1]) };
     }
   }
 }
 
+/**
+ * The order of InfluxDB's answers: by the values of the tag keys in key order, an absent tag as "", then time.
+ * The two servers may know different tag keys; a key one side lacks is "" in all its series, which leaves its
+ * order unchanged, so comparing over the keys of both rows follows both answers.
+ */
 function compareRows(a: Row, b: Row): number {
-  if (a.key !== b.key) return a.key < b.key ? -1 : 1;
+  if (a.tags !== b.tags) {
+    for (const k of [...new Set([...Object.keys(a.tags), ...Object.keys(b.tags)])].sort()) {
+      const x = a.tags[k] ?? '';
+      const y = b.tags[k] ?? '';
+      if (x !== y) return x < y ? -1 : 1;
+    }
+  }
   return a.time === b.time ? 0 : a.time < b.time ? -1 : 1;
 }

@@ -2,15 +2,15 @@ import express, { type Application, type NextFunction, type Request, type Reques
 import type { Queue } from 'bullmq';
 import type { Registry } from 'prom-client';
 import { createBullBoard } from '@bull-board/api';
-import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
-import { QUEUE_COPY, QUEUE_SCHEDULE, JOB_BACKFILL, JOB_COPY, JOB_SCHEDULED_PLAN } from '@influx-backup/queue';
 import { AUTH_REALM, basicAuthChecker, requirePassword } from './basic-auth.js';
 import { healthHandler, metricsHandler, redisUnreachable, statusHandler, unauthorized, type Handler, type HandlerResult, type RedisProbe } from './handlers.js';
+import { queueAdapter } from './job-view.js';
 import { createMetricsRegistry } from './metrics.js';
 import { withTimeout, type FieldsReport, type StatusReport } from '@influx-backup/runtime';
 import { fieldsHandler } from './fields-page.js';
 import type { Logger } from '@influx-backup/core';
+import type { StateStore } from '@influx-backup/queue';
 
 export interface DashboardDeps {
   /** The status report (collectStatus of a Runtime) for /api/status and /metrics. */
@@ -19,6 +19,8 @@ export interface DashboardDeps {
   fields?: () => Promise<FieldsReport>;
   /** The queues Bull Board shows: copy and schedule. */
   queues: readonly Queue[];
+  /** Where Bull Board finds the field of a chunk (its run's plan); without it a chunk shows its range only. */
+  store?: StateStore;
   /** dashboard.username and dashboard.password; an empty password is refused. */
   auth: { username: string; password?: string | undefined };
   /** The Redis connection /health pings. */
@@ -34,10 +36,13 @@ export interface DashboardDeps {
   readOnly?: boolean;
 }
 
-const DESCRIPTIONS: Readonly<Record<string, string>> = {
-  [QUEUE_COPY]: `one job per field and time chunk: ${JOB_COPY} (planned) and ${JOB_BACKFILL} (ad hoc)`,
-  [QUEUE_SCHEDULE]: `the cron ticks of scheduler.jobs (${JOB_SCHEDULED_PLAN})`,
-};
+/**
+ * Bull Board's page links Google Fonts in its HTML, and a browser without internet waits for them before it
+ * draws. Its CSS falls back to the system's fonts, so the link goes: each page rendered is passed through this.
+ */
+function withoutRemoteFonts(html: string): string {
+  return html.replace(/<link[^>]*\/\/fonts\.(?:googleapis|gstatic)\.com[^>]*>\s*/g, '');
+}
 
 function send(res: Response, r: HandlerResult): void {
   res.status(r.status);
@@ -108,16 +113,17 @@ export function createApp(deps: DashboardDeps): Application {
     app.get('/api/fields', route(fieldsHandler(fields, 'json', 'influx-backup')));
   }
 
+  app.use((_req: Request, res: Response, next: NextFunction) => {
+    const render = res.render.bind(res) as (view: string, options: object, done: (err: Error | null, html?: string) => void) => void;
+    res.render = ((view: string, options?: object) => {
+      render(view, options ?? {}, (err, html) => (err ? next(err) : res.send(withoutRemoteFonts(html ?? ''))));
+    }) as Response['render'];
+    next();
+  });
   const board = new ExpressAdapter();
   board.setBasePath('/');
   createBullBoard({
-    queues: deps.queues.map(
-      (q) =>
-        new BullMQAdapter(q, {
-          readOnlyMode: deps.readOnly ?? false,
-          ...(DESCRIPTIONS[q.name] ? { description: DESCRIPTIONS[q.name] } : {}),
-        }),
-    ),
+    queues: deps.queues.map((q) => queueAdapter(q, deps.store, deps.readOnly ?? false)),
     serverAdapter: board,
     options: {
       uiConfig: {

@@ -17,6 +17,7 @@ export function dashboardDeps(rt: Runtime): DashboardDeps {
     status: () => collectStatus(rt),
     fields: () => collectFields(rt),
     queues: [rt.copyQueue, rt.scheduleQueue],
+    store: rt.store,
     auth: { username: rt.config.dashboard.username, password: rt.config.dashboard.password },
     redis: rt.redis,
     logger: rt.logger,

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '@influx-backup/config';
 import type { Logger, LogMeta } from '@influx-backup/core';
-import { fieldId, JOB_BACKFILL, JOB_COPY } from '@influx-backup/queue';
+import { chunkJobId, chunkPayload, fieldId, JOB_BACKFILL, JOB_COPY, runKey } from '@influx-backup/queue';
 import { createRuntime, type Runtime } from '@influx-backup/runtime';
 import { startRedis, waitFor, type RedisServer } from '@influx-backup/testkit';
 import { createApp, dashboardDeps, runDashboard } from '../src/index.js';
@@ -242,6 +242,56 @@ describe('dashboard against a real Redis', () => {
       const copy = board.queues.find((q) => q.name === 'copy');
       assert.equal(copy?.counts.waiting, 2);
       assert.deepEqual(copy?.jobs.map((j) => `${j.id} ${j.name}`).sort(), ['dash-test-1 copy-chunk', 'dash-test-2 backfill-chunk']);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it("shows a chunk's field and RFC 3339 range in Bull Board, and keeps its payload", async () => {
+    const r = await rig();
+    try {
+      // A chunk as the planner enqueues it: the names live in the run's plan, the payload holds positions and times.
+      const run = runKey('plan-x');
+      await r.rt.store.openRun(run, { runId: 'plan-x', kind: 'copy', sourceDb: 'metrics', backupDb: 'metrics_backup' });
+      const fid = fieldId('127.0.0.1:1', 'metrics', 'cpu', 'usage');
+      const field = { fieldId: fid, measurement: 'cpu', field: 'usage', type: 'float' as const, retentionPolicy: 'raw', advances: true };
+      await r.rt.store.addFieldPlans(run, [{ k: 3, meta: field }]);
+      const payload = chunkPayload(3, 2, 1_795_564_800_000_000_000n, 1_795_568_399_999_999_999n);
+      const id = chunkJobId(run, 7);
+      await r.rt.copyQueue.add(JOB_COPY, payload, { jobId: id });
+      const board = JSON.parse((await r.get('/api/queues?activeQueue=copy&status=waiting&page=1&jobsPerPage=10', auth)).body) as {
+        queues: { name: string; jobs: { id: string; name: string; data: Record<string, unknown> }[] }[];
+      };
+      const job = board.queues.find((q) => q.name === 'copy')?.jobs.find((j) => j.id === id);
+      assert.equal(job?.name, 'copy-chunk cpu.usage in raw 2026-11-25T00:00:00Z .. 2026-11-25T00:59:59.999999999Z');
+      const d = job?.data ?? {};
+      assert.deepEqual(
+        { copies: d.copies, policy: d.policy, type: d.type, run: d.run, from: d.from, to: d.to },
+        { copies: 'cpu.usage', policy: 'raw', type: 'float', run: 'plan-x', from: '2026-11-25T00:00:00Z', to: '2026-11-25T00:59:59.999999999Z' },
+      );
+      assert.equal(job?.data.s, payload.s, 'the payload is shown unchanged after the readable keys');
+      // The job's own page reads it the same way.
+      const one = JSON.parse((await r.get(`/api/queues/copy/${id}`, auth)).body) as { job: { name: string } };
+      assert.equal(one.job.name, job?.name);
+      // Redis keeps the payload as the worker needs it.
+      assert.deepEqual((await r.rt.copyQueue.getJob(id))?.data, payload);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('says which process serves each queue, and the page loads no remote fonts', async () => {
+    const r = await rig();
+    try {
+      const body = JSON.parse((await r.get('/api/queues', auth)).body) as { queues: { name: string; description?: string }[] };
+      assert.match(body.queues.find((q) => q.name === 'schedule')?.description ?? '', /^Served by influx-backup planner: "No workers" means no planner runs/);
+      assert.match(body.queues.find((q) => q.name === 'copy')?.description ?? '', /^Served by influx-backup worker processes/);
+      for (const path of ['/', '/queue/copy']) {
+        const page = await r.get(path, auth);
+        assert.equal(page.status, 200);
+        assert.match(page.body, /<link href="static\/css\/main\.[0-9a-f]+\.css" rel="stylesheet">/, `${path} still links Bull Board's own CSS`);
+        assert.doesNotMatch(page.body, /fonts\.(googleapis|gstatic)\.com/, `${path} links a remote font`);
+      }
     } finally {
       await r.close();
     }

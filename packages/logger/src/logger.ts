@@ -10,6 +10,11 @@ export interface RootLogger extends Logger {
   close(): Promise<void>;
   /** Absolute path of the file being written, when the file handler is on. */
   readonly filename?: string;
+  /**
+   * This logger with its debug and info lines going to the log file only: for a command
+   * that prints the same result on stdout, so a terminal shows it once.
+   */
+  quietConsole(): Logger;
 }
 
 /**
@@ -50,6 +55,7 @@ const PRIORITY: Readonly<Record<string, number>> = winston.config.npm.levels;
 
 const MESSAGE = Symbol.for('message');
 const META = Symbol('influx-backup.meta');
+const FILE_ONLY = Symbol('influx-backup.file-only');
 const NAME_KEYS = ['component', 'measurement', 'field'];
 const ROOT_NAME = 'influx-backup';
 
@@ -77,10 +83,13 @@ class WinstonLogger implements Logger {
   constructor(
     protected readonly winstonLogger: winston.Logger,
     protected readonly bindings: LogMeta,
+    protected readonly quiet = false,
   ) {}
 
   private write(lvl: LogLevel, message: string, meta?: LogMeta): void {
-    this.winstonLogger.log({ level: lvl, message, [META]: meta === undefined ? this.bindings : { ...this.bindings, ...meta } });
+    const fileOnly = this.quiet && (lvl === 'info' || lvl === 'debug');
+    const all = meta === undefined ? this.bindings : { ...this.bindings, ...meta };
+    this.winstonLogger.log({ level: lvl, message, [META]: all, ...(fileOnly ? { [FILE_ONLY]: true } : {}) });
   }
 
   debug(message: string, meta?: LogMeta): void {
@@ -100,7 +109,7 @@ class WinstonLogger implements Logger {
   }
 
   child(meta: LogMeta): Logger {
-    return new WinstonLogger(this.winstonLogger, { ...this.bindings, ...meta });
+    return new WinstonLogger(this.winstonLogger, { ...this.bindings, ...meta }, this.quiet);
   }
 }
 
@@ -111,6 +120,10 @@ class WinstonRootLogger extends WinstonLogger implements RootLogger {
     readonly filename: string | undefined,
   ) {
     super(winstonLogger, bindings);
+  }
+
+  quietConsole(): Logger {
+    return new WinstonLogger(this.winstonLogger, this.bindings, true);
   }
 
   async close(): Promise<void> {
@@ -163,6 +176,7 @@ export function createLogger(settings: LoggerSettings = {}, options: CreateLogge
       new winston.transports.Stream({
         stream: options.console ?? process.stderr,
         level: handlerLevel(consoleSettings.level),
+        format: winston.format((info) => ((info as Record<symbol, unknown>)[FILE_ONLY] ? false : info))(),
         eol: '\n',
       }),
     );

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, fstatSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import TransportStream from 'winston-transport';
 
@@ -34,9 +34,11 @@ export class RotatingFileTransport extends TransportStream {
     this.filename = options.filename;
     this.maxBytes = options.maxBytes;
     this.backupCount = options.backupCount;
+    // The file itself is opened by the first line written: a process that logs nothing to it (a level
+    // above what it says) leaves no empty file behind. Whether it could be written is checked now.
     try {
       mkdirSync(dirname(this.filename), { recursive: true });
-      this.open();
+      accessSync(existsSync(this.filename) ? this.filename : dirname(this.filename), constants.W_OK);
     } catch (err) {
       throw new Error(`cannot open log file ${this.filename}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
     }
@@ -62,8 +64,8 @@ export class RotatingFileTransport extends TransportStream {
     const line = Buffer.from(`${String(info[MESSAGE])}\n`);
     try {
       const rotates = this.maxBytes > 0 && this.backupCount > 0;
-      if (rotates && this.size > 0 && this.size + line.length > this.maxBytes) this.rollover();
       if (this.fd === undefined) this.open();
+      if (rotates && this.size > 0 && this.size + line.length > this.maxBytes) this.rollover();
       writeSync(this.fd as number, line);
       this.size += line.length;
     } catch (err) {

@@ -115,6 +115,43 @@ describe('secrets', () => {
   });
 });
 
+describe('masking by value', () => {
+  test('with the password demo, the database iot_demo shows whole and the password never', () => {
+    const out = capture();
+    const dir = tempDir();
+    const log = createLogger(
+      { level: 'DEBUG', format: '%(message)s', handlers: { file: { enabled: true, filename: join(dir, 'backup.log') } } },
+      { console: out.stream, secrets: ['demo'] },
+    );
+    log.info('copying iot_demo to iot_demo_backup', { database: 'iot_demo', password: 'demo' });
+    log.warn('source http://admin:demo@127.0.0.1:8086 refused demo', { header: 'Authorization: Basic YWRtaW46ZGVtbw==' });
+    const text = `${out.lines().join('\n')}\n${readFileSync(join(dir, 'backup.log'), 'utf8')}`;
+    const expected = [
+      'copying iot_demo to iot_demo_backup database=iot_demo password=********',
+      'source http://admin:********@127.0.0.1:8086 refused ******** header="Authorization: Basic ********"',
+    ];
+    assert.equal(text, `${expected.join('\n')}\n${expected.join('\n')}\n`);
+  });
+});
+
+describe('quietConsole', () => {
+  test('sends debug and info lines to the file only, warnings and errors to both', () => {
+    const out = capture();
+    const dir = tempDir();
+    const log = createLogger(
+      { level: 'DEBUG', format: '%(levelname)s %(message)s', handlers: { file: { enabled: true, filename: join(dir, 'a.log') } } },
+      { console: out.stream },
+    );
+    const quiet = log.quietConsole().child({ component: 'plan' });
+    quiet.info('planned');
+    quiet.debug('details');
+    quiet.warn('no such field');
+    log.info('loud');
+    assert.deepEqual(out.lines(), ['WARNING no such field', 'INFO loud']);
+    assert.equal(readFileSync(join(dir, 'a.log'), 'utf8'), 'INFO planned\nDEBUG details\nWARNING no such field\nINFO loud\n');
+  });
+});
+
 describe('file handler', () => {
   test('{timestamp} in the file name becomes the start time', () => {
     assert.equal(expandFilename('logs/backup_{timestamp}.log', new Date(2026, 10, 26, 13, 45, 0)), 'logs/backup_20261126-134500.log');
@@ -146,6 +183,20 @@ describe('file handler', () => {
     assert.deepEqual(lineNumbers('rot.log'), [16, 17, 18, 19]);
     assert.deepEqual(lineNumbers('rot.log.1'), [12, 13, 14, 15]);
     assert.deepEqual(lineNumbers('rot.log.3'), [4, 5, 6, 7]);
+  });
+
+  test('the file is created by its first line: a process that logs nothing to it leaves none', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'logs', 'app.log');
+    const log = createLogger({
+      format: '%(message)s',
+      handlers: { console: { enabled: false }, file: { enabled: true, level: 'WARNING', filename: file } },
+    });
+    log.info('below the file handler level');
+    assert.ok(!existsSync(file), 'no line, no file');
+    log.warn('now');
+    await log.close();
+    assert.equal(readFileSync(file, 'utf8'), 'now\n');
   });
 
   test('appends to an existing file and rotates it when it is already full', async () => {

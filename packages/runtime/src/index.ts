@@ -2,6 +2,7 @@ export {
   createRuntime,
   withRuntime,
   preflight,
+  reachRedis,
   influxOptions,
   retryPolicy,
   measurementPlans,
@@ -14,6 +15,7 @@ export {
   type Runtime,
 } from './runtime.js';
 export { collectStatus, type StatusReport } from './status.js';
+export { checkSelection, type SelectionFlags } from './selection.js';
 export { startMemoryGovernor, type MemoryGovernor } from './memory-governor.js';
 export { withTimeout, TimeoutError } from './timeout.js';
 export { startWorker, runWorker, workerRole, type RunningWorker } from './worker-role.js';

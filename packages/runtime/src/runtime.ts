@@ -135,12 +135,7 @@ export async function preflight(
   rt: Runtime,
   { prepareBackup = true }: { prepareBackup?: boolean } = {},
 ): Promise<SourcePolicies> {
-  const timeout = 5_000;
-  try {
-    await withTimeout(rt.redis.ping(), timeout, 'PING');
-  } catch (err) {
-    throw new ConnectError(`cannot reach Redis at ${rt.redisEndpoint}: ${(err as Error).message}`);
-  }
+  await reachRedis(rt);
   for (const w of await redisHealthWarnings(rt.redis)) rt.logger.warn(w);
   const { source } = rt.config.databases;
   const dbs = await onServer('source', async () => {
@@ -172,6 +167,18 @@ export async function policiesToCopy(rt: Runtime, { prepareBackup = true }: { pr
     );
   }
   return policies;
+}
+
+/**
+ * Fails within 5 s when Redis does not answer: the connection retries forever (what
+ * keeps workers alive across a restart), so a command's first query would wait forever.
+ */
+export async function reachRedis(rt: Runtime): Promise<void> {
+  try {
+    await withTimeout(rt.redis.ping(), 5_000, 'PING');
+  } catch (err) {
+    throw new ConnectError(`cannot reach Redis at ${rt.redisEndpoint}: ${(err as Error).message}`);
+  }
 }
 
 export function retryPolicy(config: BackupConfig): RetryPolicy {

@@ -1,9 +1,9 @@
 import { followRun, planBackup, type PlanResult, type RunResult } from '@influx-backup/queue';
-import { planContext, preflight, startMemoryGovernor, startWorker, withRuntime, type Runtime } from '@influx-backup/runtime';
+import { checkSelection, planContext, preflight, startMemoryGovernor, startWorker, withRuntime, type Runtime } from '@influx-backup/runtime';
 import { formatTimeNs } from '@influx-backup/config';
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, onShutdownSignals, UsageError, type ProcessContext } from '@influx-backup/process';
 import { runId, selection, type SelectorOptions } from '../context.js';
-import { fmtInt, fmtSecs, Progress } from '../progress.js';
+import { counted, fmtInt, fmtSecs, Progress } from '../progress.js';
 
 export interface CopyCommandOptions extends SelectorOptions {
   wait?: boolean;
@@ -22,26 +22,29 @@ export async function copyCommand(ctx: ProcessContext, mode: Mode, opts: CopyCom
   const id = runId(mode);
   return withRuntime(ctx, async (rt) => {
     const policies = await preflight(rt);
+    await checkSelection(rt, { ...sel, anyMeasurement: mode === 'backfill', retentionPolicies: policies.policies.map((p) => p.name) });
     const started = Date.now();
     // Planning a million chunks makes garbage fast; keep this process's heap near its budget.
     const governor = startMemoryGovernor(rt.config.processing.workerMemoryLimitMb, rt.logger);
     let plan: PlanResult;
     try {
-      plan = await planBackup(planContext(rt, policies), { kind: mode === 'backfill' ? 'backfill' : 'copy', runId: id, ...sel });
+      // The plan's result is the line below on stdout; its log line goes to the log file only.
+      const planning = { ...planContext(rt, policies), logger: ctx.logger.quietConsole() };
+      plan = await planBackup(planning, { kind: mode === 'backfill' ? 'backfill' : 'copy', runId: id, ...sel });
     } finally {
       governor.stop();
     }
     for (const m of plan.missing) rt.logger.warn(`field ${m} is configured but the source has no such field (yet); nothing to copy`);
     const out = process.stdout;
     out.write(
-      `${id}: ${plan.fields.length} fields, ${plan.chunks} chunks (${plan.reused} already queued), ` +
-        `${fmtInt(plan.expectedValues)} values to copy\n`,
+      `${id}: ${counted(plan.fields.length, 'field')}, ${counted(plan.chunks, 'chunk')} (${plan.reused} already queued), ` +
+        `${counted(plan.expectedValues, 'value')} to copy\n`,
     );
     if (plan.chunks > 0) {
       // Until it ends, status reads this run's live counters through its key.
       await rt.store.setLastRun({ ...lastRun(id, mode, plan, undefined, started), finishedAt: null, ok: null, run: plan.run });
     }
-    if (mode === 'plan' && !opts.wait) return EXIT_OK;
+    if (mode !== 'run' && !opts.wait) return EXIT_OK;
     if (plan.chunks === 0) {
       await rt.store.setLastRun(lastRun(id, mode, plan, undefined, started));
       out.write('nothing to copy: every field is up to date\n');
@@ -112,5 +115,5 @@ function printSummary(rt: Runtime, plan: PlanResult, r: RunResult, started: numb
   }
   if (r.failed > r.failures.length) lines.push(`  ... and ${r.failed - r.failures.length} more failures (see influx-backup status)`);
   process.stdout.write(`${lines.join('\n')}\n`);
-  if (r.failed > 0) rt.logger.error(`${r.failed} of ${r.total} chunks failed for good`);
+  if (r.failed > 0) rt.logger.error(`${r.failed} of ${counted(r.total, 'chunk')} failed for good`);
 }

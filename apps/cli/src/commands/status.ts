@@ -1,5 +1,5 @@
 import { EXIT_OK, type ProcessContext } from '@influx-backup/process';
-import { collectStatus, withRuntime, type StatusReport } from '@influx-backup/runtime';
+import { collectStatus, reachRedis, withRuntime, type StatusReport } from '@influx-backup/runtime';
 import { fmtInt, fmtSecs } from '../progress.js';
 
 /** Rows of cells as columns: each column as wide as its widest cell; the last one unpadded. */
@@ -60,6 +60,7 @@ function processLines(list: StatusReport['workers']): string[] {
 
 export async function statusCommand(ctx: ProcessContext, opts: { json?: boolean }): Promise<number> {
   return withRuntime(ctx, async (rt) => {
+    await reachRedis(rt);
     const status = await collectStatus(rt);
     if (opts.json) {
       process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);

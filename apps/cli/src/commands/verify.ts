@@ -1,13 +1,24 @@
-import { discoverFields, verifyField, type VerifyResult } from '@influx-backup/core';
+import { discoverFields, verifyField, type DifferenceRange, type ValueDifference, type VerifyResult } from '@influx-backup/core';
+import { formatTimeNs } from '@influx-backup/config';
 import { EXIT_FAILED, EXIT_OK, UsageError, type ProcessContext } from '@influx-backup/process';
-import { measurementPlans, pieceRowsFor, preflight, withRuntime } from '@influx-backup/runtime';
+import { checkSelection, measurementPlans, pieceRowsFor, preflight, withRuntime } from '@influx-backup/runtime';
 import { nowNs } from '@influx-backup/queue';
-import { fmtInt } from '../progress.js';
+import { counted, fmtInt } from '../progress.js';
 
-export async function verifyCommand(
-  ctx: ProcessContext,
-  opts: { deep?: boolean; measurement?: string[]; retentionPolicy?: string[]; json?: boolean },
-): Promise<number> {
+export interface VerifyOptions {
+  deep?: boolean;
+  measurement?: string[];
+  field?: string[];
+  retentionPolicy?: string[];
+  json?: boolean;
+}
+
+type PolicyResult = VerifyResult & { retentionPolicy: string };
+
+/** Ranges printed per field; the JSON output has them all. */
+const MAX_RANGES = 10;
+
+export async function verifyCommand(ctx: ProcessContext, opts: VerifyOptions): Promise<number> {
   return withRuntime(ctx, async (rt) => {
     const { policies } = await preflight(rt, { prepareBackup: false });
     const names = policies.map((p) => p.name);
@@ -16,13 +27,16 @@ export async function verifyCommand(
         throw new UsageError(`--retention-policy ${JSON.stringify(rp)} is not a policy being copied (${names.map((n) => JSON.stringify(n)).join(', ')})`);
       }
     }
+    await checkSelection(rt, { measurements: opts.measurement, fields: opts.field, retentionPolicies: names });
     const c = rt.config;
     const now = nowNs();
-    const results: (VerifyResult & { retentionPolicy: string })[] = [];
+    const results: PolicyResult[] = [];
     for (const rp of names.filter((n) => !opts.retentionPolicy?.length || opts.retentionPolicy.includes(n))) {
       for (const m of measurementPlans(c)) {
         if (opts.measurement?.length && !opts.measurement.includes(m.name)) continue;
-        const { targets } = await discoverFields(rt.source, c.databases.source.database, m.name, m.fields, rp);
+        const wanted = opts.field?.length ? (m.fields ?? opts.field).filter((f) => opts.field?.includes(f)) : m.fields;
+        if (wanted?.length === 0) continue;
+        const { targets } = await discoverFields(rt.source, c.databases.source.database, m.name, wanted, rp);
         for (const target of targets) {
           results.push(
             await verifyField({
@@ -42,20 +56,70 @@ export async function verifyCommand(
       }
     }
     const bad = results.filter((r) => r.differences > 0);
+    const deep = opts.deep ?? false;
     if (opts.json) {
-      process.stdout.write(`${JSON.stringify({ ok: bad.length === 0, deep: opts.deep ?? false, fields: results }, null, 2)}\n`);
+      const fields = results.map((r) => ({
+        ...r,
+        examples: [...typeNote(r), ...r.ranges.flatMap((g) => g.examples.map(describe))],
+        ranges: r.ranges.map((g) => ({ ...g, start: formatTimeNs(g.startNs), end: formatTimeNs(g.endNs), repair: repair(r, g), examples: g.examples.map(describe) })),
+      }));
+      const text = JSON.stringify({ ok: bad.length === 0, deep, fields }, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2);
+      process.stdout.write(`${text}\n`);
     } else {
-      const nameW = Math.max(12, ...results.map((r) => `${r.retentionPolicy} ${r.measurement}.${r.field}`.length));
-      const out = [`${'policy field'.padEnd(nameW)}  ${'source'.padStart(12)}  ${'backup'.padStart(12)}  ${'difference'.padStart(10)}`];
-      for (const r of results) {
-        out.push(
-          `${`${r.retentionPolicy} ${r.measurement}.${r.field}`.padEnd(nameW)}  ${fmtInt(r.source).padStart(12)}  ${fmtInt(r.backup).padStart(12)}  ${fmtInt(r.differences).padStart(10)}${r.differences ? '  DIFFERENT' : ''}`,
-        );
-        for (const e of r.examples) out.push(`    ${e}`);
-      }
-      out.push(bad.length === 0 ? `verify: ${results.length} fields identical${opts.deep ? ' value by value' : ' by count'}` : `verify: ${bad.length} of ${results.length} fields differ`);
-      process.stdout.write(`${out.join('\n')}\n`);
+      process.stdout.write(`${table(results, deep).join('\n')}\n`);
+      const total = counted(results.length, 'field');
+      const verdict = deep ? 'identical value by value' : 'identical by count and type';
+      process.stdout.write(bad.length === 0 ? `verify: ${total} ${verdict}\n` : `verify: ${bad.length} of ${total} ${bad.length === 1 ? 'differs' : 'differ'}\n`);
     }
     return bad.length === 0 ? EXIT_OK : EXIT_FAILED;
   });
+}
+
+/**
+ * Counts on both sides and how they differ: with --deep, values missing from the backup, in the backup only and
+ * changed, then each range of neighbouring differences and the backfill that repairs it; without, backup - source.
+ */
+function table(results: readonly PolicyResult[], deep: boolean): string[] {
+  const name = (r: PolicyResult): string => `${r.retentionPolicy} ${r.measurement}.${r.field}`;
+  const nameW = Math.max(12, ...results.map((r) => name(r).length));
+  const cols = deep ? ['source', 'backup', 'missing', 'extra', 'changed'] : ['source', 'backup', 'difference'];
+  const out = [['policy field'.padEnd(nameW), ...cols.map((h) => h.padStart(12))].join('  ')];
+  for (const r of results) {
+    const sum = (k: 'missing' | 'extra' | 'changed'): number => r.ranges.reduce((n, g) => n + g[k], 0);
+    const delta = r.backup - r.source;
+    const cells = deep ? [r.source, r.backup, sum('missing'), sum('extra'), sum('changed')].map(fmtInt) : [fmtInt(r.source), fmtInt(r.backup), delta > 0 ? `+${fmtInt(delta)}` : fmtInt(delta)];
+    out.push([name(r).padEnd(nameW), ...cells.map((v) => v.padStart(12))].join('  ') + (r.differences ? '  DIFFERENT' : ''));
+    // InfluxDB refuses a second type in a shard: the backup's values of the other type must go before a backfill.
+    for (const note of typeNote(r)) out.push(`    ${note}: delete the backup's ${r.backupTypes.join(', ')} values of this field, then backfill`);
+    for (const g of r.ranges.slice(0, MAX_RANGES)) {
+      const what = [g.missing && `${fmtInt(g.missing)} missing`, g.extra && `${fmtInt(g.extra)} in the backup only`, g.changed && `${fmtInt(g.changed)} changed`];
+      out.push(`    ${formatTimeNs(g.startNs)} .. ${formatTimeNs(g.endNs)}  ${what.filter(Boolean).join(', ')}`);
+      for (const d of g.examples) out.push(`      ${describe(d)}`);
+      if (g.missing + g.changed > 0) out.push(`      repair: ${repair(r, g)}`);
+    }
+    if (r.ranges.length > MAX_RANGES) out.push(`    ... and ${counted(r.ranges.length - MAX_RANGES, 'more range')} (verify --deep --json lists them all)`);
+  }
+  return out;
+}
+
+function typeNote(r: VerifyResult): string[] {
+  return r.backupTypes.length > 0 ? [`type: source ${r.type}, backup ${r.backupTypes.join(', ')}`] : [];
+}
+
+function describe(d: ValueDifference): string {
+  const at = `${d.series} ${formatTimeNs(d.timeNs)}`;
+  if (d.kind === 'missing') return `${at}: missing in the backup (source ${d.source})`;
+  if (d.kind === 'extra') return `${at}: in the backup only (backup ${d.backup})`;
+  return `${at}: source ${d.source}, backup ${d.backup}`;
+}
+
+/** The backfill that copies a range again (it never moves a checkpoint back), names quoted for a POSIX shell. */
+function repair(r: PolicyResult, g: DifferenceRange): string {
+  const range = ['--start-time', formatTimeNs(g.startNs), '--end-time', formatTimeNs(g.endNs)];
+  const args = ['--measurement', r.measurement, '--field', r.field, '--retention-policy', r.retentionPolicy, ...range];
+  return `influx-backup backfill ${args.map(shellWord).join(' ')}`;
+}
+
+function shellWord(word: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }

@@ -1,0 +1,128 @@
+// How Bull Board shows our jobs: a chunk's field and RFC 3339 range instead of a compact payload of base-36
+// numbers. Only the view changes; Redis keeps the payloads as they are, and job ids stay what they are.
+
+import type { Job, Queue } from 'bullmq';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { formatTimeNs } from '@influx-backup/config';
+import {
+  chunkRange,
+  parseChunkJobId,
+  QUEUE_COPY,
+  QUEUE_SCHEDULE,
+  type CopyChunkPayload,
+  type CopyChunkResultPayload,
+  type FieldPlanMeta,
+  type RunMeta,
+  type ScheduledPlanPayload,
+  type StateStore,
+} from '@influx-backup/queue';
+
+/**
+ * What each queue is for, under its name (cut after about 100 characters, so what explains the "No workers"
+ * badge comes first): the schedule queue's workers are planners, and none is needed without schedules.
+ */
+export const QUEUE_DESCRIPTIONS: Readonly<Record<string, string>> = {
+  [QUEUE_COPY]:
+    'Served by influx-backup worker processes (and run): "No workers" means none is running. ' +
+    'One job per field and time chunk: copy-chunk (planned), backfill-chunk (ad hoc).',
+  [QUEUE_SCHEDULE]:
+    'Served by influx-backup planner: "No workers" means no planner runs, as expected without scheduler.jobs. ' +
+    'One scheduled-plan job per cron tick.',
+};
+
+type Plan = { run: RunMeta; field: FieldPlanMeta };
+
+/** A base-36 range of a payload in RFC 3339, or nothing when the payload holds none. */
+function range(d: Partial<CopyChunkPayload> | undefined): { from: string; to: string } | undefined {
+  if (typeof d?.s !== 'string' || typeof d.d !== 'string') return undefined;
+  try {
+    const { startNs, endNs } = chunkRange({ s: d.s, d: d.d });
+    return { from: formatTimeNs(startNs), to: formatTimeNs(endNs) };
+  } catch {
+    return undefined;
+  }
+}
+
+function scheduleName(job: { name?: string; data?: Partial<ScheduledPlanPayload> }): string {
+  const d = job.data ?? {};
+  return `${job.name ?? ''}${d.scheduleId ? ` ${d.scheduleId} (${d.full ? 'full' : 'incremental'})` : ''}`;
+}
+
+/**
+ * Bull Board's adapter of the copy queue, which knows each chunk's field. A payload names its field by its
+ * position in the run (the run's plan in Redis has the names), and Bull Board's formatters cannot wait for
+ * Redis: the plans of the jobs about to be shown are read when Bull Board reads the jobs, then formatted.
+ */
+export class CopyQueueAdapter extends BullMQAdapter {
+  private readonly plans = new Map<string, Plan>();
+  /** The plan of each job's payload being shown (the formatters get the payload, not the job). */
+  private readonly planOf = new WeakMap<object, Plan>();
+
+  constructor(
+    queue: Queue,
+    private readonly store: StateStore | undefined,
+    options: ConstructorParameters<typeof BullMQAdapter>[1],
+  ) {
+    super(queue, options);
+    this.setFormatter('name', (job: { name?: string; data?: Partial<CopyChunkPayload> }) => {
+      const plan = job.data ? this.planOf.get(job.data) : undefined;
+      const r = range(job.data);
+      const policy = plan?.field.retentionPolicy === undefined ? '' : ` in ${plan.field.retentionPolicy}`;
+      const what = plan ? ` ${plan.field.measurement}.${plan.field.field}${policy}` : '';
+      return `${job.name ?? ''}${what}${r ? ` ${r.from} .. ${r.to}` : ''}`;
+    });
+    // The readable keys first, then the payload unchanged (Bull Board's "update data" edits what it shows).
+    this.setFormatter('data', (d: Partial<CopyChunkPayload> | undefined) => {
+      if (d === null || typeof d !== 'object') return d;
+      const plan = this.planOf.get(d);
+      const f = plan?.field;
+      const readable = f ? { copies: `${f.measurement}.${f.field}`, policy: f.retentionPolicy, type: f.type, run: plan?.run.runId } : {};
+      return { ...readable, ...range(d), ...d };
+    });
+    this.setFormatter('returnValue', (r: Partial<CopyChunkResultPayload> | undefined | null) => {
+      if (r === null || typeof r !== 'object') return r;
+      return { values: r.values, batches: r.batches, last: typeof r.lastTimeNs === 'string' ? formatTimeNs(BigInt(r.lastTimeNs)) : null };
+    });
+  }
+
+  override async getJobs(...args: Parameters<BullMQAdapter['getJobs']>): Promise<Job[]> {
+    const jobs = await super.getJobs(...args);
+    await this.readPlans(jobs);
+    return jobs;
+  }
+
+  override async getJob(id: string): Promise<Job | undefined> {
+    const job = await super.getJob(id);
+    if (job) await this.readPlans([job]);
+    return job;
+  }
+
+  private async readPlans(jobs: readonly (Job | undefined)[]): Promise<void> {
+    if (!this.store) return;
+    // A run's plan never changes; the cache only has to stay bounded.
+    if (this.plans.size > 10_000) this.plans.clear();
+    await Promise.all(
+      jobs.map(async (job) => {
+        const ref = job?.id ? parseChunkJobId(job.id) : undefined;
+        const k = (job?.data as Partial<CopyChunkPayload> | undefined)?.k;
+        if (!job || !ref || typeof k !== 'number') return;
+        const key = `${ref.run}.${k}`;
+        let plan = this.plans.get(key);
+        if (!plan) {
+          plan = await this.store?.runPlan(ref.run, k).catch(() => undefined);
+          if (plan) this.plans.set(key, plan);
+        }
+        if (plan) this.planOf.set(job.data as object, plan);
+      }),
+    );
+  }
+}
+
+/** Bull Board's adapter of one of our queues: its description, and formatters that make its jobs readable. */
+export function queueAdapter(queue: Queue, store: StateStore | undefined, readOnlyMode: boolean): BullMQAdapter {
+  const description = QUEUE_DESCRIPTIONS[queue.name] ?? '';
+  if (queue.name === QUEUE_COPY) return new CopyQueueAdapter(queue, store, { readOnlyMode, description });
+  const adapter = new BullMQAdapter(queue, { readOnlyMode, description });
+  if (queue.name === QUEUE_SCHEDULE) adapter.setFormatter('name', scheduleName);
+  return adapter;
+}

@@ -1,0 +1,46 @@
+import { didYouMean } from '@influx-backup/config';
+import { UsageError } from '@influx-backup/process';
+import type { Runtime } from './runtime.js';
+
+export interface SelectionFlags {
+  readonly measurements?: readonly string[] | undefined;
+  readonly fields?: readonly string[] | undefined;
+  /** Whether a --measurement may be one that backup.measurements does not list (backfill). */
+  readonly anyMeasurement?: boolean;
+  /** The retention policies being copied: a field counts when any of them holds it. */
+  readonly retentionPolicies?: readonly string[];
+}
+
+/**
+ * Checks --measurement and --field against the source before anything is planned or
+ * compared: a name the source does not have is bad usage (exit 2), named, with the
+ * closest name the source does have. Without this a misspelt name plans nothing and
+ * reads as "every field is up to date".
+ */
+export async function checkSelection(rt: Runtime, flags: SelectionFlags): Promise<void> {
+  const db = rt.config.databases.source.database;
+  const where = `the source database ${JSON.stringify(db)} on ${rt.source.endpoint}`;
+  const configured = rt.config.backup.measurements.map((m) => m.name);
+  const existing = await rt.source.measurements(db);
+  for (const name of flags.measurements ?? []) {
+    if (!existing.includes(name)) {
+      const names = flags.anyMeasurement ? existing : configured.filter((m) => existing.includes(m));
+      throw new UsageError(`--measurement ${JSON.stringify(name)}: ${where} has no such measurement${didYouMean(name, names)}`);
+    }
+    if (!flags.anyMeasurement && !configured.includes(name)) {
+      throw new UsageError(`--measurement ${JSON.stringify(name)} is not in backup.measurements${didYouMean(name, configured)}`);
+    }
+  }
+  if (!flags.fields?.length) return;
+  const selected = flags.measurements?.length ? flags.measurements : configured.filter((m) => existing.includes(m));
+  const fields = new Set<string>();
+  for (const m of selected) {
+    for (const rp of flags.retentionPolicies ?? [undefined]) for (const k of await rt.source.fieldKeys(db, m, rp)) fields.add(k.field);
+  }
+  for (const name of flags.fields) {
+    if (fields.has(name)) continue;
+    const of = selected.length === 1 ? `measurement ${JSON.stringify(selected[0])}` : 'no selected measurement';
+    const has = selected.length === 1 ? 'has no such field' : 'has such a field';
+    throw new UsageError(`--field ${JSON.stringify(name)}: ${of} in ${where} ${has}${didYouMean(name, [...fields])}`);
+  }
+}
