@@ -39,10 +39,23 @@ export function loadContext(opts: GlobalOptions, { component, logFile = true }: 
   const logging = logFile
     ? config.logging
     : { ...config.logging, handlers: { ...config.logging.handlers, file: { ...config.logging.handlers.file, enabled: false } } };
+  const secrets = configSecrets(config);
   const logger = createLogger(logging, {
     component,
     ...(levelOverride ? { levelOverride } : {}),
-    secrets: configSecrets(config),
+    secrets,
   });
+  processSecrets = secrets;
   return { config, logger };
+}
+
+/**
+ * The secrets of the configuration this process loaded: an error that reaches the
+ * top (reportError) is masked with them, as every log line is. One configuration a
+ * process, so one list.
+ */
+let processSecrets: readonly string[] = [];
+
+export function loadedSecrets(): readonly string[] {
+  return processSecrets;
 }

@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
-import { ConfigError, LOG_LEVEL_NAMES } from '@influx-backup/config';
-import { DEFAULT_CONFIG_FILE, loadContext, type GlobalOptions, type ProcessContext } from './context.js';
+import { ConfigError, LOG_LEVEL_NAMES, maskText } from '@influx-backup/config';
+import { DEFAULT_CONFIG_FILE, loadContext, loadedSecrets, type GlobalOptions, type ProcessContext } from './context.js';
 import { EXIT_FAILED, EXIT_USAGE, UsageError, WorkFailed } from './exit.js';
 
 /** --config, --log-level and --verbose, as every program and command takes them. */
@@ -23,8 +23,9 @@ export function reportError(err: unknown, verbose: boolean, stderr: NodeJS.Writa
   // policy the source lacks come from packages matched by name, so that loading a
   // program does not load BullMQ.
   const usage = e instanceof ConfigError || e instanceof UsageError || USAGE_ERRORS.has(e.name);
-  stderr.write(`error: ${e.message}\n`);
-  if (verbose && e.stack) stderr.write(`${e.stack}\n`);
+  // Masked like every log line: a server's message could quote a credential.
+  stderr.write(`error: ${maskText(e.message, loadedSecrets())}\n`);
+  if (verbose && e.stack) stderr.write(`${maskText(e.stack, loadedSecrets())}\n`);
   if (usage) return EXIT_USAGE;
   // Anything else is unexpected enough to be worth the hint.
   if (!(e instanceof WorkFailed) && !verbose) stderr.write('(run again with --verbose for details)\n');
