@@ -106,7 +106,7 @@ test('a chunk payload keeps its range exactly, int64 ends and negative times too
     [1_700_000_000_000_000_123n, 9_223_372_036_854_775_806n],
   ];
   for (const [s, e] of ranges) {
-    const p = chunkPayload(999, 9_999_999, s, e);
+    const p = chunkPayload([{ k: 999, i: 9_999_999 }], s, e);
     assert.deepEqual(chunkRange(p), { startNs: s, endNs: e });
     assert.ok(JSON.stringify(p).length <= 64, JSON.stringify(p));
   }
