@@ -241,7 +241,7 @@ test('chunk ends are inclusive and the next chunk starts at end + 1; times outsi
   );
 
   const r1 = await copy(srcDb, bakDb, 'b', 'v', [c1.startNs, c1.endNs]);
-  assert.deepEqual(r1, { values: 2, batches: 1, lastTimeNs: E });
+  assert.deepEqual(r1, { values: 2, batches: 1, lastTimeNs: E, fields: [{ values: 2, lastTimeNs: E }] });
   await assertSameField(src(srcDb), bak(bakDb), 'b', 'v', [S, E]);
 
   // Copying a chunk again leaves the backup the same (jobs run at least once).
