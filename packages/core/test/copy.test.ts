@@ -251,7 +251,7 @@ test('chunk ends are inclusive and the next chunk starts at end + 1; times outsi
 
   // A chunk with nothing in it.
   const empty = await copy(srcDb, bakDb, 'b', 'v', [E + 2n, E + H]);
-  assert.deepEqual(empty, { values: 0, batches: 0, lastTimeNs: null });
+  assert.deepEqual(empty, { values: 0, batches: 0, lastTimeNs: null, fields: [{ values: 0, lastTimeNs: null }] });
 });
 
 test('small batches and pieces stream a few thousand values exactly, one write in flight', async () => {
