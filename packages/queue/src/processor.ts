@@ -83,7 +83,8 @@ export function createCopyProcessor(ctx: ProcessorContext): (job: Job<CopyChunkP
         endNs,
         batchSize: ctx.batchSize,
         batchIntervalMs: ctx.batchIntervalMs,
-        pieceRows: ctx.pieceRows,
+        // A row of a group holds up to one value per field: pieces shrink so a piece's memory stays what one field's would be.
+        pieceRows: Math.max(100, Math.ceil(ctx.pieceRows / fields.length)),
         signal,
         onProgress: (written) => {
           const now = Date.now();

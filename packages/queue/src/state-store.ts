@@ -222,10 +222,9 @@ for _, key in ipairs(KEYS) do redis.call('HDEL', key, ARGV[1]) end
 return moved
 `;
 
-// Renamed with their arguments (ibFinishChunk2): a worker of this version never runs an older script of the same name.
 const SCRIPTS = {
   ibCompleteChunk: COMPLETE_CHUNK,
-  ibFinishChunk2: FINISH_CHUNK,
+  ibFinishChunk: FINISH_CHUNK,
   ibSplitChunk: SPLIT_CHUNK,
   ibClaimChunks: CLAIM_CHUNKS,
   ibAdoptCheckpoint: ADOPT_CHECKPOINT,
@@ -464,7 +463,7 @@ export class StateStore {
     const run = this.k.run + f.run;
     const ws = f.outcome === 'done' ? (f.watermarks ?? []) : [];
     const updatedAt = new Date().toISOString();
-    const r = await this.script('ibFinishChunk2')(
+    const r = await this.script('ibFinishChunk')(
       8 + ws.length,
       run,
       `${run}:bits`,
