@@ -302,18 +302,20 @@ export async function* planMeasurementChunks(
           throw new InfluxError(source.endpoint, `COUNT bucket ${bucket} is off the chunk grid of ${measurement}`, { retriable: false });
         }
         const bucketEnd = bucket + sizeNs - 1n;
-        const counts = groups.map(() => new Map<number, number>());
+        // Per group with values in the bucket (made on demand: a plan may have a million buckets).
+        const counts = new Map<number, Map<number, number>>();
         for (let c = 1; c < row.length; c++) {
           const k = cols[c]!;
           const count = Number(row[c]);
           if (k < 0 || !(count > 0)) continue;
           const f = fields[k]!;
           if (bucketEnd < f.startNs || bucket > f.endNs) continue;
-          counts[groupOf[k]!]!.set(k, count);
+          const g = groupOf[k]!;
+          let mine = counts.get(g);
+          if (!mine) counts.set(g, (mine = new Map()));
+          mine.set(k, count);
         }
-        counts.forEach((c, g) => {
-          if (c.size > 0) emit(mergers[g]!.push(bucket, bucketEnd, c), out);
-        });
+        for (const g of [...counts.keys()].sort((a, b) => a - b)) emit(mergers[g]!.push(bucket, bucketEnd, counts.get(g)!), out);
         if (out.chunks.length >= pieceMax) {
           yield out;
           out = { chunks: [] };
