@@ -4,8 +4,9 @@
 // per-field copier written here (plain HTTP: query with epoch=ns, write line
 // protocol, nothing else). Prints values/s, wall time and peak RSS of each and
 // the ratio a/b; then (c) `run` again with one chunk holding every value, for memory.
-// Then the scale figures (scripts/bench-scale.mjs). `--only copy` or `--only scale`
-// runs one part.
+// Then the scale figures (scripts/bench-scale.mjs), then fields_per_job against
+// whole-point copying and SELECT INTO (scripts/bench-fields.mjs). `--only copy`,
+// `--only scale` or `--only fields` runs one part.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,10 +15,11 @@ import { fileURLToPath } from 'node:url';
 import { startInflux, startRedis } from '../packages/testkit/dist/index.js';
 import { countValues, load } from './lib/dataset.mjs';
 import { scaleBench } from './bench-scale.mjs';
+import { fieldsBench } from './bench-fields.mjs';
 
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
-if (only !== undefined && only !== 'copy' && only !== 'scale') {
-  console.error('usage: node scripts/bench.mjs [--only copy|scale]');
+if (only !== undefined && !['copy', 'scale', 'fields'].includes(only)) {
+  console.error('usage: node scripts/bench.mjs [--only copy|scale|fields]');
   process.exit(2);
 }
 
@@ -70,8 +72,9 @@ async function countBackup(backup, db) {
   return n;
 }
 
-if (only !== 'scale') await copyBench();
-if (only !== 'copy') await scaleBench();
+if (only === undefined || only === 'copy') await copyBench();
+if (only === undefined || only === 'scale') await scaleBench();
+if (only === undefined || only === 'fields') await fieldsBench();
 
 async function copyBench() {
 const [source, backup, redis] = await Promise.all([startInflux(), startInflux(), startRedis()]);

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { startInflux, startRedis, type InfluxServer, type RedisServer } from '@influx-backup/testkit';
 import { InfluxClient, type RetentionPolicyInfo } from '@influx-backup/influx';
 import { Redis } from 'ioredis';
+import { appendFileSync } from 'node:fs';
 import { cli, dump, tempDir, writeConfig, y } from './helpers.js';
 
 const H = 3_600_000_000_000n;
@@ -116,6 +117,29 @@ describe('retention policies', () => {
     assert.match(after.stdout, /one "year" it's m\.v .*DIFFERENT/);
     const plain = await cli(['verify', '--config', d.file, '--retention-policy', 'raw']);
     assert.equal(plain.code, 0, 'the other policies are still identical');
+  });
+
+  test('fields_per_job "all": one job per policy and chunk for both fields, every policy exact, checkpoints per policy and field, verify identical', async () => {
+    const d = await database();
+    appendFileSync(d.file, 'processing: { fields_per_job: "all" }\n');
+    const r = await cli(['run', '--config', d.file]);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    await assertExactPerPolicy(d);
+    // Jobs named after their group: both fields of m, one policy each.
+    const names = await conn.keys(`${d.prefix}:copy:*`).then(async (keys) =>
+      Promise.all(keys.filter((k) => /:r[0-9a-z]{8}\.[0-9a-z]+$/.test(k)).map((k) => conn.hget(k, 'name'))),
+    );
+    assert.ok(names.includes('copy-chunk m: s, v'), names.join('\n'));
+    const checkpoints = await conn.hgetall(`${d.prefix}:state:checkpoints`);
+    for (const rp of POLICIES) {
+      const id = (f: string): string => JSON.stringify([`127.0.0.1:${source.port}`, d.src, 'm', f, rp]);
+      const offset = BigInt(POLICIES.indexOf(rp) === 0 ? 3 : POLICIES.indexOf(rp) - 1);
+      assert.equal(checkpoints[id('v')], String(T0 + offset + 30n * H), `v in ${rp}`);
+      assert.equal(checkpoints[id('s')], String(T0 + offset), `s in ${rp}`);
+    }
+    const verify = await cli(['verify', '--deep', '--config', d.file]);
+    assert.equal(verify.code, 0, verify.stderr + verify.stdout);
+    assert.match(verify.stdout, /8 fields identical value by value/, verify.stdout);
   });
 
   test('retention infinite makes every created policy keep everything', async () => {

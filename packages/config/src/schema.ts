@@ -56,9 +56,8 @@ const logging = section(
   },
 );
 
-const retention: Format<'source' | 'infinite'> = {
-  read: (v) => (v === 'source' || v === 'infinite' ? v : fail(`must be "source" or "infinite" (keep everything), ${got(v)}`)),
-};
+const retention: Format<'source' | 'infinite'> = { read: (v) => (v === 'source' || v === 'infinite' ? v : fail(`must be "source" or "infinite" (keep everything), ${got(v)}`)) };
+const fieldsPerJob: Format<number | 'all'> = { read: (v, ctx) => (v === 'all' ? v : f.count.read(v, ctx)) };
 
 const retentionPolicies = optional(f.stringList, { doc: 'Retention policies to copy; none: every policy of the database.' });
 const databases = section(
@@ -87,6 +86,7 @@ const processing = section({
   batchIntervalMs: leaf(f.seconds({ min: 0 }), { doc: 'Pause between two batches, in seconds.', default: 0.1 }),
   workerMemoryLimitMb: leaf(f.megabytes, { doc: 'Memory a job may buffer: 256, "1GB".', default: 256, env: 'MEMORY_LIMIT' }),
   operationTimeoutMs: leaf(positiveSeconds, { doc: 'Longest run of a job (s).', default: 300, env: 'OPERATION_TIMEOUT' }),
+  fieldsPerJob: leaf(fieldsPerJob, { doc: 'Fields of a measurement one job reads with one query: 1 up, or "all".', default: 1 }),
 });
 
 const measurement = section(

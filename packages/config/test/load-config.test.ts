@@ -60,6 +60,7 @@ describe('the seed examples', () => {
       batchIntervalMs: 100,
       workerMemoryLimitMb: 256,
       operationTimeoutMs: 300_000,
+      fieldsPerJob: 1,
     });
     assert.deepEqual(c.backup.measurements, [
       { name: 'temperature_data', fields: ['value', 'quality'], startTime: '2023-01-01T00:00:00Z', endTime: '2023-12-31T23:59:59Z' },
@@ -178,6 +179,16 @@ describe('defaults and values', () => {
     const c = load(MINIMAL);
     assert.equal(c.databases.backup.database, 'metrics_backup');
     assert.equal(load(MINIMAL, { INFLUX_SOURCE_DB: 'other' }).databases.backup.database, 'other_backup');
+  });
+
+  test('processing.fields_per_job: 1 by default, any whole number from 1, or "all"', () => {
+    assert.equal(load(MINIMAL).processing.fieldsPerJob, 1);
+    assert.equal(load(`${MINIMAL}processing:\n  fields_per_job: 3\n`).processing.fieldsPerJob, 3);
+    assert.equal(load(`${MINIMAL}processing:\n  fields_per_job: "all"\n`).processing.fieldsPerJob, 'all');
+    for (const bad of ['0', '1.5', '"some"']) {
+      const f = failure(`${MINIMAL}processing:\n  fields_per_job: ${bad}\n`);
+      assert.equal(f.key, 'processing.fields_per_job', bad);
+    }
   });
 
   test('retention policies: every one by default, or a list; the backup keeps the source durations or infinite', () => {

@@ -12,7 +12,7 @@ export {
   type PlannedPiece,
   type MeasurementPlanOptions,
 } from './plan.js';
-export { copyChunk, selectFieldQuery, type CopyChunkInput, type CopyChunkResult } from './copy.js';
+export { copyChunk, selectFieldQuery, selectFieldsQuery, type CopyChunkInput, type CopyChunkResult, type CopyField } from './copy.js';
 export { silentLogger, type SourceReader, type BackupWriter, type Logger, type LogMeta } from './ports.js';
 export { verifyField, type VerifyResult, type DifferenceRange, type ValueDifference } from './verify.js';
 export {

@@ -106,9 +106,14 @@ export interface FieldRange {
   endNs: bigint;
 }
 
-/** Chunks found in one piece of a measurement's range, grouped by field (index into the fields given). */
+/**
+ * Chunks found in one piece of a measurement's range, per field (index into the
+ * fields given; `chunk.index` counts that field's own chunks). Chunks with the
+ * same `job` belong to fields of one group and have the same bounds: they are
+ * copied by one job with one query.
+ */
 export interface PlannedPiece {
-  chunks: { field: number; chunk: Chunk }[];
+  chunks: { field: number; chunk: Chunk; job: number }[];
 }
 
 export interface MeasurementPlanOptions {
@@ -123,6 +128,13 @@ export interface MeasurementPlanOptions {
   bucketsPerQuery?: number;
   /** Chunks per yielded piece at most (default 1,000): what the caller holds at once. */
   piece?: number;
+  /**
+   * Fields planned together (processing.fields_per_job): each a list of indexes
+   * into the fields given, every field in exactly one; default: each field alone.
+   * A group's buckets merge while the group's summed count stays at most
+   * `maxValues`, so its fields' chunks coincide wherever their ranges do.
+   */
+  groups?: readonly (readonly number[])[];
 }
 
 /**
@@ -163,6 +175,41 @@ export class ChunkMerger {
   }
 }
 
+interface MergedSpan {
+  startNs: bigint;
+  endNs: bigint;
+  total: number;
+  /** Values per field (index into the measurement's fields) in the span. */
+  counts: Map<number, number>;
+}
+
+/** ChunkMerger for a group of fields: merges by the group's summed count, keeping each field's own. */
+class GroupMerger {
+  private cur: MergedSpan | undefined;
+
+  constructor(private readonly maxValues: number) {}
+
+  push(startNs: bigint, endNs: bigint, counts: ReadonlyMap<number, number>): MergedSpan | undefined {
+    let total = 0;
+    for (const c of counts.values()) total += c;
+    const cur = this.cur;
+    if (cur && cur.total + total <= this.maxValues) {
+      cur.endNs = endNs;
+      cur.total += total;
+      for (const [k, c] of counts) cur.counts.set(k, (cur.counts.get(k) ?? 0) + c);
+      return undefined;
+    }
+    this.cur = { startNs, endNs, total, counts: new Map(counts) };
+    return cur;
+  }
+
+  flush(): MergedSpan | undefined {
+    const cur = this.cur;
+    this.cur = undefined;
+    return cur;
+  }
+}
+
 const SERVER_LIMIT = /max-select-(buckets|point|series)/i;
 
 /**
@@ -195,7 +242,36 @@ export async function* planMeasurementChunks(
     if (f.endNs > end) end = f.endNs;
   }
   const offset = groupOffsetNs(gridStart, sizeNs);
-  const mergers = fields.map(() => new ChunkMerger(opts.maxValues));
+  const groups = opts.groups ?? fields.map((_, k) => [k]);
+  const groupOf = new Array<number>(fields.length).fill(-1);
+  groups.forEach((g, n) => {
+    for (const k of g) {
+      if (!(k >= 0 && k < fields.length) || groupOf[k] !== -1) throw new RangeError(`field ${k} is in no group or in two`);
+      groupOf[k] = n;
+    }
+  });
+  if (groupOf.includes(-1)) throw new RangeError(`field ${groupOf.indexOf(-1)} is in no group`);
+  if (!(Number.isInteger(opts.maxValues) && opts.maxValues >= 1)) throw new RangeError(`maxValues must be an integer >= 1, got ${opts.maxValues}`);
+  const mergers = groups.map(() => new GroupMerger(opts.maxValues));
+  const next = fields.map(() => 0);
+  let job = 0;
+  /** A group's merged span becomes one chunk per field that has values in it, clipped to the field's range; equal bounds share a job. */
+  const emit = (span: MergedSpan | undefined, out: PlannedPiece): void => {
+    if (!span) return;
+    const jobs = new Map<string, number>();
+    const mine: PlannedPiece['chunks'] = [];
+    for (const [k, expected] of span.counts) {
+      const f = fields[k]!;
+      const startNs = span.startNs < f.startNs ? f.startNs : span.startNs;
+      const endNs = span.endNs > f.endNs ? f.endNs : span.endNs;
+      const key = `${startNs} ${endNs}`;
+      let j = jobs.get(key);
+      if (j === undefined) jobs.set(key, (j = job++));
+      mine.push({ field: k, job: j, chunk: { index: next[k]!++, startNs, endNs, expected } });
+    }
+    // Consecutive per job: the caller takes a job's fields as one run of entries.
+    out.chunks.push(...mine.sort((a, b) => a.job - b.job || a.field - b.field));
+  };
   const select = fields.map((f, k) => `COUNT(${quoteIdent(f.target.field)}::field) AS "c${k}"`).join(', ');
   let perQuery = BigInt(opts.bucketsPerQuery ?? Math.max(1, Math.floor(50_000 / fields.length)));
   const pieceMax = opts.piece ?? 1_000;
@@ -226,15 +302,20 @@ export async function* planMeasurementChunks(
           throw new InfluxError(source.endpoint, `COUNT bucket ${bucket} is off the chunk grid of ${measurement}`, { retriable: false });
         }
         const bucketEnd = bucket + sizeNs - 1n;
+        // Per group with values in the bucket (made on demand: a plan may have a million buckets).
+        const counts = new Map<number, Map<number, number>>();
         for (let c = 1; c < row.length; c++) {
           const k = cols[c]!;
           const count = Number(row[c]);
           if (k < 0 || !(count > 0)) continue;
           const f = fields[k]!;
           if (bucketEnd < f.startNs || bucket > f.endNs) continue;
-          const closed = mergers[k]!.push(bucket < f.startNs ? f.startNs : bucket, bucketEnd > f.endNs ? f.endNs : bucketEnd, count);
-          if (closed) out.chunks.push({ field: k, chunk: closed });
+          const g = groupOf[k]!;
+          let mine = counts.get(g);
+          if (!mine) counts.set(g, (mine = new Map()));
+          mine.set(k, count);
         }
+        for (const g of [...counts.keys()].sort((a, b) => a - b)) emit(mergers[g]!.push(bucket, bucketEnd, counts.get(g)!), out);
         if (out.chunks.length >= pieceMax) {
           yield out;
           out = { chunks: [] };
@@ -245,9 +326,6 @@ export async function* planMeasurementChunks(
     pieceStart = pieceEnd + 1n;
   }
   const last: PlannedPiece = { chunks: [] };
-  mergers.forEach((m, k) => {
-    const c = m.flush();
-    if (c) last.chunks.push({ field: k, chunk: c });
-  });
+  for (const m of mergers) emit(m.flush(), last);
   if (last.chunks.length > 0) yield last;
 }

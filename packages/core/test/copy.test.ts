@@ -87,8 +87,7 @@ async function copy(
     sourceDb: srcDb,
     backupDb: bakDb,
     measurement,
-    field,
-    type: await fieldType(srcDb, measurement, field),
+    fields: [{ field, type: await fieldType(srcDb, measurement, field) }],
     startNs,
     endNs,
     batchSize: extra.batchSize ?? 5_000,
@@ -234,7 +233,7 @@ test('chunk ends are inclusive and the next chunk starts at end + 1; times outsi
   assert.equal(c1.startNs, c0.endNs + 1n);
 
   const r0 = await copy(srcDb, bakDb, 'b', 'v', [c0.startNs, c0.endNs]);
-  assert.deepEqual(r0, { values: 3, batches: 1, lastTimeNs: S + H - 1n });
+  assert.deepEqual(r0, { values: 3, batches: 1, lastTimeNs: S + H - 1n, fields: [{ values: 3, lastTimeNs: S + H - 1n }] });
   const after0 = await snapshot(backup, bakDb, 'b', 'v', ALL);
   assert.deepEqual(
     after0.rows.map((r) => JSON.parse(r)[2]),
@@ -242,7 +241,7 @@ test('chunk ends are inclusive and the next chunk starts at end + 1; times outsi
   );
 
   const r1 = await copy(srcDb, bakDb, 'b', 'v', [c1.startNs, c1.endNs]);
-  assert.deepEqual(r1, { values: 2, batches: 1, lastTimeNs: E });
+  assert.deepEqual(r1, { values: 2, batches: 1, lastTimeNs: E, fields: [{ values: 2, lastTimeNs: E }] });
   await assertSameField(src(srcDb), bak(bakDb), 'b', 'v', [S, E]);
 
   // Copying a chunk again leaves the backup the same (jobs run at least once).
@@ -252,7 +251,7 @@ test('chunk ends are inclusive and the next chunk starts at end + 1; times outsi
 
   // A chunk with nothing in it.
   const empty = await copy(srcDb, bakDb, 'b', 'v', [E + 2n, E + H]);
-  assert.deepEqual(empty, { values: 0, batches: 0, lastTimeNs: null });
+  assert.deepEqual(empty, { values: 0, batches: 0, lastTimeNs: null, fields: [{ values: 0, lastTimeNs: null }] });
 });
 
 test('small batches and pieces stream a few thousand values exactly, one write in flight', async () => {
@@ -381,8 +380,7 @@ test('a source error inside a 200 answer fails the chunk instead of copying noth
     sourceDb: 'no_such_source_db',
     backupDb: 'srcerr_backup',
     measurement: 'm',
-    field: 'v',
-    type: 'float',
+    fields: [{ field: 'v', type: 'float' }],
     startNs: 0n,
     endNs: 100n,
     batchSize: 10,

@@ -16,10 +16,33 @@ export interface CopyChunkPayload {
   i: number;
   s: string;
   d: string;
+  /**
+   * The further fields of a group job (processing.fields_per_job), as pairs of
+   * field position and chunk position, flat: [k2, i2, k3, i3, ...]. Absent on a
+   * job of one field.
+   */
+  f?: number[];
 }
 
-export function chunkPayload(k: number, i: number, startNs: bigint, endNs: bigint): CopyChunkPayload {
-  return { k, i, s: startNs.toString(36), d: (endNs - startNs).toString(36) };
+/** A field of a job: its position in the run and the chunk's position in that field's plan. */
+export interface JobField {
+  k: number;
+  i: number;
+}
+
+export function chunkPayload(fields: readonly JobField[], startNs: bigint, endNs: bigint): CopyChunkPayload {
+  const [first, ...more] = fields;
+  if (!first) throw new RangeError('a chunk job needs at least one field');
+  const p: CopyChunkPayload = { k: first.k, i: first.i, s: startNs.toString(36), d: (endNs - startNs).toString(36) };
+  if (more.length > 0) p.f = more.flatMap((x) => [x.k, x.i]);
+  return p;
+}
+
+/** Every field a job copies, the first one first. */
+export function jobFields(p: Pick<CopyChunkPayload, 'k' | 'i' | 'f'>): JobField[] {
+  const out = [{ k: p.k, i: p.i }];
+  for (let n = 0; n + 1 < (p.f?.length ?? 0); n += 2) out.push({ k: p.f![n]!, i: p.f![n + 1]! });
+  return out;
 }
 
 export function chunkRange(p: Pick<CopyChunkPayload, 's' | 'd'>): { startNs: bigint; endNs: bigint } {
@@ -62,6 +85,8 @@ export interface CopyChunkResultPayload {
   values: number;
   batches: number;
   lastTimeNs: string | null;
+  /** A group job that failed for good and was split: the ids of its per-field jobs. */
+  splitInto?: string[];
 }
 
 export interface ScheduledPlanPayload {

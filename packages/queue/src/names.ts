@@ -36,8 +36,27 @@ export function shortHash(text: string): string {
  * once, enqueue it once; the claim goes when the job finishes for good, so a
  * finished chunk planned again is copied again.
  */
-export function chunkDedupeId(kind: CopyKind, fid: string, startNs: bigint, endNs: bigint): string {
-  return `${kind === 'copy' ? 'c' : 'b'}${shortHash(`${fid}|${startNs}|${endNs}`)}`;
+export function chunkDedupeId(kind: CopyKind, fid: string | readonly string[], startNs: bigint, endNs: bigint): string {
+  // A group's identity is its fields' ids together; a group of one is the field's own.
+  const who = typeof fid === 'string' ? fid : fid.length === 1 ? fid[0]! : JSON.stringify(fid);
+  return `${kind === 'copy' ? 'c' : 'b'}${shortHash(`${who}|${startNs}|${endNs}`)}`;
+}
+
+/**
+ * The name of a copy job: the kind's for one field; for a group job the kind's
+ * followed by the measurement and its fields, so Bull Board shows what it holds
+ * (cut at about 200 characters; the run record names every field).
+ */
+export function chunkJobName(kind: CopyKind, group?: { measurement: string; fields: readonly string[] }): string {
+  const base = kind === 'copy' ? JOB_COPY : JOB_BACKFILL;
+  if (!group || group.fields.length < 2) return base;
+  let name = `${base} ${group.measurement}: `;
+  for (let n = 0; n < group.fields.length; n++) {
+    const next = `${n === 0 ? '' : ', '}${group.fields[n]!}`;
+    if (name.length + next.length > 200) return `${name} and ${group.fields.length - n} more`;
+    name += next;
+  }
+  return name;
 }
 
 /**

@@ -8,8 +8,8 @@ import {
   type FieldTarget,
   type SourceReader,
 } from '@influx-backup/core';
-import { chunkPayload, copyJobOptions, JOBS, type CopyChunkPayload, type FieldPlanMeta, type RetryPolicy } from './catalog.js';
-import { chunkDedupeId, chunkJobId, fieldId, runKey, type CopyKind } from './names.js';
+import { chunkPayload, copyJobOptions, type CopyChunkPayload, type FieldPlanMeta, type RetryPolicy } from './catalog.js';
+import { chunkDedupeId, chunkJobId, chunkJobName, fieldId, runKey, type CopyKind } from './names.js';
 import type { StateStore } from './state-store.js';
 
 export interface MeasurementPlanConfig {
@@ -52,6 +52,8 @@ export interface PlanContext {
   chunkSizeNs: bigint;
   /** backup.time_chunks.max_values: merge neighbouring grid chunks up to this many values; 1: no merging. */
   maxValues: number;
+  /** processing.fields_per_job: fields of one measurement and policy per job (Infinity: all); default 1. */
+  fieldsPerJob?: number;
   overlapNs: bigint;
   retry: RetryPolicy;
   logger: Logger;
@@ -75,7 +77,7 @@ export interface PlanResult {
   runId: string;
   /** The run's key in Redis (its counters; its jobs' ids start with it). */
   run: string;
-  /** Chunks planned: enqueued plus reused. */
+  /** Chunk jobs planned (one per chunk of a field, or of a group of fields): enqueued plus reused. */
   chunks: number;
   enqueued: number;
   /** Chunks already in flight for another run (BullMQ deduplicated them): followed, not enqueued again. */
@@ -125,7 +127,7 @@ export async function planBackup(ctx: PlanContext, sel: PlanSelection): Promise<
   const run = runKey(sel.runId);
   const result: PlanResult = { runId: sel.runId, run, chunks: 0, enqueued: 0, reused: 0, fields: [], missing: [], expectedValues: 0 };
   await ctx.store.openRun(run, { runId: sel.runId, kind: sel.kind, sourceDb: ctx.sourceDb, backupDb: ctx.backupDb });
-  const enqueuer = new Enqueuer(ctx, sel.kind, run, result);
+  const enqueuer = new Enqueuer(ctx, run, result);
   let matchedField = false;
   let fieldSeq = 0;
 
@@ -186,15 +188,33 @@ export async function planBackup(ctx: PlanContext, sel: PlanSelection): Promise<
       }
       if (ranges.length === 0) continue;
       await ctx.store.addFieldPlans(run, planned.map(({ k, meta }) => ({ k, meta })));
+      // Fields in the order found, cut into groups of fields_per_job: a group's
+      // fields are merged by their summed counts, so their chunks coincide and
+      // one job copies them with one query wherever their ranges do.
+      const size = ctx.fieldsPerJob ?? 1;
+      if (!(size >= 1)) throw new RangeError(`fieldsPerJob must be at least 1, got ${size}`);
+      const groups: number[][] = [];
+      for (let n = 0; n < planned.length; n += size) groups.push(planned.slice(n, n + size).map((_, j) => n + j));
       // One COUNT per piece of the measurement's range for all its fields; chunks
       // are enqueued as each piece is counted, so no plan is ever held whole.
-      for await (const piece of planMeasurementChunks(ctx.source, ctx.sourceDb, m.name, ranges, { sizeNs: ctx.chunkSizeNs, maxValues: ctx.maxValues })) {
-        for (const { field: f, chunk } of piece.chunks) {
-          const p = planned[f]!;
-          p.field.chunks++;
-          p.field.expected += chunk.expected;
-          result.expectedValues += chunk.expected;
-          await enqueuer.push(chunkDedupeId(sel.kind, p.meta.fieldId, chunk.startNs, chunk.endNs), chunkPayload(p.k, chunk.index, chunk.startNs, chunk.endNs));
+      const opts = { sizeNs: ctx.chunkSizeNs, maxValues: ctx.maxValues, groups };
+      for await (const piece of planMeasurementChunks(ctx.source, ctx.sourceDb, m.name, ranges, opts)) {
+        const all = piece.chunks;
+        for (let a = 0; a < all.length; ) {
+          let b = a + 1;
+          while (b < all.length && all[b]!.job === all[a]!.job) b++;
+          const members = all.slice(a, b).map(({ field: f, chunk }) => ({ p: planned[f]!, chunk }));
+          a = b;
+          for (const { p, chunk } of members) {
+            p.field.chunks++;
+            p.field.expected += chunk.expected;
+            result.expectedValues += chunk.expected;
+          }
+          const { startNs, endNs } = members[0]!.chunk;
+          const fids = members.map(({ p }) => p.meta.fieldId);
+          const name = chunkJobName(sel.kind, { measurement: m.name, fields: members.map(({ p }) => p.meta.field) });
+          const data = chunkPayload(members.map(({ p, chunk }) => ({ k: p.k, i: chunk.index })), startNs, endNs);
+          await enqueuer.push(chunkDedupeId(sel.kind, fids, startNs, endNs), data, name);
         }
       }
     }
@@ -218,6 +238,12 @@ export async function planBackup(ctx: PlanContext, sel: PlanSelection): Promise<
   return result;
 }
 
+interface Pending {
+  dedupe: string;
+  data: CopyChunkPayload;
+  name: string;
+}
+
 /**
  * Adds a run's jobs in batches with addBulk. Before each batch, one atomic
  * script claims its chunks (StateStore.claimChunks): a chunk whose job is still
@@ -228,24 +254,20 @@ export async function planBackup(ctx: PlanContext, sel: PlanSelection): Promise<
  * Bull Board.
  */
 class Enqueuer {
-  private batch: { id: string; dedupe: string; data: CopyChunkPayload }[] = [];
-  private seq = 0;
+  private batch: Pending[] = [];
   private readonly inflight = new Set<Promise<void>>();
-  private readonly name: string;
   private readonly opts: ReturnType<typeof copyJobOptions>;
 
   constructor(
     private readonly ctx: PlanContext,
-    kind: CopyKind,
     private readonly run: string,
     private readonly result: PlanResult,
   ) {
-    this.name = kind === 'copy' ? JOBS.copy.name : JOBS.backfill.name;
     this.opts = copyJobOptions(ctx.retry);
   }
 
-  async push(dedupe: string, data: CopyChunkPayload): Promise<void> {
-    this.batch.push({ id: chunkJobId(this.run, this.seq++), dedupe, data });
+  async push(dedupe: string, data: CopyChunkPayload, name: string): Promise<void> {
+    this.batch.push({ dedupe, data, name });
     if (this.batch.length >= BATCH) {
       const batch = this.batch;
       this.batch = [];
@@ -266,8 +288,11 @@ class Enqueuer {
     await this.ctx.store.addPlanned(this.run, 0, true);
   }
 
-  private async add(batch: { id: string; dedupe: string; data: CopyChunkPayload }[]): Promise<void> {
-    if (batch.length === 0) return;
+  private async add(pending: Pending[]): Promise<void> {
+    if (pending.length === 0) return;
+    // Positions come from the run's counter, shared with the jobs a failed group is split into.
+    const base = await this.ctx.store.allocatePositions(this.run, pending.length);
+    const batch = pending.map((j, n) => ({ ...j, id: chunkJobId(this.run, base + n) }));
     const claims = batch.map((j) => ({ chunk: j.dedupe, jobId: j.id }));
     const verdicts = await this.ctx.store.claimChunks(this.run, claims);
     const toAdd = batch.filter((_, n) => verdicts[n] === 1);
@@ -276,7 +301,7 @@ class Enqueuer {
     if (unfollowable > 0) this.ctx.logger.warn(`${unfollowable} chunks are queued by an earlier version's planner; left to it, not counted in this run`);
     if (toAdd.length > 0) {
       try {
-        await this.ctx.queue.addBulk(toAdd.map((j) => ({ name: this.name, data: j.data, opts: { ...this.opts, jobId: j.id } })));
+        await this.ctx.queue.addBulk(toAdd.map((j) => ({ name: j.name, data: j.data, opts: { ...this.opts, jobId: j.id } })));
       } catch (err) {
         // Claims of jobs never added would hold their chunks for a day.
         await this.ctx.store.releaseClaims(claims.filter((_, n) => verdicts[n] === 1)).catch(() => undefined);

@@ -1,8 +1,8 @@
-import { UnrecoverableError, type Job } from 'bullmq';
+import { UnrecoverableError, type Job, type Queue } from 'bullmq';
 import { copyChunk, type BackupWriter, type Logger, type SourceReader } from '@influx-backup/core';
 import { InfluxError } from '@influx-backup/influx';
-import { chunkRange, type CopyChunkPayload, type CopyChunkResultPayload, type FieldPlanMeta, type RunMeta } from './catalog.js';
-import { chunkDedupeId, fieldPlanKey, parseChunkJobId } from './names.js';
+import { chunkPayload, chunkRange, jobFields, type CopyChunkPayload, type CopyChunkResultPayload, type FieldPlanMeta, type RunMeta } from './catalog.js';
+import { chunkDedupeId, chunkJobId, chunkJobName, fieldPlanKey, parseChunkJobId } from './names.js';
 import type { ChunkFailure, StateStore } from './state-store.js';
 
 export interface ProcessorContext {
@@ -14,6 +14,8 @@ export interface ProcessorContext {
   pieceRows: number;
   operationTimeoutMs: number;
   logger: Logger;
+  /** The copy queue: a group job that fails for good is split into per-field jobs added here. Absent: it fails whole. */
+  queue?: Queue;
 }
 
 const PROGRESS_EVERY_MS = 1_000;
@@ -26,11 +28,18 @@ export function isFinalAttempt(job: Job, err: unknown): boolean {
 }
 
 /**
- * The handler of copy and backfill jobs: copies the chunk, then (only after the
- * backup acknowledged every batch) records the chunk done, moves the field's low
- * watermark and counts it in its run, in one step. A last failed attempt is
- * counted too. Permanent failures become UnrecoverableError, so BullMQ fails the
- * job at once instead of retrying what cannot succeed.
+ * The handler of copy and backfill jobs: copies the chunk of its field (or of
+ * its group of fields, with one query), then (only after the backup
+ * acknowledged every batch) records the job done, moves each field's low
+ * watermark by that field's own plan and newest value, and counts the job in
+ * its run, in one step. A last failed attempt is counted too. Permanent failures
+ * become UnrecoverableError, so BullMQ fails the job at once instead of retrying
+ * what cannot succeed.
+ *
+ * A group job that fails for good is split into one job per field in the same
+ * run (StateStore.splitChunk): one bad field (a type conflict) then fails its
+ * own chunk only, with the server's reason, and the healthy fields finish and
+ * move their checkpoints.
  */
 export function createCopyProcessor(ctx: ProcessorContext): (job: Job<CopyChunkPayload>) => Promise<CopyChunkResultPayload> {
   const plans = new Map<string, { run: RunMeta; field: FieldPlanMeta }>();
@@ -50,28 +59,32 @@ export function createCopyProcessor(ctx: ProcessorContext): (job: Job<CopyChunkP
     const d = job.data;
     const id = parseChunkJobId(job.id ?? '');
     if (!id) throw new UnrecoverableError(`job ${job.id} was not made by this version's planner; plan again`);
-    const { run, field } = await planOf(id.run, d.k);
+    const members = jobFields(d);
+    const found = await Promise.all(members.map((m) => planOf(id.run, m.k)));
+    const run = found[0]!.run;
+    const fields = found.map((p) => p.field);
+    const first = fields[0]!;
     const { startNs, endNs } = chunkRange(d);
-    const claim = { chunk: chunkDedupeId(run.kind, field.fieldId, startNs, endNs), jobId: job.id ?? '' };
+    const claim = { chunk: chunkDedupeId(run.kind, fields.map((f) => f.fieldId), startNs, endNs), jobId: job.id ?? '' };
     const startedAt = Date.now();
     let lastProgressAt = 0;
     const signal = AbortSignal.timeout(ctx.operationTimeoutMs);
-    const where = `${field.measurement}.${field.field} [${startNs}, ${endNs}]`;
+    const where = `${first.measurement}.${fields.length === 1 ? first.field : `{${fields.map((f) => f.field).join(', ')}}`} [${startNs}, ${endNs}]`;
     try {
       const result = await copyChunk({
         source: ctx.source,
         backup: ctx.backup,
         sourceDb: run.sourceDb,
         backupDb: run.backupDb,
-        measurement: field.measurement,
-        field: field.field,
-        type: field.type,
-        retentionPolicy: field.retentionPolicy,
+        measurement: first.measurement,
+        fields: fields.map((f) => ({ field: f.field, type: f.type })),
+        retentionPolicy: first.retentionPolicy,
         startNs,
         endNs,
         batchSize: ctx.batchSize,
         batchIntervalMs: ctx.batchIntervalMs,
-        pieceRows: ctx.pieceRows,
+        // A row of a group holds up to one value per field: pieces shrink so a piece's memory stays what one field's would be.
+        pieceRows: Math.max(100, Math.ceil(ctx.pieceRows / fields.length)),
         signal,
         onProgress: (written) => {
           const now = Date.now();
@@ -87,13 +100,16 @@ export function createCopyProcessor(ctx: ProcessorContext): (job: Job<CopyChunkP
         claim,
         outcome: 'done',
         values: result.values,
-        ...(field.advances
-          ? { watermark: { planKey: fieldPlanKey(id.run, d.k), fieldId: field.fieldId, index: d.i, lastTimeNs: result.lastTimeNs } }
-          : {}),
+        // Each field by its own rule: its own plan's low watermark, its own newest value.
+        watermarks: members.flatMap((m, j) =>
+          fields[j]!.advances
+            ? [{ planKey: fieldPlanKey(id.run, m.k), fieldId: fields[j]!.fieldId, index: m.i, lastTimeNs: result.fields[j]!.lastTimeNs }]
+            : [],
+        ),
       });
       ctx.logger.debug('chunk copied', {
-        measurement: field.measurement,
-        field: field.field,
+        measurement: first.measurement,
+        field: fields.map((f) => f.field).join(', '),
         chunk: d.i + 1,
         values: result.values,
         ms: Date.now() - startedAt,
@@ -112,8 +128,15 @@ export function createCopyProcessor(ctx: ProcessorContext): (job: Job<CopyChunkP
             : new Error(`${where}: ${message}`, { cause: err });
       }
       if (isFinalAttempt(job, failure)) {
+        if (members.length > 1 && ctx.queue) {
+          const ids = await splitGroup(ctx.queue, ctx.store, job, id, run, claim);
+          if (ids) {
+            ctx.logger.warn(`${where} failed for good; split into one job per field`, { reason: failure.message, jobs: ids.join(' ') });
+            return { values: 0, batches: 0, lastTimeNs: null, splitInto: ids };
+          }
+        }
         await ctx.store
-          .finishChunk({ run: id.run, seq: id.seq, claim, outcome: 'failed', values: 0, failure: chunkFailure(job, field, failure.message) })
+          .finishChunk({ run: id.run, seq: id.seq, claim, outcome: 'failed', values: 0, failure: chunkFailure(job, first, failure.message, fields) })
           .catch((e: Error) => ctx.logger.warn(`could not count a failed chunk of run ${run.runId}: ${e.message}`));
       }
       throw failure;
@@ -121,7 +144,40 @@ export function createCopyProcessor(ctx: ProcessorContext): (job: Job<CopyChunkP
   };
 }
 
-export function chunkFailure(job: Job<CopyChunkPayload>, field: Pick<FieldPlanMeta, 'measurement' | 'field'>, reason: string): ChunkFailure {
+/**
+ * Adds one job per field of a failed group at the positions SPLIT_CHUNK gives
+ * (the same ones if this runs again, so a retried split adds nothing twice).
+ * The group job then completes, its result naming the new jobs; undefined if the
+ * group was counted as finished already.
+ */
+async function splitGroup(
+  queue: Queue,
+  store: StateStore,
+  job: Job<CopyChunkPayload>,
+  id: { run: string; seq: number },
+  run: RunMeta,
+  claim: { chunk: string; jobId: string },
+): Promise<string[] | undefined> {
+  const members = jobFields(job.data);
+  const base = await store.splitChunk(id.run, id.seq, members.length, claim);
+  if (base === undefined) return undefined;
   const { startNs, endNs } = chunkRange(job.data);
-  return { jobId: job.id ?? '', measurement: field.measurement, field: field.field, startNs: startNs.toString(), endNs: endNs.toString(), reason };
+  const jobs = members.map((m, n) => ({
+    name: chunkJobName(run.kind),
+    data: chunkPayload([m], startNs, endNs),
+    opts: { attempts: job.opts.attempts ?? 1, ...(job.opts.backoff ? { backoff: job.opts.backoff } : {}), jobId: chunkJobId(id.run, base + n) },
+  }));
+  await queue.addBulk(jobs);
+  return jobs.map((j) => j.opts.jobId);
+}
+
+export function chunkFailure(
+  job: Job<CopyChunkPayload>,
+  field: Pick<FieldPlanMeta, 'measurement' | 'field'>,
+  reason: string,
+  group?: readonly Pick<FieldPlanMeta, 'field'>[],
+): ChunkFailure {
+  const { startNs, endNs } = chunkRange(job.data);
+  const fields = group && group.length > 1 ? group.map((f) => f.field).join(', ') : field.field;
+  return { jobId: job.id ?? '', measurement: field.measurement, field: fields, startNs: startNs.toString(), endNs: endNs.toString(), reason };
 }

@@ -66,30 +66,37 @@ return watermark(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], ARGV[4], 
 `;
 
 /**
- * A chunk of a run finished for good (done, or failed with no attempt left), in
- * one atomic step: the watermark (done chunks of plans that advance the
- * checkpoint), then the run's counters, once per chunk whatever the retries or
- * stalls (the run's bitmap of finished positions), then the same counters of
- * every run that planned the chunk while it was in flight and follows it.
+ * A chunk job of a run finished for good (done, or failed with no attempt
+ * left), in one atomic step: the watermark of each of its fields whose plan
+ * advances the checkpoint (done jobs only; each field by its own plan, chunk
+ * index and newest value), then the run's counters, once per job whatever the
+ * retries or stalls (the run's bitmap of finished positions), then the same
+ * counters of every run that planned the chunk while it was in flight and
+ * follows it.
  *
  * The chunk's claim goes too (if this job holds it), so the chunk planned again
  * is enqueued again.
  *
  * KEYS: run hash, finished bits, failed bits, followers hash, failures list,
- *       progress hash, checkpoints hash, checkpoint-meta hash, claim
- * ARGV: position, 'done'|'failed', values, failure JSON, chunk index, newest
- *       time ('' = none), field id, checkpoint meta JSON, TTL s, advances '1'|'0',
- *       run key prefix, failures kept, job id
+ *       checkpoints hash, checkpoint-meta hash, claim, then one progress hash
+ *       per watermark
+ * ARGV: position, 'done'|'failed', values, failure JSON, TTL s, run key prefix,
+ *       failures kept, job id, then per watermark: chunk index, newest time
+ *       ('' = none), field id, checkpoint meta JSON
  */
 const FINISH_CHUNK = `${WATERMARK_LUA}
 local done = ARGV[2] == 'done'
-if redis.call('GET', KEYS[9]) == ARGV[13] then redis.call('DEL', KEYS[9]) end
-if done and ARGV[10] == '1' then
-  watermark(KEYS[6], KEYS[7], KEYS[8], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9])
+local ttl = ARGV[5]
+if redis.call('GET', KEYS[8]) == ARGV[8] then redis.call('DEL', KEYS[8]) end
+if done then
+  for w = 9, #KEYS do
+    local a = 9 + (w - 9) * 4
+    watermark(KEYS[w], KEYS[6], KEYS[7], ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ttl)
+  end
 end
 if redis.call('SETBIT', KEYS[2], ARGV[1], 1) == 1 then return 0 end
-redis.call('EXPIRE', KEYS[2], ARGV[9])
-local keep = tonumber(ARGV[12])
+redis.call('EXPIRE', KEYS[2], ttl)
+local keep = tonumber(ARGV[7])
 local function count(run, failures)
   if done then
     redis.call('HINCRBY', run, 'done', 1)
@@ -98,20 +105,52 @@ local function count(run, failures)
     redis.call('HINCRBY', run, 'failed', 1)
     redis.call('LPUSH', failures, ARGV[4])
     redis.call('LTRIM', failures, 0, keep - 1)
-    redis.call('EXPIRE', failures, ARGV[9])
+    redis.call('EXPIRE', failures, ttl)
   end
 end
 if not done then
   redis.call('SETBIT', KEYS[3], ARGV[1], 1)
-  redis.call('EXPIRE', KEYS[3], ARGV[9])
+  redis.call('EXPIRE', KEYS[3], ttl)
 end
 count(KEYS[1], KEYS[5])
 local followers = redis.call('HGET', KEYS[4], ARGV[1])
 if followers then
-  for r in string.gmatch(followers, '%S+') do count(ARGV[11] .. r, ARGV[11] .. r .. ':failures') end
+  for r in string.gmatch(followers, '%S+') do count(ARGV[6] .. r, ARGV[6] .. r .. ':failures') end
   redis.call('HDEL', KEYS[4], ARGV[1])
 end
 return 1
+`;
+
+/**
+ * A group job failed for good: it is replaced by one job per field, at `n`
+ * fresh positions of the same run, atomically: the group's position is marked
+ * finished without being counted, the run's total grows by n - 1 (so the run
+ * waits for the new jobs before it ends), runs following the group follow the
+ * first new job, and the group's claim goes. Idempotent: a job that calls it
+ * again (a retried split) gets the same positions; -1 if the group was counted
+ * as finished already.
+ *
+ * KEYS: run hash, finished bits, splits hash, followers hash, claim
+ * ARGV: position, n, job id, TTL s
+ */
+const SPLIT_CHUNK = `
+local base = redis.call('HGET', KEYS[3], ARGV[1])
+if base then return tonumber(base) end
+if redis.call('GETBIT', KEYS[2], ARGV[1]) == 1 then return -1 end
+local n = tonumber(ARGV[2])
+base = redis.call('HINCRBY', KEYS[1], 'seq', n) - n
+redis.call('HSET', KEYS[3], ARGV[1], base)
+redis.call('EXPIRE', KEYS[3], ARGV[4])
+redis.call('SETBIT', KEYS[2], ARGV[1], 1)
+redis.call('EXPIRE', KEYS[2], ARGV[4])
+redis.call('HINCRBY', KEYS[1], 'total', n - 1)
+local followers = redis.call('HGET', KEYS[4], ARGV[1])
+if followers then
+  redis.call('HSET', KEYS[4], string.format('%d', base), followers)
+  redis.call('HDEL', KEYS[4], ARGV[1])
+end
+if redis.call('GET', KEYS[5]) == ARGV[3] then redis.call('DEL', KEYS[5]) end
+return base
 `;
 
 /**
@@ -183,7 +222,13 @@ for _, key in ipairs(KEYS) do redis.call('HDEL', key, ARGV[1]) end
 return moved
 `;
 
-const SCRIPTS = { ibCompleteChunk: COMPLETE_CHUNK, ibFinishChunk: FINISH_CHUNK, ibClaimChunks: CLAIM_CHUNKS, ibAdoptCheckpoint: ADOPT_CHECKPOINT };
+const SCRIPTS = {
+  ibCompleteChunk: COMPLETE_CHUNK,
+  ibFinishChunk: FINISH_CHUNK,
+  ibSplitChunk: SPLIT_CHUNK,
+  ibClaimChunks: CLAIM_CHUNKS,
+  ibAdoptCheckpoint: ADOPT_CHECKPOINT,
+};
 type ScriptCall = (numKeys: number, ...args: string[]) => Promise<unknown>;
 
 /** A run's counters, read in one round trip whatever its size. */
@@ -217,8 +262,15 @@ export interface FinishChunk {
   outcome: 'done' | 'failed';
   values: number;
   failure?: ChunkFailure;
-  /** Done chunks of a plan that advances the checkpoint: the watermark inputs. */
-  watermark?: { planKey: string; fieldId: string; index: number; lastTimeNs: bigint | null };
+  /** Done jobs: the watermark inputs of each of its fields whose plan advances the checkpoint. */
+  watermarks?: ChunkWatermark[];
+}
+
+export interface ChunkWatermark {
+  planKey: string;
+  fieldId: string;
+  index: number;
+  lastTimeNs: bigint | null;
 }
 
 /** Failures kept per run (the newest); the rest are counted, and listed by the failed set. */
@@ -411,35 +463,48 @@ export class StateStore {
   /** Counts a chunk of a run finished for good; see FINISH_CHUNK. Returns false when it was counted before. */
   async finishChunk(f: FinishChunk): Promise<boolean> {
     const run = this.k.run + f.run;
-    const w = f.watermark;
-    const planKey = w?.planKey ?? fieldPlanKey(f.run, 0);
-    const meta = JSON.stringify({ updatedAt: new Date().toISOString(), planKey });
+    const ws = f.outcome === 'done' ? (f.watermarks ?? []) : [];
+    const updatedAt = new Date().toISOString();
     const r = await this.script('ibFinishChunk')(
-      9,
+      8 + ws.length,
       run,
       `${run}:bits`,
       `${run}:fbits`,
       `${run}:follow`,
       `${run}:failures`,
-      this.k.progress(planKey),
       this.k.checkpoints,
       this.k.meta,
       this.k.claim + f.claim.chunk,
+      ...ws.map((w) => this.k.progress(w.planKey)),
       String(f.seq),
       f.outcome,
       String(f.values),
       JSON.stringify(f.failure ?? { reason: '' }),
-      String(w?.index ?? 0),
-      w?.lastTimeNs === null || w?.lastTimeNs === undefined ? '' : w.lastTimeNs.toString(),
-      w?.fieldId ?? '',
-      meta,
       String(PROGRESS_TTL_S),
-      w ? '1' : '0',
       this.k.run,
       String(FAILURES_KEPT),
       f.claim.jobId,
+      ...ws.flatMap((w) => [String(w.index), w.lastTimeNs === null ? '' : w.lastTimeNs.toString(), w.fieldId, JSON.stringify({ updatedAt, planKey: w.planKey })]),
     );
     return Number(r) === 1;
+  }
+
+  /** Positions for `n` new jobs of a run: the planner's and those of split groups come from one counter. */
+  async allocatePositions(run: string, n: number): Promise<number> {
+    return (await this.redis.hincrby(this.k.run + run, 'seq', n)) - n;
+  }
+
+  /**
+   * Replaces a group job that failed for good by `n` per-field jobs; see
+   * SPLIT_CHUNK. Returns the first of their positions, or undefined when the
+   * group was counted as finished already (nothing to split).
+   */
+  async splitChunk(run: string, seq: number, n: number, claim: { chunk: string; jobId: string }): Promise<number | undefined> {
+    const key = this.k.run + run;
+    const base = Number(
+      await this.script('ibSplitChunk')(5, key, `${key}:bits`, `${key}:split`, `${key}:follow`, this.k.claim + claim.chunk, String(seq), String(n), claim.jobId, String(PROGRESS_TTL_S)),
+    );
+    return base < 0 ? undefined : base;
   }
 
   /** Claims chunks for `run` or makes it follow the jobs holding them; see CLAIM_CHUNKS. */

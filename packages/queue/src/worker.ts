@@ -1,7 +1,7 @@
-import { Worker, type Job } from 'bullmq';
+import { Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { CopyChunkPayload, CopyChunkResultPayload, RetryPolicy } from './catalog.js';
-import { BACKOFF_TYPE, chunkRange, FINISHED_JOBS_KEPT, retryDelay } from './catalog.js';
+import { BACKOFF_TYPE, chunkRange, FINISHED_JOBS_KEPT, jobFields, retryDelay } from './catalog.js';
 import { chunkDedupeId, parseChunkJobId, QUEUE_COPY } from './names.js';
 import { chunkFailure, createCopyProcessor, type ProcessorContext } from './processor.js';
 
@@ -23,7 +23,9 @@ export interface CopyWorkerOptions extends ProcessorContext {
  */
 export function createCopyWorker(opts: CopyWorkerOptions): Worker<CopyChunkPayload, CopyChunkResultPayload> {
   if (!(opts.concurrency >= 1)) throw new RangeError(`concurrency must be >= 1, got ${opts.concurrency}`);
-  const processor = createCopyProcessor(opts);
+  // Where a failed group's per-field jobs go, unless the caller gave a queue.
+  const own = opts.queue ? undefined : new Queue(QUEUE_COPY, { connection: opts.connection, prefix: opts.prefix });
+  const processor = createCopyProcessor({ ...opts, queue: opts.queue ?? own });
   const worker = new Worker<CopyChunkPayload, CopyChunkResultPayload>(QUEUE_COPY, (job: Job<CopyChunkPayload>) => processor(job), {
     connection: opts.connection,
     prefix: opts.prefix,
@@ -48,21 +50,23 @@ export function createCopyWorker(opts: CopyWorkerOptions): Worker<CopyChunkPaylo
     if (!job || !/stalled/i.test(err.message)) return;
     const id = parseChunkJobId(job.id ?? '');
     if (!id) return;
-    void opts.store
-      .runPlan(id.run, job.data.k)
-      .then((p) => {
-        if (!p) return;
+    void Promise.all(jobFields(job.data).map((m) => opts.store.runPlan(id.run, m.k)))
+      .then((found) => {
+        const plans = found.filter((p) => p !== undefined);
+        const p = plans[0];
+        if (!p || plans.length !== found.length) return;
         const { startNs, endNs } = chunkRange(job.data);
         return opts.store.finishChunk({
           run: id.run,
           seq: id.seq,
-          claim: { chunk: chunkDedupeId(p.run.kind, p.field.fieldId, startNs, endNs), jobId: job.id ?? '' },
+          claim: { chunk: chunkDedupeId(p.run.kind, plans.map((x) => x.field.fieldId), startNs, endNs), jobId: job.id ?? '' },
           outcome: 'failed',
           values: 0,
-          failure: chunkFailure(job, p.field, err.message),
+          failure: chunkFailure(job, p.field, err.message, plans.map((x) => x.field)),
         });
       })
       .catch(() => undefined);
   });
+  if (own) worker.on('closed', () => void own.close().catch(() => undefined));
   return worker;
 }

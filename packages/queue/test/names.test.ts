@@ -10,13 +10,14 @@ import {
   assertNoColon,
   chunkDedupeId,
   chunkJobId,
+  chunkJobName,
   fieldId,
   fieldPlanKey,
   parseChunkJobId,
   runKey,
   shortHash,
 } from '../src/names.js';
-import { JOBS, chunkPayload, chunkRange, copyJobOptions, retryDelay } from '../src/catalog.js';
+import { JOBS, chunkPayload, chunkRange, copyJobOptions, jobFields, retryDelay } from '../src/catalog.js';
 
 
 const hostile = ['x"; DROP DATABASE "src', 'a:b', 'we ird,m=x', 'two\nlines', '温度', 'back\\slash', ''];
@@ -106,11 +107,45 @@ test('a chunk payload keeps its range exactly, int64 ends and negative times too
     [1_700_000_000_000_000_123n, 9_223_372_036_854_775_806n],
   ];
   for (const [s, e] of ranges) {
-    const p = chunkPayload(999, 9_999_999, s, e);
+    const p = chunkPayload([{ k: 999, i: 9_999_999 }], s, e);
     assert.deepEqual(chunkRange(p), { startNs: s, endNs: e });
     assert.ok(JSON.stringify(p).length <= 64, JSON.stringify(p));
   }
   assert.throws(() => chunkRange({ s: '1_2', d: '0' }), RangeError);
   const opts = JSON.stringify({ jobId: 'r0000abcd.zzzz', ...copyJobOptions({ maxAttempts: 9, backoffFactor: 2, maxBackoffMs: 1 }) });
   assert.ok(opts.length <= 64, opts);
+});
+
+test('a group job lists its further fields; one field keeps the compact payload, its name and its chunk id', () => {
+  const one = chunkPayload([{ k: 3, i: 7 }], 10n, 20n);
+  assert.deepEqual(one, { k: 3, i: 7, s: 'a', d: 'a' });
+  assert.deepEqual(jobFields(one), [{ k: 3, i: 7 }]);
+  const group = chunkPayload(
+    [
+      { k: 3, i: 7 },
+      { k: 4, i: 0 },
+      { k: 9, i: 12 },
+    ],
+    10n,
+    20n,
+  );
+  assert.deepEqual(group.f, [4, 0, 9, 12]);
+  assert.deepEqual(jobFields(group), [
+    { k: 3, i: 7 },
+    { k: 4, i: 0 },
+    { k: 9, i: 12 },
+  ]);
+  assert.throws(() => chunkPayload([], 0n, 1n), RangeError);
+
+  const a = fieldId('h:1', 'db', 'm', 'a');
+  const b = fieldId('h:1', 'db', 'm', 'b');
+  assert.equal(chunkDedupeId('copy', [a], 0n, 9n), chunkDedupeId('copy', a, 0n, 9n));
+  assert.notEqual(chunkDedupeId('copy', [a, b], 0n, 9n), chunkDedupeId('copy', a, 0n, 9n));
+  assert.notEqual(chunkDedupeId('copy', [a, b], 0n, 9n), chunkDedupeId('copy', [b, a], 0n, 9n));
+
+  assert.equal(chunkJobName('copy'), JOB_COPY);
+  assert.equal(chunkJobName('copy', { measurement: 'm', fields: ['a'] }), JOB_COPY);
+  assert.equal(chunkJobName('backfill', { measurement: 'm x', fields: ['a', 'b "c"'] }), `${JOB_BACKFILL} m x: a, b "c"`);
+  const many = chunkJobName('copy', { measurement: 'm', fields: Array.from({ length: 100 }, (_, n) => `field_${n}`) });
+  assert.ok(many.length <= 220 && /and \d+ more$/.test(many), many);
 });

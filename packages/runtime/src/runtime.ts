@@ -208,6 +208,7 @@ export function planContext(rt: Runtime, policies: SourcePolicies): PlanContext 
     measurements: measurementPlans(c),
     chunkSizeNs: BigInt(c.backup.timeChunks.sizeMs) * 1_000_000n,
     maxValues: c.backup.timeChunks.maxValues,
+    fieldsPerJob: c.processing.fieldsPerJob === 'all' ? Number.POSITIVE_INFINITY : c.processing.fieldsPerJob,
     overlapNs: BigInt(c.backup.timeChunks.overlapMs) * 1_000_000n,
     retry: retryPolicy(c),
     logger: rt.logger,
@@ -235,6 +236,7 @@ export function processorContext(rt: Runtime): ProcessorContext {
     batchIntervalMs: p.batchIntervalMs,
     pieceRows: pieceRowsFor(rt.config),
     operationTimeoutMs: p.operationTimeoutMs,
+    queue: rt.copyQueue,
     logger: rt.logger,
   };
 }

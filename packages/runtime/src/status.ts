@@ -1,6 +1,6 @@
 import { formatTimeNs } from '@influx-backup/config';
 import type { Job } from 'bullmq';
-import { chunkRange, parseChunkJobId, type CopyChunkPayload, type WorkerSeen } from '@influx-backup/queue';
+import { chunkRange, jobFields, parseChunkJobId, type CopyChunkPayload, type WorkerSeen } from '@influx-backup/queue';
 import type { Runtime } from './runtime.js';
 
 export interface StatusReport {
@@ -65,13 +65,15 @@ export async function collectStatus(rt: Runtime): Promise<StatusReport> {
         .map(async (j) => {
           // Names live once per run in Redis, not in every job.
           const id = parseChunkJobId(j.id ?? '');
-          const plan = id ? await rt.store.runPlan(id.run, j.data.k).catch(() => undefined) : undefined;
+          const plans = id ? await Promise.all(jobFields(j.data).map((f) => rt.store.runPlan(id.run, f.k).catch(() => undefined))) : [];
+          const plan = plans[0];
           const range = plan ? chunkRange(j.data) : undefined;
           return {
             jobId: j.id ?? '',
             kind: j.name,
             measurement: plan?.field.measurement ?? '?',
-            field: plan?.field.field ?? '?',
+            // A group job (processing.fields_per_job) names every field it holds.
+            field: plan ? plans.map((p) => p?.field.field ?? '?').join(', ') : '?',
             start: range ? formatTimeNs(range.startNs) : '?',
             end: range ? formatTimeNs(range.endNs) : '?',
             reason: j.failedReason,

@@ -53,6 +53,8 @@ export interface InfluxServer {
   /** Writes line protocol with nanosecond precision; throws on any non-204 answer. */
   write(db: string, lines: string): Promise<void>;
   log(): string;
+  /** The running influxd's process id (benchmarks read its CPU time in /proc). */
+  pid(): number | undefined;
 }
 
 export interface InfluxServerOptions {
@@ -156,5 +158,6 @@ export async function startInflux(options: InfluxServerOptions = {}): Promise<In
       if (res.status !== 204) throw new Error(`influx write failed (${res.status}): ${res.text}`);
     },
     log: () => readFileSync(logFile, 'utf8'),
+    pid: () => proc?.child.pid,
   };
 }
