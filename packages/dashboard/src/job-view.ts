@@ -24,7 +24,7 @@ import {
 export const QUEUE_DESCRIPTIONS: Readonly<Record<string, string>> = {
   [QUEUE_COPY]:
     'Served by influx-backup worker processes (and run): "No workers" means none is running. ' +
-    'One job per field and time chunk: copy-chunk (planned), backfill-chunk (ad hoc).',
+    'One job per time chunk of a field (or of processing.fields_per_job fields): copy-chunk (planned), backfill-chunk (ad hoc).',
   [QUEUE_SCHEDULE]:
     'Served by influx-backup planner: "No workers" means no planner runs, as expected without scheduler.jobs. ' +
     'One scheduled-plan job per cron tick.',
@@ -68,7 +68,9 @@ export class CopyQueueAdapter extends BullMQAdapter {
       const plan = job.data ? this.planOf.get(job.data) : undefined;
       const r = range(job.data);
       const policy = plan?.field.retentionPolicy === undefined ? '' : ` in ${plan.field.retentionPolicy}`;
-      const what = plan ? ` ${plan.field.measurement}.${plan.field.field}${policy}` : '';
+      // A group job's name already lists its measurement and fields.
+      const group = Array.isArray(job.data?.f) && job.data.f.length > 0;
+      const what = plan ? (group ? policy : ` ${plan.field.measurement}.${plan.field.field}${policy}`) : '';
       return `${job.name ?? ''}${what}${r ? ` ${r.from} .. ${r.to}` : ''}`;
     });
     // The readable keys first, then the payload unchanged (Bull Board's "update data" edits what it shows).
@@ -76,7 +78,9 @@ export class CopyQueueAdapter extends BullMQAdapter {
       if (d === null || typeof d !== 'object') return d;
       const plan = this.planOf.get(d);
       const f = plan?.field;
-      const readable = f ? { copies: `${f.measurement}.${f.field}`, policy: f.retentionPolicy, type: f.type, run: plan?.run.runId } : {};
+      const others = Array.isArray(d.f) ? d.f.length / 2 : 0;
+      const copies = f ? `${f.measurement}.${f.field}${others > 0 ? ` and ${others} more ${others === 1 ? 'field' : 'fields'} (named in the job's name)` : ''}` : '';
+      const readable = f ? { copies, policy: f.retentionPolicy, type: f.type, run: plan?.run.runId } : {};
       return { ...readable, ...range(d), ...d };
     });
     this.setFormatter('returnValue', (r: Partial<CopyChunkResultPayload> | undefined | null) => {

@@ -256,7 +256,7 @@ describe('dashboard against a real Redis', () => {
       const fid = fieldId('127.0.0.1:1', 'metrics', 'cpu', 'usage');
       const field = { fieldId: fid, measurement: 'cpu', field: 'usage', type: 'float' as const, retentionPolicy: 'raw', advances: true };
       await r.rt.store.addFieldPlans(run, [{ k: 3, meta: field }]);
-      const payload = chunkPayload(3, 2, 1_795_564_800_000_000_000n, 1_795_568_399_999_999_999n);
+      const payload = chunkPayload([{ k: 3, i: 2 }], 1_795_564_800_000_000_000n, 1_795_568_399_999_999_999n);
       const id = chunkJobId(run, 7);
       await r.rt.copyQueue.add(JOB_COPY, payload, { jobId: id });
       const board = JSON.parse((await r.get('/api/queues?activeQueue=copy&status=waiting&page=1&jobsPerPage=10', auth)).body) as {

@@ -66,26 +66,26 @@ export async function collectFields(rt: Runtime, now = Date.now()): Promise<Fiel
 
   // A job names its run and its field's position in it; the names live once per run.
   const plans = new Map<string, Promise<FieldPlanMeta | undefined>>();
-  const fieldOf = (job: Job<CopyChunkPayload> | undefined): Promise<FieldPlanMeta | undefined> => {
-    const id = parseChunkJobId(job?.id ?? '');
-    if (!job || !id || typeof job.data?.k !== 'number') return Promise.resolve(undefined);
-    const key = `${id.run}.${job.data.k}`;
+  const fieldOf = (run: string, k: number): Promise<FieldPlanMeta | undefined> => {
+    const key = `${run}.${k}`;
     let p = plans.get(key);
-    if (!p) plans.set(key, (p = rt.store.runPlan(id.run, job.data.k).then((x) => x?.field, () => undefined)));
+    if (!p) plans.set(key, (p = rt.store.runPlan(run, k).then((x) => x?.field, () => undefined)));
     return p;
   };
-  for (const job of active) {
-    const f = await fieldOf(job);
-    if (f) row(f.fieldId).active++;
-  }
-  for (const job of waiting) {
-    const f = await fieldOf(job);
-    if (f) row(f.fieldId).waiting++;
-  }
-  // Newest first: the first failure seen of a field is its last.
+  /** Every field a job copies: its first (k) and, for a group job, the others (f holds k, i pairs). */
+  const fieldsOf = async (job: Job<CopyChunkPayload> | undefined): Promise<FieldPlanMeta[]> => {
+    const id = parseChunkJobId(job?.id ?? '');
+    if (!job || !id || typeof job.data?.k !== 'number') return [];
+    const ks = [job.data.k, ...(job.data.f ?? []).filter((_, n) => n % 2 === 0)];
+    return (await Promise.all(ks.map((k) => fieldOf(id.run, k)))).filter((f): f is FieldPlanMeta => f !== undefined);
+  };
+  for (const job of active) for (const f of await fieldsOf(job)) row(f.fieldId).active++;
+  for (const job of waiting) for (const f of await fieldsOf(job)) row(f.fieldId).waiting++;
+  // Newest first: the first failure seen of a field is its last. A group that
+  // failed for good was split, so its fields' own jobs carry their failures.
   const newest = [...failed].filter(Boolean).sort((a, b) => (b.finishedOn ?? 0) - (a.finishedOn ?? 0));
   for (const job of newest) {
-    const f = await fieldOf(job);
+    const [f] = await fieldsOf(job);
     if (!f) continue;
     const r = row(f.fieldId);
     if (r.lastFailure) continue;
