@@ -107,7 +107,7 @@ logging: { level: "WARNING", handlers: { file: { enabled: false } } }
 }
 
 const mb = (n) => `${(n / 1024 / 1024).toFixed(0)} MB`;
-const chunksOf = (out) => Number(/ (\d+) chunks/.exec(out)?.[1] ?? NaN);
+const chunksOf = (out) => Number((/ ([\d,]+) chunks?\b/.exec(out)?.[1] ?? 'NaN').replace(/,/g, ''));
 
 export async function scaleBench() {
   const [source, backup] = await Promise.all([startInflux(), startInflux()]);
