@@ -6,30 +6,19 @@
 //     the default max_values, for how many chunks it makes.
 // (2) A synthetic 1,000,000-chunk plan: 100 fields x 10,000 hourly buckets.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { startInflux, startRedis } from '../packages/testkit/dist/index.js';
+import { peakRss } from './lib/proc.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 // The queue package's own ioredis: the workspace root has no dependencies of its own.
 const { Redis } = createRequire(join(root, 'packages/queue/package.json'))('ioredis');
 const CLI = join(root, 'apps/cli/dist/main.js');
 const H = 3_600_000_000_000n;
-
-function peakRss(pid, sample) {
-  const timer = setInterval(() => {
-    try {
-      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-      if (m) sample(Number(m[1]) * 1024);
-    } catch {
-      // the process has exited
-    }
-  }, 20);
-  return () => clearInterval(timer);
-}
 
 /** Spawns the CLI; resolves with wall time, peak RSS, output, and when `mark` first appeared in stdout. */
 function cli(args, { mark } = {}) {

@@ -8,11 +8,12 @@
 // whole-point copying and SELECT INTO (scripts/bench-fields.mjs). `--only copy`,
 // `--only scale` or `--only fields` runs one part.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startInflux, startRedis } from '../packages/testkit/dist/index.js';
+import { peakRss } from './lib/proc.mjs';
 import { countValues, load } from './lib/dataset.mjs';
 import { scaleBench } from './bench-scale.mjs';
 import { fieldsBench } from './bench-fields.mjs';
@@ -35,18 +36,6 @@ const spec = {
   stepNs: 35n * 1_000_000_000n,
 };
 const total = countValues(spec);
-
-function peakRss(pid, sample) {
-  const timer = setInterval(() => {
-    try {
-      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-      if (m) sample(Number(m[1]) * 1024);
-    } catch {
-      // the process has exited
-    }
-  }, 20);
-  return () => clearInterval(timer);
-}
 
 async function timed(label, cmd, args, env = {}) {
   const started = process.hrtime.bigint();
