@@ -19,7 +19,8 @@ interface LastRunLike {
   finishedAt?: unknown;
 }
 
-const CHECKPOINT_LABELS = ['measurement', 'field', 'retention_policy', 'database', 'source'] as const;
+// source: the configured source's name (host:port for a checkpoint of no configured source); server: its host:port.
+const CHECKPOINT_LABELS = ['measurement', 'field', 'retention_policy', 'database', 'source', 'server'] as const;
 const WORKER_LABELS = ['worker', 'host'] as const;
 
 function seconds(iso: unknown): number | undefined {
@@ -80,7 +81,8 @@ export function createMetricsRegistry(status: () => Promise<StatusReport>, optio
     // An older version's checkpoint not yet adopted by a plan is the default policy's.
     retention_policy: c.retentionPolicy ?? '',
     database: c.database,
-    source: c.source,
+    source: c.sourceName ?? c.source,
+    server: c.source,
   });
 
   new Gauge({

@@ -65,6 +65,8 @@ function parseBase36(text: string): bigint {
 export interface RunMeta {
   runId: string;
   kind: 'copy' | 'backfill';
+  /** The name of its source in databases.sources; absent: the single databases.source. */
+  source?: string;
   sourceDb: string;
   backupDb: string;
 }

@@ -37,6 +37,8 @@ export interface PlanSelection {
 
 export interface PlanContext {
   source: SourceReader;
+  /** The source's name in databases.sources (in its run record and job names); absent: the single databases.source. */
+  sourceName?: string;
   queue: Queue;
   store: StateStore;
   sourceDb: string;
@@ -126,7 +128,8 @@ export async function planBackup(ctx: PlanContext, sel: PlanSelection): Promise<
 
   const run = runKey(sel.runId);
   const result: PlanResult = { runId: sel.runId, run, chunks: 0, enqueued: 0, reused: 0, fields: [], missing: [], expectedValues: 0 };
-  await ctx.store.openRun(run, { runId: sel.runId, kind: sel.kind, sourceDb: ctx.sourceDb, backupDb: ctx.backupDb });
+  const source = ctx.sourceName === undefined ? {} : { source: ctx.sourceName };
+  await ctx.store.openRun(run, { runId: sel.runId, kind: sel.kind, ...source, sourceDb: ctx.sourceDb, backupDb: ctx.backupDb });
   const enqueuer = new Enqueuer(ctx, run, result);
   let matchedField = false;
   let fieldSeq = 0;
@@ -212,7 +215,7 @@ export async function planBackup(ctx: PlanContext, sel: PlanSelection): Promise<
           }
           const { startNs, endNs } = members[0]!.chunk;
           const fids = members.map(({ p }) => p.meta.fieldId);
-          const name = chunkJobName(sel.kind, { measurement: m.name, fields: members.map(({ p }) => p.meta.field) });
+          const name = chunkJobName(sel.kind, { measurement: m.name, fields: members.map(({ p }) => p.meta.field) }, ctx.sourceName);
           const data = chunkPayload(members.map(({ p, chunk }) => ({ k: p.k, i: chunk.index })), startNs, endNs);
           await enqueuer.push(chunkDedupeId(sel.kind, fids, startNs, endNs), data, name);
         }

@@ -6,7 +6,10 @@ import { chunkDedupeId, chunkJobId, chunkJobName, fieldPlanKey, parseChunkJobId 
 import type { ChunkFailure, StateStore } from './state-store.js';
 
 export interface ProcessorContext {
-  source: SourceReader;
+  /** The reader of runs that name no source: the single databases.source. */
+  source?: SourceReader;
+  /** The readers of the sources of databases.sources, by name: a run names its source. */
+  sources?: ReadonlyMap<string, SourceReader>;
   backup: BackupWriter;
   store: StateStore;
   batchSize: number;
@@ -62,6 +65,11 @@ export function createCopyProcessor(ctx: ProcessorContext): (job: Job<CopyChunkP
     const members = jobFields(d);
     const found = await Promise.all(members.map((m) => planOf(id.run, m.k)));
     const run = found[0]!.run;
+    const source = run.source === undefined ? ctx.source : ctx.sources?.get(run.source);
+    if (!source) {
+      const which = run.source === undefined ? 'the single databases.source' : `source ${JSON.stringify(run.source)}`;
+      throw new UnrecoverableError(`run ${run.runId} reads ${which}, which this worker's configuration does not have`);
+    }
     const fields = found.map((p) => p.field);
     const first = fields[0]!;
     const { startNs, endNs } = chunkRange(d);
@@ -72,7 +80,7 @@ export function createCopyProcessor(ctx: ProcessorContext): (job: Job<CopyChunkP
     const where = `${first.measurement}.${fields.length === 1 ? first.field : `{${fields.map((f) => f.field).join(', ')}}`} [${startNs}, ${endNs}]`;
     try {
       const result = await copyChunk({
-        source: ctx.source,
+        source,
         backup: ctx.backup,
         sourceDb: run.sourceDb,
         backupDb: run.backupDb,
@@ -163,7 +171,7 @@ async function splitGroup(
   if (base === undefined) return undefined;
   const { startNs, endNs } = chunkRange(job.data);
   const jobs = members.map((m, n) => ({
-    name: chunkJobName(run.kind),
+    name: chunkJobName(run.kind, undefined, run.source),
     data: chunkPayload([m], startNs, endNs),
     opts: { attempts: job.opts.attempts ?? 1, ...(job.opts.backoff ? { backoff: job.opts.backoff } : {}), jobId: chunkJobId(id.run, base + n) },
   }));

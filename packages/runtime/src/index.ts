@@ -12,10 +12,15 @@ export {
   processorContext,
   workerIdentity,
   ConnectError,
+  serverHint,
+  sourceRunId,
+  sourceOfField,
   type Runtime,
+  type SourceRuntime,
+  type SourceCheck,
 } from './runtime.js';
 export { collectStatus, type StatusReport } from './status.js';
-export { checkSelection, type SelectionFlags } from './selection.js';
+export { checkSelection, selectSources, type SelectionFlags } from './selection.js';
 export { startMemoryGovernor, type MemoryGovernor } from './memory-governor.js';
 export { withTimeout, TimeoutError } from './timeout.js';
 export { startWorker, runWorker, workerRole, type RunningWorker } from './worker-role.js';

@@ -1,6 +1,18 @@
 import { didYouMean } from '@influx-backup/config';
 import { UsageError } from '@influx-backup/process';
-import type { Runtime } from './runtime.js';
+import type { Runtime, SourceRuntime } from './runtime.js';
+
+/**
+ * The sources --source names (repeatable), in the configuration's order; all without it.
+ * A name no source has is bad usage (exit 2), named, with the closest configured name.
+ */
+export function selectSources(rt: Runtime, names: readonly string[] | undefined): SourceRuntime[] {
+  const known = rt.sources.map((s) => s.name);
+  for (const name of names ?? []) {
+    if (!known.includes(name)) throw new UsageError(`--source ${JSON.stringify(name)} is not a configured source${didYouMean(name, known)}; the sources: ${known.join(', ')}`);
+  }
+  return rt.sources.filter((s) => !names?.length || names.includes(s.name));
+}
 
 export interface SelectionFlags {
   readonly measurements?: readonly string[] | undefined;
@@ -17,25 +29,27 @@ export interface SelectionFlags {
  * closest name the source does have. Without this a misspelt name plans nothing and
  * reads as "every field is up to date".
  */
-export async function checkSelection(rt: Runtime, flags: SelectionFlags): Promise<void> {
-  const db = rt.config.databases.source.database;
-  const where = `the source database ${JSON.stringify(db)} on ${rt.source.endpoint}`;
-  const configured = rt.config.backup.measurements.map((m) => m.name);
-  const existing = await rt.source.measurements(db);
+export async function checkSelection(source: SourceRuntime, flags: SelectionFlags): Promise<void> {
+  const { client, config } = source;
+  const db = config.database;
+  const where = `the source database ${JSON.stringify(db)} on ${client.endpoint}${config.listed ? ` (source ${source.name})` : ''}`;
+  const configured = config.measurements.map((m) => m.name);
+  const existing = await client.measurements(db);
   for (const name of flags.measurements ?? []) {
     if (!existing.includes(name)) {
       const names = flags.anyMeasurement ? existing : configured.filter((m) => existing.includes(m));
       throw new UsageError(`--measurement ${JSON.stringify(name)}: ${where} has no such measurement${didYouMean(name, names)}`);
     }
     if (!flags.anyMeasurement && !configured.includes(name)) {
-      throw new UsageError(`--measurement ${JSON.stringify(name)} is not in backup.measurements${didYouMean(name, configured)}`);
+      const list = config.listed ? `the measurements of source ${source.name}` : 'backup.measurements';
+      throw new UsageError(`--measurement ${JSON.stringify(name)} is not in ${list}${didYouMean(name, configured)}`);
     }
   }
   if (!flags.fields?.length) return;
   const selected = flags.measurements?.length ? flags.measurements : configured.filter((m) => existing.includes(m));
   const fields = new Set<string>();
   for (const m of selected) {
-    for (const rp of flags.retentionPolicies ?? [undefined]) for (const k of await rt.source.fieldKeys(db, m, rp)) fields.add(k.field);
+    for (const rp of flags.retentionPolicies ?? [undefined]) for (const k of await client.fieldKeys(db, m, rp)) fields.add(k.field);
   }
   for (const name of flags.fields) {
     if (fields.has(name)) continue;
