@@ -156,7 +156,8 @@ describe('several sources', () => {
     assert.equal(report.lastRun.sources.find((s) => s.source === 'b_iot')?.completed, B_HOURS * 2, 'a chunk per hour and field');
     const text = await cli(['status', '--config', r.file]);
     assert.match(text.stdout, /^ {2}source {2}.*server/m);
-    assert.match(text.stdout, /^ {2}a_two +\S+ +autogen +power m=1\.watts/m);
+    assert.match(text.stdout, /^ {2}a_two +autogen +power m=1\.watts/m);
+    assert.ok(text.stdout.indexOf('  a_iot   autogen') < text.stdout.indexOf('  b_iot   autogen'), 'checkpoints in the order of the sources');
 
     // verify compares each source with its own backup database.
     const verify = await cli(['verify', '--deep', '--config', r.file]);
@@ -164,10 +165,10 @@ describe('several sources', () => {
     assert.match(verify.stdout, /verify: 7 fields identical value by value/);
     assert.match(verify.stdout, /^b_iot autogen we"ird/m);
 
-    // A second run finds every source up to date.
+    // A second run starts every field of every source at its own checkpoint: its newest value only.
     const again = await cli(['run', '--config', r.file]);
     assert.equal(again.code, 0, again.stderr);
-    assert.match(again.stdout, /nothing to copy/);
+    assert.match(again.stdout, /^ {2}chunks {5}7 \(7 done, 0 failed\)$/m);
   });
 
   test('--source selects sources on run, verify and status; an unknown name is bad usage', async () => {

@@ -3,6 +3,7 @@ import { copyChunk, type BackupWriter, type Logger, type SourceReader } from '@i
 import { InfluxError } from '@influx-backup/influx';
 import { chunkPayload, chunkRange, jobFields, type CopyChunkPayload, type CopyChunkResultPayload, type FieldPlanMeta, type RunMeta } from './catalog.js';
 import { chunkDedupeId, chunkJobId, chunkJobName, fieldPlanKey, parseChunkJobId } from './names.js';
+import { SourceBreaker } from './source-breaker.js';
 import type { ChunkFailure, StateStore } from './state-store.js';
 
 export interface ProcessorContext {
@@ -19,6 +20,8 @@ export interface ProcessorContext {
   logger: Logger;
   /** The copy queue: a group job that fails for good is split into per-field jobs added here. Absent: it fails whole. */
   queue?: Queue;
+  /** Sources of databases.sources found unreachable; default one per processor. */
+  breaker?: SourceBreaker;
 }
 
 const PROGRESS_EVERY_MS = 1_000;
@@ -46,6 +49,7 @@ export function isFinalAttempt(job: Job, err: unknown): boolean {
  */
 export function createCopyProcessor(ctx: ProcessorContext): (job: Job<CopyChunkPayload>) => Promise<CopyChunkResultPayload> {
   const plans = new Map<string, { run: RunMeta; field: FieldPlanMeta }>();
+  const breaker = ctx.breaker ?? new SourceBreaker();
   const planOf = async (run: string, k: number): Promise<{ run: RunMeta; field: FieldPlanMeta }> => {
     const key = fieldPlanKey(run, k);
     let p = plans.get(key);
@@ -79,6 +83,9 @@ export function createCopyProcessor(ctx: ProcessorContext): (job: Job<CopyChunkP
     const signal = AbortSignal.timeout(ctx.operationTimeoutMs);
     const where = `${first.measurement}.${fields.length === 1 ? first.field : `{${fields.map((f) => f.field).join(', ')}}`} [${startNs}, ${endNs}]`;
     try {
+      // A source of several found down fails its chunks here, without a round trip, so they leave the slots to the others'.
+      const down = run.source === undefined ? undefined : breaker.refuse(run.source);
+      if (down !== undefined) throw new Error(`source ${run.source} is unreachable (${down}); not tried again for a few seconds`);
       const result = await copyChunk({
         source,
         backup: ctx.backup,
@@ -102,6 +109,7 @@ export function createCopyProcessor(ctx: ProcessorContext): (job: Job<CopyChunkP
           }
         },
       });
+      if (run.source !== undefined) breaker.succeeded(run.source);
       await ctx.store.finishChunk({
         run: id.run,
         seq: id.seq,
@@ -124,6 +132,7 @@ export function createCopyProcessor(ctx: ProcessorContext): (job: Job<CopyChunkP
       });
       return { values: result.values, batches: result.batches, lastTimeNs: result.lastTimeNs?.toString() ?? null };
     } catch (err) {
+      if (run.source !== undefined) breaker.failed(run.source, err);
       let failure: Error;
       if (signal.aborted && !(err instanceof InfluxError)) {
         failure = new Error(`${where}: no result within processing.operation_timeout (${ctx.operationTimeoutMs / 1000} s)`);

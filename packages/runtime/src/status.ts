@@ -53,6 +53,9 @@ export async function collectStatus(rt: Runtime, { sources = rt.sources }: { sou
   const rows = checkpoints
     .map((c) => ({ c, name: owner(c.source, c.database)?.name ?? null }))
     .filter(({ name }) => all || (name !== null && shown.has(name)));
+  // In the order of the configuration's sources (stable: each source's rows stay in the store's order).
+  const rank = (name: string | null): number => (name === null ? rt.sources.length : rt.sources.findIndex((s) => s.name === name));
+  rows.sort((a, b) => rank(a.name) - rank(b.name));
   return {
     redis: rt.redisEndpoint,
     queues: { copy, schedule },
