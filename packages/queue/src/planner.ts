@@ -189,8 +189,9 @@ export async function planBackup(ctx: PlanContext, sel: PlanSelection): Promise<
       if (ranges.length === 0) continue;
       await ctx.store.addFieldPlans(run, planned.map(({ k, meta }) => ({ k, meta })));
       // Fields in the order found, cut into groups of fields_per_job: a group's
-      // fields are merged by their summed counts, so their chunks coincide and
-      // one job copies them with one query wherever their ranges do.
+      // buckets merge while each of its fields stays within max_values, so their
+      // chunks coincide and one job copies them with one query wherever their
+      // ranges do.
       const size = ctx.fieldsPerJob ?? 1;
       if (!(size >= 1)) throw new RangeError(`fieldsPerJob must be at least 1, got ${size}`);
       const groups: number[][] = [];

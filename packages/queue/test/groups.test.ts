@@ -320,14 +320,18 @@ test('hostile names inside a group go through one query and land exactly', async
   }
 });
 
-test("fields_per_job 2 over five fields makes groups of 2, 2 and 1, merged by each group's summed counts", async () => {
+test("fields_per_job 2 over five fields makes groups of 2, 2 and 1, merged by each field's own count", async () => {
   const srcDb = 'five_g';
   const bakDb = 'five_g_backup';
   const r = await rig('five', srcDb, bakDb);
   try {
     const D = at('2024-07-01T00:00:00Z');
     const lines: string[] = [];
-    for (let i = 0n; i < 4n * 60n; i++) lines.push(`five v1=${i}i,v2=${i}.5,v3="${i}",v4=${i % 2n === 0n},v5=-${i}i ${D + i * MIN}`);
+    // v2 in every other minute only: 30 values an hour beside the others' 60.
+    for (let i = 0n; i < 4n * 60n; i++) {
+      const v2 = i % 2n === 0n ? `,v2=${i}.5` : '';
+      lines.push(`five v1=${i}i${v2},v3="${i}",v4=${i % 2n === 0n},v5=-${i}i ${D + i * MIN}`);
+    }
     await srcServer.write(srcDb, lines.join('\n'));
     const measurements = [{ name: 'five', startNs: D, endNs: D + DAY - 1n }];
 
@@ -342,21 +346,25 @@ test("fields_per_job 2 over five fields makes groups of 2, 2 and 1, merged by ea
     assert.deepEqual(sizes(hourlyJobs).sort(), [1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2]);
     assertAllDone(await r.run(hourly), 12);
 
-    // max_values 240: a group of two (120 values an hour) merges two hours, the field alone four.
-    const merged = await planBackup(r.ctx(measurements, { fieldsPerJob: 2, maxValues: 240 }), { kind: 'backfill', runId: 'merged', full: true });
+    // max_values 120: every field holds 60 values an hour at most, so every chunk
+    // spans two hours, a group's as its fields' alone. Bounding the group's sum
+    // (90 values an hour for v1,v2; 120 for v3,v4) would have cut them finer.
+    const merged = await planBackup(r.ctx(measurements, { fieldsPerJob: 2, maxValues: 120 }), { kind: 'backfill', runId: 'merged', full: true });
     const mergedJobs = await r.jobs(merged);
     assert.deepEqual(
       mergedJobs.map((j) => [j.fields.join(','), (j.endNs - j.startNs + 1n) / H]),
       [
         ['v1,v2', 2n],
         ['v3,v4', 2n],
+        ['v5', 2n],
         ['v1,v2', 2n],
         ['v3,v4', 2n],
-        ['v5', 4n],
+        ['v5', 2n],
       ],
     );
-    assertAllDone(await r.run(merged), 5);
-    for (const f of ['v1', 'v2', 'v3', 'v4', 'v5']) assert.equal(await assertSame(srcDb, bakDb, 'five', f), 240);
+    assertAllDone(await r.run(merged), 6);
+    for (const f of ['v1', 'v3', 'v4', 'v5']) assert.equal(await assertSame(srcDb, bakDb, 'five', f), 240);
+    assert.equal(await assertSame(srcDb, bakDb, 'five', 'v2'), 120);
   } finally {
     await r.close();
   }
