@@ -115,7 +115,7 @@ function serverHint(side: 'source' | 'backup', err: InfluxError): string {
 }
 
 /** `fn`, with an InfluxDB failure turned into a ConnectError that says what to check. */
-async function onServer<T>(side: 'source' | 'backup', fn: () => Promise<T>): Promise<T> {
+export async function onServer<T>(side: 'source' | 'backup', fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {

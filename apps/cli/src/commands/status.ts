@@ -98,6 +98,7 @@ export async function statusCommand(ctx: ProcessContext, opts: { json?: boolean 
       out.push(...table(status.failures.map((f) => [`${f.measurement}.${f.field}`, `${f.start} .. ${f.end}`, f.at ?? '', f.reason])));
     }
     out.push('', 'last run:', ...lastRunLines(status.lastRun));
+    if (status.lastRestore) out.push('', 'last restore:', ...lastRunLines(status.lastRestore));
     process.stdout.write(`${out.join('\n')}\n`);
     return EXIT_OK;
   });
