@@ -15,18 +15,21 @@ export interface CliResult {
   ms: number;
 }
 
-/** Runs the real CLI (or another program: `entry`, e.g. apps/worker/dist/main.js) as a child process. */
+/**
+ * Runs the real CLI (or another program: `entry`, e.g. apps/worker/dist/main.js) as a child process.
+ * With `openStdin`, its stdin is a pipe that is never written nor closed: a command that waits for an answer there never ends.
+ */
 export function cli(
   args: string[],
-  { env = {}, timeoutMs = 120_000, entry = CLI }: { env?: Record<string, string>; timeoutMs?: number; entry?: string } = {},
+  { env = {}, timeoutMs = 120_000, entry = CLI, openStdin = false }: { env?: Record<string, string>; timeoutMs?: number; entry?: string; openStdin?: boolean } = {},
 ): Promise<CliResult> {
   const started = Date.now();
   return new Promise((resolveRun) => {
-    const child = spawn(process.execPath, [entry, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [entry, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: [openStdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.on('exit', (code) => {
       clearTimeout(timer);
