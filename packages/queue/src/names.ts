@@ -86,6 +86,11 @@ export function runKey(runId: string, kind: CopyKind = 'copy'): string {
   return `${kind === 'restore' ? 'x' : 'r'}${Number.parseInt(shortHash(runId).slice(0, 10), 16).toString(36).padStart(8, '0')}`;
 }
 
+/** Whether a run key (runKey) is a restore's. */
+export function isRestoreRun(run: string): boolean {
+  return run.startsWith('x');
+}
+
 /**
  * A job's id: its run and its position in the run (base 36). Never reused, so a
  * finished job kept for Bull Board never makes a new add a no-op; deterministic,
