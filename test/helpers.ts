@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { InfluxClient, type SeriesPiece } from '@influx-backup/influx';
+import { escapeMeasurement, InfluxClient, type SeriesPiece } from '@influx-backup/influx';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const CLI = join(ROOT, 'apps/cli/dist/main.js');
@@ -37,6 +37,22 @@ export function cli(
     });
   });
 }
+
+/** A measurement name holding what InfluxQL and line protocol must escape, and Unicode. */
+export const HOSTILE_M = 'we"ird, m=1; back\\slash ü 🌡';
+export const HOSTILE_M_LP = escapeMeasurement(HOSTILE_M);
+
+/**
+ * Points of HOSTILE_M (11 values in 6 fields): tag keys and values with every special
+ * character, a tag and a field of one name, int64 extremes and 2^53 + 1, strings with
+ * quotes, backslashes and a newline, booleans, floats, ns and pre-1970 times.
+ */
+export const HOSTILE_LINES: readonly string[] = [
+  `${HOSTILE_M_LP},t\\ a\\,g\\=1=v\\ a\\,l\\=ue;x,same=tagside,uni=日本 same=1.5,f\\ 1\\,x\\=y=-9223372036854775807i,big=9007199254740993i 1700000000123456789`,
+  `${HOSTILE_M_LP},t\\ a\\,g\\=1=v2,same=t2 same=2.25,f\\ 1\\,x\\=y=9223372036854775807i,s="q\\"uo\\\\te\nnew line; DROP" 1700000000123456790`,
+  `${HOSTILE_M_LP},t\\ a\\,g\\=1=v2 b=true,fl=-0.000001234,s="" -86400000000001`,
+  `${HOSTILE_M_LP} b=false,fl=1.7976931348623157e308 0`,
+];
 
 export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `ib-${prefix}-`));

@@ -5,8 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { startInflux, startRedis, type InfluxServer, type RedisServer } from '@influx-backup/testkit';
-import { escapeMeasurement } from '@influx-backup/influx';
-import { cli, client, dump, spawnCli, tempDir, writeConfig, y } from './helpers.js';
+import { cli, client, dump, HOSTILE_LINES, HOSTILE_M, HOSTILE_M_LP, spawnCli, tempDir, writeConfig, y } from './helpers.js';
 
 let source: InfluxServer;
 let backup: InfluxServer;
@@ -66,8 +65,6 @@ async function ok(args: string[]): Promise<string> {
 
 const T = 1_700_000_000_000_000_000n;
 const HOUR = 3_600_000_000_000n;
-const HOSTILE_M = 'we"ird, m=1; back\\slash ü 🌡';
-const HOSTILE_LP = escapeMeasurement(HOSTILE_M);
 
 describe('influx-backup restore', () => {
   test('a dropped measurement comes back exactly: hostile names, int64 extremes, ns and pre-1970 times, every type; no checkpoint moves', async () => {
@@ -76,11 +73,9 @@ describe('influx-backup restore', () => {
     await source.write(
       n.src,
       [
-        `${HOSTILE_LP},t\\ a\\,g\\=1=v\\ a\\,l\\=ue;x,same=tagside,uni=日本 same=1.5,f\\ 1\\,x\\=y=-9223372036854775807i,big=9007199254740993i 1700000000123456789`,
-        `${HOSTILE_LP},t\\ a\\,g\\=1=v2,same=t2 same=2.25,f\\ 1\\,x\\=y=9223372036854775807i,s="q\\"uo\\\\te\nnew line; DROP" 1700000000123456790`,
-        `${HOSTILE_LP},t\\ a\\,g\\=1=v2 b=true,fl=-0.000001234,s="" -86400000000001`,
-        `${HOSTILE_LP} b=false,fl=1.7976931348623157e308,same=-0 0`,
-        `${HOSTILE_LP},t\\ a\\,g\\=1=v3 fl=0.1,big=-1i,b=true ${T + 5n * HOUR + 1n}`,
+        ...HOSTILE_LINES,
+        `${HOSTILE_M_LP} same=-0 1`,
+        `${HOSTILE_M_LP},t\\ a\\,g\\=1=v3 fl=0.1,big=-1i,b=true ${T + 5n * HOUR + 1n}`,
         `kept x=1i ${T}`,
       ].join('\n'),
     );

@@ -2,8 +2,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { freePort, startInflux, startRedis, type InfluxServer, type RedisServer } from '@influx-backup/testkit';
-import { escapeMeasurement } from '@influx-backup/influx';
-import { cli, client, dump, spawnCli, tempDir, writeConfig, y } from './helpers.js';
+import { cli, client, dump, HOSTILE_LINES, HOSTILE_M, spawnCli, tempDir, writeConfig, y } from './helpers.js';
 
 let source: InfluxServer;
 let backup: InfluxServer;
@@ -44,19 +43,13 @@ ${extra}`,
   );
 }
 
-const HOSTILE_M = 'we"ird, m=1; back\\slash ü 🌡';
-const HOSTILE_M_LP = escapeMeasurement(HOSTILE_M);
 
 describe('influx-backup run', () => {
   test('copies hostile names, int64 extremes, ns and pre-1970 times, strings, booleans exactly', async () => {
     const n = names();
     await source.query(`CREATE DATABASE "${n.src}"`);
     const lines = [
-      // tag and field with the same name; tag keys and values with every special character
-      `${HOSTILE_M_LP},t\\ a\\,g\\=1=v\\ a\\,l\\=ue;x,same=tagside,uni=日本 same=1.5,f\\ 1\\,x\\=y=-9223372036854775807i,big=9007199254740993i 1700000000123456789`,
-      `${HOSTILE_M_LP},t\\ a\\,g\\=1=v2,same=t2 same=2.25,f\\ 1\\,x\\=y=9223372036854775807i,s="q\\"uo\\\\te\nnew line; DROP" 1700000000123456790`,
-      `${HOSTILE_M_LP},t\\ a\\,g\\=1=v2 b=true,fl=-0.000001234,s="" -86400000000001`,
-      `${HOSTILE_M_LP} b=false,fl=1.7976931348623157e308 0`,
+      ...HOSTILE_LINES,
       // a measurement named like a statement
       `x";\\ DROP\\ DATABASE\\ "src value=1i 1700000000000000000`,
     ];

@@ -1,7 +1,7 @@
 import type { InfluxClient } from '@influx-backup/influx';
 import { prepareBackupTarget, sourcePolicies, type SourcePolicies } from '@influx-backup/core';
 import { redisHealthWarnings, type PlanContext } from '@influx-backup/queue';
-import { ConnectError, onServer, planContext, reachRedis, type Runtime } from './runtime.js';
+import { onServer, planContext, reachDatabase, reachRedis, type Runtime } from './runtime.js';
 
 /** Where a restore reads and where it writes. */
 export interface RestoreRoute {
@@ -31,16 +31,7 @@ export async function restorePreflight(rt: Runtime, route: RestoreRoute, wanted?
   await reachRedis(rt);
   for (const w of await redisHealthWarnings(rt.redis)) rt.logger.warn(w);
   await onServer('source', () => route.writer.ping());
-  const dbs = await onServer('backup', async () => {
-    await route.reader.ping();
-    return route.reader.databases();
-  });
-  if (!dbs.includes(route.readDb)) {
-    throw new ConnectError(
-      `database ${JSON.stringify(route.readDb)} does not exist on the ${route.reader.role} ${route.reader.endpoint}, ` +
-        `or its user may not read it (check databases.backup.database and the user's privileges)`,
-    );
-  }
+  await reachDatabase('backup', route.reader, route.readDb);
   const names = wanted?.length ? wanted : rt.config.databases.source.retentionPolicies;
   return onServer('backup', () => sourcePolicies(route.reader, route.readDb, names));
 }
