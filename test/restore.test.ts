@@ -270,6 +270,9 @@ describe('influx-backup restore', () => {
     assert.match(r.stdout, /failed {5}m\.b .*field type conflict/);
     const after = await dump(client(source.port), n.src, 'm');
     assert.deepEqual(after.points.filter((p) => (JSON.parse(p) as string[])[2] === 'a'), a, 'the healthy field is restored exactly');
+    const status = await cli(['status', '--config', file]);
+    assert.match(status.stdout, /chunks failed for good[^]*\n  restore m\.b  .*field type conflict/);
+    assert.match(status.stdout, /last restore:\n  restore-\S+ \(restore\): FAILED/);
   });
 
   test('a bare restore is a usage error naming --measurement and --all', async () => {
