@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { escapeMeasurement, InfluxClient, type SeriesPiece } from '@influx-backup/influx';
+import type { InfluxServer, RedisServer } from '@influx-backup/testkit';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const CLI = join(ROOT, 'apps/cli/dist/main.js');
@@ -63,6 +64,52 @@ export function writeConfig(dir: string, name: string, yaml: string): string {
   const file = join(dir, name);
   writeFileSync(file, yaml);
   return file;
+}
+
+/** What one test owns: its source and backup databases and its Redis prefix. */
+export interface TestNames {
+  src: string;
+  dst: string;
+  prefix: string;
+}
+
+/** Fresh names for each test of a file; `tag` keeps two files' apart in a shared server. */
+export function namer(tag = ''): () => TestNames {
+  let n = 0;
+  return () => {
+    n++;
+    return { src: `${tag}src${n}`, dst: `${tag}dst${n}`, prefix: `${tag}t${n}` };
+  };
+}
+
+/**
+ * The configuration of the end-to-end tests: both servers, small batches (so a chunk
+ * takes several writes), 1h chunks, a quick retry, no log file. `processing` and
+ * `maxValues` replace the defaults; `extra` adds top-level keys.
+ */
+export function testConfig(
+  dir: string,
+  servers: { source: InfluxServer; backup: InfluxServer; redis: RedisServer },
+  n: TestNames,
+  measurements: string,
+  { extra = '', processing = 'max_workers: 3, batch_size: 7, batch_interval: 0', maxValues = 1 }: { extra?: string; processing?: string; maxValues?: number } = {},
+): string {
+  return writeConfig(
+    dir,
+    `${n.prefix}.yaml`,
+    `databases:
+  source: { host: "127.0.0.1", port: ${servers.source.port}, database: ${y(n.src)}, retries: 1, timeout: 5 }
+  backup: { host: "127.0.0.1", port: ${servers.backup.port}, database: ${y(n.dst)}, retries: 1, timeout: 5 }
+processing: { ${processing} }
+backup:
+  measurements:
+${measurements}
+  time_chunks: { size: "1h", overlap: "0s", max_values: ${maxValues} }
+  retry: { max_attempts: 2, backoff_factor: 1, max_backoff: 1 }
+redis: { url: ${y(servers.redis.url)}, prefix: ${y(n.prefix)} }
+logging: { level: "WARNING", handlers: { file: { enabled: false } } }
+${extra}`,
+  );
 }
 
 /** A string as a YAML double-quoted scalar. */

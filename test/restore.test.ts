@@ -5,13 +5,12 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { startInflux, startRedis, type InfluxServer, type RedisServer } from '@influx-backup/testkit';
-import { cli, client, dump, HOSTILE_LINES, HOSTILE_M, HOSTILE_M_LP, spawnCli, tempDir, writeConfig, y } from './helpers.js';
+import { cli, client, dump, HOSTILE_LINES, HOSTILE_M, HOSTILE_M_LP, namer, spawnCli, tempDir, testConfig, y, type TestNames } from './helpers.js';
 
 let source: InfluxServer;
 let backup: InfluxServer;
 let redis: RedisServer;
 let dir: string;
-let seq = 0;
 
 before(async () => {
   [source, backup, redis] = await Promise.all([startInflux(), startInflux(), startRedis()]);
@@ -22,28 +21,13 @@ after(async () => {
 });
 
 /** A fresh source database, backup database and Redis prefix for one test. */
-function names(): { src: string; dst: string; prefix: string } {
-  seq++;
-  return { src: `rsrc${seq}`, dst: `rdst${seq}`, prefix: `restore${seq}` };
-}
+const names = namer('r');
 
-function config(n: ReturnType<typeof names>, measurements: string, extra = ''): string {
-  return writeConfig(
-    dir,
-    `${n.prefix}.yaml`,
-    `databases:
-  source: { host: "127.0.0.1", port: ${source.port}, database: ${y(n.src)}, retries: 1, timeout: 5 }
-  backup: { host: "127.0.0.1", port: ${backup.port}, database: ${y(n.dst)}, retries: 1, timeout: 5 }
-processing: { max_workers: 3, batch_size: 7, batch_interval: 0, fields_per_job: 2 }
-backup:
-  measurements:
-${measurements}
-  time_chunks: { size: "1h", overlap: "0s", max_values: 3 }
-  retry: { max_attempts: 2, backoff_factor: 1, max_backoff: 1 }
-redis: { url: ${y(redis.url)}, prefix: ${y(n.prefix)} }
-logging: { level: "WARNING", handlers: { file: { enabled: false } } }
-${extra}`,
-  );
+function config(n: TestNames, measurements: string): string {
+  return testConfig(dir, { source, backup, redis }, n, measurements, {
+    processing: 'max_workers: 3, batch_size: 7, batch_interval: 0, fields_per_job: 2',
+    maxValues: 3,
+  });
 }
 
 function measurement(name: string, start = '1960-01-01T00:00:00Z'): string {

@@ -2,13 +2,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { freePort, startInflux, startRedis, type InfluxServer, type RedisServer } from '@influx-backup/testkit';
-import { cli, client, dump, HOSTILE_LINES, HOSTILE_M, spawnCli, tempDir, writeConfig, y } from './helpers.js';
+import { cli, client, dump, HOSTILE_LINES, HOSTILE_M, namer, spawnCli, tempDir, testConfig, y, type TestNames } from './helpers.js';
 
 let source: InfluxServer;
 let backup: InfluxServer;
 let redis: RedisServer;
 let dir: string;
-let db = 0;
 
 before(async () => {
   [source, backup, redis] = await Promise.all([startInflux(), startInflux(), startRedis()]);
@@ -19,28 +18,10 @@ after(async () => {
 });
 
 /** A fresh source database, backup database and Redis prefix for one test. */
-function names(): { src: string; dst: string; prefix: string } {
-  db++;
-  return { src: `src${db}`, dst: `dst${db}`, prefix: `t${db}` };
-}
+const names = namer();
 
-function config(n: ReturnType<typeof names>, measurements: string, extra = ''): string {
-  return writeConfig(
-    dir,
-    `${n.prefix}.yaml`,
-    `databases:
-  source: { host: "127.0.0.1", port: ${source.port}, database: ${y(n.src)}, retries: 1, timeout: 5 }
-  backup: { host: "127.0.0.1", port: ${backup.port}, database: ${y(n.dst)}, retries: 1, timeout: 5 }
-processing: { max_workers: 3, batch_size: 7, batch_interval: 0 }
-backup:
-  measurements:
-${measurements}
-  time_chunks: { size: "1h", overlap: "0s", max_values: 1 }
-  retry: { max_attempts: 2, backoff_factor: 1, max_backoff: 1 }
-redis: { url: ${y(redis.url)}, prefix: ${y(n.prefix)} }
-logging: { level: "WARNING", handlers: { file: { enabled: false } } }
-${extra}`,
-  );
+function config(n: TestNames, measurements: string, extra = ''): string {
+  return testConfig(dir, { source, backup, redis }, n, measurements, { extra });
 }
 
 
