@@ -215,6 +215,9 @@ describe('influx-backup restore', () => {
       assert.equal(p.code, 0, p.stderr + p.stdout);
       assert.equal(r.code, 0, r.stderr + r.stdout);
       assert.match(r.stdout, /600 values in the backup to restore/);
+      // Neither followed the other's chunks: their claims are apart.
+      assert.match(p.stdout, /\(0 already queued\)/);
+      assert.match(r.stdout, /\(0 already queued\), 600 values to restore/);
     } finally {
       worker.child.kill('SIGTERM');
       await worker.exited;
