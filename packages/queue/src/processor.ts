@@ -5,9 +5,12 @@ import { chunkPayload, chunkRange, jobFields, type CopyChunkPayload, type CopyCh
 import { chunkDedupeId, chunkJobId, chunkJobName, fieldPlanKey, parseChunkJobId } from './names.js';
 import type { ChunkFailure, StateStore } from './state-store.js';
 
+/** An InfluxDB server as the engine uses it: read from by a backup or a restore, written to by the other. */
+export type InfluxServerPort = SourceReader & BackupWriter;
+
 export interface ProcessorContext {
-  source: SourceReader;
-  backup: BackupWriter;
+  source: InfluxServerPort;
+  backup: InfluxServerPort;
   store: StateStore;
   batchSize: number;
   batchIntervalMs: number;
@@ -22,14 +25,23 @@ const PROGRESS_EVERY_MS = 1_000;
 /** Field plans a worker remembers; a run has one per field, so this is many runs' worth. */
 const PLAN_CACHE = 5_000;
 
+/**
+ * The servers a run's jobs read and write, from its record: the one place a
+ * worker decides a chunk's direction (a restore reads the backup and writes the
+ * source).
+ */
+export function runServers<T>(run: Pick<RunMeta, 'reads'>, servers: { source: T; backup: T }): { reader: T; writer: T } {
+  return run.reads === 'backup' ? { reader: servers.backup, writer: servers.source } : { reader: servers.source, writer: servers.backup };
+}
+
 /** Whether this attempt is the job's last: a permanent error, or no attempt left. */
 export function isFinalAttempt(job: Job, err: unknown): boolean {
   return err instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
 }
 
 /**
- * The handler of copy and backfill jobs: copies the chunk of its field (or of
- * its group of fields, with one query), then (only after the backup
+ * The handler of copy, backfill and restore jobs: copies the chunk of its field
+ * (or of its group of fields, with one query) the way its run goes, then (only after the backup
  * acknowledged every batch) records the job done, moves each field's low
  * watermark by that field's own plan and newest value, and counts the job in
  * its run, in one step. A last failed attempt is counted too. Permanent failures
@@ -69,11 +81,12 @@ export function createCopyProcessor(ctx: ProcessorContext): (job: Job<CopyChunkP
     const startedAt = Date.now();
     let lastProgressAt = 0;
     const signal = AbortSignal.timeout(ctx.operationTimeoutMs);
+    const { reader, writer } = runServers(run, ctx);
     const where = `${first.measurement}.${fields.length === 1 ? first.field : `{${fields.map((f) => f.field).join(', ')}}`} [${startNs}, ${endNs}]`;
     try {
       const result = await copyChunk({
-        source: ctx.source,
-        backup: ctx.backup,
+        source: reader,
+        backup: writer,
         sourceDb: run.sourceDb,
         backupDb: run.backupDb,
         measurement: first.measurement,

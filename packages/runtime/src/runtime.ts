@@ -115,7 +115,7 @@ function serverHint(side: 'source' | 'backup', err: InfluxError): string {
 }
 
 /** `fn`, with an InfluxDB failure turned into a ConnectError that says what to check. */
-async function onServer<T>(side: 'source' | 'backup', fn: () => Promise<T>): Promise<T> {
+export async function onServer<T>(side: 'source' | 'backup', fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
@@ -137,19 +137,23 @@ export async function preflight(
 ): Promise<SourcePolicies> {
   await reachRedis(rt);
   for (const w of await redisHealthWarnings(rt.redis)) rt.logger.warn(w);
-  const { source } = rt.config.databases;
-  const dbs = await onServer('source', async () => {
-    await rt.source.ping();
-    return rt.source.databases();
-  });
-  if (!dbs.includes(source.database)) {
-    throw new ConnectError(
-      `database ${JSON.stringify(source.database)} does not exist on the ${rt.source.role} ${rt.source.endpoint}, ` +
-        `or its user may not read it (check databases.source.database and the user's privileges)`,
-    );
-  }
+  await reachDatabase('source', rt.source, rt.config.databases.source.database);
   await onServer('backup', () => rt.backup.ping());
   return policiesToCopy(rt, { prepareBackup });
+}
+
+/** Pings the server of `side` and checks that `db` is there to read, or says which keys to check. */
+export async function reachDatabase(side: 'source' | 'backup', server: InfluxClient, db: string): Promise<void> {
+  const dbs = await onServer(side, async () => {
+    await server.ping();
+    return server.databases();
+  });
+  if (!dbs.includes(db)) {
+    throw new ConnectError(
+      `database ${JSON.stringify(db)} does not exist on the ${server.role} ${server.endpoint}, ` +
+        `or its user may not read it (check databases.${side}.database and the user's privileges)`,
+    );
+  }
 }
 
 /**

@@ -1,5 +1,6 @@
 import { didYouMean } from '@influx-backup/config';
 import { UsageError } from '@influx-backup/process';
+import type { InfluxClient } from '@influx-backup/influx';
 import type { Runtime } from './runtime.js';
 
 export interface SelectionFlags {
@@ -9,6 +10,8 @@ export interface SelectionFlags {
   readonly anyMeasurement?: boolean;
   /** The retention policies being copied: a field counts when any of them holds it. */
   readonly retentionPolicies?: readonly string[];
+  /** The database the names must be in (a restore: the backup's); default the source's. */
+  readonly on?: { server: InfluxClient; db: string; what: string };
 }
 
 /**
@@ -18,10 +21,10 @@ export interface SelectionFlags {
  * reads as "every field is up to date".
  */
 export async function checkSelection(rt: Runtime, flags: SelectionFlags): Promise<void> {
-  const db = rt.config.databases.source.database;
-  const where = `the source database ${JSON.stringify(db)} on ${rt.source.endpoint}`;
+  const { server, db, what } = flags.on ?? { server: rt.source, db: rt.config.databases.source.database, what: 'source' };
+  const where = `the ${what} database ${JSON.stringify(db)} on ${server.endpoint}`;
   const configured = rt.config.backup.measurements.map((m) => m.name);
-  const existing = await rt.source.measurements(db);
+  const existing = await server.measurements(db);
   for (const name of flags.measurements ?? []) {
     if (!existing.includes(name)) {
       const names = flags.anyMeasurement ? existing : configured.filter((m) => existing.includes(m));
@@ -35,7 +38,7 @@ export async function checkSelection(rt: Runtime, flags: SelectionFlags): Promis
   const selected = flags.measurements?.length ? flags.measurements : configured.filter((m) => existing.includes(m));
   const fields = new Set<string>();
   for (const m of selected) {
-    for (const rp of flags.retentionPolicies ?? [undefined]) for (const k of await rt.source.fieldKeys(db, m, rp)) fields.add(k.field);
+    for (const rp of flags.retentionPolicies ?? [undefined]) for (const k of await server.fieldKeys(db, m, rp)) fields.add(k.field);
   }
   for (const name of flags.fields) {
     if (fields.has(name)) continue;

@@ -25,16 +25,19 @@ export interface StatusReport {
   /** The newest chunks that failed for good, with the server's reason. */
   failures: { jobId: string; kind: string; measurement: string; field: string; start: string; end: string; reason: string; at: string | null }[];
   lastRun: unknown;
+  /** The last restore, kept apart so that lastRun stays the backup's. */
+  lastRestore: unknown;
 }
 
 /** What `status` prints and the dashboard's /api/status serves. */
 export async function collectStatus(rt: Runtime): Promise<StatusReport> {
-  const [copy, schedule, checkpoints, workers, lastRun, schedulers, failed] = await Promise.all([
+  const [copy, schedule, checkpoints, workers, lastRun, lastRestore, schedulers, failed] = await Promise.all([
     rt.copyQueue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed', 'paused'),
     rt.scheduleQueue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed', 'paused'),
     rt.store.checkpoints(),
     rt.store.workers(),
     rt.store.lastRun(),
+    rt.store.lastRun('restore'),
     rt.scheduleQueue.getJobSchedulers(0, -1).catch(() => []),
     rt.copyQueue.getJobs(['failed'], 0, 9, false) as Promise<Job<CopyChunkPayload>[]>,
   ]);
@@ -82,6 +85,7 @@ export async function collectStatus(rt: Runtime): Promise<StatusReport> {
         }),
     ),
     lastRun: await liveLastRun(rt, lastRun),
+    lastRestore: await liveLastRun(rt, lastRestore),
   };
 }
 

@@ -1,4 +1,4 @@
-import { followRun, planBackup, type PlanResult, type RunResult } from '@influx-backup/queue';
+import { followRun, planBackup, type PlanContext, type PlanResult, type PlanSelection, type RunResult } from '@influx-backup/queue';
 import { checkSelection, planContext, preflight, startMemoryGovernor, startWorker, withRuntime, type Runtime } from '@influx-backup/runtime';
 import { formatTimeNs } from '@influx-backup/config';
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, onShutdownSignals, UsageError, type ProcessContext } from '@influx-backup/process';
@@ -9,7 +9,7 @@ export interface CopyCommandOptions extends SelectorOptions {
   wait?: boolean;
 }
 
-type Mode = 'run' | 'plan' | 'backfill';
+type Mode = 'run' | 'plan' | 'backfill' | 'restore';
 
 /** run, plan and backfill: plan the jobs, then copy them here (run) or follow them (--wait). */
 export async function copyCommand(ctx: ProcessContext, mode: Mode, opts: CopyCommandOptions): Promise<number> {
@@ -24,64 +24,81 @@ export async function copyCommand(ctx: ProcessContext, mode: Mode, opts: CopyCom
     const policies = await preflight(rt);
     await checkSelection(rt, { ...sel, anyMeasurement: mode === 'backfill', retentionPolicies: policies.policies.map((p) => p.name) });
     const started = Date.now();
-    // Planning a million chunks makes garbage fast; keep this process's heap near its budget.
-    const governor = startMemoryGovernor(rt.config.processing.workerMemoryLimitMb, rt.logger);
-    let plan: PlanResult;
-    try {
-      // The plan's result is the line below on stdout; its log line goes to the log file only.
-      const planning = { ...planContext(rt, policies), logger: ctx.logger.quietConsole() };
-      plan = await planBackup(planning, { kind: mode === 'backfill' ? 'backfill' : 'copy', runId: id, ...sel });
-    } finally {
-      governor.stop();
-    }
+    const plan = await planHere(ctx, rt, planContext(rt, policies), { kind: mode === 'backfill' ? 'backfill' : 'copy', runId: id, ...sel });
     for (const m of plan.missing) rt.logger.warn(`field ${m} is configured but the source has no such field (yet); nothing to copy`);
-    const out = process.stdout;
-    out.write(
-      `${id}: ${counted(plan.fields.length, 'field')}, ${counted(plan.chunks, 'chunk')} (${plan.reused} already queued), ` +
-        `${counted(plan.expectedValues, 'value')} to copy\n`,
-    );
-    if (plan.chunks > 0) {
-      // Until it ends, status reads this run's live counters through its key.
-      await rt.store.setLastRun({ ...lastRun(id, mode, plan, undefined, started), finishedAt: null, ok: null, run: plan.run });
-    }
-    if (mode !== 'run' && !opts.wait) return EXIT_OK;
-    if (plan.chunks === 0) {
-      await rt.store.setLastRun(lastRun(id, mode, plan, undefined, started));
-      out.write('nothing to copy: every field is up to date\n');
-      return EXIT_OK;
-    }
-    const worker = mode === 'run' ? startWorker(rt, { role: 'run' }) : undefined;
-    const progress = new Progress(plan.expectedValues, plan.chunks);
-    // Ctrl-C stops waiting; chunks in flight go back to the queue (their locks
-    // lapse) and the next run or any worker copies them. Nothing is lost. A
-    // second Ctrl-C exits at once.
-    const shutdown = onShutdownSignals();
-    let result: RunResult;
-    try {
-      result = await followRun(rt.copyQueue, rt.store, plan.run, {
-        onUpdate: (s) => progress.update(s.values, s.completed + s.failed, s.failed),
-        signal: shutdown.signal,
-      });
-    } catch (err) {
-      if (!shutdown.signal.aborted) throw err;
-      progress.done();
-      await worker?.stop(2_000);
-      process.stderr.write(
-        mode === 'run'
-          ? 'interrupted: chunks in flight go back to the queue; run again (or start a worker) to finish\n'
-          : 'interrupted: the jobs stay queued; the workers go on copying them\n',
-      );
-      return EXIT_INTERRUPTED;
-    } finally {
-      shutdown.dispose();
-    }
-    progress.done();
-    await worker?.stop();
-    const summary = lastRun(id, mode, plan, result, started);
-    await rt.store.setLastRun(summary);
-    printSummary(rt, plan, result, started);
-    return result.failed > 0 ? EXIT_FAILED : EXIT_OK;
+    return followPlan(rt, { id, mode, plan, started, follow: mode === 'run' || opts.wait === true });
   });
+}
+
+/** Plans (or, with `dryRun`, counts) in this process; its result goes to stdout, its log line to the log file only. */
+export async function planHere(ctx: ProcessContext, rt: Runtime, planning: PlanContext, sel: PlanSelection): Promise<PlanResult> {
+  // Planning a million chunks makes garbage fast; keep this process's heap near its budget.
+  const governor = startMemoryGovernor(rt.config.processing.workerMemoryLimitMb, rt.logger);
+  try {
+    return await planBackup({ ...planning, logger: ctx.logger.quietConsole() }, sel);
+  } finally {
+    governor.stop();
+  }
+}
+
+/**
+ * After planning: prints the plan's line, records the run for status, then
+ * (when `follow`) copies it in this process (run, restore) or follows whatever
+ * workers copy it (--wait) with a progress bar, and prints the summary.
+ * Returns the exit status.
+ */
+export async function followPlan(
+  rt: Runtime,
+  { id, mode, plan, started, follow }: { id: string; mode: Mode; plan: PlanResult; started: number; follow: boolean },
+): Promise<number> {
+  const of = mode === 'restore' ? 'restore' : 'backup';
+  const verb = mode === 'restore' ? 'restore' : 'copy';
+  const out = process.stdout;
+  out.write(
+    `${id}: ${counted(plan.fields.length, 'field')}, ${counted(plan.chunks, 'chunk')} (${plan.reused} already queued), ` +
+      `${counted(plan.expectedValues, 'value')} to ${verb}\n`,
+  );
+  if (plan.chunks > 0) {
+    // Until it ends, status reads this run's live counters through its key.
+    await rt.store.setLastRun({ ...lastRun(id, mode, plan, undefined, started), finishedAt: null, ok: null, run: plan.run }, of);
+  }
+  if (!follow) return EXIT_OK;
+  if (plan.chunks === 0) {
+    await rt.store.setLastRun(lastRun(id, mode, plan, undefined, started), of);
+    out.write(mode === 'restore' ? 'nothing to restore: the backup holds no value in the range\n' : 'nothing to copy: every field is up to date\n');
+    return EXIT_OK;
+  }
+  const worker = mode === 'run' || mode === 'restore' ? startWorker(rt, { role: 'run' }) : undefined;
+  const progress = new Progress(plan.expectedValues, plan.chunks);
+  // Ctrl-C stops waiting; chunks in flight go back to the queue (their locks
+  // lapse) and the next run or any worker copies them. Nothing is lost. A
+  // second Ctrl-C exits at once.
+  const shutdown = onShutdownSignals();
+  let result: RunResult;
+  try {
+    result = await followRun(rt.copyQueue, rt.store, plan.run, {
+      onUpdate: (s) => progress.update(s.values, s.completed + s.failed, s.failed),
+      signal: shutdown.signal,
+    });
+  } catch (err) {
+    if (!shutdown.signal.aborted) throw err;
+    progress.done();
+    await worker?.stop(2_000);
+    process.stderr.write(
+      worker
+        ? 'interrupted: chunks in flight go back to the queue; run again (or start a worker) to finish\n'
+        : 'interrupted: the jobs stay queued; the workers go on copying them\n',
+    );
+    return EXIT_INTERRUPTED;
+  } finally {
+    shutdown.dispose();
+  }
+  progress.done();
+  await worker?.stop();
+  const summary = lastRun(id, mode, plan, result, started);
+  await rt.store.setLastRun(summary, of);
+  printSummary(rt, plan, result, started);
+  return result.failed > 0 ? EXIT_FAILED : EXIT_OK;
 }
 
 function lastRun(id: string, mode: Mode, plan: PlanResult, result: RunResult | undefined, started: number): Record<string, unknown> {
