@@ -3,7 +3,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { InfluxClient, type SeriesPiece } from '@influx-backup/influx';
+import { escapeMeasurement, InfluxClient, type SeriesPiece } from '@influx-backup/influx';
+import type { InfluxServer, RedisServer } from '@influx-backup/testkit';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const CLI = join(ROOT, 'apps/cli/dist/main.js');
@@ -15,18 +16,21 @@ export interface CliResult {
   ms: number;
 }
 
-/** Runs the real CLI (or another program: `entry`, e.g. apps/worker/dist/main.js) as a child process. */
+/**
+ * Runs the real CLI (or another program: `entry`, e.g. apps/worker/dist/main.js) as a child process.
+ * With `openStdin`, its stdin is a pipe that is never written nor closed: a command that waits for an answer there never ends.
+ */
 export function cli(
   args: string[],
-  { env = {}, timeoutMs = 120_000, entry = CLI }: { env?: Record<string, string>; timeoutMs?: number; entry?: string } = {},
+  { env = {}, timeoutMs = 120_000, entry = CLI, openStdin = false }: { env?: Record<string, string>; timeoutMs?: number; entry?: string; openStdin?: boolean } = {},
 ): Promise<CliResult> {
   const started = Date.now();
   return new Promise((resolveRun) => {
-    const child = spawn(process.execPath, [entry, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [entry, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: [openStdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.on('exit', (code) => {
       clearTimeout(timer);
@@ -34,6 +38,22 @@ export function cli(
     });
   });
 }
+
+/** A measurement name holding what InfluxQL and line protocol must escape, and Unicode. */
+export const HOSTILE_M = 'we"ird, m=1; back\\slash ü 🌡';
+export const HOSTILE_M_LP = escapeMeasurement(HOSTILE_M);
+
+/**
+ * Points of HOSTILE_M (11 values in 6 fields): tag keys and values with every special
+ * character, a tag and a field of one name, int64 extremes and 2^53 + 1, strings with
+ * quotes, backslashes and a newline, booleans, floats, ns and pre-1970 times.
+ */
+export const HOSTILE_LINES: readonly string[] = [
+  `${HOSTILE_M_LP},t\\ a\\,g\\=1=v\\ a\\,l\\=ue;x,same=tagside,uni=日本 same=1.5,f\\ 1\\,x\\=y=-9223372036854775807i,big=9007199254740993i 1700000000123456789`,
+  `${HOSTILE_M_LP},t\\ a\\,g\\=1=v2,same=t2 same=2.25,f\\ 1\\,x\\=y=9223372036854775807i,s="q\\"uo\\\\te\nnew line; DROP" 1700000000123456790`,
+  `${HOSTILE_M_LP},t\\ a\\,g\\=1=v2 b=true,fl=-0.000001234,s="" -86400000000001`,
+  `${HOSTILE_M_LP} b=false,fl=1.7976931348623157e308 0`,
+];
 
 export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `ib-${prefix}-`));
@@ -44,6 +64,52 @@ export function writeConfig(dir: string, name: string, yaml: string): string {
   const file = join(dir, name);
   writeFileSync(file, yaml);
   return file;
+}
+
+/** What one test owns: its source and backup databases and its Redis prefix. */
+export interface TestNames {
+  src: string;
+  dst: string;
+  prefix: string;
+}
+
+/** Fresh names for each test of a file; `tag` keeps two files' apart in a shared server. */
+export function namer(tag = ''): () => TestNames {
+  let n = 0;
+  return () => {
+    n++;
+    return { src: `${tag}src${n}`, dst: `${tag}dst${n}`, prefix: `${tag}t${n}` };
+  };
+}
+
+/**
+ * The configuration of the end-to-end tests: both servers, small batches (so a chunk
+ * takes several writes), 1h chunks, a quick retry, no log file. `processing` and
+ * `maxValues` replace the defaults; `extra` adds top-level keys.
+ */
+export function testConfig(
+  dir: string,
+  servers: { source: InfluxServer; backup: InfluxServer; redis: RedisServer },
+  n: TestNames,
+  measurements: string,
+  { extra = '', processing = 'max_workers: 3, batch_size: 7, batch_interval: 0', maxValues = 1 }: { extra?: string; processing?: string; maxValues?: number } = {},
+): string {
+  return writeConfig(
+    dir,
+    `${n.prefix}.yaml`,
+    `databases:
+  source: { host: "127.0.0.1", port: ${servers.source.port}, database: ${y(n.src)}, retries: 1, timeout: 5 }
+  backup: { host: "127.0.0.1", port: ${servers.backup.port}, database: ${y(n.dst)}, retries: 1, timeout: 5 }
+processing: { ${processing} }
+backup:
+  measurements:
+${measurements}
+  time_chunks: { size: "1h", overlap: "0s", max_values: ${maxValues} }
+  retry: { max_attempts: 2, backoff_factor: 1, max_backoff: 1 }
+redis: { url: ${y(servers.redis.url)}, prefix: ${y(n.prefix)} }
+logging: { level: "WARNING", handlers: { file: { enabled: false } } }
+${extra}`,
+  );
 }
 
 /** A string as a YAML double-quoted scalar. */

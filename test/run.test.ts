@@ -2,14 +2,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { freePort, startInflux, startRedis, type InfluxServer, type RedisServer } from '@influx-backup/testkit';
-import { escapeMeasurement } from '@influx-backup/influx';
-import { cli, client, dump, spawnCli, tempDir, writeConfig, y } from './helpers.js';
+import { cli, client, dump, HOSTILE_LINES, HOSTILE_M, namer, spawnCli, tempDir, testConfig, y, type TestNames } from './helpers.js';
 
 let source: InfluxServer;
 let backup: InfluxServer;
 let redis: RedisServer;
 let dir: string;
-let db = 0;
 
 before(async () => {
   [source, backup, redis] = await Promise.all([startInflux(), startInflux(), startRedis()]);
@@ -20,43 +18,19 @@ after(async () => {
 });
 
 /** A fresh source database, backup database and Redis prefix for one test. */
-function names(): { src: string; dst: string; prefix: string } {
-  db++;
-  return { src: `src${db}`, dst: `dst${db}`, prefix: `t${db}` };
+const names = namer();
+
+function config(n: TestNames, measurements: string, extra = ''): string {
+  return testConfig(dir, { source, backup, redis }, n, measurements, { extra });
 }
 
-function config(n: ReturnType<typeof names>, measurements: string, extra = ''): string {
-  return writeConfig(
-    dir,
-    `${n.prefix}.yaml`,
-    `databases:
-  source: { host: "127.0.0.1", port: ${source.port}, database: ${y(n.src)}, retries: 1, timeout: 5 }
-  backup: { host: "127.0.0.1", port: ${backup.port}, database: ${y(n.dst)}, retries: 1, timeout: 5 }
-processing: { max_workers: 3, batch_size: 7, batch_interval: 0 }
-backup:
-  measurements:
-${measurements}
-  time_chunks: { size: "1h", overlap: "0s", max_values: 1 }
-  retry: { max_attempts: 2, backoff_factor: 1, max_backoff: 1 }
-redis: { url: ${y(redis.url)}, prefix: ${y(n.prefix)} }
-logging: { level: "WARNING", handlers: { file: { enabled: false } } }
-${extra}`,
-  );
-}
-
-const HOSTILE_M = 'we"ird, m=1; back\\slash ü 🌡';
-const HOSTILE_M_LP = escapeMeasurement(HOSTILE_M);
 
 describe('influx-backup run', () => {
   test('copies hostile names, int64 extremes, ns and pre-1970 times, strings, booleans exactly', async () => {
     const n = names();
     await source.query(`CREATE DATABASE "${n.src}"`);
     const lines = [
-      // tag and field with the same name; tag keys and values with every special character
-      `${HOSTILE_M_LP},t\\ a\\,g\\=1=v\\ a\\,l\\=ue;x,same=tagside,uni=日本 same=1.5,f\\ 1\\,x\\=y=-9223372036854775807i,big=9007199254740993i 1700000000123456789`,
-      `${HOSTILE_M_LP},t\\ a\\,g\\=1=v2,same=t2 same=2.25,f\\ 1\\,x\\=y=9223372036854775807i,s="q\\"uo\\\\te\nnew line; DROP" 1700000000123456790`,
-      `${HOSTILE_M_LP},t\\ a\\,g\\=1=v2 b=true,fl=-0.000001234,s="" -86400000000001`,
-      `${HOSTILE_M_LP} b=false,fl=1.7976931348623157e308 0`,
+      ...HOSTILE_LINES,
       // a measurement named like a statement
       `x";\\ DROP\\ DATABASE\\ "src value=1i 1700000000000000000`,
     ];

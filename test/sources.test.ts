@@ -206,6 +206,7 @@ describe('several sources', () => {
     const r = rig({ firstB: true, batch: 'batch_size: 40, batch_interval: 0.05' });
     const conn = new Redis(redis.url, { maxRetriesPerRequest: null });
     const run = spawnCli(['run', '--config', r.file]);
+    let stopped = false;
     try {
       const endpointB = `"127.0.0.1:${serverB.port}"`;
       await waitFor(
@@ -214,6 +215,7 @@ describe('several sources', () => {
         { timeoutMs: 60_000, intervalMs: 20 },
       );
       await serverB.stop();
+      stopped = true;
       const code = await run.exited;
       const out = run.output();
       assert.equal(code, 1, out);
@@ -235,6 +237,7 @@ describe('several sources', () => {
       assert.match(down.stdout, /\.a_iot: /);
 
       await serverB.start();
+      stopped = false;
       const rest = await cli(['run', '--config', r.file]);
       assert.equal(rest.code, 0, rest.stdout + rest.stderr);
       assert.match(rest.stdout, /\.b_iot: [1-9]/);
@@ -244,7 +247,7 @@ describe('several sources', () => {
     } finally {
       run.child.kill('SIGKILL');
       conn.disconnect();
-      await serverB.start().catch(() => undefined);
+      if (stopped) await serverB.start();
     }
   });
 

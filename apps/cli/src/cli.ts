@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { Command } from 'commander';
 import { addGlobalOptions, loadContext, runProgram, type GlobalOptions, type ProcessContext, type Role } from '@influx-backup/process';
 import type { CopyCommandOptions } from './commands/copy.js';
+import type { RestoreOptions } from './commands/restore.js';
 import type { VerifyOptions } from './commands/verify.js';
 
 // Commands are loaded when they run: `config` and `--help` need neither BullMQ nor
@@ -11,6 +12,7 @@ function lazy<M extends Record<K, CommandFn>, K extends string>(load: () => Prom
   return async (...args) => (await load())[name](...args);
 }
 const copyCommand = lazy(() => import('./commands/copy.js'), 'copyCommand');
+const restoreCommand = lazy(() => import('./commands/restore.js'), 'restoreCommand');
 const statusCommand = lazy(() => import('./commands/status.js'), 'statusCommand');
 const verifyCommand = lazy(() => import('./commands/verify.js'), 'verifyCommand');
 const configCommand = lazy(() => import('./commands/config.js'), 'configCommand');
@@ -70,6 +72,12 @@ export function buildProgram(exit: (code: number) => void): Command {
     .option('--full', 'accepted for symmetry: a backfill always ignores the checkpoints')
     .option('--wait', 'block until the enqueued jobs have finished')
     .action(action<GlobalOptions & CopyCommandOptions>('backfill', (ctx, o) => copyCommand(ctx, 'backfill', o)));
+
+  addSelectors(addGlobalOptions(program.command('restore').description('copy from the backup server back into the source server, in this process')))
+    .option('--all', 'every measurement of the backup database')
+    .option('--target-db <name>', "write into this database on the source server (created when missing) instead of the source's")
+    .option('--dry-run', 'print what would be restored (fields, ranges, values in the backup) and write nothing')
+    .action(action<GlobalOptions & RestoreOptions>('restore', (ctx, o) => restoreCommand(ctx, o)));
 
   addGlobalOptions(program.command('worker').description('process jobs until SIGINT or SIGTERM')).action(
     action<GlobalOptions>('worker', (ctx) => workerRole(ctx)),

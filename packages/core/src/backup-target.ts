@@ -77,6 +77,10 @@ export async function sourcePolicies(source: PolicyReader, db: string, wanted?: 
  * existing database (no admin) is enough once they exist. What only an admin may
  * create fails with the statement to run; a backup policy that keeps data for less
  * time than the source's is a loud warning, since it deletes what the source still holds.
+ *
+ * A restore prepares the database it writes on the source server the same way,
+ * from the backup's policies (`purpose: 'restore'`), but changes nothing that
+ * exists: it neither warns about nor moves a live database's durations or default.
  */
 export async function prepareBackupTarget(opts: {
   backup: BackupAdmin;
@@ -84,9 +88,11 @@ export async function prepareBackupTarget(opts: {
   source: SourcePolicies;
   retention: RetentionMode;
   logger: Logger;
+  purpose?: 'backup' | 'restore';
 }): Promise<{ created: string[] }> {
   const { backup, backupDb, logger } = opts;
-  const where = serverName(backup, 'backup InfluxDB');
+  const restore = opts.purpose === 'restore';
+  const where = serverName(backup, restore ? 'source InfluxDB' : 'backup InfluxDB');
   const created: string[] = [];
   const asAdmin = async (statement: string, what: string, run: () => Promise<void>): Promise<void> => {
     try {
@@ -105,7 +111,7 @@ export async function prepareBackupTarget(opts: {
 
   if (!(await backup.databases()).includes(backupDb)) {
     const statement = createDatabaseStatement(backupDb);
-    await asAdmin(statement, `the backup database ${JSON.stringify(backupDb)}`, () => backup.createDatabase(backupDb));
+    await asAdmin(statement, `the ${restore ? 'restore target' : 'backup'} database ${JSON.stringify(backupDb)}`, () => backup.createDatabase(backupDb));
     created.push(statement);
     logger.info(`created database ${JSON.stringify(backupDb)} on the ${where}`);
   }
@@ -123,7 +129,7 @@ export async function prepareBackupTarget(opts: {
       existing.set(policy.name, wanted);
       created.push(statement);
       logger.info(`created retention policy ${JSON.stringify(policy.name)} (${describeDuration(durationNs)}) in ${JSON.stringify(backupDb)} on the ${where}`);
-    } else if (have.durationNs !== 0n && (durationNs === 0n || have.durationNs < durationNs)) {
+    } else if (!restore && have.durationNs !== 0n && (durationNs === 0n || have.durationNs < durationNs)) {
       logger.warn(
         `DATA LOSS AHEAD: the backup's retention policy ${JSON.stringify(policy.name)} keeps data for ${describeDuration(have.durationNs)}, ` +
           `the source's ${describeDuration(policy.durationNs)}${opts.retention === 'infinite' ? ' (and databases.backup.retention is infinite)' : ''}: ` +
@@ -135,7 +141,7 @@ export async function prepareBackupTarget(opts: {
 
   const wantedDefault = opts.source.defaultPolicy;
   const backupDefault = [...existing.values()].find((p) => p.isDefault)?.name;
-  if (existing.has(wantedDefault) && backupDefault !== wantedDefault && opts.source.policies.some((p) => p.name === wantedDefault)) {
+  if (!restore && existing.has(wantedDefault) && backupDefault !== wantedDefault && opts.source.policies.some((p) => p.name === wantedDefault)) {
     // Writes always name their policy, so a different default loses nothing; it
     // only changes what a query without a policy reads on the backup.
     try {

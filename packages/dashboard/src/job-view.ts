@@ -24,7 +24,8 @@ import {
 export const QUEUE_DESCRIPTIONS: Readonly<Record<string, string>> = {
   [QUEUE_COPY]:
     'Served by influx-backup worker processes (and run): "No workers" means none is running. ' +
-    'One job per time chunk of a field (or of processing.fields_per_job fields): copy-chunk (planned), backfill-chunk (ad hoc).',
+    'One job per time chunk of a field (or of processing.fields_per_job fields): copy-chunk (planned), backfill-chunk (ad hoc), ' +
+    'restore-chunk (backup to source).',
   [QUEUE_SCHEDULE]:
     'Served by influx-backup planner: "No workers" means no planner runs, as expected without scheduler.jobs. ' +
     'One scheduled-plan job per cron tick.',
@@ -70,7 +71,9 @@ export class CopyQueueAdapter extends BullMQAdapter {
       const policy = plan?.field.retentionPolicy === undefined ? '' : ` in ${plan.field.retentionPolicy}`;
       // A group job's name already lists its measurement and fields.
       const group = Array.isArray(job.data?.f) && job.data.f.length > 0;
-      const what = plan ? (group ? policy : ` ${plan.field.measurement}.${plan.field.field}${policy}`) : '';
+      // A restore names the database it writes, since it may be another than the source's (--target-db).
+      const into = plan?.run.reads === 'backup' ? ` into ${plan.run.backupDb}` : '';
+      const what = plan ? (group ? policy : ` ${plan.field.measurement}.${plan.field.field}${policy}`) + into : '';
       return `${job.name ?? ''}${what}${r ? ` ${r.from} .. ${r.to}` : ''}`;
     });
     // The readable keys first, then the payload unchanged (Bull Board's "update data" edits what it shows).
@@ -80,7 +83,16 @@ export class CopyQueueAdapter extends BullMQAdapter {
       const f = plan?.field;
       const others = Array.isArray(d.f) ? d.f.length / 2 : 0;
       const copies = f ? `${f.measurement}.${f.field}${others > 0 ? ` and ${others} more ${others === 1 ? 'field' : 'fields'} (named in the job's name)` : ''}` : '';
-      const readable = f ? { copies, policy: f.retentionPolicy, type: f.type, run: plan?.run.runId } : {};
+      const restore = plan?.run.reads === 'backup';
+      const readable = f
+        ? {
+            [restore ? 'restores' : 'copies']: copies,
+            ...(restore ? { reads: `${plan.run.sourceDb} on the backup server`, writes: `${plan.run.backupDb} on the source server` } : {}),
+            policy: f.retentionPolicy,
+            type: f.type,
+            run: plan?.run.runId,
+          }
+        : {};
       return { ...readable, ...range(d), ...d };
     });
     this.setFormatter('returnValue', (r: Partial<CopyChunkResultPayload> | undefined | null) => {

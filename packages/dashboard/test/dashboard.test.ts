@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '@influx-backup/config';
 import type { Logger, LogMeta } from '@influx-backup/core';
-import { chunkJobId, chunkPayload, fieldId, JOB_BACKFILL, JOB_COPY, runKey } from '@influx-backup/queue';
+import { chunkJobId, chunkPayload, fieldId, JOB_BACKFILL, JOB_COPY, JOB_RESTORE, restoreFieldId, runKey } from '@influx-backup/queue';
 import { createRuntime, type Runtime } from '@influx-backup/runtime';
 import { startRedis, waitFor, type RedisServer } from '@influx-backup/testkit';
 import { createApp, dashboardDeps, runDashboard } from '../src/index.js';
@@ -275,6 +275,30 @@ describe('dashboard against a real Redis', () => {
       assert.equal(one.job.name, job?.name);
       // Redis keeps the payload as the worker needs it.
       assert.deepEqual((await r.rt.copyQueue.getJob(id))?.data, payload);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('shows a restore-chunk as a restore: what it reads on the backup server and the database it writes', async () => {
+    const r = await rig();
+    try {
+      const run = runKey('restore-x', 'restore');
+      await r.rt.store.openRun(run, { runId: 'restore-x', kind: 'restore', sourceDb: 'metrics_backup', backupDb: 'scratch', reads: 'backup' });
+      const fid = restoreFieldId('127.0.0.1:2', 'metrics_backup', 'cpu', 'usage', 'raw', 'scratch');
+      await r.rt.store.addFieldPlans(run, [{ k: 0, meta: { fieldId: fid, measurement: 'cpu', field: 'usage', type: 'float', retentionPolicy: 'raw', advances: false } }]);
+      const id = chunkJobId(run, 0);
+      await r.rt.copyQueue.add(JOB_RESTORE, chunkPayload([{ k: 0, i: 0 }], 1_795_564_800_000_000_000n, 1_795_568_399_999_999_999n), { jobId: id });
+      const board = JSON.parse((await r.get('/api/queues?activeQueue=copy&status=waiting&page=1&jobsPerPage=10', auth)).body) as {
+        queues: { name: string; jobs: { id: string; name: string; data: Record<string, unknown> }[] }[];
+      };
+      const job = board.queues.find((q) => q.name === 'copy')?.jobs.find((j) => j.id === id);
+      assert.equal(job?.name, 'restore-chunk cpu.usage in raw into scratch 2026-11-25T00:00:00Z .. 2026-11-25T00:59:59.999999999Z');
+      const d = job?.data ?? {};
+      assert.deepEqual(
+        { restores: d.restores, reads: d.reads, writes: d.writes, copies: d.copies },
+        { restores: 'cpu.usage', reads: 'metrics_backup on the backup server', writes: 'scratch on the source server', copies: undefined },
+      );
     } finally {
       await r.close();
     }

@@ -56,9 +56,13 @@ export function escapeFieldKey(name: string): string {
   return escaped.includes('\\"') ? escaped.replace(/\\"/g, '\\\\"') : escaped;
 }
 
+const STRING_SPECIAL = /[\\"]/;
+const STRING_SPECIAL_ALL = /[\\"]/g;
+
 /** Line protocol string field value, quotes included. */
 export function escapeStringValue(value: string): string {
-  return `"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+  // Most values need no escaping: test first, so the copy's hot path skips the replace.
+  return STRING_SPECIAL.test(value) ? `"${value.replace(STRING_SPECIAL_ALL, '\\$&')}"` : `"${value}"`;
 }
 
 export type FieldType = 'float' | 'integer' | 'string' | 'boolean';

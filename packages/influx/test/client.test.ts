@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
-import { startInflux, freePort, type InfluxServer } from '@influx-backup/testkit';
+import { startInflux, freePort, rejection, type InfluxServer } from '@influx-backup/testkit';
 import { InfluxClient, InfluxError, type SeriesPiece } from '../src/index.js';
 
 const ADMIN = { username: 'backup-admin', password: 'S3cr3t:p@ss/wörd' };
@@ -45,16 +45,7 @@ async function selectRows(c: InfluxClient, q: string, db: string, chunkSize = 10
   return out;
 }
 
-/** The error a promise rejects with; fails the test when it resolves. */
-async function failure(p: Promise<unknown>): Promise<InfluxError> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(err instanceof InfluxError, `expected an InfluxError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected a rejection');
-}
+const failure = (p: Promise<unknown>): Promise<InfluxError> => rejection(p, InfluxError);
 
 async function drain(it: AsyncIterable<SeriesPiece>): Promise<number> {
   let rows = 0;

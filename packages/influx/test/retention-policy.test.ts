@@ -2,7 +2,7 @@
 // least-privileged backup user can see and do, and how a refusal reads.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startInflux, type InfluxServer } from '@influx-backup/testkit';
+import { startInflux, rejection, type InfluxServer } from '@influx-backup/testkit';
 import {
   InfluxClient,
   InfluxError,
@@ -26,15 +26,7 @@ function client(username: string, password: string, role?: string): InfluxClient
   return c;
 }
 
-async function failure(p: Promise<unknown>): Promise<InfluxError> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(err instanceof InfluxError, `expected an InfluxError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected a rejection');
-}
+const failure = (p: Promise<unknown>): Promise<InfluxError> => rejection(p, InfluxError);
 
 before(async () => {
   influx = await startInflux({ admin: ADMIN });

@@ -1,5 +1,5 @@
 import { backoffDelay, type FieldType } from '@influx-backup/influx';
-import { JOB_BACKFILL, JOB_COPY, JOB_SCHEDULED_PLAN, QUEUE_COPY, QUEUE_SCHEDULE } from './names.js';
+import { JOB_BACKFILL, JOB_COPY, JOB_RESTORE, JOB_SCHEDULED_PLAN, QUEUE_COPY, QUEUE_SCHEDULE, type CopyKind } from './names.js';
 
 /**
  * Payload of a copy job: one chunk of one field. Kept small, since a plan may
@@ -61,14 +61,23 @@ function parseBase36(text: string): bigint {
   return negative ? -v : v;
 }
 
-/** What a run shares with all its jobs, stored once per run. */
+/**
+ * What a run shares with all its jobs, stored once per run. `sourceDb` and
+ * `backupDb` are named as the copy engine names its ends: the database read and
+ * the database written. Which server each lives on is `reads`, so any worker
+ * copies a job the right way round (see runServers).
+ */
 export interface RunMeta {
   runId: string;
-  kind: 'copy' | 'backfill';
+  kind: CopyKind;
   /** The name of its source in databases.sources; absent: the single databases.source. */
   source?: string;
+  /** The database read. */
   sourceDb: string;
+  /** The database written. */
   backupDb: string;
+  /** The server read: 'backup' for a restore (which writes the source server); absent, the source (which writes the backup). */
+  reads?: 'backup';
 }
 
 /** What a field plan shares with all its chunks, stored once per field and run. */
@@ -100,12 +109,14 @@ export interface ScheduledPlanPayload {
 export const JOBS = {
   copy: { queue: QUEUE_COPY, name: JOB_COPY },
   backfill: { queue: QUEUE_COPY, name: JOB_BACKFILL },
+  restore: { queue: QUEUE_COPY, name: JOB_RESTORE },
   scheduledPlan: { queue: QUEUE_SCHEDULE, name: JOB_SCHEDULED_PLAN },
 } as const;
 
 export interface JobPayloads {
   copy: CopyChunkPayload;
   backfill: CopyChunkPayload;
+  restore: CopyChunkPayload;
   scheduledPlan: ScheduledPlanPayload;
 }
 

@@ -9,9 +9,14 @@ export const QUEUE_SCHEDULE = 'schedule';
 
 export const JOB_COPY = 'copy-chunk';
 export const JOB_BACKFILL = 'backfill-chunk';
+export const JOB_RESTORE = 'restore-chunk';
 export const JOB_SCHEDULED_PLAN = 'scheduled-plan';
 
-export type CopyKind = 'copy' | 'backfill';
+/** A run's kind: copy and backfill read the source and write the backup; restore goes the other way. */
+export type CopyKind = 'copy' | 'backfill' | 'restore';
+
+const KIND_LETTER: Readonly<Record<CopyKind, string>> = { copy: 'c', backfill: 'b', restore: 'x' };
+const JOB_NAMES: Readonly<Record<CopyKind, string>> = { copy: JOB_COPY, backfill: JOB_BACKFILL, restore: JOB_RESTORE };
 
 /**
  * The identity of one field's checkpoint: one per (source server, database,
@@ -23,6 +28,16 @@ export type CopyKind = 'copy' | 'backfill';
 export function fieldId(sourceEndpoint: string, sourceDb: string, measurement: string, field: string, retentionPolicy?: string): string {
   const id = [sourceEndpoint, sourceDb, measurement, field];
   return JSON.stringify(retentionPolicy === undefined ? id : [...id, retentionPolicy]);
+}
+
+/**
+ * A field's identity in a restore: where it is read and the database it is
+ * written into, so restores into different databases never share a chunk's
+ * claim, and none shares one with a backup. It names no checkpoint: a restore
+ * moves none.
+ */
+export function restoreFieldId(readEndpoint: string, readDb: string, measurement: string, field: string, retentionPolicy: string | undefined, writeDb: string): string {
+  return JSON.stringify(['restore', readEndpoint, readDb, measurement, field, retentionPolicy ?? null, writeDb]);
 }
 
 export function shortHash(text: string): string {
@@ -39,7 +54,7 @@ export function shortHash(text: string): string {
 export function chunkDedupeId(kind: CopyKind, fid: string | readonly string[], startNs: bigint, endNs: bigint): string {
   // A group's identity is its fields' ids together; a group of one is the field's own.
   const who = typeof fid === 'string' ? fid : fid.length === 1 ? fid[0]! : JSON.stringify(fid);
-  return `${kind === 'copy' ? 'c' : 'b'}${shortHash(`${who}|${startNs}|${endNs}`)}`;
+  return `${KIND_LETTER[kind]}${shortHash(`${who}|${startNs}|${endNs}`)}`;
 }
 
 /**
@@ -49,7 +64,7 @@ export function chunkDedupeId(kind: CopyKind, fid: string | readonly string[], s
  * names every field).
  */
 export function chunkJobName(kind: CopyKind, group?: { measurement: string; fields: readonly string[] }, source?: string): string {
-  const base = `${kind === 'copy' ? JOB_COPY : JOB_BACKFILL}${source === undefined ? '' : ` ${source}`}`;
+  const base = `${JOB_NAMES[kind]}${source === undefined ? '' : ` ${source}`}`;
   if (!group || group.fields.length < 2) return base;
   let name = `${base} ${group.measurement}: `;
   for (let n = 0; n < group.fields.length; n++) {
@@ -61,11 +76,20 @@ export function chunkJobName(kind: CopyKind, group?: { measurement: string; fiel
 }
 
 /**
- * A run's short key (r + 8 base-36 digits): its records in Redis and its jobs'
- * ids start with it. Short because a job id is stored in every job's options.
+ * A run's short key (a letter + 8 base-36 digits): its records in Redis and its
+ * jobs' ids start with it. Short because a job id is stored in every job's
+ * options. A restore's key starts with x, not r: a worker of a version before
+ * restore existed takes only r-ids for its own and fails any other job at once
+ * ("not made by this version's planner") without touching a server, where it
+ * would otherwise copy a restore's chunk the backup's way round.
  */
-export function runKey(runId: string): string {
-  return `r${Number.parseInt(shortHash(runId).slice(0, 10), 16).toString(36).padStart(8, '0')}`;
+export function runKey(runId: string, kind: CopyKind = 'copy'): string {
+  return `${kind === 'restore' ? 'x' : 'r'}${Number.parseInt(shortHash(runId).slice(0, 10), 16).toString(36).padStart(8, '0')}`;
+}
+
+/** Whether a run key (runKey) is a restore's. */
+export function isRestoreRun(run: string): boolean {
+  return run.startsWith('x');
 }
 
 /**
@@ -79,7 +103,7 @@ export function chunkJobId(run: string, seq: number): string {
 
 /** The run key and position in a job id made by chunkJobId; undefined for any other id. */
 export function parseChunkJobId(id: string): { run: string; seq: number } | undefined {
-  const m = /^(r[0-9a-z]{8})\.([0-9a-z]+)$/.exec(id);
+  const m = /^([rx][0-9a-z]{8})\.([0-9a-z]+)$/.exec(id);
   return m ? { run: m[1]!, seq: parseInt(m[2]!, 36) } : undefined;
 }
 

@@ -9,7 +9,7 @@ import {
   type SourceReader,
 } from '@influx-backup/core';
 import { chunkPayload, copyJobOptions, type CopyChunkPayload, type FieldPlanMeta, type RetryPolicy } from './catalog.js';
-import { chunkDedupeId, chunkJobId, chunkJobName, fieldId, runKey, type CopyKind } from './names.js';
+import { chunkDedupeId, chunkJobId, chunkJobName, fieldId, restoreFieldId, runKey, type CopyKind } from './names.js';
 import type { StateStore } from './state-store.js';
 
 export interface MeasurementPlanConfig {
@@ -32,9 +32,15 @@ export interface PlanSelection {
   endNs?: bigint;
   /** Copy the whole configured range, ignoring checkpoints. */
   full?: boolean;
+  /** Count only: what would be planned, with nothing recorded in Redis and nothing enqueued. */
+  dryRun?: boolean;
   runId: string;
 }
 
+/**
+ * `source` and `sourceDb` are what is read, `backupDb` what is written (the
+ * backup server and the source's database for a restore: see restoreRoute).
+ */
 export interface PlanContext {
   source: SourceReader;
   /** The source's name in databases.sources (in its run record and job names); absent: the single databases.source. */
@@ -118,19 +124,21 @@ export async function planBackup(ctx: PlanContext, sel: PlanSelection): Promise<
     }
   }
   let selected: MeasurementPlanConfig[] = ctx.measurements.filter((m) => !sel.measurements || sel.measurements.includes(m.name));
-  if (sel.kind === 'backfill') {
-    // A backfill may name a measurement the configuration does not list.
+  if (sel.kind !== 'copy') {
+    // A backfill or a restore may name a measurement the configuration does not list.
     for (const name of sel.measurements ?? []) {
       if (!known.has(name)) selected.push({ name, startNs: sel.startNs ?? 0n });
     }
     selected = selected.filter((m, i, all) => all.findIndex((x) => x.name === m.name) === i);
   }
 
-  const run = runKey(sel.runId);
+  const run = runKey(sel.runId, sel.kind);
   const result: PlanResult = { runId: sel.runId, run, chunks: 0, enqueued: 0, reused: 0, fields: [], missing: [], expectedValues: 0 };
+  const restore = sel.kind === 'restore';
+  const enqueuer = sel.dryRun ? undefined : new Enqueuer(ctx, run, result);
   const source = ctx.sourceName === undefined ? {} : { source: ctx.sourceName };
-  await ctx.store.openRun(run, { runId: sel.runId, kind: sel.kind, ...source, sourceDb: ctx.sourceDb, backupDb: ctx.backupDb });
-  const enqueuer = new Enqueuer(ctx, run, result);
+  const reads = restore ? { reads: 'backup' as const } : {};
+  if (enqueuer) await ctx.store.openRun(run, { runId: sel.runId, kind: sel.kind, ...source, sourceDb: ctx.sourceDb, backupDb: ctx.backupDb, ...reads });
   let matchedField = false;
   let fieldSeq = 0;
 
@@ -146,8 +154,8 @@ export async function planBackup(ctx: PlanContext, sel: PlanSelection): Promise<
   for (const m of selected) {
     let wanted: readonly string[] | undefined = m.fields;
     if (sel.fields) {
-      // A backfill takes the fields it is given, configured or not.
-      wanted = sel.kind === 'backfill' || !m.fields ? sel.fields : m.fields.filter((f) => sel.fields?.includes(f));
+      // A backfill or a restore takes the fields it is given, configured or not.
+      wanted = sel.kind !== 'copy' || !m.fields ? sel.fields : m.fields.filter((f) => sel.fields?.includes(f));
     }
     if (wanted && wanted.length === 0) continue;
     // A measurement may live in some policies only; it is reported when no policy has it.
@@ -164,13 +172,17 @@ export async function planBackup(ctx: PlanContext, sel: PlanSelection): Promise<
       const ranges: FieldRange[] = [];
       const planned: { k: number; meta: FieldPlanMeta; field: PlannedField }[] = [];
       for (const target of targets) {
-        const fid = fieldId(ctx.source.endpoint, ctx.sourceDb, target.measurement, target.field, rp);
-        const checkpoint =
-          rp !== undefined && rp === ctx.defaultPolicy
+        // A restore reads no checkpoint (nor adopts one): it moves none.
+        const fid = restore
+          ? restoreFieldId(ctx.source.endpoint, ctx.sourceDb, target.measurement, target.field, rp, ctx.backupDb)
+          : fieldId(ctx.source.endpoint, ctx.sourceDb, target.measurement, target.field, rp);
+        const checkpoint = restore
+          ? undefined
+          : rp !== undefined && rp === ctx.defaultPolicy
             ? await ctx.store.adoptCheckpoint(fieldId(ctx.source.endpoint, ctx.sourceDb, target.measurement, target.field), fid)
             : await ctx.store.checkpoint(fid);
         let range: { startNs: bigint; endNs: bigint } | undefined;
-        if (sel.kind === 'backfill') {
+        if (sel.kind !== 'copy') {
           range = { startNs: sel.startNs ?? configStart, endNs: sel.endNs ?? configEnd };
           if (range.endNs < range.startNs) range = undefined;
         } else {
@@ -190,10 +202,11 @@ export async function planBackup(ctx: PlanContext, sel: PlanSelection): Promise<
         planned.push({ k: fieldSeq++, meta, field });
       }
       if (ranges.length === 0) continue;
-      await ctx.store.addFieldPlans(run, planned.map(({ k, meta }) => ({ k, meta })));
+      if (enqueuer) await ctx.store.addFieldPlans(run, planned.map(({ k, meta }) => ({ k, meta })));
       // Fields in the order found, cut into groups of fields_per_job: a group's
-      // fields are merged by their summed counts, so their chunks coincide and
-      // one job copies them with one query wherever their ranges do.
+      // buckets merge while each of its fields stays within max_values, so their
+      // chunks coincide and one job copies them with one query wherever their
+      // ranges do.
       const size = ctx.fieldsPerJob ?? 1;
       if (!(size >= 1)) throw new RangeError(`fieldsPerJob must be at least 1, got ${size}`);
       const groups: number[][] = [];
@@ -217,7 +230,8 @@ export async function planBackup(ctx: PlanContext, sel: PlanSelection): Promise<
           const fids = members.map(({ p }) => p.meta.fieldId);
           const name = chunkJobName(sel.kind, { measurement: m.name, fields: members.map(({ p }) => p.meta.field) }, ctx.sourceName);
           const data = chunkPayload(members.map(({ p, chunk }) => ({ k: p.k, i: chunk.index })), startNs, endNs);
-          await enqueuer.push(chunkDedupeId(sel.kind, fids, startNs, endNs), data, name);
+          if (enqueuer) await enqueuer.push(chunkDedupeId(sel.kind, fids, startNs, endNs), data, name);
+          else result.chunks++;
         }
       }
     }
@@ -229,8 +243,8 @@ export async function planBackup(ctx: PlanContext, sel: PlanSelection): Promise<
   if (sel.fields && !matchedField && result.missing.length === 0) {
     throw new SelectionError(`--field ${sel.fields.map((f) => JSON.stringify(f)).join(', ')} matches no configured field of the selected measurements`);
   }
-  await enqueuer.close();
-  ctx.logger.info('planned', {
+  await enqueuer?.close();
+  ctx.logger.info(sel.dryRun ? 'counted' : 'planned', {
     run: sel.runId,
     fields: result.fields.length,
     chunks: result.chunks,

@@ -6,12 +6,15 @@ import { chunkDedupeId, chunkJobId, chunkJobName, fieldPlanKey, parseChunkJobId 
 import { SourceBreaker } from './source-breaker.js';
 import type { ChunkFailure, StateStore } from './state-store.js';
 
+/** An InfluxDB server as the engine uses it: read from by a backup or a restore, written to by the other. */
+export type InfluxServerPort = SourceReader & BackupWriter;
+
 export interface ProcessorContext {
-  /** The reader of runs that name no source: the single databases.source. */
-  source?: SourceReader;
-  /** The readers of the sources of databases.sources, by name: a run names its source. */
-  sources?: ReadonlyMap<string, SourceReader>;
-  backup: BackupWriter;
+  /** The server of runs that name no source: the single databases.source. */
+  source?: InfluxServerPort;
+  /** The servers of the sources of databases.sources, by name: a run names its source. */
+  sources?: ReadonlyMap<string, InfluxServerPort>;
+  backup: InfluxServerPort;
   store: StateStore;
   batchSize: number;
   batchIntervalMs: number;
@@ -28,14 +31,23 @@ const PROGRESS_EVERY_MS = 1_000;
 /** Field plans a worker remembers; a run has one per field, so this is many runs' worth. */
 const PLAN_CACHE = 5_000;
 
+/**
+ * The servers a run's jobs read and write, from its record: the one place a
+ * worker decides a chunk's direction (a restore reads the backup and writes the
+ * source).
+ */
+export function runServers<T>(run: Pick<RunMeta, 'reads'>, servers: { source: T; backup: T }): { reader: T; writer: T } {
+  return run.reads === 'backup' ? { reader: servers.backup, writer: servers.source } : { reader: servers.source, writer: servers.backup };
+}
+
 /** Whether this attempt is the job's last: a permanent error, or no attempt left. */
 export function isFinalAttempt(job: Job, err: unknown): boolean {
   return err instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
 }
 
 /**
- * The handler of copy and backfill jobs: copies the chunk of its field (or of
- * its group of fields, with one query), then (only after the backup
+ * The handler of copy, backfill and restore jobs: copies the chunk of its field
+ * (or of its group of fields, with one query) the way its run goes, then (only after the backup
  * acknowledged every batch) records the job done, moves each field's low
  * watermark by that field's own plan and newest value, and counts the job in
  * its run, in one step. A last failed attempt is counted too. Permanent failures
@@ -72,7 +84,7 @@ export function createCopyProcessor(ctx: ProcessorContext): (job: Job<CopyChunkP
     const source = run.source === undefined ? ctx.source : ctx.sources?.get(run.source);
     if (!source) {
       const which = run.source === undefined ? 'the single databases.source' : `source ${JSON.stringify(run.source)}`;
-      throw new UnrecoverableError(`run ${run.runId} reads ${which}, which this worker's configuration does not have`);
+      throw new UnrecoverableError(`run ${run.runId} copies ${which}, which this worker's configuration does not have`);
     }
     const fields = found.map((p) => p.field);
     const first = fields[0]!;
@@ -81,14 +93,15 @@ export function createCopyProcessor(ctx: ProcessorContext): (job: Job<CopyChunkP
     const startedAt = Date.now();
     let lastProgressAt = 0;
     const signal = AbortSignal.timeout(ctx.operationTimeoutMs);
+    const { reader, writer } = runServers(run, { source, backup: ctx.backup });
     const where = `${first.measurement}.${fields.length === 1 ? first.field : `{${fields.map((f) => f.field).join(', ')}}`} [${startNs}, ${endNs}]`;
     try {
       // A source of several found down fails its chunks here, without a round trip, so they leave the slots to the others'.
       const down = run.source === undefined ? undefined : breaker.refuse(run.source);
       if (down !== undefined) throw new Error(`source ${run.source} is unreachable (${down}); not tried again for a few seconds`);
       const result = await copyChunk({
-        source,
-        backup: ctx.backup,
+        source: reader,
+        backup: writer,
         sourceDb: run.sourceDb,
         backupDb: run.backupDb,
         measurement: first.measurement,

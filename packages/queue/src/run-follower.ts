@@ -1,4 +1,5 @@
 import type { Queue } from 'bullmq';
+import { isRestoreRun } from './names.js';
 import type { ChunkFailure, RunCounters, StateStore } from './state-store.js';
 
 export interface RunSnapshot {
@@ -63,7 +64,7 @@ export async function followRun(queue: Queue, store: StateStore, run: string, op
         if (again.done + again.failed === last.done + last.failed) {
           const failures = await store.runFailures(run);
           const reason = again.exists
-            ? `${missing} chunks are gone from the queue (removed, or Redis lost its data)`
+            ? `${missing} chunks are gone from the queue (removed${isRestoreRun(run) ? ', refused by a worker older than restore' : ''}, or Redis lost its data)`
             : 'the run is gone from Redis (its record expired, or Redis lost its data)';
           return {
             total: again.total,

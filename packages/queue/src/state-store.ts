@@ -175,7 +175,7 @@ for i = 6, #ARGV, 2 do
     out[#out + 1] = 1
   else
     local holder = redis.call('GET', claim)
-    local hrun, hseq = string.match(holder or '', '^(r%w+)%.(%w+)$')
+    local hrun, hseq = string.match(holder or '', '^([rx]%w+)%.(%w+)$')
     if not hrun then
       out[#out + 1] = -1
     else
@@ -317,6 +317,7 @@ export class StateStore {
     meta: string;
     workers: string;
     lastRun: string;
+    lastRestore: string;
     progress: (planKey: string) => string;
     run: string;
     claim: string;
@@ -336,6 +337,7 @@ export class StateStore {
       meta: `${prefix}:state:checkpoint-meta`,
       workers: `${prefix}:state:workers`,
       lastRun: `${prefix}:state:last-run`,
+      lastRestore: `${prefix}:state:last-restore`,
       progress: (planKey) => `${prefix}:state:progress:${planKey}`,
       run: `${prefix}:state:run:`,
       claim: `${prefix}:state:claim:`,
@@ -555,12 +557,16 @@ export class StateStore {
     return seen.sort((a, b) => b.lastSeen.localeCompare(a.lastSeen));
   }
 
-  async setLastRun(summary: unknown): Promise<void> {
-    await this.redis.set(this.k.lastRun, JSON.stringify(summary));
+  /**
+   * A restore keeps its summary apart from the backup's last run, so status and
+   * the last-run metrics (and alerts on them) still describe the backup.
+   */
+  async setLastRun(summary: unknown, of: 'backup' | 'restore' = 'backup'): Promise<void> {
+    await this.redis.set(of === 'restore' ? this.k.lastRestore : this.k.lastRun, JSON.stringify(summary));
   }
 
-  async lastRun<T = unknown>(): Promise<T | undefined> {
-    const v = await this.redis.get(this.k.lastRun);
+  async lastRun<T = unknown>(of: 'backup' | 'restore' = 'backup'): Promise<T | undefined> {
+    const v = await this.redis.get(of === 'restore' ? this.k.lastRestore : this.k.lastRun);
     return v === null ? undefined : (JSON.parse(v) as T);
   }
 }

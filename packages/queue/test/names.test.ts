@@ -6,6 +6,7 @@ import {
   QUEUE_SCHEDULE,
   JOB_COPY,
   JOB_BACKFILL,
+  JOB_RESTORE,
   JOB_SCHEDULED_PLAN,
   assertNoColon,
   chunkDedupeId,
@@ -14,6 +15,7 @@ import {
   fieldId,
   fieldPlanKey,
   parseChunkJobId,
+  restoreFieldId,
   runKey,
   shortHash,
 } from '../src/names.js';
@@ -23,7 +25,7 @@ import { JOBS, chunkPayload, chunkRange, copyJobOptions, jobFields, retryDelay }
 const hostile = ['x"; DROP DATABASE "src', 'a:b', 'we ird,m=x', 'two\nlines', '温度', 'back\\slash', ''];
 
 test('queue and job names hold no colon', () => {
-  for (const name of [QUEUE_COPY, QUEUE_SCHEDULE, JOB_COPY, JOB_BACKFILL, JOB_SCHEDULED_PLAN]) {
+  for (const name of [QUEUE_COPY, QUEUE_SCHEDULE, JOB_COPY, JOB_BACKFILL, JOB_RESTORE, JOB_SCHEDULED_PLAN]) {
     assert.equal(assertNoColon('name', name), name);
   }
   for (const job of Object.values(JOBS)) {
@@ -88,6 +90,28 @@ test('job ids name their run and position, and parse back; other ids do not pars
   for (const other of ['1', 'c_0123456789abcdef_0_99', `${run}`, `${run}.`, `${run}.A`, `x${run}.1`]) assert.equal(parseChunkJobId(other), undefined, other);
   assert.equal(fieldPlanKey(run, 3), `${run}.3`);
   assert.notEqual(fieldPlanKey(run, 1), fieldPlanKey(runKey('other'), 1));
+});
+
+test('a restore run has x ids: they parse, and a worker from before restore (r ids only) refuses them', () => {
+  // The job id pattern of every version before restore existed: such a worker fails any other id at once, touching no server.
+  const before = /^(r[0-9a-z]{8})\.([0-9a-z]+)$/;
+  const run = runKey('restore-20240101-000000-42', 'restore');
+  assert.match(run, /^x[0-9a-z]{8}$/);
+  assert.equal(run.slice(1), runKey('restore-20240101-000000-42').slice(1), 'only the letter differs');
+  for (const seq of [0, 35, 999_999]) {
+    const id = chunkJobId(run, seq);
+    assert.deepEqual(parseChunkJobId(id), { run, seq });
+    assert.equal(before.exec(id), null, id);
+  }
+  assert.equal(chunkJobName('restore'), JOB_RESTORE);
+  assert.equal(chunkJobName('restore', { measurement: 'm', fields: ['a', 'b'] }), 'restore-chunk m: a, b');
+  // A restore's chunk never shares a claim with a backup's, nor with a restore into another database.
+  const fid = fieldId('h:1', 'db', 'm', 'f', 'autogen');
+  const into = (db: string): string => chunkDedupeId('restore', restoreFieldId('h:1', 'db', 'm', 'f', 'autogen', db), 0n, 9n);
+  assert.notEqual(into('db'), chunkDedupeId('copy', fid, 0n, 9n));
+  assert.notEqual(into('db'), chunkDedupeId('backfill', fid, 0n, 9n));
+  assert.notEqual(into('db'), into('scratch'));
+  assert.equal(into('db'), into('db'));
 });
 
 test('copy jobs retry with backup.retry, capped', () => {

@@ -1,136 +1,22 @@
 // planBackup + createCopyWorker + followRun end to end: two real influxd
 // servers, a real Redis, a real BullMQ queue. The backup is compared with the
 // source value by value.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Queue, type Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { ALL_TIME as ALL, assertSameField, startInflux, startRedis, waitFor, type InfluxServer, type RedisServer } from '@influx-backup/testkit';
-import { InfluxClient } from '@influx-backup/influx';
-import { silentLogger } from '@influx-backup/core';
-import { createRedis } from '../src/connection.js';
-import { StateStore } from '../src/state-store.js';
-import { planBackup, type MeasurementPlanConfig, type PlanContext, type PlanResult } from '../src/planner.js';
-import { createCopyWorker } from '../src/worker.js';
-import { followRun, type RunResult } from '../src/run-follower.js';
-import { QUEUE_COPY, chunkJobId, fieldId, parseChunkJobId } from '../src/names.js';
-import type { CopyChunkPayload, CopyChunkResultPayload, RetryPolicy } from '../src/catalog.js';
+import { waitFor } from '@influx-backup/testkit';
+import { planBackup, type PlanResult } from '../src/planner.js';
+import { followRun } from '../src/run-follower.js';
+import { fieldId, parseChunkJobId } from '../src/names.js';
+import type { RetryPolicy } from '../src/catalog.js';
+import { DAY, H, MIN, WEEK, assertAllDone, at, lp, openRig, useServers, type Rig } from './rig.js';
 
-const MS = 1_000_000n;
-const MIN = 60_000n * MS;
-const H = 60n * MIN;
-const DAY = 24n * H;
-const WEEK = 7n * DAY;
 const RETRY: RetryPolicy = { maxAttempts: 3, backoffFactor: 1, maxBackoffMs: 50 };
+const s = useServers();
 
-const at = (iso: string): bigint => BigInt(Date.parse(iso)) * MS;
-
-let srcServer: InfluxServer;
-let bakServer: InfluxServer;
-let redisServer: RedisServer;
-let source: InfluxClient;
-let backup: InfluxClient;
-
-before(async () => {
-  [srcServer, bakServer, redisServer] = await Promise.all([startInflux(), startInflux(), startRedis()]);
-  source = new InfluxClient({ host: srcServer.host, port: srcServer.port, retries: 0 });
-  backup = new InfluxClient({ host: bakServer.host, port: bakServer.port, retries: 0 });
-});
-
-after(async () => {
-  source?.close();
-  backup?.close();
-  await Promise.all([srcServer?.destroy(), bakServer?.destroy(), redisServer?.destroy()]);
-});
-
-interface Rig {
-  queue: Queue;
-  redis: Redis;
-  store: StateStore;
-  ctx(measurements: MeasurementPlanConfig[], extra?: Partial<PlanContext>): PlanContext;
-  startWorker(): Worker<CopyChunkPayload, CopyChunkResultPayload>;
-  run(plan: PlanResult): Promise<RunResult>;
-  /** The ids of a plan's jobs (every chunk enqueued, none reused). */
-  jobIds(plan: PlanResult): string[];
-  close(): Promise<void>;
-}
-
-/** A queue, a state store and (on demand) a worker under a prefix of the test's own. */
-async function rig(name: string, sourceDb: string, backupDb: string, retry: RetryPolicy = RETRY): Promise<Rig> {
-  const prefix = `pipeline-${name}`;
-  await srcServer.query(`CREATE DATABASE "${sourceDb}"`);
-  await bakServer.query(`CREATE DATABASE "${backupDb}"`);
-  const redis = createRedis({ url: redisServer.url, prefix });
-  const workerRedis = createRedis({ url: redisServer.url, prefix });
-  const queue = new Queue(QUEUE_COPY, { connection: redis, prefix });
-  const store = new StateStore(redis, prefix);
-  let worker: Worker<CopyChunkPayload, CopyChunkResultPayload> | undefined;
-  const startWorker = (): Worker<CopyChunkPayload, CopyChunkResultPayload> => {
-    worker ??= createCopyWorker({
-      connection: workerRedis,
-      prefix,
-      concurrency: 4,
-      retry,
-      source,
-      backup,
-      store,
-      batchSize: 25,
-      batchIntervalMs: 0,
-      pieceRows: 10,
-      operationTimeoutMs: 30_000,
-      logger: silentLogger,
-    });
-    worker.on('error', () => undefined);
-    return worker;
-  };
-  return {
-    queue,
-    redis,
-    store,
-    ctx: (measurements, extra = {}) => ({
-      source,
-      queue,
-      store,
-      sourceDb,
-      backupDb,
-      measurements,
-      chunkSizeNs: H,
-      overlapNs: 0n,
-      retry,
-      maxValues: 1,
-      logger: silentLogger,
-      ...extra,
-    }),
-    startWorker,
-    async run(plan) {
-      startWorker();
-      return followRun(queue, store, plan.run, { pollMs: 50 });
-    },
-    jobIds: (plan) => Array.from({ length: plan.enqueued }, (_, n) => chunkJobId(plan.run, n)),
-    async close() {
-      await worker?.close();
-      await queue.close();
-      await Promise.all([redis.quit(), workerRedis.quit()]);
-    },
-  };
-}
-
-const lp = {
-  measurement: (s: string): string => s.replace(/[, ]/g, (c) => `\\${c}`),
-  key: (s: string): string => s.replace(/[,= ]/g, (c) => `\\${c}`),
-};
-
-/** The backup holds exactly the source's values of the field in `range`; returns how many. */
-async function assertSame(srcDb: string, bakDb: string, m: string, f: string, range: [bigint, bigint], bakRange: readonly [bigint, bigint] = ALL): Promise<number> {
-  return (await assertSameField({ client: source, db: srcDb }, { client: backup, db: bakDb }, m, f, range, bakRange)).rows.length;
-}
-
-function assertAllDone(r: RunResult, total: number): void {
-  assert.deepEqual(r.failures, []);
-  assert.equal(r.failed, 0);
-  assert.equal(r.completed, total);
-  assert.equal(r.total, total);
-}
+const rig = (name: string, sourceDb: string, backupDb: string, retry: RetryPolicy = RETRY): Promise<Rig> =>
+  openRig(s, { prefix: `pipeline-${name}`, sourceDb, backupDb, retry, worker: { concurrency: 4, batchSize: 25, pieceRows: 10 } });
+const assertSame = (srcDb: string, bakDb: string, m: string, f: string, range: [bigint, bigint], bakRange?: readonly [bigint, bigint]): Promise<number> =>
+  s.assertSame(srcDb, bakDb, m, f, range, bakRange);
 
 test('two fields ending at different times each resume from their own checkpoint (Irradiance 10:30, Temperature 15:45)', async () => {
   const srcDb = 'plant';
@@ -141,7 +27,7 @@ test('two fields ending at different times each resume from their own checkpoint
     const lines: string[] = [];
     for (let t = D; t <= D + 10n * H + 30n * MIN; t += 15n * MIN) lines.push(`solar,site=north Irradiance=${Number((t - D) / MIN) + 0.5} ${t}`);
     for (let t = D; t <= D + 15n * H + 45n * MIN; t += 15n * MIN) lines.push(`solar,site=north Temperature=${(t - D) / MIN + 1_000n}i ${t}`);
-    await srcServer.write(srcDb, lines.join('\n'));
+    await s.src.write(srcDb, lines.join('\n'));
     const measurements = [{ name: 'solar', startNs: D, endNs: D + DAY - 1n }];
 
     const first = await planBackup(r.ctx(measurements), { kind: 'copy', runId: 'first' });
@@ -151,8 +37,8 @@ test('two fields ending at different times each resume from their own checkpoint
     assert.equal(byField(first).Temperature?.chunks, 16);
     assertAllDone(await r.run(first), 27);
 
-    const irr = fieldId(source.endpoint, srcDb, 'solar', 'Irradiance');
-    const temp = fieldId(source.endpoint, srcDb, 'solar', 'Temperature');
+    const irr = fieldId(s.source.endpoint, srcDb, 'solar', 'Irradiance');
+    const temp = fieldId(s.source.endpoint, srcDb, 'solar', 'Temperature');
     assert.equal(await r.store.checkpoint(irr), D + 10n * H + 30n * MIN);
     assert.equal(await r.store.checkpoint(temp), D + 15n * H + 45n * MIN);
     await assertSame(srcDb, bakDb, 'solar', 'Irradiance', [D, D + DAY - 1n]);
@@ -160,7 +46,7 @@ test('two fields ending at different times each resume from their own checkpoint
 
     // New Irradiance values after its own last one but before Temperature's:
     // a shared checkpoint (15:45) would skip them.
-    await srcServer.write(
+    await s.src.write(
       srcDb,
       [
         `solar,site=north Irradiance=701.25 ${D + 11n * H}`,
@@ -195,7 +81,7 @@ test('planning the same range twice while its jobs wait enqueues each chunk once
     const D = at('2024-05-01T00:00:00Z');
     const lines: string[] = [];
     for (let i = 0n; i < 5n * 12n; i++) lines.push(`m,k=v a=${i}i,b="s${i}" ${D + i * 5n * MIN + i}`);
-    await srcServer.write(srcDb, lines.join('\n'));
+    await s.src.write(srcDb, lines.join('\n'));
     const measurements = [{ name: 'm', startNs: D, endNs: D + DAY - 1n }];
 
     const one = await planBackup(r.ctx(measurements), { kind: 'copy', runId: 'one' });
@@ -224,7 +110,7 @@ test('planning the same range twice while its jobs wait enqueues each chunk once
 
     // Finished jobs do not block a new plan of the same range: it copies again.
     // The backup loses the measurement first, so only a real second copy passes.
-    await bakServer.query('DROP MEASUREMENT "m"', bakDb);
+    await s.bak.query('DROP MEASUREMENT "m"', bakDb);
     const three = await planBackup(r.ctx(measurements), { kind: 'copy', runId: 'three', full: true });
     assert.equal(three.reused, 0);
     assert.equal(three.enqueued, 10);
@@ -244,7 +130,7 @@ test('one day of data in a range of years plans a day of chunks, not tens of tho
     const D = at('2024-06-15T00:00:00Z');
     const lines: string[] = [];
     for (let t = D; t < D + DAY; t += 10n * MIN) lines.push(`day,sensor=s1 v=${Number((t - D) / MIN)} ${t + 17n}`);
-    await srcServer.write(srcDb, lines.join('\n'));
+    await s.src.write(srcDb, lines.join('\n'));
     const start = at('2023-01-01T00:00:00Z');
     const end = at('2026-01-01T00:00:00Z') - 1n;
     const plan = await planBackup(r.ctx([{ name: 'day', startNs: start, endNs: end }]), { kind: 'copy', runId: 'sparse' });
@@ -256,7 +142,7 @@ test('one day of data in a range of years plans a day of chunks, not tens of tho
     for (const id of r.jobIds(plan)) assert.equal(await r.redis.call('OBJECT', 'ENCODING', r.queue.toKey(id)), 'listpack', id);
     assertAllDone(await r.run(plan), 24);
     assert.equal(await assertSame(srcDb, bakDb, 'day', 'v', [start, end]), 144);
-    assert.equal(await r.store.checkpoint(fieldId(source.endpoint, srcDb, 'day', 'v')), D + DAY - 10n * MIN + 17n);
+    assert.equal(await r.store.checkpoint(fieldId(s.source.endpoint, srcDb, 'day', 'v')), D + DAY - 10n * MIN + 17n);
   } finally {
     await r.close();
   }
@@ -276,8 +162,8 @@ test('a chunk that fails for good holds the checkpoint before it while a later c
     clusters.forEach((c, k) => {
       for (let i = 0n; i < 10n; i++) lines.push(`fail v=${k * 100 + Number(i)}.5 ${c + i * H}`);
     });
-    await srcServer.write(srcDb, lines.join('\n'));
-    await bakServer.write(bakDb, `fail v="conflict" ${(clusters[1] as bigint) + 30n * MIN}`);
+    await s.src.write(srcDb, lines.join('\n'));
+    await s.bak.write(bakDb, `fail v="conflict" ${(clusters[1] as bigint) + 30n * MIN}`);
 
     const measurements = [{ name: 'fail', startNs: W0, endNs: W0 + 10n * WEEK - 1n }];
     const plan = await planBackup(r.ctx(measurements, { chunkSizeNs: WEEK }), { kind: 'copy', runId: 'fail' });
@@ -293,7 +179,7 @@ test('a chunk that fails for good holds the checkpoint before it while a later c
     const failedJob = await r.queue.getJob(failure?.jobId ?? '');
     assert.equal(failedJob?.attemptsMade, 1);
 
-    const fid = fieldId(source.endpoint, srcDb, 'fail', 'v');
+    const fid = fieldId(s.source.endpoint, srcDb, 'fail', 'v');
     assert.equal(await r.store.checkpoint(fid), (clusters[0] as bigint) + 9n * H);
     // The chunks that succeeded are in the backup, exactly.
     for (const k of [0, 2]) {
@@ -322,11 +208,11 @@ test(
       clusters.forEach((c, k) => {
         for (let i = 0n; i < 10n; i++) lines.push(`shift v=${k * 100 + Number(i)}.5 ${c + i * H}`);
       });
-      await srcServer.write(srcDb, lines.join('\n'));
+      await s.src.write(srcDb, lines.join('\n'));
       // The chunk of week 6 cannot be written to the backup.
-      await bakServer.write(bakDb, `shift v="conflict" ${(clusters[2] as bigint) + 30n * MIN}`);
+      await s.bak.write(bakDb, `shift v="conflict" ${(clusters[2] as bigint) + 30n * MIN}`);
       const measurements = [{ name: 'shift', startNs: W0, endNs: W0 + 12n * WEEK - 1n }];
-      const fid = fieldId(source.endpoint, srcDb, 'shift', 'v');
+      const fid = fieldId(s.source.endpoint, srcDb, 'shift', 'v');
 
       const first = await planBackup(r.ctx(measurements, { chunkSizeNs: WEEK }), { kind: 'copy', runId: 'first' });
       assert.equal(first.chunks, 4);
@@ -335,7 +221,7 @@ test(
       assert.equal(await r.store.checkpoint(fid), (clusters[1] as bigint) + 9n * H);
 
       // Retention (or a DELETE) empties the first week in the source.
-      await srcServer.query(`DELETE FROM "shift" WHERE time < ${W0 + WEEK}`, srcDb);
+      await s.src.query(`DELETE FROM "shift" WHERE time < ${W0 + WEEK}`, srcDb);
       const second = await planBackup(r.ctx(measurements, { chunkSizeNs: WEEK }), { kind: 'copy', runId: 'second', full: true });
       assert.equal(second.chunks, 3);
       const two = await r.run(second);
@@ -364,15 +250,15 @@ test('hostile measurement, field and tag names go through the queue and land exa
       const tag = i % 2n === 0n ? `${lp.key('t:k "w"')}=${lp.key('v, =w')}` : `${lp.key('t:k "w"')}=${lp.key('温度')}`;
       lines.push(`${lp.measurement(M)},${tag} ${lp.key(F1)}=${i}.25,${lp.key(F2)}=${9_223_372_036_854_775_000n + i}i ${D + i * 7n * MIN + i}`);
     }
-    await srcServer.write(srcDb, lines.join('\n'));
+    await s.src.write(srcDb, lines.join('\n'));
     const plan = await planBackup(r.ctx([{ name: M, startNs: D, endNs: D + DAY - 1n }]), { kind: 'copy', runId: 'hostile' });
     assert.deepEqual(plan.fields.map((f) => f.field).sort(), [F1, F2].sort());
     for (const id of r.jobIds(plan)) assert.ok(!id.includes(':'), id);
     assertAllDone(await r.run(plan), plan.chunks);
     assert.equal(await assertSame(srcDb, bakDb, M, F1, [D, D + DAY]), 30);
     assert.equal(await assertSame(srcDb, bakDb, M, F2, [D, D + DAY]), 30);
-    assert.ok((await source.databases()).includes(srcDb));
-    assert.deepEqual(await backup.measurements(bakDb), [M]);
+    assert.ok((await s.source.databases()).includes(srcDb));
+    assert.deepEqual(await s.backup.measurements(bakDb), [M]);
   } finally {
     await r.close();
   }
@@ -386,15 +272,15 @@ test('a backfill of an older range copies it and never moves the checkpoint back
     const D = at('2024-07-01T00:00:00Z');
     const lines: string[] = [];
     for (let i = 0n; i < 6n; i++) lines.push(`bf v=${i}i ${D + i * H + 59n * MIN}`);
-    await srcServer.write(srcDb, lines.join('\n'));
+    await s.src.write(srcDb, lines.join('\n'));
     const measurements = [{ name: 'bf', startNs: D, endNs: D + DAY - 1n }];
     assertAllDone(await r.run(await planBackup(r.ctx(measurements), { kind: 'copy', runId: 'copy' })), 6);
-    const fid = fieldId(source.endpoint, srcDb, 'bf', 'v');
+    const fid = fieldId(s.source.endpoint, srcDb, 'bf', 'v');
     const cp = D + 5n * H + 59n * MIN;
     assert.equal(await r.store.checkpoint(fid), cp);
 
     // Late values in the past, older than the checkpoint: only a backfill finds them.
-    await srcServer.write(srcDb, `bf v=-1i ${D + 1n}\nbf v=-2i ${D + H + 1n}`);
+    await s.src.write(srcDb, `bf v=-1i ${D + 1n}\nbf v=-2i ${D + H + 1n}`);
     const bf = await planBackup(r.ctx(measurements), { kind: 'backfill', runId: 'bf', measurements: ['bf'], startNs: D, endNs: D + 2n * H - 1n });
     assert.equal(bf.chunks, 2);
     for (const id of r.jobIds(bf)) assert.equal((await r.queue.getJob(id))?.name, 'backfill-chunk');
@@ -415,8 +301,8 @@ test('a transient backup failure is retried with backup.retry until the chunk la
     const D = at('2024-08-01T00:00:00Z');
     const lines: string[] = [];
     for (let i = 0n; i < 30n; i++) lines.push(`tr v=${i}.5 ${D + i * 5n * MIN}`);
-    await srcServer.write(srcDb, lines.join('\n'));
-    await bakServer.stop();
+    await s.src.write(srcDb, lines.join('\n'));
+    await s.bak.stop();
     stopped = true;
     const plan = await planBackup(r.ctx([{ name: 'tr', startNs: D, endNs: D + DAY - 1n }]), { kind: 'copy', runId: 'transient' });
     assert.equal(plan.chunks, 3);
@@ -425,7 +311,7 @@ test('a transient backup failure is retried with backup.retry until the chunk la
       const jobs = await Promise.all(r.jobIds(plan).map((id) => r.queue.getJob(id)));
       return jobs.every((j) => (j?.attemptsMade ?? 0) >= 1);
     });
-    await bakServer.start();
+    await s.bak.start();
     stopped = false;
     const result = await followRun(r.queue, r.store, plan.run, { pollMs: 50 });
     // What BullMQ itself says: every chunk completed, after at least one retry.
@@ -439,9 +325,9 @@ test('a transient backup failure is retried with backup.retry until the chunk la
       () => assertAllDone(result, 3),
     );
     assert.equal(await assertSame(srcDb, bakDb, 'tr', 'v', [D, D + DAY]), 30);
-    assert.equal(await r.store.checkpoint(fieldId(source.endpoint, srcDb, 'tr', 'v')), D + 29n * 5n * MIN);
+    assert.equal(await r.store.checkpoint(fieldId(s.source.endpoint, srcDb, 'tr', 'v')), D + 29n * 5n * MIN);
   } finally {
-    if (stopped) await bakServer.start();
+    if (stopped) await s.bak.start();
     await r.close();
   }
 });
@@ -454,7 +340,7 @@ test('two planners racing on the same range enqueue each chunk once; both runs c
     const D = at('2024-09-01T00:00:00Z');
     const lines: string[] = [];
     for (let i = 0n; i < 24n * 6n; i++) lines.push(`race,s=${i % 3n} a=${i}i,b=${i}.25,c="x${i}" ${D + i * 10n * MIN}`);
-    await srcServer.write(srcDb, lines.join('\n'));
+    await s.src.write(srcDb, lines.join('\n'));
     const measurements = [{ name: 'race', startNs: D, endNs: D + DAY - 1n }];
     const [a, b] = await Promise.all([
       planBackup(r.ctx(measurements), { kind: 'copy', runId: 'racer-a' }),
@@ -490,7 +376,7 @@ test('the run counters are right when completed jobs are removed as they finish'
     const D = at('2024-10-01T00:00:00Z');
     const lines: string[] = [];
     for (let i = 0n; i < 48n * 5n; i++) lines.push(`rm,s=${i % 2n} v=${i}i ${D + i * 6n * MIN}`);
-    await srcServer.write(srcDb, lines.join('\n'));
+    await s.src.write(srcDb, lines.join('\n'));
     const plan = await planBackup(r.ctx([{ name: 'rm', startNs: D, endNs: D + DAY - 1n }]), { kind: 'copy', runId: 'removed' });
     assert.equal(plan.chunks, 24);
     // Something removes every completed job while the run goes on (removeOnComplete, an operator, Bull Board).
@@ -531,8 +417,8 @@ test('the low watermark over merged chunks: one failing in the middle holds the 
     clusters.forEach((c, k) => {
       for (let i = 0n; i < 10n; i++) lines.push(`mf v=${k * 100 + Number(i)}.5 ${c + i * H}`);
     });
-    await srcServer.write(srcDb, lines.join('\n'));
-    await bakServer.write(bakDb, `mf v="conflict" ${(clusters[1] as bigint) + 30n * MIN}`);
+    await s.src.write(srcDb, lines.join('\n'));
+    await s.bak.write(bakDb, `mf v="conflict" ${(clusters[1] as bigint) + 30n * MIN}`);
     const measurements = [{ name: 'mf', startNs: W0, endNs: W0 + 10n * WEEK - 1n }];
     const plan = await planBackup(r.ctx(measurements, { maxValues: 10 }), { kind: 'copy', runId: 'mergedfail' });
     assert.equal(plan.chunks, 3, 'ten hourly buckets merged into each chunk');
@@ -543,10 +429,10 @@ test('the low watermark over merged chunks: one failing in the middle holds the 
     assert.equal(result.failures[0]?.startNs, String(clusters[1]));
     assert.equal(result.failures[0]?.endNs, String((clusters[1] as bigint) + 10n * H - 1n), 'the failed chunk spans its ten buckets');
     assert.match(result.failures[0]?.reason ?? '', /field type conflict/);
-    const fid = fieldId(source.endpoint, srcDb, 'mf', 'v');
+    const fid = fieldId(s.source.endpoint, srcDb, 'mf', 'v');
     assert.equal(await r.store.checkpoint(fid), (clusters[0] as bigint) + 9n * H, 'the checkpoint stops before the failed chunk');
     // The conflict gone, the next run resumes from the checkpoint and the watermark passes all three.
-    await bakServer.query('DROP MEASUREMENT "mf"', bakDb);
+    await s.bak.query('DROP MEASUREMENT "mf"', bakDb);
     const again = await planBackup(r.ctx(measurements, { maxValues: 10 }), { kind: 'copy', runId: 'mergedfail-again' });
     assert.equal(again.fields[0]?.startNs, (clusters[0] as bigint) + 9n * H);
     assertAllDone(await r.run(again), again.chunks);

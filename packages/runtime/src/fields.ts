@@ -73,7 +73,8 @@ export async function collectFields(rt: Runtime, now = Date.now()): Promise<Fiel
   const fieldOf = (run: string, k: number): Promise<FieldPlanMeta | undefined> => {
     const key = `${run}.${k}`;
     let p = plans.get(key);
-    if (!p) plans.set(key, (p = rt.store.runPlan(run, k).then((x) => x?.field, () => undefined)));
+    // The page shows the backup's fields: a restore's chunks are not theirs.
+    if (!p) plans.set(key, (p = rt.store.runPlan(run, k).then((x) => (x?.run.kind === 'restore' ? undefined : x?.field), () => undefined)));
     return p;
   };
   /** Every field a job copies: its first (k) and, for a group job, the others (f holds k, i pairs). */

@@ -27,3 +27,4 @@ export { startWorker, runWorker, workerRole, type RunningWorker } from './worker
 export { syncSchedules, startPlanner, runPlanner, plannerRole, type ScheduleSync, type RunningPlanner } from './planner-role.js';
 export { checkServers, type ServerCheck } from './check.js';
 export { collectFields, type FieldsReport, type FieldRow } from './fields.js';
+export { restoreRoute, restoreRedisCheck, restorePreflight, prepareRestoreTarget, restorePlanContext, type RestoreRoute } from './restore.js';

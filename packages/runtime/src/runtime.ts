@@ -132,7 +132,7 @@ export function serverHint(key: string, err: unknown): string {
 }
 
 /** `fn`, with an InfluxDB failure turned into a ConnectError that says what to check. */
-async function onServer<T>(key: string, fn: () => Promise<T>): Promise<T> {
+export async function onServer<T>(key: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
@@ -164,7 +164,7 @@ export async function preflight(
   await reachRedis(rt);
   for (const w of await redisHealthWarnings(rt.redis)) rt.logger.warn(w);
   const reached = await Promise.all(
-    sources.map((source) => reachSource(source).then((): { source: SourceRuntime; error?: Error } => ({ source }), (error: Error) => ({ source, error }))),
+    sources.map((source) => reachDatabase(source.key, source.client, source.config.database).then((): { source: SourceRuntime; error?: Error } => ({ source }), (error: Error) => ({ source, error }))),
   );
   const first = reached[0];
   if (first?.error && reached.every((c) => c.error)) throw first.error;
@@ -186,16 +186,24 @@ export async function preflight(
   );
 }
 
-async function reachSource(source: SourceRuntime): Promise<void> {
-  const { client, config, key } = source;
+/** The key of a source's backup database: `databases.backup.database`, or a listed source's own `backup_database`. */
+export function backupDatabaseKey(source: SourceRuntime): string {
+  return source.config.listed ? `${source.key}.backup_database` : 'databases.backup.database';
+}
+
+/**
+ * Pings the server whose keys are `key` (databases.backup, databases.sources[1]) and checks that `db` is there to
+ * read, or says which keys to check; `dbKey` names the key of the database (default `key`.database).
+ */
+export async function reachDatabase(key: string, server: InfluxClient, db: string, dbKey = `${key}.database`): Promise<void> {
   const dbs = await onServer(key, async () => {
-    await client.ping();
-    return client.databases();
+    await server.ping();
+    return server.databases();
   });
-  if (!dbs.includes(config.database)) {
+  if (!dbs.includes(db)) {
     throw new ConnectError(
-      `database ${JSON.stringify(config.database)} does not exist on the ${client.role} ${client.endpoint}, ` +
-        `or its user may not read it (check ${key}.database and the user's privileges)`,
+      `database ${JSON.stringify(db)} does not exist on the ${server.role} ${server.endpoint}, ` +
+        `or its user may not read it (check ${dbKey} and the user's privileges)`,
     );
   }
 }

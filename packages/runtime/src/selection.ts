@@ -1,5 +1,6 @@
 import { didYouMean } from '@influx-backup/config';
 import { UsageError } from '@influx-backup/process';
+import type { InfluxClient } from '@influx-backup/influx';
 import type { Runtime, SourceRuntime } from './runtime.js';
 
 /**
@@ -21,6 +22,8 @@ export interface SelectionFlags {
   readonly anyMeasurement?: boolean;
   /** The retention policies being copied: a field counts when any of them holds it. */
   readonly retentionPolicies?: readonly string[];
+  /** The database the names must be in (a restore: the backup's); default the source's. */
+  readonly on?: { server: InfluxClient; db: string; what: string };
 }
 
 /**
@@ -30,11 +33,11 @@ export interface SelectionFlags {
  * reads as "every field is up to date".
  */
 export async function checkSelection(source: SourceRuntime, flags: SelectionFlags): Promise<void> {
-  const { client, config } = source;
-  const db = config.database;
-  const where = `the source database ${JSON.stringify(db)} on ${client.endpoint}${config.listed ? ` (source ${source.name})` : ''}`;
+  const { config } = source;
+  const { server, db, what } = flags.on ?? { server: source.client, db: config.database, what: 'source' };
+  const where = `the ${what} database ${JSON.stringify(db)} on ${server.endpoint}${config.listed ? ` (source ${source.name})` : ''}`;
   const configured = config.measurements.map((m) => m.name);
-  const existing = await client.measurements(db);
+  const existing = await server.measurements(db);
   for (const name of flags.measurements ?? []) {
     if (!existing.includes(name)) {
       const names = flags.anyMeasurement ? existing : configured.filter((m) => existing.includes(m));
@@ -49,7 +52,7 @@ export async function checkSelection(source: SourceRuntime, flags: SelectionFlag
   const selected = flags.measurements?.length ? flags.measurements : configured.filter((m) => existing.includes(m));
   const fields = new Set<string>();
   for (const m of selected) {
-    for (const rp of flags.retentionPolicies ?? [undefined]) for (const k of await client.fieldKeys(db, m, rp)) fields.add(k.field);
+    for (const rp of flags.retentionPolicies ?? [undefined]) for (const k of await server.fieldKeys(db, m, rp)) fields.add(k.field);
   }
   for (const name of flags.fields) {
     if (fields.has(name)) continue;

@@ -30,6 +30,8 @@ export interface StatusReport {
   /** The newest chunks that failed for good, with the server's reason. */
   failures: { jobId: string; kind: string; source: string | null; measurement: string; field: string; start: string; end: string; reason: string; at: string | null }[];
   lastRun: unknown;
+  /** The last restore, kept apart so that lastRun stays the backup's. */
+  lastRestore: unknown;
 }
 
 /**
@@ -41,12 +43,13 @@ export async function collectStatus(rt: Runtime, { sources = rt.sources }: { sou
   const owner = sourceOfField(rt);
   const shown = new Set(sources.map((s) => s.name));
   const all = sources.length === rt.sources.length;
-  const [copy, schedule, checkpoints, workers, lastRun, schedulers, failed] = await Promise.all([
+  const [copy, schedule, checkpoints, workers, lastRun, lastRestore, schedulers, failed] = await Promise.all([
     rt.copyQueue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed', 'paused'),
     rt.scheduleQueue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed', 'paused'),
     rt.store.checkpoints(),
     rt.store.workers(),
     rt.store.lastRun(),
+    rt.store.lastRun('restore'),
     rt.scheduleQueue.getJobSchedulers(0, -1).catch(() => []),
     rt.copyQueue.getJobs(['failed'], 0, 9, false) as Promise<Job<CopyChunkPayload>[]>,
   ]);
@@ -111,6 +114,7 @@ export async function collectStatus(rt: Runtime, { sources = rt.sources }: { sou
       )
     ).filter((f) => all || (f.source !== null && shown.has(f.source))),
     lastRun: await liveLastRun(rt, lastRun, all ? undefined : shown),
+    lastRestore: await liveLastRun(rt, lastRestore, all ? undefined : shown),
   };
 }
 

@@ -1,4 +1,4 @@
-import { followRun, planBackup, type PlanResult, type RunResult } from '@influx-backup/queue';
+import { followRun, planBackup, type PlanContext, type PlanResult, type PlanSelection, type RunResult } from '@influx-backup/queue';
 import {
   checkSelection,
   planContext,
@@ -22,10 +22,10 @@ export interface CopyCommandOptions extends SelectorOptions {
   source?: string[];
 }
 
-type Mode = 'run' | 'plan' | 'backfill';
+type Mode = 'run' | 'plan' | 'backfill' | 'restore';
 
 /** One source's part of a pass: its plan and result, or why it was left out. */
-interface SourcePart {
+export interface SourcePart {
   source: SourceRuntime;
   plan?: PlanResult;
   result?: RunResult;
@@ -71,95 +71,116 @@ export async function copyCommand(ctx: ProcessContext, mode: Mode, opts: CopyCom
     }
     if (usable.length === 0 && unused !== undefined) throw unused;
     const started = Date.now();
-    // Planning a million chunks makes garbage fast; keep this process's heap near its budget.
-    const governor = startMemoryGovernor(rt.config.processing.workerMemoryLimitMb, rt.logger);
-    try {
-      for (const { source, policies } of usable) {
-        try {
-          // The plan's result is the line below on stdout; its log line goes to the log file only.
-          const planning = { ...planContext(rt, source, policies), logger: ctx.logger.quietConsole() };
-          const plan = await planBackup(planning, { kind: mode === 'backfill' ? 'backfill' : 'copy', runId: sourceRunId(id, source), ...sel });
-          parts.push({ source, plan });
-        } catch (err) {
-          if (selected.length === 1 || err instanceof UsageError) throw err;
-          rt.logger.error(`source ${source.name}: planning failed: ${(err as Error).message}`);
-          parts.push({ source, error: `planning failed: ${(err as Error).message}` });
-        }
+    for (const { source, policies } of usable) {
+      try {
+        const plan = await planHere(ctx, rt, planContext(rt, source, policies), { kind: mode === 'backfill' ? 'backfill' : 'copy', runId: sourceRunId(id, source), ...sel });
+        parts.push({ source, plan });
+      } catch (err) {
+        if (selected.length === 1 || err instanceof UsageError) throw err;
+        rt.logger.error(`source ${source.name}: planning failed: ${(err as Error).message}`);
+        parts.push({ source, error: `planning failed: ${(err as Error).message}` });
       }
-    } finally {
-      governor.stop();
     }
     parts.sort((a, b) => rt.sources.indexOf(a.source) - rt.sources.indexOf(b.source));
-    const planned = parts.filter((p): p is SourcePart & { plan: PlanResult } => p.plan !== undefined);
-    const out = process.stdout;
-    for (const { source, plan } of planned) {
+    for (const { source, plan } of parts) {
       const of = source.config.listed ? `source ${source.name}` : 'the source';
-      for (const m of plan.missing) rt.logger.warn(`field ${m} is configured but ${of} has no such field (yet); nothing to copy`);
-      out.write(
-        `${plan.runId}: ${counted(plan.fields.length, 'field')}, ${counted(plan.chunks, 'chunk')} (${plan.reused} already queued), ` +
-          `${counted(plan.expectedValues, 'value')} to copy\n`,
-      );
+      for (const m of plan?.missing ?? []) rt.logger.warn(`field ${m} is configured but ${of} has no such field (yet); nothing to copy`);
     }
-    const chunks = planned.reduce((n, p) => n + p.plan.chunks, 0);
-    const failedParts = (): SourcePart[] => parts.filter((p) => p.error !== undefined || (p.result?.failed ?? 0) > 0);
-    if (chunks > 0) {
-      // Until it ends, status reads these runs' live counters through their keys.
-      await rt.store.setLastRun({ ...lastRun(id, mode, parts, started), finishedAt: null, ok: null });
-    }
-    if ((mode !== 'run' && !opts.wait) || chunks === 0) {
-      if (chunks === 0) {
-        await rt.store.setLastRun(lastRun(id, mode, parts, started));
-        if (mode === 'run' || opts.wait) out.write('nothing to copy: every field is up to date\n');
-      }
-      reportLeftOut(rt, failedParts());
-      return failedParts().length > 0 ? EXIT_FAILED : EXIT_OK;
-    }
-    const worker = mode === 'run' ? startWorker(rt, { role: 'run' }) : undefined;
-    const progress = new Progress(
-      planned.reduce((n, p) => n + p.plan.expectedValues, 0),
-      chunks,
+    return followParts(rt, { id, mode, parts, started, follow: mode === 'run' || opts.wait === true });
+  });
+}
+
+/** Plans (or, with `dryRun`, counts) in this process; its result goes to stdout, its log line to the log file only. */
+export async function planHere(ctx: ProcessContext, rt: Runtime, planning: PlanContext, sel: PlanSelection): Promise<PlanResult> {
+  // Planning a million chunks makes garbage fast; keep this process's heap near its budget.
+  const governor = startMemoryGovernor(rt.config.processing.workerMemoryLimitMb, rt.logger);
+  try {
+    return await planBackup({ ...planning, logger: ctx.logger.quietConsole() }, sel);
+  } finally {
+    governor.stop();
+  }
+}
+
+/**
+ * After planning: prints each source's plan line, records the pass for status,
+ * then (when `follow`) copies its runs in this process (run, restore) or follows
+ * whatever workers copy them (--wait) with one progress bar, and prints the
+ * summary, each source's result and each failed source. Returns the exit status:
+ * 1 when any source's part failed (left out, or a chunk failed for good).
+ */
+export async function followParts(
+  rt: Runtime,
+  { id, mode, parts, started, follow }: { id: string; mode: Mode; parts: SourcePart[]; started: number; follow: boolean },
+): Promise<number> {
+  const of = mode === 'restore' ? 'restore' : 'backup';
+  const verb = mode === 'restore' ? 'restore' : 'copy';
+  const planned = parts.filter((p): p is SourcePart & { plan: PlanResult } => p.plan !== undefined);
+  const out = process.stdout;
+  for (const { plan } of planned) {
+    out.write(
+      `${plan.runId}: ${counted(plan.fields.length, 'field')}, ${counted(plan.chunks, 'chunk')} (${plan.reused} already queued), ` +
+        `${counted(plan.expectedValues, 'value')} to ${verb}\n`,
     );
-    // Ctrl-C stops waiting; chunks in flight go back to the queue (their locks
-    // lapse) and the next run or any worker copies them. Nothing is lost. A
-    // second Ctrl-C exits at once.
-    const shutdown = onShutdownSignals();
-    const seen = new Map<string, { values: number; finished: number; failed: number }>();
-    const update = (): void => {
-      const sum = (k: 'values' | 'finished' | 'failed'): number => [...seen.values()].reduce((n, s) => n + s[k], 0);
-      progress.update(sum('values'), sum('finished'), sum('failed'));
-    };
-    try {
-      await Promise.all(
-        planned.map(async (part) => {
-          part.result = await followRun(rt.copyQueue, rt.store, part.plan.run, {
-            onUpdate: (s) => {
-              seen.set(part.plan.run, { values: s.values, finished: s.completed + s.failed, failed: s.failed });
-              update();
-            },
-            signal: shutdown.signal,
-          });
-        }),
-      );
-    } catch (err) {
-      if (!shutdown.signal.aborted) throw err;
-      progress.done();
-      await worker?.stop(2_000);
-      process.stderr.write(
-        mode === 'run'
-          ? 'interrupted: chunks in flight go back to the queue; run again (or start a worker) to finish\n'
-          : 'interrupted: the jobs stay queued; the workers go on copying them\n',
-      );
-      return EXIT_INTERRUPTED;
-    } finally {
-      shutdown.dispose();
+  }
+  const chunks = planned.reduce((n, p) => n + p.plan.chunks, 0);
+  const failedParts = (): SourcePart[] => parts.filter((p) => p.error !== undefined || (p.result?.failed ?? 0) > 0);
+  if (chunks > 0) {
+    // Until it ends, status reads these runs' live counters through their keys.
+    await rt.store.setLastRun({ ...lastRun(id, mode, parts, started), finishedAt: null, ok: null }, of);
+  }
+  if (!follow || chunks === 0) {
+    if (follow) {
+      await rt.store.setLastRun(lastRun(id, mode, parts, started), of);
+      out.write(mode === 'restore' ? 'nothing to restore: the backup holds no value in the range\n' : 'nothing to copy: every field is up to date\n');
     }
-    progress.done();
-    await worker?.stop();
-    await rt.store.setLastRun(lastRun(id, mode, parts, started));
-    printSummary(rt, parts, started);
     reportLeftOut(rt, failedParts());
     return failedParts().length > 0 ? EXIT_FAILED : EXIT_OK;
-  });
+  }
+  const worker = mode === 'run' || mode === 'restore' ? startWorker(rt, { role: 'run' }) : undefined;
+  const progress = new Progress(
+    planned.reduce((n, p) => n + p.plan.expectedValues, 0),
+    chunks,
+  );
+  // Ctrl-C stops waiting; chunks in flight go back to the queue (their locks
+  // lapse) and the next run or any worker copies them. Nothing is lost. A
+  // second Ctrl-C exits at once.
+  const shutdown = onShutdownSignals();
+  const seen = new Map<string, { values: number; finished: number; failed: number }>();
+  const update = (): void => {
+    const sum = (k: 'values' | 'finished' | 'failed'): number => [...seen.values()].reduce((n, s) => n + s[k], 0);
+    progress.update(sum('values'), sum('finished'), sum('failed'));
+  };
+  try {
+    await Promise.all(
+      planned.map(async (part) => {
+        part.result = await followRun(rt.copyQueue, rt.store, part.plan.run, {
+          onUpdate: (s) => {
+            seen.set(part.plan.run, { values: s.values, finished: s.completed + s.failed, failed: s.failed });
+            update();
+          },
+          signal: shutdown.signal,
+        });
+      }),
+    );
+  } catch (err) {
+    if (!shutdown.signal.aborted) throw err;
+    progress.done();
+    await worker?.stop(2_000);
+    process.stderr.write(
+      worker
+        ? 'interrupted: chunks in flight go back to the queue; run again (or start a worker) to finish\n'
+        : 'interrupted: the jobs stay queued; the workers go on copying them\n',
+    );
+    return EXIT_INTERRUPTED;
+  } finally {
+    shutdown.dispose();
+  }
+  progress.done();
+  await worker?.stop();
+  await rt.store.setLastRun(lastRun(id, mode, parts, started), of);
+  printSummary(rt, parts, started);
+  reportLeftOut(rt, failedParts());
+  return failedParts().length > 0 ? EXIT_FAILED : EXIT_OK;
 }
 
 /** The pass as `status` shows it; with several sources, each one's part too. */

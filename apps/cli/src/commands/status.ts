@@ -1,5 +1,6 @@
 import { EXIT_OK, type ProcessContext } from '@influx-backup/process';
 import { collectStatus, reachRedis, selectSources, withRuntime, type StatusReport } from '@influx-backup/runtime';
+import { JOB_RESTORE } from '@influx-backup/queue';
 import { fmtInt, fmtSecs } from '../progress.js';
 
 /** Rows of cells as columns: each column as wide as its widest cell; the last one unpadded. */
@@ -111,9 +112,12 @@ export async function statusCommand(ctx: ProcessContext, opts: { json?: boolean;
     }
     if (status.failures.length > 0) {
       out.push('', 'chunks failed for good (newest first):');
-      out.push(...table(status.failures.map((f) => [...(several ? [f.source ?? '?'] : []), `${f.measurement}.${f.field}`, `${f.start} .. ${f.end}`, f.at ?? '', f.reason])));
+      // A restore's chunk wrote the source, not the backup: say so.
+      const what = (f: StatusReport['failures'][number]): string => `${f.kind.startsWith(JOB_RESTORE) ? 'restore ' : ''}${f.measurement}.${f.field}`;
+      out.push(...table(status.failures.map((f) => [...(several ? [f.source ?? '?'] : []), what(f), `${f.start} .. ${f.end}`, f.at ?? '', f.reason])));
     }
     out.push('', 'last run:', ...lastRunLines(status.lastRun));
+    if (status.lastRestore) out.push('', 'last restore:', ...lastRunLines(status.lastRestore));
     process.stdout.write(`${out.join('\n')}\n`);
     return EXIT_OK;
   });
