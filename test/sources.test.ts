@@ -8,7 +8,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { startInflux, startRedis, waitFor, type InfluxServer, type RedisServer } from '@influx-backup/testkit';
 import { escapeMeasurement } from '@influx-backup/influx';
-import { cli, client, dump, spawnCli, tempDir, writeConfig, y } from './helpers.js';
+import { cli, client, dump, spawnCli, tempDir, testConfig, writeConfig, y } from './helpers.js';
 
 let serverA: InfluxServer;
 let serverB: InfluxServer;
@@ -196,6 +196,18 @@ describe('several sources', () => {
     assert.deepEqual(report.sources.map((s) => s.name), ['b_iot']);
     assert.ok(report.checkpoints.length === 2 && report.checkpoints.every((c) => c.sourceName === 'b_iot'));
 
+    // restore: --source picks the source, read from its own backup database and written on its own server.
+    const restored = `a two restored ${n}`;
+    const oneTarget = await cli(['restore', '--all', '--target-db', restored, '--config', r.file]);
+    assert.equal(oneTarget.code, 2, oneTarget.stderr);
+    assert.match(oneTarget.stderr, /--target-db writes one database: give it with one --source \(of a_iot, a_two, b_iot\)/);
+    const restore = await cli(['restore', '--all', '--source', 'a_two', '--target-db', restored, '--config', r.file]);
+    assert.equal(restore.code, 0, restore.stdout + restore.stderr);
+    assert.match(restore.stdout, /^source a_two: restore from database "a two \d+" on the backup InfluxDB/m);
+    const back = await dump(client(serverA.port), restored, 'power m=1');
+    assert.deepEqual(back.points, (await dump(client(serverA.port), HOSTILE_DB, 'power m=1')).points);
+    assert.ok(!(await client(serverB.port).databases()).includes(restored), 'nothing written to the other sources');
+
     const unknown = await cli(['run', '--source', 'b_iotx', '--config', r.file]);
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /--source "b_iotx" is not a configured source \(did you mean "b_iot"\?\); the sources: a_iot, a_two, b_iot/);
@@ -272,23 +284,8 @@ describe('the single databases.source after upgrading', () => {
     n++;
     const prefix = `single${n}`;
     const dst = `single_copy${n}`;
-    const file = writeConfig(
-      dir,
-      `single${n}.yaml`,
-      `databases:
-  source: { host: "127.0.0.1", port: ${serverA.port}, database: "iot", retries: 0, timeout: 5 }
-  backup: { host: "127.0.0.1", port: ${backup.port}, database: ${y(dst)}, retries: 0, timeout: 5 }
-backup:
-  measurements:
-    - name: ${y(HOSTILE_M)}
-      fields: ["temp"]
-      start_time: "2024-05-01T00:00:00Z"
-      end_time: "2024-05-03T00:00:00Z"
-  time_chunks: { size: "1h", overlap: "0s", max_values: 1 }
-redis: { url: ${y(redis.url)}, prefix: ${y(prefix)} }
-logging: { level: "WARNING", handlers: { file: { enabled: false } } }
-`,
-    );
+    const measurements = `    - name: ${y(HOSTILE_M)}\n      fields: ["temp"]\n      start_time: "2024-05-01T00:00:00Z"\n      end_time: "2024-05-03T00:00:00Z"`;
+    const file = testConfig(dir, { source: serverA, backup, redis }, { src: 'iot', dst, prefix }, measurements);
     // A checkpoint as an earlier version stored it: keyed by server, database, measurement and field,
     // with no policy (the default policy adopts it). The field's values up to 01:59 are "already copied".
     const conn = new Redis(redis.url, { maxRetriesPerRequest: null });
