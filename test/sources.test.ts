@@ -263,6 +263,37 @@ describe('several sources', () => {
     }
   });
 
+  test('a scheduled tick plans every source its schedule applies to (schedule_ids), one run each', async () => {
+    const r = rig({
+      extra: `scheduler:
+  enabled: true
+  jobs:
+    - { id: "every_second", second: "*" }
+    - { id: "yearly", month: 1, day: 1, hour: 3 }`,
+    });
+    const { readFileSync, writeFileSync } = await import('node:fs');
+    const text = readFileSync(r.file, 'utf8')
+      .replace(`backup_database: ${y(r.dbs.a_iot)}`, `backup_database: ${y(r.dbs.a_iot)}\n      schedule_ids: ["yearly"]`)
+      .replace(`backup_database: ${y(r.dbs.b_iot)}`, `backup_database: ${y(r.dbs.b_iot)}\n      schedule_ids: ["every_second", "yearly"]`);
+    writeFileSync(r.file, text);
+    const conn = new Redis(redis.url, { maxRetriesPerRequest: null });
+    const copy = new Queue('copy', { connection: conn, prefix: r.prefix });
+    const schedule = new Queue('schedule', { connection: conn, prefix: r.prefix });
+    const planner = spawnCli(['planner', '--config', r.file]);
+    try {
+      await waitFor('a tick planned', async () => ((await schedule.getJobCounts('completed')).completed ?? 0) >= 1, { timeoutMs: 30_000 });
+      const waiting = await copy.getJobs(['waiting'], 0, -1);
+      // a_two has no schedule_ids (every schedule plans it), b_iot names this one, a_iot only the yearly one.
+      assert.deepEqual([...new Set(waiting.map((j) => j.name))].sort(), ['copy-chunk a_two', 'copy-chunk b_iot']);
+      assert.equal(waiting.filter((j) => j.name === 'copy-chunk b_iot').length, B_HOURS * 2);
+    } finally {
+      planner.child.kill('SIGTERM');
+      await planner.exited;
+      await Promise.all([copy.close(), schedule.close()]);
+      conn.disconnect();
+    }
+  });
+
   test('configuration errors name both sources: a duplicate name, two sources aimed at one backup database', async () => {
     const r = rig();
     const text = (await import('node:fs')).readFileSync(r.file, 'utf8');
