@@ -170,7 +170,7 @@ export async function preflight(
   if (first?.error && reached.every((c) => c.error)) throw first.error;
   await onServer('databases.backup', () => rt.backup.ping());
   const leftOut = (source: SourceRuntime, error: Error): SourceCheck => {
-    rt.logger.error(`source ${source.name} is left out of this pass: ${error.message}`);
+    rt.logger.error(`source ${source.name} cannot be used now: ${error.message}`);
     return { source, error };
   };
   return Promise.all(
