@@ -1,6 +1,7 @@
 import { formatTimeNs } from '@influx-backup/config';
 import type { Job } from 'bullmq';
-import { chunkRange, jobFields, parseChunkJobId, type CopyChunkPayload, type WorkerSeen } from '@influx-backup/queue';
+import { chunkRange, jobFields, parseChunkJobId, type CopyChunkPayload, type Totals, type WorkerSeen } from '@influx-backup/queue';
+import { sampleRun, type MetricsBlock } from './run-metrics.js';
 import type { Runtime } from './runtime.js';
 
 export interface StatusReport {
@@ -16,7 +17,11 @@ export interface StatusReport {
     checkpoint: string;
     checkpointNs: string;
     updatedAt: string | null;
+    /** When a chunk of the field was last copied (whether or not it moved the checkpoint). */
+    lastSuccessAt: string | null;
   }[];
+  /** Since the first run: values copied, chunks done and failed for good (once each), attempts retried. */
+  totals: Totals;
   /** Long-running `worker` processes. */
   workers: WorkerSeen[];
   /** `run` processes (they copy their own run, then exit): not workers. */
@@ -25,11 +30,13 @@ export interface StatusReport {
   /** The newest chunks that failed for good, with the server's reason. */
   failures: { jobId: string; kind: string; measurement: string; field: string; start: string; end: string; reason: string; at: string | null }[];
   lastRun: unknown;
+  /** The seed's metrics block, of the run in progress or the last one. */
+  metrics: MetricsBlock;
 }
 
 /** What `status` prints and the dashboard's /api/status serves. */
 export async function collectStatus(rt: Runtime): Promise<StatusReport> {
-  const [copy, schedule, checkpoints, workers, lastRun, schedulers, failed] = await Promise.all([
+  const [copy, schedule, checkpoints, workers, lastRun, schedulers, failed, sample, totals, successes] = await Promise.all([
     rt.copyQueue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed', 'paused'),
     rt.scheduleQueue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed', 'paused'),
     rt.store.checkpoints(),
@@ -37,6 +44,9 @@ export async function collectStatus(rt: Runtime): Promise<StatusReport> {
     rt.store.lastRun(),
     rt.scheduleQueue.getJobSchedulers(0, -1).catch(() => []),
     rt.copyQueue.getJobs(['failed'], 0, 9, false) as Promise<Job<CopyChunkPayload>[]>,
+    sampleRun(rt.store, rt.copyQueue),
+    rt.store.totals(),
+    rt.store.lastSuccesses(),
   ]);
   return {
     redis: rt.redisEndpoint,
@@ -50,7 +60,9 @@ export async function collectStatus(rt: Runtime): Promise<StatusReport> {
       checkpoint: formatTimeNs(c.timeNs),
       checkpointNs: c.timeNs.toString(),
       updatedAt: c.updatedAt ?? null,
+      lastSuccessAt: iso(successes.get(c.fieldId)),
     })),
+    totals,
     workers: workers.filter((w) => w.role !== 'run'),
     runs: workers.filter((w) => w.role === 'run'),
     schedules: schedulers.map((s) => ({
@@ -82,7 +94,12 @@ export async function collectStatus(rt: Runtime): Promise<StatusReport> {
         }),
     ),
     lastRun: await liveLastRun(rt, lastRun),
+    metrics: sample.block,
   };
+}
+
+function iso(ms: number | undefined): string | null {
+  return ms === undefined ? null : new Date(ms).toISOString();
 }
 
 /**

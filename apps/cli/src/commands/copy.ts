@@ -1,5 +1,16 @@
 import { followRun, planBackup, type PlanResult, type RunResult } from '@influx-backup/queue';
-import { checkSelection, planContext, preflight, startMemoryGovernor, startWorker, withRuntime, type Runtime } from '@influx-backup/runtime';
+import {
+  checkSelection,
+  clusterSample,
+  monitorAlerts,
+  planContext,
+  preflight,
+  rulesFor,
+  startMemoryGovernor,
+  startWorker,
+  withRuntime,
+  type Runtime,
+} from '@influx-backup/runtime';
 import { formatTimeNs } from '@influx-backup/config';
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, onShutdownSignals, UsageError, type ProcessContext } from '@influx-backup/process';
 import { runId, selection, type SelectorOptions } from '../context.js';
@@ -51,6 +62,8 @@ export async function copyCommand(ctx: ProcessContext, mode: Mode, opts: CopyCom
       return EXIT_OK;
     }
     const worker = mode === 'run' ? startWorker(rt, { role: 'run' }) : undefined;
+    // `run` checks the alerts of its own run here (its worker checks its memory).
+    const alerts = mode === 'run' ? monitorAlerts(rt, rulesFor(rt, 'cluster'), { sample: () => clusterSample(rt, plan.run) }) : undefined;
     const progress = new Progress(plan.expectedValues, plan.chunks);
     // Ctrl-C stops waiting; chunks in flight go back to the queue (their locks
     // lapse) and the next run or any worker copies them. Nothing is lost. A
@@ -66,6 +79,7 @@ export async function copyCommand(ctx: ProcessContext, mode: Mode, opts: CopyCom
       if (!shutdown.signal.aborted) throw err;
       progress.done();
       await worker?.stop(2_000);
+      await alerts?.stop(2_000);
       process.stderr.write(
         mode === 'run'
           ? 'interrupted: chunks in flight go back to the queue; run again (or start a worker) to finish\n'
@@ -77,6 +91,9 @@ export async function copyCommand(ctx: ProcessContext, mode: Mode, opts: CopyCom
     }
     progress.done();
     await worker?.stop();
+    // A run that ends with failures says so before it exits: one last check, then its notifications go out.
+    await alerts?.check();
+    await alerts?.stop();
     const summary = lastRun(id, mode, plan, result, started);
     await rt.store.setLastRun(summary);
     printSummary(rt, plan, result, started);

@@ -1,0 +1,132 @@
+import type { Logger } from '@influx-backup/core';
+import type { StateStore } from '@influx-backup/queue';
+import { alertRules, alertText, alertTransitions, PROCESS_METRICS, type AlertEvent, type AlertRule, type AlertSample } from './alert-engine.js';
+import { Notifier } from './notifier.js';
+import { sampleRun } from './run-metrics.js';
+import type { Runtime } from './runtime.js';
+
+export interface AlertMonitor {
+  /** Checks the rules now (the timer does so every monitoring.metrics.interval); the transitions it acted on. */
+  check(): Promise<AlertEvent[]>;
+  /** Stops checking and waits (at most `flushMs`) for the notifications queued to go out. */
+  stop(flushMs?: number): Promise<void>;
+}
+
+export interface AlertMonitorOptions {
+  rules: readonly AlertRule[];
+  sample: () => Promise<AlertSample>;
+  notifier: Notifier;
+  logger: Logger;
+  appName: string;
+  intervalMs: number;
+  /** reduce_workers: true when the first such alert starts, false when the last one ends. */
+  onReduce?: (held: boolean) => void;
+  /**
+   * Cluster-wide alerts: the firing state lives in Redis and only the holder of
+   * the alerts lease checks, so two planners send each alert once.
+   */
+  shared?: { store: StateStore; holder: string };
+}
+
+/**
+ * Checks alert rules on a timer: each alert is logged at WARNING and sent once
+ * when it starts and once when it ends. A check that cannot read its metrics is
+ * logged (once per distinct reason) and skipped; nothing here throws into the
+ * caller's work.
+ */
+export function startAlertMonitor(o: AlertMonitorOptions): AlertMonitor {
+  const firing = new Set<string>();
+  const reducing = new Set<string>();
+  let inFlight: Promise<AlertEvent[]> | undefined;
+  let lastError = '';
+
+  const act = async (events: AlertEvent[]): Promise<AlertEvent[]> => {
+    const acted: AlertEvent[] = [];
+    for (const e of events) {
+      const { rule } = e;
+      const detail = { value: e.value, at: new Date().toISOString() };
+      if (o.shared && !(await o.shared.store.recordAlert(o.shared.holder, rule.name, e.state, detail))) continue;
+      acted.push(e);
+      const text = alertText(e, o.appName);
+      o.logger.warn(text, { alert: rule.name, state: e.state, metric: rule.metric, value: e.value, threshold: rule.threshold });
+      if (e.state === 'firing') firing.add(rule.name);
+      else firing.delete(rule.name);
+      if (rule.actions.includes('reduce_workers')) {
+        const before = reducing.size;
+        if (e.state === 'firing') reducing.add(rule.name);
+        else reducing.delete(rule.name);
+        if ((before === 0) !== (reducing.size === 0)) o.onReduce?.(reducing.size > 0);
+      }
+      const n = { alert: rule.name, state: e.state, metric: rule.metric, value: e.value, threshold: rule.threshold, text };
+      o.notifier.send(n, o.notifier.delivery(rule.actions, rule.recipients));
+    }
+    return acted;
+  };
+
+  const once = async (): Promise<AlertEvent[]> => {
+    try {
+      if (o.shared && !(await o.shared.store.alertLease(o.shared.holder, o.intervalMs * 3 + 5_000))) return [];
+      const sample = await o.sample();
+      const before = o.shared ? await o.shared.store.firingAlerts() : firing;
+      const acted = await act(alertTransitions(o.rules, sample, before));
+      lastError = '';
+      return acted;
+    } catch (err) {
+      const message = (err as Error).message;
+      if (message !== lastError) o.logger.warn(`alerts: cannot check the rules now: ${message}`);
+      lastError = message;
+      return [];
+    }
+  };
+  const check = (): Promise<AlertEvent[]> => (inFlight ??= once().finally(() => (inFlight = undefined)));
+
+  const timer = setInterval(() => void check(), o.intervalMs);
+  timer.unref();
+  return {
+    check,
+    async stop(flushMs = 30_000) {
+      clearInterval(timer);
+      await inFlight;
+      await o.notifier.flush(flushMs);
+    },
+  };
+}
+
+/** Where the rules are checked: the process's own memory, the cluster's runs, or both (`run`). */
+export type AlertScope = 'process' | 'cluster' | 'run';
+
+/** This process's share of the configured rules, by the metrics it can see. */
+export function rulesFor(rt: Runtime, scope: AlertScope): AlertRule[] {
+  const all = alertRules(rt.config.monitoring.alerts);
+  return scope === 'run' ? all : all.filter((r) => PROCESS_METRICS.has(r.metric) === (scope === 'process'));
+}
+
+/** memory_usage: resident memory over processing.worker_memory_limit. */
+export function processSample(rt: Runtime): AlertSample {
+  return { memory_usage: process.memoryUsage.rss() / (rt.config.processing.workerMemoryLimitMb * 1048576) };
+}
+
+/** The metrics of a run (the newest one when none is named), as rules test them. */
+export async function clusterSample(rt: Runtime, run?: string): Promise<AlertSample> {
+  const { block, duration } = await sampleRun(rt.store, rt.copyQueue, run);
+  return {
+    error_rate: block.quality.error_rate,
+    retry_count: block.quality.retry_count,
+    ...(block.quality.success_rate === null ? {} : { success_rate: block.quality.success_rate }),
+    queue_size: block.performance.queue_size,
+    records_per_second: block.performance.records_per_second,
+    duration,
+  };
+}
+
+/** A monitor of `rules` with this runtime's logger, notify settings and interval; undefined when there is nothing to check. */
+export function monitorAlerts(
+  rt: Runtime,
+  rules: readonly AlertRule[],
+  opts: Pick<AlertMonitorOptions, 'sample' | 'onReduce' | 'shared'>,
+): AlertMonitor | undefined {
+  if (rules.length === 0) return undefined;
+  const logger = rt.logger.child({ component: 'alerts' });
+  const notifier = new Notifier(rt.config.monitoring.notify, logger);
+  return startAlertMonitor({ ...opts, rules, notifier, logger, appName: rt.config.appName, intervalMs: rt.config.monitoring.metrics.intervalMs });
+}
