@@ -69,6 +69,7 @@ export function startAlertMonitor(o: AlertMonitorOptions): AlertMonitor {
       const sample = await o.sample();
       const before = o.shared ? await o.shared.store.firingAlerts() : firing;
       const acted = await act(alertTransitions(o.rules, sample, before));
+      o.logger.debug(`alerts: checked ${o.rules.length} rules`, { firing: [...before].join(' ') });
       lastError = '';
       return acted;
     } catch (err) {

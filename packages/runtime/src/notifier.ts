@@ -107,11 +107,18 @@ export class Notifier {
   }
 
   private async post(n: Notification): Promise<void> {
+    // fetch refuses a URL with user:password@; they go as basic auth instead.
+    const url = new URL(this.notify.webhookUrl!);
+    const headers: Record<string, string> = { 'Content-Type': 'application/json' };
+    if (url.username || url.password) {
+      headers.Authorization = `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`;
+      url.username = url.password = '';
+    }
     let res: Response;
     try {
-      res = await fetch(this.notify.webhookUrl!, {
+      res = await fetch(url, {
         method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
+        headers,
         body: JSON.stringify(n),
         signal: AbortSignal.timeout(this.timeoutMs),
       });

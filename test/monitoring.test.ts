@@ -1,0 +1,348 @@
+// Monitoring and alerts (issue 12), against real servers and real receivers: a real HTTP
+// server takes the webhook's POSTs, a real SMTP server (smtp-server) takes the e-mail
+// with authentication, real InfluxDB and Redis hold the data and the state.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { Redis } from 'ioredis';
+import { SMTPServer } from 'smtp-server';
+import { loadConfig } from '@influx-backup/config';
+import { createRuntime, startWorker } from '@influx-backup/runtime';
+import { startInflux, startRedis, waitFor, type InfluxServer, type RedisServer } from '@influx-backup/testkit';
+import { cli, ROOT, spawnCli, tempDir, writeConfig, y, type LongRunning } from './helpers.js';
+
+const SMTP_PASSWORD = 'Sm7p-pa55word';
+const HOOK_SECRET = 'h00k-s3cret';
+
+let source: InfluxServer;
+let backup: InfluxServer;
+let redis: RedisServer;
+let dir: string;
+let n = 0;
+
+before(async () => {
+  [source, backup, redis] = await Promise.all([startInflux(), startInflux(), startRedis()]);
+  dir = tempDir('monitoring');
+});
+after(async () => {
+  await Promise.allSettled([source?.destroy(), backup?.destroy(), redis?.destroy()]);
+});
+
+interface Hook {
+  url: string;
+  posts: { auth: string | undefined; body: Record<string, unknown> }[];
+  close(): Promise<void>;
+}
+
+/** A real HTTP server that records every POST (its basic auth and JSON body). */
+async function webhookReceiver(): Promise<Hook> {
+  const posts: Hook['posts'] = [];
+  const server: Server = createServer((req, res) => {
+    let data = '';
+    req.on('data', (d: Buffer) => (data += d.toString()));
+    req.on('end', () => {
+      posts.push({ auth: req.headers.authorization, body: JSON.parse(data) as Record<string, unknown> });
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  return {
+    url: `http://hook:${HOOK_SECRET}@127.0.0.1:${port}/hooks/T0KEN`,
+    posts,
+    close: () => new Promise((r) => server.close(() => r())),
+  };
+}
+
+interface Mail {
+  port: number;
+  messages: { from: string; to: string[]; user: string; text: string }[];
+  close(): Promise<void>;
+}
+
+/** A real SMTP server that accepts user "backup" with SMTP_PASSWORD only, and records every message. */
+async function smtpReceiver(): Promise<Mail> {
+  const messages: Mail['messages'] = [];
+  const server = new SMTPServer({
+    disabledCommands: ['STARTTLS'],
+    allowInsecureAuth: true,
+    onAuth(auth, _session, cb) {
+      if (auth.username === 'backup' && auth.password === SMTP_PASSWORD) cb(null, { user: auth.username });
+      else cb(new Error('Invalid username or password'));
+    },
+    onData(stream, session, cb) {
+      let text = '';
+      stream.on('data', (d: Buffer) => (text += d.toString()));
+      stream.on('end', () => {
+        const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
+        messages.push({ from, to: session.envelope.rcptTo.map((r) => r.address), user: String(session.user), text });
+        cb();
+      });
+    },
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.server.address() as { port: number }).port;
+  return { port, messages, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+const ns = (iso: string): bigint => BigInt(Date.parse(iso)) * 1_000_000n;
+
+/**
+ * A source with fields v and w of measurement m in January and February, and a
+ * backup that already holds v as an integer in January: v's January chunk fails
+ * for good on a type conflict, the rest copies.
+ */
+async function conflicted(): Promise<{ src: string; dst: string; prefix: string }> {
+  n++;
+  const src = `mon${n}`;
+  const dst = `mon${n}_backup`;
+  await source.query(`CREATE DATABASE "${src}"`);
+  await source.write(src, [`m v=1.5,w=10i ${ns('2024-01-01T00:30:00Z')}`, `m v=2.5,w=20i ${ns('2024-02-01T00:30:00Z')}`].join('\n'));
+  await backup.query(`CREATE DATABASE "${dst}"`);
+  await backup.write(dst, `m v=7i ${ns('2024-01-01T05:00:00Z')}`);
+  return { src, dst, prefix: `mon${n}` };
+}
+
+function config(db: { src: string; dst: string; prefix: string }, monitoring: string, name = `c${n}.yaml`, processing = '{ batch_interval: 0 }'): string {
+  return writeConfig(
+    dir,
+    name,
+    `databases:
+  source: { host: "127.0.0.1", port: ${source.port}, database: ${y(db.src)}, retries: 0, timeout: 5 }
+  backup: { host: "127.0.0.1", port: ${backup.port}, database: ${y(db.dst)}, retries: 0, timeout: 5 }
+processing: ${processing}
+backup:
+  measurements:
+    - name: "m"
+      start_time: "2024-01-01T00:00:00Z"
+      end_time: "2024-03-01T00:00:00Z"
+  time_chunks: { size: "1h", overlap: "0s" }
+  retry: { max_attempts: 1 }
+redis: { url: ${y(redis.url)}, prefix: ${y(db.prefix)} }
+logging: { level: "INFO", handlers: { file: { enabled: false } } }
+${monitoring}`,
+  );
+}
+
+const notify = (hook: Hook, mail: Mail): string => `  notify:
+    webhook_url: ${y(hook.url)}
+    email: { host: "127.0.0.1", port: ${mail.port}, secure: false, username: "backup", password: "\${SMTP_PASSWORD}", from: "influx-backup@example.org", to: ["oncall@example.org"] }
+`;
+
+describe('alerts of a run with a failing field', () => {
+  test('list form: one firing POST to the webhook, one e-mail to the rule recipients through authenticated SMTP; no secret printed at DEBUG', async () => {
+    const [hook, mail] = await Promise.all([webhookReceiver(), smtpReceiver()]);
+    try {
+      const db = await conflicted();
+      const file = config(
+        db,
+        `monitoring:
+  metrics: { interval: 0.2 }
+  alerts:
+    - name: "errors_by_mail"
+      condition: "error_rate > 0.05"
+      action: "email"
+      recipients: ["admin@example.org", "dba@example.org"]
+    - name: "errors_by_hook"
+      condition: "error_rate > 0.05"
+      action: "notification"
+    - name: "slow_run"
+      condition: "duration > 3600"
+      action: "notification"
+${notify(hook, mail)}`,
+      );
+      const r = await cli(['run', '--config', file, '--log-level', 'DEBUG'], { env: { SMTP_PASSWORD } });
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      // The run sends its alerts before it exits: both are there when it has exited.
+      assert.equal(hook.posts.length, 1, JSON.stringify(hook.posts));
+      const post = hook.posts[0]!;
+      assert.equal(post.auth, `Basic ${Buffer.from(`hook:${HOOK_SECRET}`).toString('base64')}`);
+      assert.equal(post.body.alert, 'errors_by_hook');
+      assert.equal(post.body.state, 'firing');
+      assert.equal(post.body.metric, 'error_rate');
+      assert.equal(post.body.threshold, 0.05);
+      assert.ok(typeof post.body.value === 'number' && post.body.value > 0.05, String(post.body.value));
+      assert.match(String(post.body.text), /errors_by_hook firing: error_rate [\d.]+ > 0\.05/);
+
+      assert.equal(mail.messages.length, 1, JSON.stringify(mail.messages));
+      const msg = mail.messages[0]!;
+      assert.equal(msg.user, 'backup');
+      assert.equal(msg.from, 'influx-backup@example.org');
+      assert.deepEqual([...msg.to].sort(), ['admin@example.org', 'dba@example.org']);
+      assert.match(msg.text, /Subject: .*errors_by_mail firing/);
+
+      // Logged at WARNING too; never a secret, even at DEBUG.
+      const out = r.stdout + r.stderr;
+      assert.match(out, /WARNING - .*alert errors_by_hook firing/);
+      assert.match(out, /DEBUG - /);
+      for (const secret of [SMTP_PASSWORD, HOOK_SECRET, 'T0KEN']) assert.ok(!out.includes(secret), `${secret} printed:\n${out}`);
+
+      // Nor in the printed configuration.
+      const shown = await cli(['config', '--config', file, '--verbose'], { env: { SMTP_PASSWORD } });
+      assert.equal(shown.code, 0, shown.stderr);
+      assert.match(shown.stdout, /password: "?\*{8}/);
+      for (const secret of [SMTP_PASSWORD, HOOK_SECRET, 'T0KEN']) assert.ok(!(shown.stdout + shown.stderr).includes(secret), `${secret} printed`);
+    } finally {
+      await Promise.all([hook.close(), mail.close()]);
+    }
+  });
+
+  test('thresholds form: high_error_rate goes to the webhook and to notify.email.to; a refused SMTP login is logged with its reason, retried, and never fails the run differently', async () => {
+    const [hook, mail] = await Promise.all([webhookReceiver(), smtpReceiver()]);
+    try {
+      const db = await conflicted();
+      const file = config(
+        db,
+        `monitoring:
+  metrics: { interval: 0.2 }
+  alerts: { enabled: true, thresholds: { error_rate: 0.05, memory_usage: 0.99, duration: 3600 } }
+${notify(hook, mail)}`,
+      );
+      // A wrong password: the server refuses the login on every try.
+      const wrong = 'not-the-Sm7p-password';
+      const r = await cli(['run', '--config', file, '--verbose'], { env: { SMTP_PASSWORD: wrong } });
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      assert.deepEqual(
+        hook.posts.map((p) => [p.body.alert, p.body.state]),
+        [['high_error_rate', 'firing']],
+      );
+      assert.equal(mail.messages.length, 0);
+      const out = r.stdout + r.stderr;
+      assert.match(out, /alert high_error_rate firing: e-mail to oncall@example\.org .* failed \(try 1\): .*Invalid/);
+      assert.match(out, /could not be sent by e-mail .* after 4 tries/);
+      assert.ok(!out.includes(wrong), out);
+      // The copy itself is reported as usual: w copied, v's January chunk failed.
+      assert.match(r.stdout, /1 failed/);
+    } finally {
+      await Promise.all([hook.close(), mail.close()]);
+    }
+  });
+});
+
+describe('the planner', () => {
+  test('two planners send a cluster-wide alert once, also when the one checking stops and the other takes over', async () => {
+    const hook = await webhookReceiver();
+    const planners: LongRunning[] = [];
+    try {
+      const db = await conflicted();
+      // The run itself checks no alerts; the planners check the newest run's.
+      const quiet = config(db, '', `c${n}-run.yaml`);
+      assert.equal((await cli(['run', '--config', quiet])).code, 1);
+      const file = config(
+        db,
+        `monitoring:
+  metrics: { interval: 0.3 }
+  alerts:
+    - name: "run_errors"
+      condition: "error_rate > 0.05"
+      action: "notification"
+  notify:
+    webhook_url: ${y(hook.url)}
+`,
+        `c${n}-planner.yaml`,
+      );
+      for (let i = 0; i < 2; i++) planners.push(spawnCli(['planner', '--config', file, '--verbose']));
+      await waitFor('the first alert', () => hook.posts.length >= 1, { timeoutMs: 30_000 });
+      const conn = new Redis(redis.url);
+      try {
+        const holder = await waitFor('the lease holder', () => conn.get(`${db.prefix}:state:alerts-lease`));
+        const checking = planners.findIndex((p) => p.child.pid !== undefined && holder.includes(`-${p.child.pid}-`));
+        assert.ok(checking >= 0, `no planner holds ${holder}`);
+        const other = planners[1 - checking]!;
+        // Each planner checks; only one of them at a time, under the lease.
+        planners[checking]!.child.kill('SIGTERM');
+        assert.equal(await planners[checking]!.exited, 0, planners[checking]!.output());
+        await waitFor('the other planner to take over', async () => (await conn.get(`${db.prefix}:state:alerts-lease`))?.includes(`-${other.child.pid}-`), {
+          timeoutMs: 30_000,
+        });
+        const checks = (): number => other.output().split('alerts: checked').length - 1;
+        const base = checks();
+        await waitFor('three checks by the new holder', () => checks() >= base + 3, { timeoutMs: 30_000 });
+      } finally {
+        conn.disconnect();
+      }
+      assert.equal(hook.posts.length, 1, JSON.stringify(hook.posts));
+      assert.deepEqual([hook.posts[0]!.body.alert, hook.posts[0]!.body.state], ['run_errors', 'firing']);
+      for (const p of planners) assert.ok(!p.output().includes(HOOK_SECRET));
+    } finally {
+      for (const p of planners) p.child.kill('SIGTERM');
+      await Promise.all(planners.map((p) => p.exited));
+      await hook.close();
+    }
+  });
+});
+
+describe('reduce_workers', () => {
+  test('a forced memory threshold halves the worker concurrency while it holds, and restores it after', async () => {
+    n++;
+    const db = { src: `mon${n}`, dst: `mon${n}_backup`, prefix: `mon${n}` };
+    await source.query(`CREATE DATABASE "${db.src}"`);
+    const limitMb = 4096;
+    // The threshold: 200 MB above this process's memory now, as a fraction of the limit.
+    const threshold = ((process.memoryUsage.rss() + 200 * 1048576) / (limitMb * 1048576)).toFixed(4);
+    const file = config(
+      db,
+      `monitoring:
+  metrics: { interval: 0.1 }
+  alerts:
+    - name: "memory"
+      condition: "memory_usage > ${threshold}"
+      action: "reduce_workers"
+`,
+      `c${n}.yaml`,
+      `{ max_workers: 6, worker_memory_limit: ${limitMb} }`,
+    );
+    const warnings: string[] = [];
+    const logger = {
+      debug: () => undefined,
+      info: () => undefined,
+      warn: (m: string) => void warnings.push(m),
+      error: (m: string) => void warnings.push(m),
+      child: () => logger,
+    };
+    const rt = createRuntime(loadConfig({ file, cwd: ROOT }), logger);
+    const w = startWorker(rt);
+    try {
+      assert.equal(w.worker.concurrency, 6);
+      // 400 MB really held: every page written, so it is resident.
+      let ballast: Buffer | undefined = Buffer.alloc(400 * 1048576, 1);
+      await waitFor('the concurrency to drop', () => w.worker.concurrency === 3, { timeoutMs: 20_000 });
+      assert.ok(warnings.some((m) => /alert memory firing: memory_usage/.test(m)), warnings.join('\n'));
+      assert.equal(ballast.length, 400 * 1048576);
+      ballast = undefined;
+      setFlagsFromString('--expose_gc');
+      (runInNewContext('gc') as () => void)();
+      await waitFor('the concurrency to come back', () => w.worker.concurrency === 6, { timeoutMs: 20_000 });
+      assert.ok(warnings.some((m) => /alert memory resolved/.test(m)), warnings.join('\n'));
+    } finally {
+      await w.stop();
+      await rt.close();
+    }
+  });
+});
+
+describe('promtool', () => {
+  test('deploy/prometheus/alerts.yaml passes promtool check rules and its unit tests', (t) => {
+    let found = true;
+    try {
+      execFileSync('promtool', ['--version'], { stdio: 'ignore' });
+    } catch {
+      found = false;
+    }
+    if (!found) {
+      // CI installs it (scripts/setup.sh: Debian's prometheus package); a missing one there is a failure.
+      assert.ok(!process.env.CI, 'promtool is missing in CI: scripts/setup.sh installs the prometheus package');
+      t.skip('promtool not installed (apt-get install prometheus); the rules were not checked');
+      return;
+    }
+    const rules = join(ROOT, 'deploy/prometheus/alerts.yaml');
+    const checked = execFileSync('promtool', ['check', 'rules', rules], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    assert.match(checked, /SUCCESS: \d+ rules found/);
+    const tested = execFileSync('promtool', ['test', 'rules', join(ROOT, 'deploy/prometheus/alerts.test.yaml')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    assert.match(tested, /SUCCESS/);
+  });
+});
