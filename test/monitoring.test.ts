@@ -11,7 +11,8 @@ import { runInNewContext } from 'node:vm';
 import { Redis } from 'ioredis';
 import { SMTPServer } from 'smtp-server';
 import { loadConfig } from '@influx-backup/config';
-import { createRuntime, startWorker } from '@influx-backup/runtime';
+import { createMetricsRegistry } from '@influx-backup/dashboard';
+import { collectStatus, createRuntime, startWorker, type MetricsBlock } from '@influx-backup/runtime';
 import { startInflux, startRedis, waitFor, type InfluxServer, type RedisServer } from '@influx-backup/testkit';
 import { cli, ROOT, spawnCli, tempDir, writeConfig, y, type LongRunning } from './helpers.js';
 
@@ -320,6 +321,102 @@ describe('reduce_workers', () => {
       assert.ok(warnings.some((m) => /alert memory resolved/.test(m)), warnings.join('\n'));
     } finally {
       await w.stop();
+      await rt.close();
+    }
+  });
+});
+
+describe('the metrics block', () => {
+  test('estimated_completion moves sensibly during a run; the block and the Prometheus counters match the run summary', async () => {
+    n++;
+    const db = { src: `mon${n}`, dst: `mon${n}_backup`, prefix: `mon${n}` };
+    await source.query(`CREATE DATABASE "${db.src}"`);
+    // Two measurements, 12 one-hour chunks each of 360 values, copied slowly enough to watch.
+    const t0 = ns('2024-01-01T00:00:00Z');
+    const lines: string[] = [];
+    for (let p = 0; p < 12 * 360; p++) lines.push(`a x=${p}i ${t0 + BigInt(p) * 10_000_000_000n}`, `b y=${p / 2} ${t0 + BigInt(p) * 10_000_000_000n}`);
+    await source.write(db.src, lines.join('\n'));
+    const file = writeConfig(
+      dir,
+      `c${n}.yaml`,
+      `databases:
+  source: { host: "127.0.0.1", port: ${source.port}, database: ${y(db.src)} }
+  backup: { host: "127.0.0.1", port: ${backup.port}, database: ${y(db.dst)} }
+processing: { max_workers: 2, batch_size: 60, batch_interval: 0.06 }
+backup:
+  measurements:
+    - { name: "a", start_time: "2024-01-01T00:00:00Z", end_time: "2024-01-01T11:59:59Z" }
+    - { name: "b", start_time: "2024-01-01T00:00:00Z", end_time: "2024-01-01T11:59:59Z" }
+  time_chunks: { size: "1h", overlap: "0s", max_values: 1 }
+redis: { url: ${y(redis.url)}, prefix: ${y(db.prefix)} }
+logging: { level: "INFO", handlers: { file: { enabled: false } } }
+`,
+    );
+    const started = Date.now();
+    const run = spawnCli(['run', '--config', file]);
+    const samples: { at: number; block: MetricsBlock; inProgress: boolean }[] = [];
+    let ended = false;
+    void run.exited.then(() => (ended = true));
+    const deadline = Date.now() + 120_000;
+    while (!ended) {
+      assert.ok(Date.now() < deadline, `the run did not end in 2 minutes:\n${run.output()}`);
+      const r = await cli(['status', '--json', '--config', file], { timeoutMs: 20_000 });
+      const status = JSON.parse(r.stdout) as { metrics: MetricsBlock; lastRun: { inProgress?: boolean } | null };
+      samples.push({ at: Date.now(), block: status.metrics, inProgress: status.lastRun?.inProgress === true });
+    }
+    const exited = Date.now();
+    assert.equal(await run.exited, 0, run.output());
+    const runId = /^(run-\S+):/m.exec(run.output())?.[1];
+    const values = Number(/^\s+values\s+([\d,]+)/m.exec(run.output())?.[1]?.replace(/,/g, ''));
+    assert.equal(values, 2 * 12 * 360, run.output());
+    assert.match(run.output(), /chunks\s+24 \(24 done, 0 failed\)/);
+
+    // While it runs, an estimate lies ahead of the moment it was made, and not absurdly far.
+    const estimates = samples.filter((s) => s.inProgress && s.block.progress.estimated_completion !== null);
+    assert.ok(estimates.length >= 2, `only ${estimates.length} estimates while running: ${JSON.stringify(samples)}`);
+    for (const s of estimates) {
+      const eta = Date.parse(s.block.progress.estimated_completion!);
+      assert.equal(s.block.run, runId);
+      assert.ok(eta >= s.at - 1_000 && eta <= s.at + 120_000, `estimate ${s.block.progress.estimated_completion} made at ${new Date(s.at).toISOString()}`);
+      assert.ok(s.block.progress.measurements_completed <= s.block.progress.measurements_total);
+    }
+    // The last estimate made while running lands near the real end.
+    const last = Date.parse(estimates.at(-1)!.block.progress.estimated_completion!);
+    assert.ok(Math.abs(last - exited) <= Math.max(3_000, (exited - started) / 2), `last estimate ${new Date(last).toISOString()}, exit ${new Date(exited).toISOString()}`);
+
+    // After the run: the block is the finished run's and agrees with its summary.
+    const after = JSON.parse((await cli(['status', '--json', '--config', file])).stdout) as {
+      metrics: MetricsBlock;
+      totals: { values: number; done: number; failed: number; retried: number };
+      lastRun: { startedAt: string; finishedAt: string; values: number };
+    };
+    const m = after.metrics;
+    assert.equal(m.run, runId);
+    const finished = Date.parse(m.progress.estimated_completion ?? '');
+    assert.ok(finished >= started && finished <= exited, m.progress.estimated_completion ?? 'null');
+    assert.deepEqual(m.progress, { measurements_completed: 2, measurements_total: 2, estimated_completion: m.progress.estimated_completion });
+    assert.deepEqual(m.quality, { error_rate: 0, retry_count: 0, success_rate: 1 });
+    assert.equal(m.performance.queue_size, 0);
+    assert.equal(m.performance.active_workers, 0);
+    const secs = (Date.parse(after.lastRun.finishedAt) - Date.parse(after.lastRun.startedAt)) / 1000;
+    const rate = values / secs;
+    assert.ok(Math.abs(m.performance.records_per_second - rate) <= rate * 0.35, `${m.performance.records_per_second} values/s vs ${rate} from the summary`);
+    assert.deepEqual(after.totals, { values, done: 24, failed: 0, retried: 0 });
+
+    // The same numbers as Prometheus counters, and a last success per field.
+    const rt = createRuntime(loadConfig({ file, cwd: ROOT }), { debug() {}, info() {}, warn() {}, error() {}, child() { return this; } });
+    try {
+      const text = await createMetricsRegistry(() => collectStatus(rt), { defaultMetrics: false }).metrics();
+      assert.match(text, /^# TYPE influx_backup_values_copied_total counter$/m);
+      assert.match(text, new RegExp(`^influx_backup_values_copied_total ${values}$`, 'm'));
+      assert.match(text, /^influx_backup_chunks_done_total 24$/m);
+      assert.match(text, /^influx_backup_chunks_failed_total 0$/m);
+      assert.match(text, /^influx_backup_chunk_retries_total 0$/m);
+      for (const [measurement, field] of [['a', 'x'], ['b', 'y']]) {
+        const at = new RegExp(`^influx_backup_field_last_success_timestamp_seconds\\{measurement="${measurement}",field="${field}",[^}]*\\} ([\\d.]+)$`, 'm').exec(text);
+        assert.ok(at && Number(at[1]) * 1000 >= started - 1_000 && Number(at[1]) * 1000 <= exited, `${measurement}.${field}: ${at?.[1]}`);
+      }
+    } finally {
       await rt.close();
     }
   });
