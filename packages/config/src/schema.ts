@@ -237,36 +237,25 @@ export const configSchema = section({
   processing,
   backup,
   scheduler,
-  monitoring: section(
-    {
-      metrics: section({
-        enabled: leaf(f.boolean, { doc: 'Collect metrics (served at /metrics).', default: true }),
-        intervalMs: leaf(positiveSeconds, { doc: 'Seconds between two samples (and alert checks).', default: 30 }),
+  monitoring: section({
+    metrics: section({
+      enabled: leaf(f.boolean, { doc: 'Collect metrics (served at /metrics).', default: true }),
+      intervalMs: leaf(positiveSeconds, { doc: 'Seconds between two samples (and alert checks).', default: 30 }),
+    }),
+    alerts: leaf(alerts, { doc: 'Either {enabled, thresholds: {error_rate, memory_usage, duration}} or a list of rules.' }),
+    notify: section({
+      webhookUrl: optional(f.webhookUrl, { doc: 'JSON POST of each alert; masked, as it often holds a token.', sensitive: true }),
+      email: section({
+        host: optional(f.host, { doc: 'SMTP server; empty: no e-mail.' }),
+        port: leaf(port, { doc: 'SMTP port.', default: 587 }),
+        secure: leaf(f.boolean, { doc: 'TLS from the start (port 465); false: STARTTLS when offered.', default: false }),
+        username: optional(f.anyText, { doc: 'Empty without authentication.', default: '' }),
+        password: optional(f.secret, { doc: 'Write "${VARIABLE}".', default: '', env: 'SMTP_PASSWORD', sensitive: true }),
+        from: leaf(f.text, { doc: 'Sender address.', default: 'influx-backup@localhost' }),
+        to: optional(f.stringList, { doc: 'Recipients of the thresholds form; rules name their own.' }),
       }),
-      alerts: leaf(alerts, { doc: 'Either {enabled, thresholds: {error_rate, memory_usage, duration}} or a list of rules.' }),
-      notify: section({
-        webhookUrl: optional(f.webhookUrl, { doc: 'JSON POST of each alert; masked, as it often holds a token.', sensitive: true }),
-        email: section({
-          host: optional(f.host, { doc: 'SMTP server; empty: no e-mail.' }),
-          port: leaf(port, { doc: 'SMTP port.', default: 587 }),
-          secure: leaf(f.boolean, { doc: 'TLS from the start (port 465); false: STARTTLS when offered.', default: false }),
-          username: optional(f.anyText, { doc: 'Empty without authentication.', default: '' }),
-          password: optional(f.secret, { doc: 'Write "${VARIABLE}".', default: '', env: 'SMTP_PASSWORD', sensitive: true }),
-          from: leaf(f.text, { doc: 'Sender address.', default: 'influx-backup@localhost' }),
-          to: optional(f.stringList, { doc: 'Recipients of the thresholds form; rules name their own.' }),
-        }),
-      }),
-    },
-    (m) => {
-      // A rule that sends somewhere needs that somewhere; the thresholds form sends wherever notify points.
-      const needs = { email: m.notify.email.host ? undefined : ['email', 'host'], notification: m.notify.webhookUrl ? undefined : ['webhook_url'] };
-      for (const r of m.alerts.kind === 'rules' ? m.alerts.rules : []) {
-        const key = r.action === 'email' || r.action === 'notification' ? needs[r.action] : undefined;
-        if (key) throw invalid(`is needed by rule ${JSON.stringify(r.name)} (action ${r.action})`, ['notify', ...key]);
-      }
-      return m;
-    },
-  ),
+    }),
+  }),
   redis: section({
     // The URL may carry a password.
     url: leaf(f.redisUrl, {

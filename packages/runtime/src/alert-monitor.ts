@@ -128,6 +128,12 @@ export function monitorAlerts(
 ): AlertMonitor | undefined {
   if (rules.length === 0) return undefined;
   const logger = rt.logger.child({ component: 'alerts' });
+  // The seed's own list form names e-mail rules without a server: they are logged, and said so once.
+  const { webhookUrl, email } = rt.config.monitoring.notify;
+  for (const r of rules) {
+    if (r.actions.includes('email') && !email.host) logger.warn(`alert rule ${r.name} sends e-mail, but monitoring.notify.email.host is not set: it is only logged`);
+    if (r.actions.includes('notification') && !webhookUrl) logger.warn(`alert rule ${r.name} posts to a webhook, but monitoring.notify.webhook_url is not set: it is only logged`);
+  }
   const notifier = new Notifier(rt.config.monitoring.notify, logger);
   return startAlertMonitor({ ...opts, rules, notifier, logger, appName: rt.config.appName, intervalMs: rt.config.monitoring.metrics.intervalMs });
 }
