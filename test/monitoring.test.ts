@@ -11,6 +11,7 @@ import { runInNewContext } from 'node:vm';
 import { Redis } from 'ioredis';
 import { SMTPServer } from 'smtp-server';
 import { loadConfig } from '@influx-backup/config';
+import type { Logger } from '@influx-backup/core';
 import { createMetricsRegistry } from '@influx-backup/dashboard';
 import { collectStatus, createRuntime, startWorker, type MetricsBlock } from '@influx-backup/runtime';
 import { startInflux, startRedis, waitFor, type InfluxServer, type RedisServer } from '@influx-backup/testkit';
@@ -92,20 +93,31 @@ async function smtpReceiver(): Promise<Mail> {
 
 const ns = (iso: string): bigint => BigInt(Date.parse(iso)) * 1_000_000n;
 
+/** A fresh, empty source database, its backup database's name and a Redis prefix. */
+async function emptySource(): Promise<{ src: string; dst: string; prefix: string }> {
+  n++;
+  const db = { src: `mon${n}`, dst: `mon${n}_backup`, prefix: `mon${n}` };
+  await source.query(`CREATE DATABASE "${db.src}"`);
+  return db;
+}
+
+/** A logger for a runtime in this process, keeping its warnings and errors. */
+function keptLogger(kept: string[] = []): Logger {
+  const logger: Logger = { debug: () => undefined, info: () => undefined, warn: (m) => void kept.push(m), error: (m) => void kept.push(m), child: () => logger };
+  return logger;
+}
+
 /**
  * A source with fields v and w of measurement m in January and February, and a
  * backup that already holds v as an integer in January: v's January chunk fails
  * for good on a type conflict, the rest copies.
  */
 async function conflicted(): Promise<{ src: string; dst: string; prefix: string }> {
-  n++;
-  const src = `mon${n}`;
-  const dst = `mon${n}_backup`;
-  await source.query(`CREATE DATABASE "${src}"`);
+  const { src, dst, prefix } = await emptySource();
   await source.write(src, [`m v=1.5,w=10i ${ns('2024-01-01T00:30:00Z')}`, `m v=2.5,w=20i ${ns('2024-02-01T00:30:00Z')}`].join('\n'));
   await backup.query(`CREATE DATABASE "${dst}"`);
   await backup.write(dst, `m v=7i ${ns('2024-01-01T05:00:00Z')}`);
-  return { src, dst, prefix: `mon${n}` };
+  return { src, dst, prefix };
 }
 
 function config(db: { src: string; dst: string; prefix: string }, monitoring: string, name = `c${n}.yaml`, processing = '{ batch_interval: 0 }'): string {
@@ -279,9 +291,7 @@ describe('the planner', () => {
 
 describe('reduce_workers', () => {
   test('a forced memory threshold halves the worker concurrency while it holds, and restores it after', async () => {
-    n++;
-    const db = { src: `mon${n}`, dst: `mon${n}_backup`, prefix: `mon${n}` };
-    await source.query(`CREATE DATABASE "${db.src}"`);
+    const db = await emptySource();
     const limitMb = 4096;
     // The threshold: 200 MB above this process's memory now, as a fraction of the limit.
     const threshold = ((process.memoryUsage.rss() + 200 * 1048576) / (limitMb * 1048576)).toFixed(4);
@@ -298,14 +308,7 @@ describe('reduce_workers', () => {
       `{ max_workers: 6, worker_memory_limit: ${limitMb} }`,
     );
     const warnings: string[] = [];
-    const logger = {
-      debug: () => undefined,
-      info: () => undefined,
-      warn: (m: string) => void warnings.push(m),
-      error: (m: string) => void warnings.push(m),
-      child: () => logger,
-    };
-    const rt = createRuntime(loadConfig({ file, cwd: ROOT }), logger);
+    const rt = createRuntime(loadConfig({ file, cwd: ROOT }), keptLogger(warnings));
     const w = startWorker(rt);
     try {
       assert.equal(w.worker.concurrency, 6);
@@ -328,9 +331,7 @@ describe('reduce_workers', () => {
 
 describe('the metrics block', () => {
   test('estimated_completion moves sensibly during a run; the block and the Prometheus counters match the run summary', async () => {
-    n++;
-    const db = { src: `mon${n}`, dst: `mon${n}_backup`, prefix: `mon${n}` };
-    await source.query(`CREATE DATABASE "${db.src}"`);
+    const db = await emptySource();
     // Two measurements, 12 one-hour chunks each of 360 values, copied slowly enough to watch.
     const t0 = ns('2024-01-01T00:00:00Z');
     const lines: string[] = [];
@@ -404,7 +405,7 @@ logging: { level: "INFO", handlers: { file: { enabled: false } } }
     assert.deepEqual(after.totals, { values, done: 24, failed: 0, retried: 0 });
 
     // The same numbers as Prometheus counters, and a last success per field.
-    const rt = createRuntime(loadConfig({ file, cwd: ROOT }), { debug() {}, info() {}, warn() {}, error() {}, child() { return this; } });
+    const rt = createRuntime(loadConfig({ file, cwd: ROOT }), keptLogger());
     try {
       const text = await createMetricsRegistry(() => collectStatus(rt), { defaultMetrics: false }).metrics();
       assert.match(text, /^# TYPE influx_backup_values_copied_total counter$/m);
