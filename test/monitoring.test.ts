@@ -311,6 +311,8 @@ describe('reduce_workers', () => {
     const rt = createRuntime(loadConfig({ file, cwd: ROOT }), keptLogger(warnings));
     const w = startWorker(rt);
     try {
+      // Every connection up before the test goes on, so none is closed while it still starts.
+      await Promise.all([w.worker.waitUntilReady(), rt.copyQueue.waitUntilReady(), rt.scheduleQueue.waitUntilReady()]);
       assert.equal(w.worker.concurrency, 6);
       // 400 MB really held: every page written, so it is resident.
       let ballast: Buffer | undefined = Buffer.alloc(400 * 1048576, 1);
