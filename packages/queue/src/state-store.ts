@@ -273,6 +273,9 @@ if ARGV[3] == 'firing' then return redis.call('HSETNX', KEYS[2], ARGV[2], ARGV[4
 return redis.call('HDEL', KEYS[2], ARGV[2])
 `;
 
+/** Deletes KEYS[1] only while it holds ARGV[1]: a claim or a lease is dropped by its holder only. */
+const COMPARE_AND_DELETE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
+
 const SCRIPTS = {
   ibAlertLease: ALERT_LEASE,
   ibRecordAlert: RECORD_ALERT,
@@ -660,7 +663,7 @@ export class StateStore {
     if (chunks.length === 0) return;
     const multi = this.redis.multi();
     // Only if still ours: compare-and-delete, as FINISH_CHUNK does.
-    for (const c of chunks) multi.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0", 1, this.k.claim + c.chunk, c.jobId);
+    for (const c of chunks) multi.eval(COMPARE_AND_DELETE, 1, this.k.claim + c.chunk, c.jobId);
     await multi.exec();
   }
 
@@ -689,6 +692,10 @@ export class StateStore {
   /** Takes or renews the lease of the cluster-wide alerts (one planner checks them at a time). */
   async alertLease(holder: string, ttlMs: number): Promise<boolean> {
     return Number(await this.script('ibAlertLease')(1, this.k.alertLease, holder, String(Math.ceil(ttlMs)))) === 1;
+  }
+
+  async releaseAlertLease(holder: string): Promise<void> {
+    await this.redis.eval(COMPARE_AND_DELETE, 1, this.k.alertLease, holder);
   }
 
   /** The cluster-wide alerts firing now. */

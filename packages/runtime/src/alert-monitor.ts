@@ -88,18 +88,19 @@ export function startAlertMonitor(o: AlertMonitorOptions): AlertMonitor {
     async stop(flushMs = 30_000) {
       clearInterval(timer);
       await inFlight;
+      // Hand the cluster's alerts to another planner now rather than when the lease lapses.
+      if (o.shared) await o.shared.store.releaseAlertLease(o.shared.holder).catch(() => undefined);
       await o.notifier.flush(flushMs);
     },
   };
 }
 
-/** Where the rules are checked: the process's own memory, the cluster's runs, or both (`run`). */
-export type AlertScope = 'process' | 'cluster' | 'run';
+/** Where rules are checked: on the process's own memory (each worker, and `run`), or on the cluster's runs (`run`, the planner). */
+export type AlertScope = 'process' | 'cluster';
 
-/** This process's share of the configured rules, by the metrics it can see. */
+/** The configured rules on the metrics a scope sees. */
 export function rulesFor(rt: Runtime, scope: AlertScope): AlertRule[] {
-  const all = alertRules(rt.config.monitoring.alerts);
-  return scope === 'run' ? all : all.filter((r) => PROCESS_METRICS.has(r.metric) === (scope === 'process'));
+  return alertRules(rt.config.monitoring.alerts).filter((r) => PROCESS_METRICS.has(r.metric) === (scope === 'process'));
 }
 
 /** memory_usage: resident memory over processing.worker_memory_limit. */
