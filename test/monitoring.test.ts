@@ -133,7 +133,7 @@ backup:
     - name: "m"
       start_time: "2024-01-01T00:00:00Z"
       end_time: "2024-03-01T00:00:00Z"
-  time_chunks: { size: "1h", overlap: "0s" }
+  time_chunks: { size: "1h", overlap: "0s", max_values: 1 }
   retry: { max_attempts: 1 }
 redis: { url: ${y(redis.url)}, prefix: ${y(db.prefix)} }
 logging: { level: "INFO", handlers: { file: { enabled: false } } }
@@ -290,8 +290,11 @@ describe('the planner', () => {
 });
 
 describe('reduce_workers', () => {
-  test('a forced memory threshold halves the worker concurrency while it holds, and restores it after', async () => {
+  test('a forced memory threshold halves the worker concurrency while it holds, chunks in flight finish, and it comes back after', async () => {
     const db = await emptySource();
+    // 12 one-hour chunks of 360 values, each written in 18 batches 0.1 s apart: slow enough to hold 6 in flight.
+    const t0 = ns('2024-01-01T00:00:00Z');
+    await source.write(db.src, Array.from({ length: 12 * 360 }, (_, p) => `m v=${p}i ${t0 + BigInt(p) * 10_000_000_000n}`).join('\n'));
     const limitMb = 4096;
     // The threshold: 200 MB above this process's memory now, as a fraction of the limit.
     const threshold = ((process.memoryUsage.rss() + 200 * 1048576) / (limitMb * 1048576)).toFixed(4);
@@ -305,25 +308,52 @@ describe('reduce_workers', () => {
       action: "reduce_workers"
 `,
       `c${n}.yaml`,
-      `{ max_workers: 6, worker_memory_limit: ${limitMb} }`,
+      `{ max_workers: 6, worker_memory_limit: ${limitMb}, batch_size: 20, batch_interval: 0.1 }`,
     );
+    const planned = await cli(['plan', '--config', file]);
+    assert.equal(planned.code, 0, planned.stderr);
+    assert.match(planned.stdout, /12 chunks/);
     const warnings: string[] = [];
     const rt = createRuntime(loadConfig({ file, cwd: ROOT }), keptLogger(warnings));
     const w = startWorker(rt);
+    const inFlight = new Set<string>();
+    const completed = new Set<string>();
+    const failed: string[] = [];
+    let watch: { held: string[]; mostLater: number; later: number } | undefined;
+    w.worker.on('active', (job) => {
+      inFlight.add(job.id ?? '');
+      // Once the chunks in flight at the drop are done, the worker takes at most 3 at once.
+      if (watch && watch.held.every((id) => completed.has(id))) {
+        watch.later++;
+        watch.mostLater = Math.max(watch.mostLater, inFlight.size);
+      }
+    });
+    w.worker.on('completed', (job) => {
+      inFlight.delete(job.id ?? '');
+      completed.add(job.id ?? '');
+    });
+    w.worker.on('failed', (job, err) => failed.push(`${job?.id}: ${err.message}`));
     try {
-      // Every connection up before the test goes on, so none is closed while it still starts.
       await Promise.all([w.worker.waitUntilReady(), rt.copyQueue.waitUntilReady(), rt.scheduleQueue.waitUntilReady()]);
       assert.equal(w.worker.concurrency, 6);
+      await waitFor('6 chunks in flight', () => inFlight.size === 6, { timeoutMs: 20_000 });
       // 400 MB really held: every page written, so it is resident.
       let ballast: Buffer | undefined = Buffer.alloc(400 * 1048576, 1);
       await waitFor('the concurrency to drop', () => w.worker.concurrency === 3, { timeoutMs: 20_000 });
+      watch = { held: [...inFlight], mostLater: 0, later: 0 };
+      assert.ok(watch.held.length > 3, `only ${watch.held.length} chunks in flight at the drop`);
       assert.ok(warnings.some((m) => /alert memory firing: memory_usage/.test(m)), warnings.join('\n'));
+      await waitFor('the chunks in flight at the drop to finish', () => watch!.held.every((id) => completed.has(id)), { timeoutMs: 30_000 });
+      await waitFor('a chunk taken at the lower concurrency', () => watch!.later >= 2, { timeoutMs: 30_000 });
+      assert.ok(watch.mostLater <= 3, `${watch.mostLater} chunks at once while reduced`);
       assert.equal(ballast.length, 400 * 1048576);
       ballast = undefined;
       setFlagsFromString('--expose_gc');
       (runInNewContext('gc') as () => void)();
       await waitFor('the concurrency to come back', () => w.worker.concurrency === 6, { timeoutMs: 20_000 });
       assert.ok(warnings.some((m) => /alert memory resolved/.test(m)), warnings.join('\n'));
+      await waitFor('every chunk copied', () => completed.size === 12, { timeoutMs: 60_000 });
+      assert.deepEqual(failed, []);
     } finally {
       await w.stop();
       await rt.close();
