@@ -237,7 +237,7 @@ ${notify(hook, mail)}`,
 });
 
 describe('the planner', () => {
-  test('two planners send a cluster-wide alert once, also when the one checking stops and the other takes over', async () => {
+  test('two planners send a cluster-wide alert once, also when the one checking stops and the other takes over, and with a run beside them', async () => {
     const hook = await webhookReceiver();
     const planners: LongRunning[] = [];
     try {
@@ -275,6 +275,11 @@ describe('the planner', () => {
         const checks = (): number => other.output().split('alerts: checked').length - 1;
         const base = checks();
         await waitFor('three checks by the new holder', () => checks() >= base + 3, { timeoutMs: 30_000 });
+        // A run beside the planner, with the same rules, fails the same way: the alert fires already, nothing is sent again.
+        const again = await cli(['run', '--config', file]);
+        assert.equal(again.code, 1, again.stdout + again.stderr);
+        const after = checks();
+        await waitFor('three checks of the new run', () => checks() >= after + 3, { timeoutMs: 30_000 });
       } finally {
         conn.disconnect();
       }

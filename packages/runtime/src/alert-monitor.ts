@@ -1,9 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import type { Logger } from '@influx-backup/core';
 import type { StateStore } from '@influx-backup/queue';
 import { alertRules, alertText, alertTransitions, PROCESS_METRICS, type AlertEvent, type AlertRule, type AlertSample } from './alert-engine.js';
 import { Notifier } from './notifier.js';
 import { sampleRun } from './run-metrics.js';
-import type { Runtime } from './runtime.js';
+import { workerIdentity, type Runtime } from './runtime.js';
 
 export interface AlertMonitor {
   /** Checks the rules now (the timer does so every monitoring.metrics.interval); the transitions it acted on. */
@@ -119,6 +120,15 @@ export async function clusterSample(rt: Runtime, run?: string): Promise<AlertSam
     records_per_second: block.performance.records_per_second,
     duration,
   };
+}
+
+/**
+ * The cluster's alerts, checked by whichever process holds the alerts lease (a
+ * planner, or a `run`), with what fired kept in Redis: each alert is sent once
+ * however many planners and runs there are.
+ */
+export function sharedAlerts(rt: Runtime): NonNullable<AlertMonitorOptions['shared']> {
+  return { store: rt.store, holder: `${workerIdentity().id}-${randomUUID().slice(0, 8)}` };
 }
 
 /** A monitor of `rules` with this runtime's logger, notify settings and interval; undefined when there is nothing to check. */

@@ -2,9 +2,8 @@ import { Worker, type Job } from 'bullmq';
 import { cronPattern } from '@influx-backup/config';
 import { JOBS, planBackup, QUEUE_SCHEDULE, type PlanResult, type ScheduledPlanPayload } from '@influx-backup/queue';
 import { EXIT_OK, onShutdownSignals, whenAborted, type ProcessContext, type Role } from '@influx-backup/process';
-import { randomUUID } from 'node:crypto';
-import { clusterSample, monitorAlerts, rulesFor } from './alert-monitor.js';
-import { planContext, policiesToCopy, preflight, withRuntime, workerIdentity, type Runtime } from './runtime.js';
+import { clusterSample, monitorAlerts, rulesFor, sharedAlerts } from './alert-monitor.js';
+import { planContext, policiesToCopy, preflight, withRuntime, type Runtime } from './runtime.js';
 
 export interface ScheduleSync {
   upserted: { id: string; pattern: string; full: boolean }[];
@@ -73,8 +72,7 @@ export function startPlanner(rt: Runtime): RunningPlanner {
   worker.on('error', (err) => rt.logger.warn(`planner: ${err.message}`));
   // The cluster's alerts (the newest run's error rate, duration, ...): every planner
   // runs the monitor, the one holding the lease checks, and Redis keeps what fired.
-  const holder = `${workerIdentity().id}-${randomUUID().slice(0, 8)}`;
-  const alerts = monitorAlerts(rt, rulesFor(rt, 'cluster'), { sample: () => clusterSample(rt), shared: { store: rt.store, holder } });
+  const alerts = monitorAlerts(rt, rulesFor(rt, 'cluster'), { sample: () => clusterSample(rt), shared: sharedAlerts(rt) });
   return {
     worker,
     async stop() {

@@ -6,6 +6,7 @@ import {
   planContext,
   preflight,
   rulesFor,
+  sharedAlerts,
   startMemoryGovernor,
   startWorker,
   withRuntime,
@@ -62,8 +63,9 @@ export async function copyCommand(ctx: ProcessContext, mode: Mode, opts: CopyCom
       return EXIT_OK;
     }
     const worker = mode === 'run' ? startWorker(rt, { role: 'run' }) : undefined;
-    // `run` checks the alerts of its own run here (its worker checks its memory).
-    const alerts = mode === 'run' ? monitorAlerts(rt, rulesFor(rt, 'cluster'), { sample: () => clusterSample(rt, plan.run) }) : undefined;
+    // `run` checks the alerts of its own run here (its worker checks its memory), under
+    // the same lease as planners, so a planner running beside it does not send them twice.
+    const alerts = mode === 'run' ? monitorAlerts(rt, rulesFor(rt, 'cluster'), { sample: () => clusterSample(rt, plan.run), shared: sharedAlerts(rt) }) : undefined;
     const progress = new Progress(plan.expectedValues, plan.chunks);
     // Ctrl-C stops waiting; chunks in flight go back to the queue (their locks
     // lapse) and the next run or any worker copies them. Nothing is lost. A
