@@ -111,11 +111,12 @@ export function processSample(rt: Runtime): AlertSample {
 
 /** The metrics of a run (the newest one when none is named), as rules test them. */
 export async function clusterSample(rt: Runtime, run?: string): Promise<AlertSample> {
-  const { block, duration } = await sampleRun(rt.store, rt.copyQueue, run);
+  const { block, duration, attempts } = await sampleRun(rt.store, rt.copyQueue, run);
+  // Before a run's first attempt ends its rates say nothing: their alerts keep their state.
+  const rates = attempts === 0 ? {} : { error_rate: block.quality.error_rate, ...(block.quality.success_rate === null ? {} : { success_rate: block.quality.success_rate }) };
   return {
-    error_rate: block.quality.error_rate,
+    ...rates,
     retry_count: block.quality.retry_count,
-    ...(block.quality.success_rate === null ? {} : { success_rate: block.quality.success_rate }),
     queue_size: block.performance.queue_size,
     records_per_second: block.performance.records_per_second,
     duration,

@@ -14,6 +14,8 @@ export interface RunSample {
   block: MetricsBlock;
   /** Seconds the newest run has taken so far; 0 once it finished (a finished run runs long no more). */
   duration: number;
+  /** Chunk attempts ended so far (done, failed for good, retried). */
+  attempts: number;
 }
 
 /** A worker whose heartbeat is older than this is not counted as running (it beats every 5 s). */
@@ -90,5 +92,5 @@ export async function sampleRun(store: StateStore, queue: Queue, named?: string,
   const queued = (counts.waiting ?? 0) + (counts.delayed ?? 0) + (counts.prioritized ?? 0) + (counts.paused ?? 0);
   const block = metricsBlock(c.runId ?? run, c, left, { workers, active: counts.active ?? 0, queued }, now);
   const duration = c.startedAt !== undefined && c.finishedAt === undefined ? (now - c.startedAt) / 1000 : 0;
-  return { block, duration };
+  return { block, duration, attempts: c.done + c.failed + c.retried };
 }
