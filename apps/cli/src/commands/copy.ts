@@ -1,5 +1,17 @@
 import { followRun, planBackup, type PlanContext, type PlanResult, type PlanSelection, type RunResult } from '@influx-backup/queue';
-import { checkSelection, planContext, preflight, startMemoryGovernor, startWorker, withRuntime, type Runtime } from '@influx-backup/runtime';
+import {
+  checkSelection,
+  clusterSample,
+  monitorAlerts,
+  planContext,
+  preflight,
+  rulesFor,
+  sharedAlerts,
+  startMemoryGovernor,
+  startWorker,
+  withRuntime,
+  type Runtime,
+} from '@influx-backup/runtime';
 import { formatTimeNs } from '@influx-backup/config';
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, onShutdownSignals, UsageError, type ProcessContext } from '@influx-backup/process';
 import { runId, selection, type SelectorOptions } from '../context.js';
@@ -69,6 +81,10 @@ export async function followPlan(
     return EXIT_OK;
   }
   const worker = mode === 'run' || mode === 'restore' ? startWorker(rt, { role: 'run' }) : undefined;
+  // A run (or restore) in this process checks the alerts of its own run here (its worker
+  // checks its memory), under the same lease as planners, so a planner running beside it
+  // does not send them twice.
+  const alerts = worker ? monitorAlerts(rt, rulesFor(rt, 'cluster'), { sample: () => clusterSample(rt, plan.run), shared: sharedAlerts(rt) }) : undefined;
   const progress = new Progress(plan.expectedValues, plan.chunks);
   // Ctrl-C stops waiting; chunks in flight go back to the queue (their locks
   // lapse) and the next run or any worker copies them. Nothing is lost. A
@@ -84,6 +100,7 @@ export async function followPlan(
     if (!shutdown.signal.aborted) throw err;
     progress.done();
     await worker?.stop(2_000);
+    await alerts?.stop(2_000);
     process.stderr.write(
       worker
         ? 'interrupted: chunks in flight go back to the queue; run again (or start a worker) to finish\n'
@@ -95,6 +112,9 @@ export async function followPlan(
   }
   progress.done();
   await worker?.stop();
+  // A run that ends with failures says so before it exits: one last check, then its notifications go out.
+  await alerts?.check();
+  await alerts?.stop();
   const summary = lastRun(id, mode, plan, result, started);
   await rt.store.setLastRun(summary, of);
   printSummary(rt, plan, result, started);
