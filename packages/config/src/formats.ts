@@ -210,3 +210,12 @@ export const redisUrl: Format<string> = {
     return value;
   },
 };
+
+/** An http(s) URL; never shown in a message: a webhook's URL often is its credential. */
+export const webhookUrl: Format<string> = {
+  read(value) {
+    const url = attempt(() => new URL(readString(value)), 'is not a valid URL');
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw invalid('must start with http:// or https://');
+    return url.href;
+  },
+};

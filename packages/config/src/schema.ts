@@ -182,8 +182,10 @@ const scheduler = section({
   }),
 });
 
-/** The metrics a rule's condition may test: the seed's three. duration is in seconds. */
-export const ALERT_METRICS = ['error_rate', 'memory_usage', 'duration'] as const;
+/** The metrics a rule's condition may test: the seed's three (duration in seconds), then the metrics block's. */
+export const ALERT_METRICS = ['error_rate', 'memory_usage', 'duration', 'retry_count', 'success_rate', 'queue_size', 'records_per_second'] as const;
+export const ALERT_ACTIONS = ['email', 'notification', 'reduce_workers', 'log'] as const;
+export type AlertAction = (typeof ALERT_ACTIONS)[number];
 export type AlertOperator = '>' | '>=' | '<' | '<=' | '==' | '!=';
 const CONDITION = /^\s*([a-z_]+)\s*(>=|<=|==|!=|>|<)\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+))\s*$/;
 
@@ -203,7 +205,7 @@ const rule = section(
         return { condition, metric, operator: operator as AlertOperator, value: Number(number) };
       },
     }),
-    action: leaf(f.text),
+    action: leaf<AlertAction>({ read: (v) => (ALERT_ACTIONS.includes(v as AlertAction) ? (v as AlertAction) : fail(`must be one of ${ALERT_ACTIONS.join(', ')}, ${got(v)}`)) }),
     recipients: optional(f.stringList),
   },
   // The rule keeps the condition as written under `condition`, which is what prints.
@@ -253,9 +255,21 @@ export const configSchema = section(
   monitoring: section({
     metrics: section({
       enabled: leaf(f.boolean, { doc: 'Collect metrics (served at /metrics).', default: true }),
-      intervalMs: leaf(positiveSeconds, { doc: 'Seconds between two samples.', default: 30 }),
+      intervalMs: leaf(positiveSeconds, { doc: 'Seconds between two samples (and alert checks).', default: 30 }),
     }),
     alerts: leaf(alerts, { doc: 'Either {enabled, thresholds: {error_rate, memory_usage, duration}} or a list of rules.' }),
+    notify: section({
+      webhookUrl: optional(f.webhookUrl, { doc: 'JSON POST of each alert; masked, as it often holds a token.', sensitive: true }),
+      email: section({
+        host: optional(f.host, { doc: 'SMTP server; empty: no e-mail.' }),
+        port: leaf(port, { doc: 'SMTP port.', default: 587 }),
+        secure: leaf(f.boolean, { doc: 'TLS from the start (port 465); false: STARTTLS when offered.', default: false }),
+        username: optional(f.anyText, { doc: 'Empty without authentication.', default: '' }),
+        password: optional(f.secret, { doc: 'Write "${VARIABLE}".', default: '', env: 'SMTP_PASSWORD', sensitive: true }),
+        from: leaf(f.text, { doc: 'Sender address.', default: 'influx-backup@localhost' }),
+        to: optional(f.stringList, { doc: 'Recipients of the thresholds form; rules name their own.' }),
+      }),
+    }),
   }),
   redis: section({
     // The URL may carry a password.

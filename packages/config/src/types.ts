@@ -29,6 +29,7 @@ export type SchedulerJobConfig = SchedulerConfig['jobs'][number];
 export type MonitoringConfig = BackupConfig['monitoring'];
 export type MetricsConfig = MonitoringConfig['metrics'];
 export type AlertsConfig = MonitoringConfig['alerts'];
+export type NotifyConfig = MonitoringConfig['notify'];
 export type ThresholdAlertsConfig = Extract<AlertsConfig, { kind: 'thresholds' }>;
 export type AlertThresholdsConfig = ThresholdAlertsConfig['thresholds'];
 export type RuleAlertsConfig = Extract<AlertsConfig, { kind: 'rules' }>;

@@ -76,6 +76,7 @@ describe('the seed examples', () => {
     assert.deepEqual(c.monitoring, {
       metrics: { enabled: true, intervalMs: 30_000 },
       alerts: { kind: 'thresholds', enabled: true, thresholds: { errorRate: 0.05, memoryUsage: 0.8, durationMs: 3_600_000 } },
+      notify: { email: { port: 587, secure: false, from: 'influx-backup@localhost' } },
     });
     assert.deepEqual(c.redis, { url: 'redis://127.0.0.1:6379/0', prefix: 'influx-backup' });
     assert.deepEqual(c.dashboard, { host: '127.0.0.1', port: 3000, username: 'admin' });
@@ -292,6 +293,23 @@ describe('defaults and values', () => {
         { name: 'memory_pressure', condition: 'memory_usage > 0.90', metric: 'memory_usage', operator: '>', value: 0.9, action: 'reduce_workers' },
       ],
     });
+  });
+
+  test('monitoring.notify: the webhook URL and the SMTP password are secrets, printed masked and never quoted in an error', () => {
+    const notify = `${MINIMAL}monitoring:\n  notify:\n    webhook_url: "https://u:hookpw@hooks.example/T0KEN"\n    email: { host: "smtp.example", password: "\${SMTP_PASSWORD}", to: ["a@example.org"] }\n`;
+    const c = load(notify, { SMTP_PASSWORD: 'smtp-pw' });
+    assert.equal(c.monitoring.notify.webhookUrl, 'https://u:hookpw@hooks.example/T0KEN');
+    assert.deepEqual(c.monitoring.notify.email, { host: 'smtp.example', port: 587, secure: false, password: 'smtp-pw', from: 'influx-backup@localhost', to: ['a@example.org'] });
+    const printed = printableConfig(c);
+    for (const secret of ['hookpw', 'T0KEN', 'smtp-pw']) assert.ok(!printed.includes(secret), `${secret} printed`);
+    // The SMTP_PASSWORD variable alone sets it too.
+    assert.equal(load(`${MINIMAL}monitoring:\n  notify:\n    email: { host: "smtp.example" }\n`, { SMTP_PASSWORD: 'from-env' }).monitoring.notify.email.password, 'from-env');
+    const bad = failure(`${MINIMAL}monitoring:\n  notify:\n    webhook_url: "ftp://u:hookpw@hooks.example/T0KEN"\n`);
+    assert.equal(bad.key, 'monitoring.notify.webhook_url');
+    assert.ok(!bad.message.includes('hookpw') && !bad.message.includes('T0KEN'), bad.message);
+    const action = failure(`${MINIMAL}monitoring:\n  alerts:\n    - name: "a"\n      condition: "error_rate > 1"\n      action: "page"\n`);
+    assert.equal(action.key, 'monitoring.alerts[0].action');
+    assert.match(action.message, /email, notification, reduce_workers, log/);
   });
 
   test('redis and dashboard sections', () => {

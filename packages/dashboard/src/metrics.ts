@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { StatusReport } from '@influx-backup/runtime';
 
 export interface MetricsOptions {
@@ -19,7 +19,8 @@ interface LastRunLike {
   finishedAt?: unknown;
 }
 
-// source: the configured source's name (host:port for a checkpoint of no configured source); server: its host:port.
+// The label sets, each written once here: a field's series carry these. source: the configured source's name
+// (host:port for a checkpoint of no configured source); server: its host:port.
 const CHECKPOINT_LABELS = ['measurement', 'field', 'retention_policy', 'database', 'source', 'server'] as const;
 const WORKER_LABELS = ['worker', 'host'] as const;
 
@@ -125,6 +126,40 @@ export function createMetricsRegistry(status: () => Promise<StatusReport>, optio
       }
     },
   });
+
+  new Gauge({
+    name: 'influx_backup_field_last_success_timestamp_seconds',
+    help: 'When a chunk of the field was last copied (moved its checkpoint or not)',
+    labelNames: CHECKPOINT_LABELS,
+    registers,
+    async collect() {
+      this.reset();
+      for (const c of (await snapshot())?.checkpoints ?? []) {
+        const at = seconds(c.lastSuccessAt);
+        if (at !== undefined) this.set(checkpointLabels(c), at);
+      }
+    },
+  });
+
+  // Counters kept in Redis by the workers (once per chunk, whatever the retries), so they
+  // cover every host and survive a dashboard restart; they never go down.
+  const total = (name: string, help: string, key: keyof StatusReport['totals']): void => {
+    new Counter({
+      name,
+      help,
+      registers,
+      async collect() {
+        const s = await snapshot();
+        if (!s) return;
+        this.reset();
+        this.inc(s.totals[key]);
+      },
+    });
+  };
+  total('influx_backup_values_copied_total', 'Values copied into the backup', 'values');
+  total('influx_backup_chunks_done_total', 'Chunks copied', 'done');
+  total('influx_backup_chunks_failed_total', 'Chunks that failed for good', 'failed');
+  total('influx_backup_chunk_retries_total', 'Failed chunk attempts that were tried again', 'retried');
 
   new Gauge({
     name: 'influx_backup_workers_seen',

@@ -230,7 +230,7 @@ export async function planBackup(ctx: PlanContext, sel: PlanSelection): Promise<
           const fids = members.map(({ p }) => p.meta.fieldId);
           const name = chunkJobName(sel.kind, { measurement: m.name, fields: members.map(({ p }) => p.meta.field) }, ctx.sourceName);
           const data = chunkPayload(members.map(({ p, chunk }) => ({ k: p.k, i: chunk.index })), startNs, endNs);
-          if (enqueuer) await enqueuer.push(chunkDedupeId(sel.kind, fids, startNs, endNs), data, name);
+          if (enqueuer) await enqueuer.push(m.name, chunkDedupeId(sel.kind, fids, startNs, endNs), data, name);
           else result.chunks++;
         }
       }
@@ -256,6 +256,7 @@ export async function planBackup(ctx: PlanContext, sel: PlanSelection): Promise<
 }
 
 interface Pending {
+  measurement: string;
   dedupe: string;
   data: CopyChunkPayload;
   name: string;
@@ -283,8 +284,8 @@ class Enqueuer {
     this.opts = copyJobOptions(ctx.retry);
   }
 
-  async push(dedupe: string, data: CopyChunkPayload, name: string): Promise<void> {
-    this.batch.push({ dedupe, data, name });
+  async push(measurement: string, dedupe: string, data: CopyChunkPayload, name: string): Promise<void> {
+    this.batch.push({ measurement, dedupe, data, name });
     if (this.batch.length >= BATCH) {
       const batch = this.batch;
       this.batch = [];
@@ -313,7 +314,10 @@ class Enqueuer {
     const claims = batch.map((j) => ({ chunk: j.dedupe, jobId: j.id }));
     const verdicts = await this.ctx.store.claimChunks(this.run, claims);
     const toAdd = batch.filter((_, n) => verdicts[n] === 1);
-    const followed = verdicts.filter((v) => v === 0).length;
+    // Followed chunks count in this run when their job finishes; those finished already (2) were counted at once.
+    const followed = verdicts.filter((v) => v === 0 || v === 2).length;
+    const left = new Map<string, number>();
+    batch.forEach((j, n) => (verdicts[n] === 1 || verdicts[n] === 0) && left.set(j.measurement, (left.get(j.measurement) ?? 0) + 1));
     const unfollowable = verdicts.filter((v) => v === -1).length;
     if (unfollowable > 0) this.ctx.logger.warn(`${unfollowable} chunks are queued by an earlier version's planner; left to it, not counted in this run`);
     if (toAdd.length > 0) {
@@ -328,6 +332,6 @@ class Enqueuer {
     this.result.chunks += batch.length;
     this.result.enqueued += toAdd.length;
     this.result.reused += followed + unfollowable;
-    await this.ctx.store.addPlanned(this.run, toAdd.length + followed);
+    await this.ctx.store.addPlanned(this.run, toAdd.length + followed, false, left);
   }
 }

@@ -4,7 +4,7 @@ import { InfluxError } from '@influx-backup/influx';
 import { chunkPayload, chunkRange, jobFields, type CopyChunkPayload, type CopyChunkResultPayload, type FieldPlanMeta, type RunMeta } from './catalog.js';
 import { chunkDedupeId, chunkJobId, chunkJobName, fieldPlanKey, parseChunkJobId } from './names.js';
 import { SourceBreaker } from './source-breaker.js';
-import type { ChunkFailure, StateStore } from './state-store.js';
+import type { ChunkFailure, FinishChunk, StateStore } from './state-store.js';
 
 /** An InfluxDB server as the engine uses it: read from by a backup or a restore, written to by the other. */
 export type InfluxServerPort = SourceReader & BackupWriter;
@@ -129,6 +129,8 @@ export function createCopyProcessor(ctx: ProcessorContext): (job: Job<CopyChunkP
         claim,
         outcome: 'done',
         values: result.values,
+        measurement: first.measurement,
+        fieldIds: fields.map((f) => f.fieldId),
         // Each field by its own rule: its own plan's low watermark, its own newest value.
         watermarks: members.flatMap((m, j) =>
           fields[j]!.advances
@@ -159,15 +161,18 @@ export function createCopyProcessor(ctx: ProcessorContext): (job: Job<CopyChunkP
       }
       if (isFinalAttempt(job, failure)) {
         if (members.length > 1 && ctx.queue) {
-          const ids = await splitGroup(ctx.queue, ctx.store, job, id, run, claim);
+          const ids = await splitGroup(ctx.queue, ctx.store, job, id, run, claim, first.measurement);
           if (ids) {
             ctx.logger.warn(`${where} failed for good; split into one job per field`, { reason: failure.message, jobs: ids.join(' ') });
             return { values: 0, batches: 0, lastTimeNs: null, splitInto: ids };
           }
         }
         await ctx.store
-          .finishChunk({ run: id.run, seq: id.seq, claim, outcome: 'failed', values: 0, failure: chunkFailure(job, first, failure.message, fields) })
+          .finishChunk({ ...failedChunk(id, claim, fields), failure: chunkFailure(job, first, failure.message, fields) })
           .catch((e: Error) => ctx.logger.warn(`could not count a failed chunk of run ${run.runId}: ${e.message}`));
+      } else {
+        // The error rate counts every failed attempt; one write per failure, none per success.
+        await ctx.store.countRetry(id.run).catch((e: Error) => ctx.logger.warn(`could not count a retry of run ${run.runId}: ${e.message}`));
       }
       throw failure;
     }
@@ -187,9 +192,10 @@ async function splitGroup(
   id: { run: string; seq: number },
   run: RunMeta,
   claim: { chunk: string; jobId: string },
+  measurement: string,
 ): Promise<string[] | undefined> {
   const members = jobFields(job.data);
-  const base = await store.splitChunk(id.run, id.seq, members.length, claim);
+  const base = await store.splitChunk(id.run, id.seq, members.length, claim, measurement);
   if (base === undefined) return undefined;
   const { startNs, endNs } = chunkRange(job.data);
   const jobs = members.map((m, n) => ({
@@ -199,6 +205,15 @@ async function splitGroup(
   }));
   await queue.addBulk(jobs);
   return jobs.map((j) => j.opts.jobId);
+}
+
+/** What FINISH_CHUNK needs of a job that failed for good, but its reason. */
+export function failedChunk(
+  id: { run: string; seq: number },
+  claim: { chunk: string; jobId: string },
+  fields: readonly Pick<FieldPlanMeta, 'measurement' | 'fieldId'>[],
+): Omit<FinishChunk, 'failure'> {
+  return { run: id.run, seq: id.seq, claim, outcome: 'failed', values: 0, measurement: fields[0]?.measurement ?? '', fieldIds: fields.map((f) => f.fieldId) };
 }
 
 export function chunkFailure(

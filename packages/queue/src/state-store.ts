@@ -61,6 +61,20 @@ end
  * KEYS: progress hash, checkpoints hash, checkpoint-meta hash
  * ARGV: chunk index, newest time copied ('' = none), field id, meta JSON, TTL s
  */
+/** Stamps a run finished (ms) once its plan is complete and every chunk is counted; see RUN_FINISHED. */
+const STAMP_FINISHED_LUA = `
+local function stampFinished(run, now)
+  local c = redis.call('HMGET', run, 'planned', 'total', 'done', 'failed')
+  if c[1] == '1' and tonumber(c[3] or '0') + tonumber(c[4] or '0') >= tonumber(c[2] or '0') then redis.call('HSETNX', run, 'finished', now) end
+end
+`;
+
+/** KEYS: run hash; ARGV: now (ms). */
+const RUN_FINISHED = `${STAMP_FINISHED_LUA}
+stampFinished(KEYS[1], ARGV[1])
+return 0
+`;
+
 const COMPLETE_CHUNK = `${WATERMARK_LUA}
 return watermark(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5])
 `;
@@ -77,22 +91,27 @@ return watermark(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], ARGV[4], 
  * The chunk's claim goes too (if this job holds it), so the chunk planned again
  * is enqueued again.
  *
+ * The totals of the installation (for /metrics counters) count it once too, and
+ * a done job stamps each of its fields' last success.
+ *
  * KEYS: run hash, finished bits, failed bits, followers hash, failures list,
- *       checkpoints hash, checkpoint-meta hash, claim, then one progress hash
- *       per watermark
+ *       checkpoints hash, checkpoint-meta hash, claim, totals hash,
+ *       last-success hash, then one progress hash per watermark
  * ARGV: position, 'done'|'failed', values, failure JSON, TTL s, run key prefix,
- *       failures kept, job id, then per watermark: chunk index, newest time
- *       ('' = none), field id, checkpoint meta JSON
+ *       failures kept, job id, now (ms), JSON list of the job's field ids,
+ *       measurement, then per watermark: chunk index, newest time ('' = none),
+ *       field id, checkpoint meta JSON
  */
-const FINISH_CHUNK = `${WATERMARK_LUA}
+const FINISH_CHUNK = `${WATERMARK_LUA}${STAMP_FINISHED_LUA}
 local done = ARGV[2] == 'done'
 local ttl = ARGV[5]
 if redis.call('GET', KEYS[8]) == ARGV[8] then redis.call('DEL', KEYS[8]) end
 if done then
-  for w = 9, #KEYS do
-    local a = 9 + (w - 9) * 4
+  for w = 11, #KEYS do
+    local a = 12 + (w - 11) * 4
     watermark(KEYS[w], KEYS[6], KEYS[7], ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ttl)
   end
+  for _, fid in ipairs(cjson.decode(ARGV[10])) do redis.call('HSET', KEYS[10], fid, ARGV[9]) end
 end
 if redis.call('SETBIT', KEYS[2], ARGV[1], 1) == 1 then return 0 end
 redis.call('EXPIRE', KEYS[2], ttl)
@@ -107,8 +126,14 @@ local function count(run, failures)
     redis.call('LTRIM', failures, 0, keep - 1)
     redis.call('EXPIRE', failures, ttl)
   end
+  redis.call('HINCRBY', run .. ':m', ARGV[11], -1)
+  stampFinished(run, ARGV[9])
 end
-if not done then
+if done then
+  redis.call('HINCRBY', KEYS[9], 'done', 1)
+  redis.call('HINCRBY', KEYS[9], 'values', ARGV[3])
+else
+  redis.call('HINCRBY', KEYS[9], 'failed', 1)
   redis.call('SETBIT', KEYS[3], ARGV[1], 1)
   redis.call('EXPIRE', KEYS[3], ttl)
 end
@@ -130,8 +155,9 @@ return 1
  * again (a retried split) gets the same positions; -1 if the group was counted
  * as finished already.
  *
- * KEYS: run hash, finished bits, splits hash, followers hash, claim
- * ARGV: position, n, job id, TTL s
+ * KEYS: run hash, finished bits, splits hash, followers hash, claim, the run's
+ *       per-measurement counts
+ * ARGV: position, n, job id, TTL s, measurement
  */
 const SPLIT_CHUNK = `
 local base = redis.call('HGET', KEYS[3], ARGV[1])
@@ -144,6 +170,7 @@ redis.call('EXPIRE', KEYS[3], ARGV[4])
 redis.call('SETBIT', KEYS[2], ARGV[1], 1)
 redis.call('EXPIRE', KEYS[2], ARGV[4])
 redis.call('HINCRBY', KEYS[1], 'total', n - 1)
+redis.call('HINCRBY', KEYS[6], ARGV[5], n - 1)
 local followers = redis.call('HGET', KEYS[4], ARGV[1])
 if followers then
   redis.call('HSET', KEYS[4], string.format('%d', base), followers)
@@ -159,8 +186,9 @@ return base
  * lapses after a day should that job never finish); a chunk another run's job
  * holds is followed instead, so this run's counters count it when it finishes
  * (atomic with FINISH_CHUNK: one that finished already is counted at once).
- * Returns, per chunk: 1 claimed (add its job), 0 followed, -1 held by a job this
- * version cannot follow (left to it, not counted).
+ * Returns, per chunk: 1 claimed (add its job), 0 followed, 2 counted at once
+ * (its job finished already), -1 held by a job this version cannot follow (left
+ * to it, not counted).
  *
  * KEYS: the run's hash, its failures list
  * ARGV: run key prefix, claim key prefix, TTL s, claim TTL s, failures kept,
@@ -183,6 +211,7 @@ for i = 6, #ARGV, 2 do
       local other = ARGV[1] .. hrun
       local pos = string.format('%d', tonumber(hseq, 36))
       if redis.call('GETBIT', other .. ':bits', pos) == 1 then
+        out[#out] = 2
         if redis.call('GETBIT', other .. ':fbits', pos) == 1 then
           redis.call('HINCRBY', KEYS[1], 'failed', 1)
           redis.call('LPUSH', KEYS[2], cjson.encode({reason = 'failed for good as job ' .. holder}))
@@ -222,7 +251,34 @@ for _, key in ipairs(KEYS) do redis.call('HDEL', key, ARGV[1]) end
 return moved
 `;
 
+/**
+ * Takes the lease of the cluster-wide alerts, or renews it if `holder` has it.
+ * KEYS: lease; ARGV: holder, TTL ms. Returns 1 while held.
+ */
+const ALERT_LEASE = `
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end
+return 0
+`;
+
+/**
+ * Records that a cluster-wide alert started ('firing') or ended, only while the
+ * lease is `holder`'s and only if it changes: 1 means "send it", so a planner
+ * whose lease lapsed mid-check never sends what another one sends.
+ * KEYS: lease, alerts hash; ARGV: holder, rule name, 'firing'|'resolved', JSON
+ */
+const RECORD_ALERT = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if ARGV[3] == 'firing' then return redis.call('HSETNX', KEYS[2], ARGV[2], ARGV[4]) end
+return redis.call('HDEL', KEYS[2], ARGV[2])
+`;
+
+/** Deletes KEYS[1] only while it holds ARGV[1]: a claim or a lease is dropped by its holder only. */
+const COMPARE_AND_DELETE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
+
 const SCRIPTS = {
+  ibAlertLease: ALERT_LEASE,
+  ibRecordAlert: RECORD_ALERT,
   ibCompleteChunk: COMPLETE_CHUNK,
   ibFinishChunk: FINISH_CHUNK,
   ibSplitChunk: SPLIT_CHUNK,
@@ -242,6 +298,21 @@ export interface RunCounters {
   planned: boolean;
   /** The run's record exists in Redis. */
   exists: boolean;
+  /** Attempts that failed and were tried again. */
+  retried: number;
+  /** The run's id as its plan named it (absent when the record is gone). */
+  runId?: string;
+  /** When it was opened, and when its last chunk finished (ms). */
+  startedAt?: number;
+  finishedAt?: number;
+}
+
+/** Since the installation's first run, counted once per chunk (retries per attempt): never go down. */
+export interface Totals {
+  values: number;
+  done: number;
+  failed: number;
+  retried: number;
 }
 
 /** A chunk that failed for good, as the worker recorded it. */
@@ -261,6 +332,9 @@ export interface FinishChunk {
   claim: { chunk: string; jobId: string };
   outcome: 'done' | 'failed';
   values: number;
+  /** The job's measurement and fields (their last success is stamped when done). */
+  measurement: string;
+  fieldIds: readonly string[];
   failure?: ChunkFailure;
   /** Done jobs: the watermark inputs of each of its fields whose plan advances the checkpoint. */
   watermarks?: ChunkWatermark[];
@@ -300,6 +374,8 @@ export interface WorkerSeen {
   stoppedAt?: string;
   /** A long-running `worker`, or the workers inside one `run` (absent in records of older versions: a worker). */
   role?: 'worker' | 'run';
+  /** The process's resident memory at its last heartbeat (MB). */
+  rssMb?: number;
 }
 
 /** Workers not seen for this long are dropped from the list. */
@@ -321,6 +397,11 @@ export class StateStore {
     progress: (planKey: string) => string;
     run: string;
     claim: string;
+    totals: string;
+    lastSuccess: string;
+    newestRun: string;
+    alertLease: string;
+    alerts: string;
   };
 
   constructor(
@@ -341,6 +422,11 @@ export class StateStore {
       progress: (planKey) => `${prefix}:state:progress:${planKey}`,
       run: `${prefix}:state:run:`,
       claim: `${prefix}:state:claim:`,
+      totals: `${prefix}:state:totals`,
+      lastSuccess: `${prefix}:state:last-success`,
+      newestRun: `${prefix}:state:newest-run`,
+      alertLease: `${prefix}:state:alerts-lease`,
+      alerts: `${prefix}:state:alerts`,
     };
   }
 
@@ -409,10 +495,13 @@ export class StateStore {
   /** Opens a run's record: what all its jobs share, stored once. */
   async openRun(run: string, meta: RunMeta): Promise<void> {
     const key = this.k.run + run;
-    const [[, created] = [], [, existing] = []] = (await this.redis.multi().hsetnx(key, 'meta', JSON.stringify(meta)).hget(key, 'meta').expire(key, PROGRESS_TTL_S).exec()) ?? [];
+    const multi = this.redis.multi().hsetnx(key, 'meta', JSON.stringify(meta)).hget(key, 'meta').hsetnx(key, 'started', String(Date.now()));
+    const [[, created] = [], [, existing] = []] = (await multi.expire(key, PROGRESS_TTL_S).exec()) ?? [];
     if (!created && (JSON.parse(String(existing)) as RunMeta).runId !== meta.runId) {
       throw new Error(`run key ${run} of ${meta.runId} is taken by run ${(JSON.parse(String(existing)) as RunMeta).runId}; plan again`);
     }
+    // The run the metrics block and the cluster-wide alerts look at: the newest one.
+    await this.redis.set(this.k.newestRun, run);
   }
 
   /** Records the field plans of a run (position k: meta) and opens the progress records of those that advance. */
@@ -436,16 +525,26 @@ export class StateStore {
     return { run: JSON.parse(meta) as RunMeta, field: JSON.parse(field) as FieldPlanMeta };
   }
 
-  /** Chunks added to a run's plan; `planned` once the plan is complete. */
-  async addPlanned(run: string, chunks: number, planned = false): Promise<void> {
+  /**
+   * Chunks added to a run's plan, with the chunks still to finish per measurement
+   * (`byMeasurement`); `planned` once the plan is complete.
+   */
+  async addPlanned(run: string, chunks: number, planned = false, byMeasurement: ReadonlyMap<string, number> = new Map()): Promise<void> {
     const key = this.k.run + run;
     const multi = this.redis.multi().hincrby(key, 'total', chunks);
-    if (planned) multi.hset(key, 'planned', '1');
+    for (const [m, n] of byMeasurement) multi.hincrby(`${key}:m`, m, n);
+    if (byMeasurement.size > 0) multi.expire(`${key}:m`, PROGRESS_TTL_S);
+    if (planned) {
+      multi.hset(key, 'planned', '1');
+      // A plan whose chunks all finished while it was still planning ends here.
+      multi.eval(RUN_FINISHED, 1, key, String(Date.now()));
+    }
     await multi.expire(key, PROGRESS_TTL_S).exec();
   }
 
   async runCounters(run: string): Promise<RunCounters> {
-    const [meta, total, done, failed, values, planned] = await this.redis.hmget(this.k.run + run, 'meta', 'total', 'done', 'failed', 'values', 'planned');
+    const fields = ['meta', 'total', 'done', 'failed', 'values', 'planned', 'retried', 'started', 'finished'] as const;
+    const [meta, total, done, failed, values, planned, retried, started, finished] = await this.redis.hmget(this.k.run + run, ...fields);
     return {
       total: Number(total ?? 0),
       done: Number(done ?? 0),
@@ -453,7 +552,38 @@ export class StateStore {
       values: Number(values ?? 0),
       planned: planned === '1',
       exists: meta !== null,
+      retried: Number(retried ?? 0),
+      ...(meta ? { runId: (JSON.parse(meta) as RunMeta).runId } : {}),
+      ...(started ? { startedAt: Number(started) } : {}),
+      ...(finished ? { finishedAt: Number(finished) } : {}),
     };
+  }
+
+  /** Per measurement of a run, chunks still to finish (0 or less: the measurement is complete). */
+  async measurementsLeft(run: string): Promise<Record<string, number>> {
+    const all = await this.redis.hgetall(`${this.k.run}${run}:m`);
+    return Object.fromEntries(Object.entries(all).map(([m, n]) => [m, Number(n)]));
+  }
+
+  /** The key of the run opened last (the one in progress, or the last one), if any. */
+  async newestRun(): Promise<string | undefined> {
+    return (await this.redis.get(this.k.newestRun)) ?? undefined;
+  }
+
+  /** A failed attempt that will be tried again, in its run and in the totals: one round trip. */
+  async countRetry(run: string): Promise<void> {
+    await this.redis.multi().hincrby(this.k.run + run, 'retried', 1).hincrby(this.k.totals, 'retried', 1).exec();
+  }
+
+  async totals(): Promise<Totals> {
+    const [values, done, failed, retried] = await this.redis.hmget(this.k.totals, 'values', 'done', 'failed', 'retried');
+    return { values: Number(values ?? 0), done: Number(done ?? 0), failed: Number(failed ?? 0), retried: Number(retried ?? 0) };
+  }
+
+  /** Per field id, when a chunk of it was last copied (ms). */
+  async lastSuccesses(): Promise<Map<string, number>> {
+    const all = await this.redis.hgetall(this.k.lastSuccess);
+    return new Map(Object.entries(all).map(([fid, ms]) => [fid, Number(ms)]));
   }
 
   /** The newest failures of a run (at most FAILURES_KEPT). */
@@ -468,7 +598,7 @@ export class StateStore {
     const ws = f.outcome === 'done' ? (f.watermarks ?? []) : [];
     const updatedAt = new Date().toISOString();
     const r = await this.script('ibFinishChunk')(
-      8 + ws.length,
+      10 + ws.length,
       run,
       `${run}:bits`,
       `${run}:fbits`,
@@ -477,6 +607,8 @@ export class StateStore {
       this.k.checkpoints,
       this.k.meta,
       this.k.claim + f.claim.chunk,
+      this.k.totals,
+      this.k.lastSuccess,
       ...ws.map((w) => this.k.progress(w.planKey)),
       String(f.seq),
       f.outcome,
@@ -486,6 +618,9 @@ export class StateStore {
       this.k.run,
       String(FAILURES_KEPT),
       f.claim.jobId,
+      String(Date.now()),
+      JSON.stringify(f.fieldIds),
+      f.measurement,
       ...ws.flatMap((w) => [String(w.index), w.lastTimeNs === null ? '' : w.lastTimeNs.toString(), w.fieldId, JSON.stringify({ updatedAt, planKey: w.planKey })]),
     );
     return Number(r) === 1;
@@ -501,16 +636,15 @@ export class StateStore {
    * SPLIT_CHUNK. Returns the first of their positions, or undefined when the
    * group was counted as finished already (nothing to split).
    */
-  async splitChunk(run: string, seq: number, n: number, claim: { chunk: string; jobId: string }): Promise<number | undefined> {
+  async splitChunk(run: string, seq: number, n: number, claim: { chunk: string; jobId: string }, measurement: string): Promise<number | undefined> {
     const key = this.k.run + run;
-    const base = Number(
-      await this.script('ibSplitChunk')(5, key, `${key}:bits`, `${key}:split`, `${key}:follow`, this.k.claim + claim.chunk, String(seq), String(n), claim.jobId, String(PROGRESS_TTL_S)),
-    );
+    const keys = [key, `${key}:bits`, `${key}:split`, `${key}:follow`, this.k.claim + claim.chunk, `${key}:m`];
+    const base = Number(await this.script('ibSplitChunk')(6, ...keys, String(seq), String(n), claim.jobId, String(PROGRESS_TTL_S), measurement));
     return base < 0 ? undefined : base;
   }
 
   /** Claims chunks for `run` or makes it follow the jobs holding them; see CLAIM_CHUNKS. */
-  async claimChunks(run: string, chunks: { chunk: string; jobId: string }[]): Promise<(1 | 0 | -1)[]> {
+  async claimChunks(run: string, chunks: { chunk: string; jobId: string }[]): Promise<(1 | 0 | 2 | -1)[]> {
     if (chunks.length === 0) return [];
     const key = this.k.run + run;
     return (await this.script('ibClaimChunks')(
@@ -523,7 +657,7 @@ export class StateStore {
       String(CLAIM_TTL_S),
       String(FAILURES_KEPT),
       ...chunks.flatMap((c) => [c.chunk, c.jobId]),
-    )) as (1 | 0 | -1)[];
+    )) as (1 | 0 | 2 | -1)[];
   }
 
   /** Drops claims whose jobs were never added (the add failed). */
@@ -531,7 +665,7 @@ export class StateStore {
     if (chunks.length === 0) return;
     const multi = this.redis.multi();
     // Only if still ours: compare-and-delete, as FINISH_CHUNK does.
-    for (const c of chunks) multi.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0", 1, this.k.claim + c.chunk, c.jobId);
+    for (const c of chunks) multi.eval(COMPARE_AND_DELETE, 1, this.k.claim + c.chunk, c.jobId);
     await multi.exec();
   }
 
@@ -555,6 +689,25 @@ export class StateStore {
     }
     if (forget.length > 0) await this.redis.hdel(this.k.workers, ...forget);
     return seen.sort((a, b) => b.lastSeen.localeCompare(a.lastSeen));
+  }
+
+  /** Takes or renews the lease of the cluster-wide alerts (one planner checks them at a time). */
+  async alertLease(holder: string, ttlMs: number): Promise<boolean> {
+    return Number(await this.script('ibAlertLease')(1, this.k.alertLease, holder, String(Math.ceil(ttlMs)))) === 1;
+  }
+
+  async releaseAlertLease(holder: string): Promise<void> {
+    await this.redis.eval(COMPARE_AND_DELETE, 1, this.k.alertLease, holder);
+  }
+
+  /** The cluster-wide alerts firing now. */
+  async firingAlerts(): Promise<Set<string>> {
+    return new Set(await this.redis.hkeys(this.k.alerts));
+  }
+
+  /** See RECORD_ALERT: true when `holder` (still holding the lease) is the one to send it. */
+  async recordAlert(holder: string, name: string, state: 'firing' | 'resolved', detail: unknown): Promise<boolean> {
+    return Number(await this.script('ibRecordAlert')(2, this.k.alertLease, this.k.alerts, holder, name, state, JSON.stringify(detail))) === 1;
   }
 
   /**

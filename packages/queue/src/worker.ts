@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { CopyChunkPayload, CopyChunkResultPayload, RetryPolicy } from './catalog.js';
 import { BACKOFF_TYPE, chunkRange, FINISHED_JOBS_KEPT, jobFields, retryDelay } from './catalog.js';
 import { chunkDedupeId, parseChunkJobId, QUEUE_COPY } from './names.js';
-import { chunkFailure, createCopyProcessor, type ProcessorContext } from './processor.js';
+import { chunkFailure, createCopyProcessor, failedChunk, type ProcessorContext } from './processor.js';
 
 export interface CopyWorkerOptions extends ProcessorContext {
   connection: Redis;
@@ -56,14 +56,9 @@ export function createCopyWorker(opts: CopyWorkerOptions): Worker<CopyChunkPaylo
         const p = plans[0];
         if (!p || plans.length !== found.length) return;
         const { startNs, endNs } = chunkRange(job.data);
-        return opts.store.finishChunk({
-          run: id.run,
-          seq: id.seq,
-          claim: { chunk: chunkDedupeId(p.run.kind, plans.map((x) => x.field.fieldId), startNs, endNs), jobId: job.id ?? '' },
-          outcome: 'failed',
-          values: 0,
-          failure: chunkFailure(job, p.field, err.message, plans.map((x) => x.field)),
-        });
+        const fields = plans.map((x) => x.field);
+        const claim = { chunk: chunkDedupeId(p.run.kind, fields.map((f) => f.fieldId), startNs, endNs), jobId: job.id ?? '' };
+        return opts.store.finishChunk({ ...failedChunk(id, claim, fields), failure: chunkFailure(job, p.field, err.message, fields) });
       })
       .catch(() => undefined);
   });

@@ -1,6 +1,7 @@
 import { formatTimeNs } from '@influx-backup/config';
 import type { Job } from 'bullmq';
-import { chunkRange, jobFields, parseChunkJobId, type CopyChunkPayload, type WorkerSeen } from '@influx-backup/queue';
+import { chunkRange, jobFields, parseChunkJobId, type CopyChunkPayload, type Totals, type WorkerSeen } from '@influx-backup/queue';
+import { sampleRun, type MetricsBlock } from './run-metrics.js';
 import { sourceOfField, type Runtime, type SourceRuntime } from './runtime.js';
 
 export interface StatusReport {
@@ -21,7 +22,11 @@ export interface StatusReport {
     checkpoint: string;
     checkpointNs: string;
     updatedAt: string | null;
+    /** When a chunk of the field was last copied (whether or not it moved the checkpoint). */
+    lastSuccessAt: string | null;
   }[];
+  /** Since the first run: values copied, chunks done and failed for good (once each), attempts retried. */
+  totals: Totals;
   /** Long-running `worker` processes. */
   workers: WorkerSeen[];
   /** `run` processes (they copy their own run, then exit): not workers. */
@@ -32,6 +37,8 @@ export interface StatusReport {
   lastRun: unknown;
   /** The last restore, kept apart so that lastRun stays the backup's. */
   lastRestore: unknown;
+  /** The seed's metrics block, of the run in progress or the last one. */
+  metrics: MetricsBlock;
 }
 
 /**
@@ -43,7 +50,7 @@ export async function collectStatus(rt: Runtime, { sources = rt.sources }: { sou
   const owner = sourceOfField(rt);
   const shown = new Set(sources.map((s) => s.name));
   const all = sources.length === rt.sources.length;
-  const [copy, schedule, checkpoints, workers, lastRun, lastRestore, schedulers, failed] = await Promise.all([
+  const [copy, schedule, checkpoints, workers, lastRun, lastRestore, schedulers, failed, sample, totals, successes] = await Promise.all([
     rt.copyQueue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed', 'paused'),
     rt.scheduleQueue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed', 'paused'),
     rt.store.checkpoints(),
@@ -52,6 +59,9 @@ export async function collectStatus(rt: Runtime, { sources = rt.sources }: { sou
     rt.store.lastRun('restore'),
     rt.scheduleQueue.getJobSchedulers(0, -1).catch(() => []),
     rt.copyQueue.getJobs(['failed'], 0, 9, false) as Promise<Job<CopyChunkPayload>[]>,
+    sampleRun(rt.store, rt.copyQueue),
+    rt.store.totals(),
+    rt.store.lastSuccesses(),
   ]);
   const rows = checkpoints
     .map((c) => ({ c, name: owner(c.source, c.database)?.name ?? null }))
@@ -79,7 +89,9 @@ export async function collectStatus(rt: Runtime, { sources = rt.sources }: { sou
       checkpoint: formatTimeNs(c.timeNs),
       checkpointNs: c.timeNs.toString(),
       updatedAt: c.updatedAt ?? null,
+      lastSuccessAt: iso(successes.get(c.fieldId)),
     })),
+    totals,
     workers: workers.filter((w) => w.role !== 'run'),
     runs: workers.filter((w) => w.role === 'run'),
     schedules: schedulers.map((s) => ({
@@ -115,7 +127,12 @@ export async function collectStatus(rt: Runtime, { sources = rt.sources }: { sou
     ).filter((f) => all || (f.source !== null && shown.has(f.source))),
     lastRun: await liveLastRun(rt, lastRun, all ? undefined : shown),
     lastRestore: await liveLastRun(rt, lastRestore, all ? undefined : shown),
+    metrics: sample.block,
   };
+}
+
+function iso(ms: number | undefined): string | null {
+  return ms === undefined ? null : new Date(ms).toISOString();
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Worker } from 'bullmq';
 import { createCopyWorker, type CopyChunkPayload, type CopyChunkResultPayload } from '@influx-backup/queue';
 import { EXIT_OK, onShutdownSignals, whenAborted, type ProcessContext, type Role } from '@influx-backup/process';
+import { monitorAlerts, processSample, rulesFor } from './alert-monitor.js';
 import { startMemoryGovernor } from './memory-governor.js';
 import { preflight, processorContext, retryPolicy, withRuntime, workerIdentity, type Runtime } from './runtime.js';
 
@@ -51,10 +52,29 @@ export function startWorker(rt: Runtime, { role = 'worker' }: { role?: 'worker' 
   });
   worker.on('error', (err) => rt.logger.warn(`worker: ${err.message}`));
   const governor = startMemoryGovernor(rt.config.processing.workerMemoryLimitMb, rt.logger);
+  // This process's own alerts (memory_usage). reduce_workers halves how many jobs it
+  // takes at once while one holds; BullMQ lets the chunks in flight finish.
+  const full = rt.config.processing.maxWorkers;
+  const alerts = monitorAlerts(rt, rulesFor(rt, 'process'), {
+    sample: async () => processSample(rt),
+    onReduce: (held) => {
+      worker.concurrency = held ? Math.max(1, Math.floor(full / 2)) : full;
+      rt.logger.warn(held ? `reduce_workers: ${worker.concurrency} jobs at once until the alert ends` : `reduce_workers: back to ${full} jobs at once`);
+    },
+  });
   let stoppedAt: string | undefined;
   const beat = (): Promise<void> =>
     rt.store
-      .heartbeat({ ...me, role, startedAt, lastSeen: new Date().toISOString(), jobsDone, jobsFailed, ...(stoppedAt ? { stoppedAt } : {}) })
+      .heartbeat({
+        ...me,
+        role,
+        startedAt,
+        lastSeen: new Date().toISOString(),
+        jobsDone,
+        jobsFailed,
+        rssMb: Math.round(process.memoryUsage.rss() / 1048576),
+        ...(stoppedAt ? { stoppedAt } : {}),
+      })
       .catch(() => undefined);
   void beat();
   const timer = setInterval(() => void beat(), HEARTBEAT_MS);
@@ -84,6 +104,7 @@ export function startWorker(rt: Runtime, { role = 'worker' }: { role?: 'worker' 
         summary();
       }
       governor.stop();
+      await alerts?.stop(5_000);
       // close() waits for active jobs; past the grace period, force it: the
       // unfinished chunks' locks expire and another worker takes them.
       const closing = worker.close();

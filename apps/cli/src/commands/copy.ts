@@ -1,9 +1,13 @@
 import { followRun, planBackup, type PlanContext, type PlanResult, type PlanSelection, type RunResult } from '@influx-backup/queue';
 import {
   checkSelection,
+  clusterSample,
+  monitorAlerts,
   planContext,
   preflight,
+  rulesFor,
   selectSources,
+  sharedAlerts,
   sourceRunId,
   startMemoryGovernor,
   startWorker,
@@ -137,6 +141,11 @@ export async function followParts(
     return failedParts().length > 0 ? EXIT_FAILED : EXIT_OK;
   }
   const worker = mode === 'run' || mode === 'restore' ? startWorker(rt, { role: 'run' }) : undefined;
+  // A run (or restore) in this process checks the alerts of its own runs here (its worker
+  // checks its memory), under the same lease as planners, so a planner running beside it
+  // does not send them twice. With several sources, each rule tests the worst of their runs.
+  const runs = planned.map((p) => p.plan.run);
+  const alerts = worker ? monitorAlerts(rt, rulesFor(rt, 'cluster'), { sample: () => clusterSample(rt, runs), shared: sharedAlerts(rt) }) : undefined;
   const progress = new Progress(
     planned.reduce((n, p) => n + p.plan.expectedValues, 0),
     chunks,
@@ -166,6 +175,7 @@ export async function followParts(
     if (!shutdown.signal.aborted) throw err;
     progress.done();
     await worker?.stop(2_000);
+    await alerts?.stop(2_000);
     process.stderr.write(
       worker
         ? 'interrupted: chunks in flight go back to the queue; run again (or start a worker) to finish\n'
@@ -177,6 +187,9 @@ export async function followParts(
   }
   progress.done();
   await worker?.stop();
+  // A run that ends with failures says so before it exits: one last check, then its notifications go out.
+  await alerts?.check();
+  await alerts?.stop();
   await rt.store.setLastRun(lastRun(id, mode, parts, started), of);
   printSummary(rt, parts, started);
   reportLeftOut(rt, failedParts());

@@ -118,6 +118,15 @@ export async function statusCommand(ctx: ProcessContext, opts: { json?: boolean;
     }
     out.push('', 'last run:', ...lastRunLines(status.lastRun));
     if (status.lastRestore) out.push('', 'last restore:', ...lastRunLines(status.lastRestore));
+    const { run, performance: p, quality: q, progress: g } = status.metrics;
+    if (run !== null) {
+      out.push(
+        '',
+        `metrics of ${run}:`,
+        `  ${p.records_per_second} values/s, ${p.active_workers} chunks copying, ${p.queue_size} waiting, workers ${p.memory_usage_mb} MB`,
+        `  error rate ${q.error_rate}, ${q.retry_count} retries, measurements ${g.measurements_completed}/${g.measurements_total}, ends ${g.estimated_completion ?? '(not known yet)'}`,
+      );
+    }
     process.stdout.write(`${out.join('\n')}\n`);
     return EXIT_OK;
   });

@@ -1,0 +1,171 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '@influx-backup/core';
+import type { StateStore } from '@influx-backup/queue';
+import { alertRules, alertText, alertTransitions, PROCESS_METRICS, type AlertEvent, type AlertRule, type AlertSample } from './alert-engine.js';
+import { Notifier } from './notifier.js';
+import { sampleRun } from './run-metrics.js';
+import { workerIdentity, type Runtime } from './runtime.js';
+
+export interface AlertMonitor {
+  /** Checks the rules now (the timer does so every monitoring.metrics.interval); the transitions it acted on. */
+  check(): Promise<AlertEvent[]>;
+  /** Stops checking and waits (at most `flushMs`) for the notifications queued to go out. */
+  stop(flushMs?: number): Promise<void>;
+}
+
+export interface AlertMonitorOptions {
+  rules: readonly AlertRule[];
+  sample: () => Promise<AlertSample>;
+  notifier: Notifier;
+  logger: Logger;
+  appName: string;
+  intervalMs: number;
+  /** reduce_workers: true when the first such alert starts, false when the last one ends. */
+  onReduce?: (held: boolean) => void;
+  /**
+   * Cluster-wide alerts: the firing state lives in Redis and only the holder of
+   * the alerts lease checks, so two planners send each alert once.
+   */
+  shared?: { store: StateStore; holder: string };
+}
+
+/**
+ * Checks alert rules on a timer: each alert is logged at WARNING and sent once
+ * when it starts and once when it ends. A check that cannot read its metrics is
+ * logged (once per distinct reason) and skipped; nothing here throws into the
+ * caller's work.
+ */
+export function startAlertMonitor(o: AlertMonitorOptions): AlertMonitor {
+  const firing = new Set<string>();
+  const reducing = new Set<string>();
+  let inFlight: Promise<AlertEvent[]> | undefined;
+  let lastError = '';
+
+  const act = async (events: AlertEvent[]): Promise<AlertEvent[]> => {
+    const acted: AlertEvent[] = [];
+    for (const e of events) {
+      const { rule } = e;
+      const detail = { value: e.value, at: new Date().toISOString() };
+      if (o.shared && !(await o.shared.store.recordAlert(o.shared.holder, rule.name, e.state, detail))) continue;
+      acted.push(e);
+      const text = alertText(e, o.appName);
+      o.logger.warn(text, { alert: rule.name, state: e.state, metric: rule.metric, value: e.value, threshold: rule.threshold });
+      if (e.state === 'firing') firing.add(rule.name);
+      else firing.delete(rule.name);
+      if (rule.actions.includes('reduce_workers')) {
+        const before = reducing.size;
+        if (e.state === 'firing') reducing.add(rule.name);
+        else reducing.delete(rule.name);
+        if ((before === 0) !== (reducing.size === 0)) o.onReduce?.(reducing.size > 0);
+      }
+      const n = { alert: rule.name, state: e.state, metric: rule.metric, value: e.value, threshold: rule.threshold, text };
+      o.notifier.send(n, o.notifier.delivery(rule.actions, rule.recipients));
+    }
+    return acted;
+  };
+
+  const once = async (): Promise<AlertEvent[]> => {
+    try {
+      if (o.shared && !(await o.shared.store.alertLease(o.shared.holder, o.intervalMs * 3 + 5_000))) return [];
+      const sample = await o.sample();
+      const before = o.shared ? await o.shared.store.firingAlerts() : firing;
+      const acted = await act(alertTransitions(o.rules, sample, before));
+      o.logger.debug(`alerts: checked ${o.rules.length} rules`, { firing: [...before].join(' ') });
+      lastError = '';
+      return acted;
+    } catch (err) {
+      const message = (err as Error).message;
+      if (message !== lastError) o.logger.warn(`alerts: cannot check the rules now: ${message}`);
+      lastError = message;
+      return [];
+    }
+  };
+  const check = (): Promise<AlertEvent[]> => (inFlight ??= once().finally(() => (inFlight = undefined)));
+
+  const timer = setInterval(() => void check(), o.intervalMs);
+  timer.unref();
+  return {
+    check,
+    async stop(flushMs = 30_000) {
+      clearInterval(timer);
+      await inFlight;
+      // Hand the cluster's alerts to another planner now rather than when the lease lapses.
+      if (o.shared) await o.shared.store.releaseAlertLease(o.shared.holder).catch(() => undefined);
+      await o.notifier.flush(flushMs);
+    },
+  };
+}
+
+/** Where rules are checked: on the process's own memory (each worker, and `run`), or on the cluster's runs (`run`, the planner). */
+export type AlertScope = 'process' | 'cluster';
+
+/** The configured rules on the metrics a scope sees. */
+export function rulesFor(rt: Runtime, scope: AlertScope): AlertRule[] {
+  return alertRules(rt.config.monitoring.alerts).filter((r) => PROCESS_METRICS.has(r.metric) === (scope === 'process'));
+}
+
+/** memory_usage: resident memory over processing.worker_memory_limit. */
+export function processSample(rt: Runtime): AlertSample {
+  return { memory_usage: process.memoryUsage.rss() / (rt.config.processing.workerMemoryLimitMb * 1048576) };
+}
+
+/**
+ * The metrics of a run (the newest one when none is named), as rules test them.
+ * Given several runs (one per source of a pass), each metric is the worst of
+ * theirs by the rules that test it (the highest for `>`, the lowest for `<`), so
+ * a rule fires when any source's run crosses it.
+ */
+export async function clusterSample(rt: Runtime, run?: string | readonly string[]): Promise<AlertSample> {
+  if (typeof run !== 'object') return runSample(rt, run);
+  const samples = await Promise.all(run.map((r) => runSample(rt, r)));
+  const low = new Set(rulesFor(rt, 'cluster').filter((r) => r.operator.startsWith('<')).map((r) => r.metric));
+  const out: Record<string, number> = {};
+  for (const sample of samples) {
+    for (const [metric, value] of Object.entries(sample)) {
+      if (value === undefined) continue;
+      const seen = out[metric];
+      out[metric] = seen === undefined ? value : low.has(metric) ? Math.min(seen, value) : Math.max(seen, value);
+    }
+  }
+  return out;
+}
+
+async function runSample(rt: Runtime, run?: string): Promise<AlertSample> {
+  const { block, duration, attempts } = await sampleRun(rt.store, rt.copyQueue, run);
+  // Before a run's first attempt ends its rates say nothing: their alerts keep their state.
+  const rates = attempts === 0 ? {} : { error_rate: block.quality.error_rate, ...(block.quality.success_rate === null ? {} : { success_rate: block.quality.success_rate }) };
+  return {
+    ...rates,
+    retry_count: block.quality.retry_count,
+    queue_size: block.performance.queue_size,
+    records_per_second: block.performance.records_per_second,
+    duration,
+  };
+}
+
+/**
+ * The cluster's alerts, checked by whichever process holds the alerts lease (a
+ * planner, or a `run`), with what fired kept in Redis: each alert is sent once
+ * however many planners and runs there are.
+ */
+export function sharedAlerts(rt: Runtime): NonNullable<AlertMonitorOptions['shared']> {
+  return { store: rt.store, holder: `${workerIdentity().id}-${randomUUID().slice(0, 8)}` };
+}
+
+/** A monitor of `rules` with this runtime's logger, notify settings and interval; undefined when there is nothing to check. */
+export function monitorAlerts(
+  rt: Runtime,
+  rules: readonly AlertRule[],
+  opts: Pick<AlertMonitorOptions, 'sample' | 'onReduce' | 'shared'>,
+): AlertMonitor | undefined {
+  if (rules.length === 0) return undefined;
+  const logger = rt.logger.child({ component: 'alerts' });
+  // The seed's own list form names e-mail rules without a server: they are logged, and said so once.
+  const { webhookUrl, email } = rt.config.monitoring.notify;
+  for (const r of rules) {
+    if (r.actions.includes('email') && !email.host) logger.warn(`alert rule ${r.name} sends e-mail, but monitoring.notify.email.host is not set: it is only logged`);
+    if (r.actions.includes('notification') && !webhookUrl) logger.warn(`alert rule ${r.name} posts to a webhook, but monitoring.notify.webhook_url is not set: it is only logged`);
+  }
+  const notifier = new Notifier(rt.config.monitoring.notify, logger);
+  return startAlertMonitor({ ...opts, rules, notifier, logger, appName: rt.config.appName, intervalMs: rt.config.monitoring.metrics.intervalMs });
+}

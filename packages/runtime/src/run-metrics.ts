@@ -1,0 +1,96 @@
+import type { Queue } from 'bullmq';
+import type { RunCounters, StateStore, WorkerSeen } from '@influx-backup/queue';
+
+/** The seed's metrics block, for the run in progress or the last one (`run` null: none yet). */
+export interface MetricsBlock {
+  run: string | null;
+  performance: { records_per_second: number; memory_usage_mb: number; active_workers: number; queue_size: number };
+  quality: { error_rate: number; retry_count: number; success_rate: number | null };
+  progress: { measurements_completed: number; measurements_total: number; estimated_completion: string | null };
+}
+
+/** What the cluster-wide alerts test, besides the block: the run's duration so far (s). */
+export interface RunSample {
+  block: MetricsBlock;
+  /** Seconds the newest run has taken so far; 0 once it finished (a finished run runs long no more). */
+  duration: number;
+  /** Chunk attempts ended so far (done, failed for good, retried). */
+  attempts: number;
+}
+
+/** A worker whose heartbeat is older than this is not counted as running (it beats every 5 s). */
+const LIVE_MS = 20_000;
+
+/**
+ * Failed attempts over all attempts of the run so far: each chunk finished counts
+ * one attempt, each retried failure one more. 0 before the first attempt ends.
+ */
+export function errorRate(c: Pick<RunCounters, 'done' | 'failed' | 'retried'>): number {
+  const attempts = c.done + c.failed + c.retried;
+  return attempts === 0 ? 0 : (c.failed + c.retried) / attempts;
+}
+
+/**
+ * When the run should end, at the pace of its chunks so far: its finish time once
+ * it finished, null before the plan is complete or a chunk has finished.
+ */
+export function estimatedCompletion(c: RunCounters, now: number): number | null {
+  if (c.finishedAt !== undefined) return c.finishedAt;
+  const finished = c.done + c.failed;
+  if (!c.planned || c.startedAt === undefined || finished === 0) return null;
+  const perChunk = (now - c.startedAt) / finished;
+  return Math.round(now + perChunk * Math.max(0, c.total - finished));
+}
+
+/** The block from the run's counters (they cover every host), the queue and the workers' heartbeats. */
+export function metricsBlock(
+  run: string | null,
+  c: RunCounters,
+  left: Record<string, number>,
+  live: { workers: readonly WorkerSeen[]; active: number; queued: number },
+  now: number,
+): MetricsBlock {
+  const elapsed = c.startedAt === undefined ? 0 : ((c.finishedAt ?? now) - c.startedAt) / 1000;
+  const running = live.workers.filter((w) => !w.stoppedAt && now - Date.parse(w.lastSeen) < LIVE_MS);
+  const eta = estimatedCompletion(c, now);
+  const measurements = Object.values(left);
+  return {
+    run,
+    performance: {
+      records_per_second: elapsed > 0 ? Math.round(c.values / elapsed) : 0,
+      memory_usage_mb: Math.round(running.reduce((sum, w) => sum + (w.rssMb ?? 0), 0)),
+      active_workers: live.active,
+      queue_size: live.queued,
+    },
+    quality: {
+      error_rate: round(errorRate(c)),
+      retry_count: c.retried,
+      success_rate: c.done + c.failed === 0 ? null : round(c.done / (c.done + c.failed)),
+    },
+    progress: {
+      measurements_completed: measurements.filter((n) => n <= 0).length,
+      measurements_total: measurements.length,
+      estimated_completion: eta === null ? null : new Date(eta).toISOString(),
+    },
+  };
+}
+
+function round(x: number): number {
+  return Math.round(x * 10_000) / 10_000;
+}
+
+/** A run's block and duration (the newest run's when none is named), in one round of Redis calls whatever its size. */
+export async function sampleRun(store: StateStore, queue: Queue, named?: string, now = Date.now()): Promise<RunSample> {
+  const run = named ?? (await store.newestRun()) ?? null;
+  const none: RunCounters = { total: 0, done: 0, failed: 0, values: 0, retried: 0, planned: false, exists: false };
+  const [c, left, workers, counts] = await Promise.all([
+    run === null ? none : store.runCounters(run),
+    run === null ? {} : store.measurementsLeft(run),
+    store.workers(),
+    queue.getJobCounts('active', 'waiting', 'delayed', 'prioritized', 'paused'),
+  ]);
+  const queued = (counts.waiting ?? 0) + (counts.delayed ?? 0) + (counts.prioritized ?? 0) + (counts.paused ?? 0);
+  const block = metricsBlock(c.runId ?? run, c, left, { workers, active: counts.active ?? 0, queued }, now);
+  const duration = c.startedAt !== undefined && c.finishedAt === undefined ? (now - c.startedAt) / 1000 : 0;
+  return { block, duration, attempts: c.done + c.failed + c.retried };
+}
