@@ -31,8 +31,12 @@ const NO_LOG_FILE = new Set(['config', 'status', 'verify']);
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
+function addSource(cmd: Command): Command {
+  return cmd.option('--source <name>', 'only this source of databases.sources (repeatable)', collect);
+}
+
 function addSelectors(cmd: Command): Command {
-  return cmd
+  return addSource(cmd)
     .option('--measurement <name>', 'only this measurement (repeatable)', collect)
     .option('--field <name>', 'only this field (repeatable)', collect)
     .option('--retention-policy <name>', 'only this retention policy (repeatable)', collect)
@@ -79,11 +83,11 @@ export function buildProgram(exit: (code: number) => void): Command {
     action<GlobalOptions>('worker', (ctx) => workerRole(ctx)),
   );
 
-  addGlobalOptions(program.command('status').description('queues, checkpoints, workers and the last run'))
+  addSource(addGlobalOptions(program.command('status').description('queues, checkpoints, workers and the last run')))
     .option('--json', 'machine-readable output')
-    .action(action<GlobalOptions & { json?: boolean }>('status', (ctx, o) => statusCommand(ctx, o)));
+    .action(action<GlobalOptions & { json?: boolean; source?: string[] }>('status', (ctx, o) => statusCommand(ctx, o)));
 
-  addGlobalOptions(program.command('verify').description('compare source and backup per field'))
+  addSource(addGlobalOptions(program.command('verify').description('compare source and backup per field')))
     .option('--deep', 'compare exact values chunk by chunk, not only counts')
     .option('--measurement <name>', 'only this measurement (repeatable)', collect)
     .option('--field <name>', 'only this field (repeatable)', collect)

@@ -22,6 +22,8 @@ export interface Format<T> {
   read(value: unknown, ctx: Context): T;
   /** The typed form → what the effective configuration prints; the value itself when left out. */
   show?(value: T, secrets: readonly string[]): unknown;
+  /** A list's item: where the secrets of its elements are found. */
+  readonly items?: Section;
 }
 
 export interface Leaf<T = unknown, Optional extends boolean = boolean> extends Format<T> {
@@ -42,6 +44,8 @@ export interface Section<T = unknown> {
   readonly fields: Fields;
   /** Checks between keys and values derived from several; paths in its Issues are relative. */
   readonly finish: (value: never, ctx: Context) => T;
+  /** An optional section: whether its read mapping (defaults filled in) was given at all; if not, it is left out. */
+  readonly given?: (value: Record<string, unknown>) => boolean;
 }
 
 export type Fields = { readonly [prop: string]: Leaf | Section };
@@ -71,6 +75,15 @@ export function section(fields: Fields, finish: (value: never, ctx: Context) => 
   return { kind: 'section', fields, finish };
 }
 
+/** A section left out of the typed result when `given` says its mapping was not given (`databases.source`). */
+export function optionalSection<F extends Fields, T>(
+  fields: F,
+  given: (value: Record<string, unknown>) => boolean,
+  finish: (value: Typed<F>, ctx: Context) => T,
+): Section<T> & { readonly optional: true } {
+  return { kind: 'section', fields, finish, given, optional: true };
+}
+
 /** The YAML key of a property: snake_case, without the unit its value carries (timeoutMs: `timeout`). */
 function yamlKey(prop: string): string {
   return prop.replace(/(Ms|Mb)$/, '').replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
@@ -92,6 +105,7 @@ function mappingOf(section: Section, value: unknown): Record<string, unknown> {
 /** Reads a mapping (a missing one is empty) into the section's typed value. */
 export function readSection<T>(section: Section<T>, raw: unknown, ctx: Context): T {
   const value = mappingOf(section, raw ?? {});
+  if (section.given && !section.given(value)) return undefined as T;
   const out: Record<string, unknown> = {};
   for (const [key, prop, node] of entries(section)) {
     const read = node.kind === 'section' ? () => readSection(node, value[key], ctx) : () => readLeaf(node, value[key], ctx);
@@ -142,6 +156,7 @@ export function list<T>(
       );
     },
     show: (items, secrets) => items.map((typed) => showSection(item, typed, secrets)),
+    items: item as Section,
   };
 }
 
@@ -151,7 +166,7 @@ export function showSection(section: Section, typed: unknown, secrets: readonly 
   for (const [key, prop, node] of entries(section)) {
     const value = (typed as Record<string, unknown>)[prop];
     if (node.kind === 'section') {
-      out[key] = showSection(node, value, secrets);
+      if (value !== undefined) out[key] = showSection(node, value, secrets);
     } else if (value === undefined) {
       // An optional key that defaults to "" (a password left out) prints as ""; others are left out.
       if (node.default === '') out[key] = '';
@@ -170,6 +185,7 @@ export function sensitiveValues(section: Section, value: unknown, byKey = false)
     const child = isMapping(value) ? value[byKey ? key : prop] : undefined;
     if (node.kind === 'section') out.push(...sensitiveValues(node, child, byKey));
     else if (node.sensitive) out.push(child);
+    else if (node.items && Array.isArray(child)) for (const item of child) out.push(...sensitiveValues(node.items, item, byKey));
   }
   return out;
 }

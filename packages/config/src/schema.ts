@@ -6,29 +6,32 @@
 import { checkCronFields, CRON_FIELDS, type CronField, type CronFieldValue } from './cron.js';
 import { formatDuration } from './duration.js';
 import * as f from './formats.js';
-import { fail, got, invalid } from './formats.js';
+import { didYouMean, fail, got, invalid } from './formats.js';
+import type { PathSegment } from './environment.js';
 import { DEFAULT_FILE_HANDLER, DEFAULT_LOG_FORMAT, LOG_LEVEL_NAMES, type LogLevel } from './logging.js';
-import { leaf, list, optional, readSection, section, showSection, type Fields, type Format, type Leaf, type TypeOf } from './nodes.js';
+import { leaf, list, optional, optionalSection, readSection, section, showSection, type Fields, type Format, type Leaf, type TypeOf } from './nodes.js';
 import { parseTime } from './time.js';
 
 const port = f.number({ integer: true, min: 1, max: 65535 });
 const fraction = f.number({ min: 0, max: 1 });
 const positiveSeconds = f.seconds({ above: 0 });
 
-function connection<D extends Leaf<string>, E extends Fields>(side: 'SOURCE' | 'BACKUP', database: D, extra: E) {
-  return section({
-    host: leaf(f.host, { doc: `Host of the ${side.toLowerCase()} InfluxDB 1.x server.`, env: `INFLUX_${side}_HOST` }),
-    port: leaf(port, { doc: 'HTTP port.', default: 8086, env: `INFLUX_${side}_PORT` }),
-    username: optional(f.anyText, { doc: 'Empty without authentication.', default: '', env: `INFLUX_${side}_USER` }),
-    password: optional(f.secret, { doc: 'Write "${VARIABLE}".', default: '', env: `INFLUX_${side}_PASS`, sensitive: true }),
-    database,
+/** The keys of a connection to an InfluxDB server; `side` names the variables that override them (the seed's two). */
+function connection<E extends Fields>(side: 'SOURCE' | 'BACKUP' | undefined, extra: E) {
+  const env = (key: string): { env?: string } => (side ? { env: `INFLUX_${side}_${key}` } : {});
+  const what = side ? `the ${side.toLowerCase()}` : 'this source';
+  return {
+    host: leaf(f.host, { doc: `Host of ${what} InfluxDB 1.x server.`, ...env('HOST') }),
+    port: leaf(port, { doc: 'HTTP port.', default: 8086, ...env('PORT') }),
+    username: optional(f.anyText, { doc: 'Empty without authentication.', default: '', ...env('USER') }),
+    password: optional(f.secret, { doc: 'Write "${VARIABLE}".', default: '', ...env('PASS'), sensitive: true }),
     ssl: leaf(f.boolean, { doc: 'Use HTTPS.', default: false }),
     verifySsl: leaf(f.boolean, { doc: "Verify the server's TLS certificate.", default: true }),
     caFile: optional(f.path(true), { doc: 'PEM file of the CAs to verify with; empty: the system CAs.', default: '' }),
     timeoutMs: leaf(positiveSeconds, { doc: 'Timeout of one HTTP request, in seconds.', default: 30 }),
     retries: leaf(f.natural, { doc: 'Retries of a request that may pass on another try.', default: 3 }),
     ...extra,
-  });
+  };
 }
 
 const handlerLevel = optional(f.level, { doc: 'Level of this handler; empty means logging.level.' });
@@ -60,35 +63,7 @@ const retention: Format<'source' | 'infinite'> = { read: (v) => (v === 'source' 
 const fieldsPerJob: Format<number | 'all'> = { read: (v, ctx) => (v === 'all' ? v : f.count.read(v, ctx)) };
 
 const retentionPolicies = optional(f.stringList, { doc: 'Retention policies to copy; none: every policy of the database.' });
-const databases = section(
-  {
-    source: connection('SOURCE', leaf(f.text, { doc: 'Database to back up.', env: 'INFLUX_SOURCE_DB' }), { retentionPolicies }),
-    backup: connection(
-      'BACKUP',
-      optional(f.text, { doc: 'Created if missing; empty: source + "_backup".', default: '', env: 'INFLUX_BACKUP_DB' }),
-      { retention: leaf(retention, { doc: 'Durations of the policies created: "source" or "infinite".', default: 'source' }) },
-    ),
-  },
-  ({ source, backup }) => {
-    const database = backup.database ?? `${source.database}_backup`;
-    if (backup.host === source.host && backup.port === source.port && database === source.database) {
-      const where = `${source.host}:${source.port}`;
-      const reason = `is the source database on the same server (${where}); the backup must go elsewhere`;
-      throw invalid(reason, ['backup', 'database']);
-    }
-    return { source, backup: { ...backup, database } };
-  },
-);
-
-const processing = section({
-  maxWorkers: leaf(f.count, { doc: 'Jobs copied at once by one process.', default: 4, env: 'MAX_WORKERS' }),
-  batchSize: leaf(f.count, { doc: 'Points per write to the backup server.', default: 1000, env: 'BATCH_SIZE' }),
-  batchIntervalMs: leaf(f.seconds({ min: 0 }), { doc: 'Pause between two batches, in seconds.', default: 0.1 }),
-  workerMemoryLimitMb: leaf(f.megabytes, { doc: 'Memory a job may buffer: 256, "1GB".', default: 256, env: 'MEMORY_LIMIT' }),
-  operationTimeoutMs: leaf(positiveSeconds, { doc: 'Longest run of a job (s).', default: 300, env: 'OPERATION_TIMEOUT' }),
-  fieldsPerJob: leaf(fieldsPerJob, { doc: 'Fields of a measurement one job reads with one query: 1 up, or "all".', default: 1 }),
-});
-
+const sourceDatabase = leaf(f.text, { doc: 'Database to back up.', env: 'INFLUX_SOURCE_DB' });
 const measurement = section(
   {
     name: leaf(f.text),
@@ -104,15 +79,54 @@ const measurement = section(
     return m;
   },
 );
+const measurements = list(measurement, 'measurement', {
+  unique: ['name', (name, i) => `measurement ${JSON.stringify(name)} is already listed at [${i}]; list its fields once`],
+});
+const listed = section({
+  name: leaf(f.checked((name) => /[\s:]/.test(name) && fail(`must not hold spaces or ":", ${got(name)}`))),
+  ...connection(undefined, { database: leaf(f.text), retentionPolicies }),
+  backupDatabase: optional(f.text, { doc: 'Its database on the backup server; empty: database + "_backup".' }),
+  measurements: optional(measurements, { doc: 'Its measurements; none: backup.measurements.' }),
+  scheduleIds: optional(f.stringList, { doc: 'The scheduler.jobs that plan it; none: every one.' }),
+});
+const databases = section(
+  {
+    // The seed's single source; left out when neither its host nor its database is given (in the file or a variable).
+    source: optionalSection(connection('SOURCE', { database: sourceDatabase, retentionPolicies }), (s) => s.host != null || s.database != null, (s) => s),
+    sources: optional(
+      list(listed, 'source', { empty: 'is empty', unique: ['name', (name, i) => `name ${JSON.stringify(name)} is already the name of databases.sources[${i}]`] }),
+      { doc: 'Several sources: [{name, host, port, username, password, database, backup_database, measurements, schedule_ids, ...}].' },
+    ),
+    backup: section(
+      connection('BACKUP', {
+        database: optional(f.text, { doc: 'Created if missing; empty: source + "_backup".', default: '', env: 'INFLUX_BACKUP_DB' }),
+        retention: leaf(retention, { doc: 'Durations of the policies created: "source" or "infinite".', default: 'source' }),
+      }),
+    ),
+  },
+  ({ source, sources, backup }) => {
+    if (source && sources) throw invalid('and databases.source are both given (databases.source also by INFLUX_SOURCE_HOST or INFLUX_SOURCE_DB): use one', ['sources']);
+    if (!source && !sources) throw invalid('is required (in the file or as INFLUX_SOURCE_HOST), or list databases.sources', ['source', 'host']);
+    if (sources && backup.database) throw invalid('is for databases.source only (also by INFLUX_BACKUP_DB); give each of databases.sources its backup_database', ['backup', 'database']);
+    const database = source ? (backup.database ?? `${source.database}_backup`) : '';
+    return { ...(source ? { source } : {}), ...(sources ? { sources } : {}), backup: { ...backup, database } };
+  },
+);
+
+const processing = section({
+  maxWorkers: leaf(f.count, { doc: 'Jobs copied at once by one process.', default: 4, env: 'MAX_WORKERS' }),
+  batchSize: leaf(f.count, { doc: 'Points per write to the backup server.', default: 1000, env: 'BATCH_SIZE' }),
+  batchIntervalMs: leaf(f.seconds({ min: 0 }), { doc: 'Pause between two batches, in seconds.', default: 0.1 }),
+  workerMemoryLimitMb: leaf(f.megabytes, { doc: 'Memory a job may buffer: 256, "1GB".', default: 256, env: 'MEMORY_LIMIT' }),
+  operationTimeoutMs: leaf(positiveSeconds, { doc: 'Longest run of a job (s).', default: 300, env: 'OPERATION_TIMEOUT' }),
+  fieldsPerJob: leaf(fieldsPerJob, { doc: 'Fields of a measurement one job reads with one query: 1 up, or "all".', default: 1 }),
+});
 
 const backup = section({
-  measurements: leaf(
-    list(measurement, 'measurement', {
-      empty: 'needs at least one measurement to back up',
-      unique: ['name', (name, i) => `measurement ${JSON.stringify(name)} is already listed at [${i}]; list its fields once`],
-    }),
-    { doc: 'Measurements to back up: [{name, fields (none: all), start_time, end_time (none: now)}].', default: [] },
-  ),
+  measurements: leaf(measurements, {
+    doc: 'Measurements to back up: [{name, fields (none: all), start_time, end_time (none: now)}].',
+    default: [],
+  }),
   timeChunks: section(
     {
       sizeMs: leaf(f.duration, { doc: 'Length of the time range of one job: 30s, 5m, 1h, 6h, 1d, 1w.', default: '1h' }),
@@ -226,7 +240,8 @@ const alerts: Format<Alerts> = {
   show: (a, secrets) => (a.kind === 'rules' ? rules.show?.(a.rules, secrets) : showSection(thresholds, a, secrets)),
 };
 
-export const configSchema = section({
+export const configSchema = section(
+  {
   version: leaf<string>(
     { read: (v, ctx) => (typeof v === 'number' ? String(v) : f.text.read(v, ctx)) },
     { doc: 'Version of this file format.', default: '1.0' },
@@ -272,4 +287,49 @@ export const configSchema = section({
     username: leaf(f.text, { doc: 'Basic-auth user of the dashboard.', default: 'admin' }),
     password: optional(f.secret, { doc: 'Basic-auth password of the dashboard.', default: '', sensitive: true }),
   }),
-});
+  },
+  (c) => ({ ...c, sources: resolveSources(c) }),
+);
+
+type Source = NonNullable<TypeOf<typeof databases>['source']>;
+/** One source, whichever form gave it: its name, connection, database, backup database and measurements in full. */
+export type SourceConfig = Omit<Source, 'database'> & {
+  readonly name: string;
+  readonly database: string;
+  readonly backupDatabase: string;
+  readonly measurements: readonly TypeOf<typeof measurement>[];
+  readonly scheduleIds?: readonly string[];
+  /** From databases.sources (its name is in job names and run ids), not the seed's single databases.source. */
+  readonly listed: boolean;
+};
+
+/**
+ * Every source with its defaults filled in. The single form is one source named after its database. Two sources
+ * must not write into one backup database, nor read one database of one server (their checkpoints would be one).
+ */
+function resolveSources(c: { databases: TypeOf<typeof databases>; backup: TypeOf<typeof backup>; scheduler: TypeOf<typeof scheduler> }): SourceConfig[] {
+  const { source, sources = [], backup: target } = c.databases;
+  const all: SourceConfig[] = source
+    ? [{ ...source, name: source.database, backupDatabase: target.database, measurements: c.backup.measurements, listed: false }]
+    : sources.map(({ backupDatabase, measurements, ...s }) => ({ ...s, backupDatabase: backupDatabase ?? `${s.database}_backup`, measurements: measurements ?? c.backup.measurements, listed: true }));
+  const at = (i: number, key: string): PathSegment[] => (source ? (key === 'measurements' ? ['backup', key] : ['databases', 'backup', 'database']) : ['databases', 'sources', i, key]);
+  const named = (s: SourceConfig, i: number): string => `databases.sources[${i}] (${JSON.stringify(s.name)})`;
+  const ids = c.scheduler.jobs.map((j) => j.id);
+  all.forEach((s, i) => {
+    if (s.measurements.length === 0) throw invalid(source ? 'needs at least one measurement to back up' : 'none here nor in backup.measurements: list what to back up', at(i, 'measurements'));
+    if (target.host === s.host && target.port === s.port && s.backupDatabase === s.database) {
+      throw invalid(`is the source database on the same server (${s.host}:${s.port}); the backup must go elsewhere`, at(i, 'backup_database'));
+    }
+    const unknown = s.scheduleIds?.find((id) => !ids.includes(id));
+    if (unknown !== undefined) throw invalid(`${JSON.stringify(unknown)} is no id of scheduler.jobs${didYouMean(unknown, ids)}`, at(i, 'schedule_ids'));
+    all.slice(0, i).forEach((o, j) => {
+      if (o.backupDatabase === s.backupDatabase) {
+        throw invalid(`${JSON.stringify(s.backupDatabase)} is also the backup database of ${named(o, j)}: ${named(o, j)} and ${named(s, i)} need one each`, at(i, 'backup_database'));
+      }
+      if (o.host === s.host && o.port === s.port && o.database === s.database) {
+        throw invalid(`${named(o, j)} and ${named(s, i)} both read ${JSON.stringify(s.database)} on ${s.host}:${s.port}; list its measurements under one source`, at(i, 'database'));
+      }
+    });
+  });
+  return all;
+}

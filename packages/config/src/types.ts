@@ -6,7 +6,7 @@ import type { configSchema } from './schema.js';
 
 export type { LogLevel } from './logging.js';
 export type { CronFields, CronFieldValue } from './cron.js';
-export type { AlertOperator } from './schema.js';
+export type { AlertOperator, SourceConfig } from './schema.js';
 
 export type BackupConfig = TypeOf<typeof configSchema> & {
   /** Absolute path of the file this configuration was read from. */
@@ -17,7 +17,7 @@ export type LoggingConfig = BackupConfig['logging'];
 export type ConsoleHandlerConfig = LoggingConfig['handlers']['console'];
 export type FileHandlerConfig = LoggingConfig['handlers']['file'];
 export type DatabasesConfig = BackupConfig['databases'];
-export type InfluxConnectionConfig = DatabasesConfig['source'];
+export type InfluxConnectionConfig = DatabasesConfig['backup'];
 export type ProcessingConfig = BackupConfig['processing'];
 export type BackupSectionConfig = BackupConfig['backup'];
 /** `fields` undefined means every field; times are RFC 3339 in UTC, normalised; no `endTime` means now. */

@@ -84,9 +84,9 @@ describe('the seed examples', () => {
 
   test('iot-basic.yaml validates, defaults filling what it leaves out', () => {
     const c = loadConfig({ file: join(examplesDir, 'iot-basic.yaml'), cwd: workDir(), env: {} });
-    assert.equal(c.databases.source.host, 'iot-influxdb.local');
-    assert.equal(c.databases.source.username, undefined);
-    assert.equal(c.databases.source.password, undefined);
+    assert.equal(c.databases.source!.host, 'iot-influxdb.local');
+    assert.equal(c.databases.source!.username, undefined);
+    assert.equal(c.databases.source!.password, undefined);
     assert.equal(c.processing.maxWorkers, 2);
     assert.equal(c.processing.batchIntervalMs, 200);
     assert.equal(c.processing.workerMemoryLimitMb, 256);
@@ -97,9 +97,9 @@ describe('the seed examples', () => {
 
   test('production.yaml validates with its backup server and password from the environment', () => {
     const c = loadConfig({ file: join(examplesDir, 'production.yaml'), cwd: workDir(), env: PRODUCTION_ENV });
-    assert.equal(c.databases.source.password, 'prod-source-pw');
-    assert.equal(c.databases.source.ssl, true);
-    assert.equal(c.databases.source.timeoutMs, 60_000);
+    assert.equal(c.databases.source!.password, 'prod-source-pw');
+    assert.equal(c.databases.source!.ssl, true);
+    assert.equal(c.databases.source!.timeoutMs, 60_000);
     assert.deepEqual(c.databases.backup, {
       host: 'backup-influx.internal',
       port: 8087,
@@ -194,7 +194,7 @@ describe('defaults and values', () => {
 
   test('retention policies: every one by default, or a list; the backup keeps the source durations or infinite', () => {
     const c = load(MINIMAL);
-    assert.equal(c.databases.source.retentionPolicies, undefined);
+    assert.equal(c.databases.source!.retentionPolicies, undefined);
     assert.equal(c.databases.backup.retention, 'source');
     const chosen = load(
       MINIMAL.replace('database: "metrics"', 'database: "metrics"\n    retention_policies: ["raw", "one \\"year\\""]').replace(
@@ -202,7 +202,7 @@ describe('defaults and values', () => {
         'host: "backup.example"\n    retention: "infinite"',
       ),
     );
-    assert.deepEqual(chosen.databases.source.retentionPolicies, ['raw', 'one "year"']);
+    assert.deepEqual(chosen.databases.source!.retentionPolicies, ['raw', 'one "year"']);
     assert.equal(chosen.databases.backup.retention, 'infinite');
 
     const mode = failure(MINIMAL.replace('host: "backup.example"', 'host: "backup.example"\n    retention: "forever"'));
@@ -258,13 +258,13 @@ describe('defaults and values', () => {
       PORT: '9999',
       SSL: 'true',
     });
-    assert.equal(c.databases.source.port, 9999);
-    assert.equal(c.databases.source.ssl, true);
+    assert.equal(c.databases.source!.port, 9999);
+    assert.equal(c.databases.source!.ssl, true);
   });
 
   test('$${ stands for a literal ${', () => {
     const c = load(MINIMAL.replace('"s3cr3t-source-pw"', () => '"pa$${x}"'));
-    assert.equal(c.databases.source.password, 'pa${x}');
+    assert.equal(c.databases.source!.password, 'pa${x}');
   });
 
   test('the list form of monitoring.alerts', () => {
@@ -324,7 +324,7 @@ describe('defaults and values', () => {
     const { dir } = writeConfig(MINIMAL.replace('host: "source.example"', 'host: "source.example"\n    ca_file: "ca.pem"'));
     writeFileSync(join(dir, 'ca.pem'), 'not really a certificate');
     const c = loadConfig({ file: 'config.yaml', cwd: dir, env: {} });
-    assert.equal(c.databases.source.caFile, join(dir, 'ca.pem'));
+    assert.equal(c.databases.source!.caFile, join(dir, 'ca.pem'));
     assert.equal(c.logging.handlers.file.filename, join(dir, 'logs', 'backup_{timestamp}.log'));
   });
 });
@@ -348,10 +348,10 @@ describe('environment', () => {
       OPERATION_TIMEOUT: '900',
       REDIS_URL: 'redis://redis.internal:6379/3',
     });
-    assert.equal(c.databases.source.host, 'env-source');
-    assert.equal(c.databases.source.port, 18086);
-    assert.equal(c.databases.source.username, 'env-user');
-    assert.equal(c.databases.source.password, 'env-pass');
+    assert.equal(c.databases.source!.host, 'env-source');
+    assert.equal(c.databases.source!.port, 18086);
+    assert.equal(c.databases.source!.username, 'env-user');
+    assert.equal(c.databases.source!.password, 'env-pass');
     assert.equal(c.databases.backup.host, 'env-backup');
     assert.equal(c.databases.backup.port, 18087);
     assert.equal(c.databases.backup.username, 'env-buser');
@@ -386,7 +386,7 @@ describe('environment', () => {
     const { dir } = writeConfig(MINIMAL.replace('"s3cr3t-source-pw"', '"${FROM_DOTENV}"'));
     writeFileSync(join(dir, '.env'), 'FROM_DOTENV=dotenv-pw\nMAX_WORKERS=7\nBATCH_SIZE=70\n');
     const c = loadConfig({ file: 'config.yaml', cwd: dir, env: { BATCH_SIZE: '80' } });
-    assert.equal(c.databases.source.password, 'dotenv-pw');
+    assert.equal(c.databases.source!.password, 'dotenv-pw');
     assert.equal(c.processing.maxWorkers, 7);
     assert.equal(c.processing.batchSize, 80);
   });
@@ -569,4 +569,99 @@ test('printableConfig masks every secret and reloads to the same configuration',
 test('an unset password prints as empty', () => {
   const c = load(MINIMAL);
   assert.match(printableConfig(c), /backup:\n    host: backup\.example\n    port: 8086\n    username: ""\n    password: ""/);
+});
+
+describe('several sources (databases.sources)', () => {
+  const SOURCES = `databases:
+  sources:
+    - name: "plant_a"
+      host: "a.example"
+      database: "iot"
+      password: "\${PLANT_A_PASSWORD}"
+    - name: "plant_b"
+      host: "b.example"
+      database: "iot"
+      backup_database: "plant_b_iot"
+      measurements:
+        - name: "power"
+          start_time: "2024-01-01T00:00:00Z"
+  backup:
+    host: "backup.example"
+backup:
+  measurements:
+    - name: "cpu"
+      start_time: "2023-01-01T00:00:00Z"
+`;
+  const env = { PLANT_A_PASSWORD: 'plant-a-secret-pw' };
+
+  test('the example validates; each source has its backup database and measurements, defaults filled in', () => {
+    const example = loadConfig({ file: join(examplesDir, 'several-sources.yaml'), cwd: workDir(), env: { PLANT_A_PASSWORD: 'x', INFLUX_BACKUP_PASS: 'y' } });
+    assert.deepEqual(example.sources.map((s) => [s.name, s.backupDatabase, s.scheduleIds]), [['plant_a', 'plant_a_iot', ['hourly']], ['plant_b', 'plant_b_iot', undefined]]);
+    const c = load(SOURCES, env);
+    assert.equal(c.databases.source, undefined);
+    assert.deepEqual(c.sources.map((s) => [s.name, s.host, s.port, s.database, s.backupDatabase, s.listed]), [
+      ['plant_a', 'a.example', 8086, 'iot', 'iot_backup', true],
+      ['plant_b', 'b.example', 8086, 'iot', 'plant_b_iot', true],
+    ]);
+    assert.deepEqual(c.sources[0]?.measurements.map((m) => m.name), ['cpu']);
+    assert.deepEqual(c.sources[1]?.measurements.map((m) => m.name), ['power']);
+    assert.equal(c.sources[0]?.password, 'plant-a-secret-pw');
+  });
+
+  test("a listed source's password is masked when printed and reloads", () => {
+    const c = load(SOURCES, env);
+    const printed = printableConfig(c);
+    assert.doesNotMatch(printed, /plant-a-secret-pw/);
+    const { dir } = writeConfig(printed);
+    const again = loadConfig({ file: 'config.yaml', cwd: dir, env: {} });
+    assert.deepEqual(again.sources.map((s) => s.name), ['plant_a', 'plant_b']);
+    assert.equal(again.sources[0]?.password, '********');
+  });
+
+  test('the single form is one source named after its database, with the backup database and measurements it always had', () => {
+    const c = load(MINIMAL);
+    assert.equal(c.sources.length, 1);
+    const [s] = c.sources;
+    assert.deepEqual([s?.name, s?.host, s?.database, s?.backupDatabase, s?.listed], ['metrics', 'source.example', 'metrics', 'metrics_backup', false]);
+    assert.deepEqual(s?.measurements.map((m) => m.name), ['cpu', 'mem']);
+    // The seed's variables still override the single form.
+    const fromEnv = load(MINIMAL, { INFLUX_SOURCE_HOST: 'env-host', INFLUX_SOURCE_DB: 'envdb' });
+    assert.deepEqual([fromEnv.sources[0]?.host, fromEnv.sources[0]?.name, fromEnv.sources[0]?.backupDatabase], ['env-host', 'envdb', 'envdb_backup']);
+  });
+
+  test('a duplicate name is an error naming both entries', () => {
+    const err = failure(SOURCES.replace('name: "plant_b"', 'name: "plant_a"'), env);
+    assert.equal(err.key, 'databases.sources[1].name');
+    assert.match(err.message, /"plant_a" is already the name of databases\.sources\[0\]/);
+  });
+
+  test('two sources aimed at one backup database is an error naming both', () => {
+    const err = failure(SOURCES.replace('backup_database: "plant_b_iot"', 'backup_database: "iot_backup"'), env);
+    assert.equal(err.key, 'databases.sources[1].backup_database');
+    assert.match(err.message, /"iot_backup" is also the backup database of databases\.sources\[0\] \("plant_a"\)/);
+    assert.match(err.message, /databases\.sources\[1\] \("plant_b"\)/);
+    assert.doesNotMatch(err.message, /plant-a-secret-pw/);
+  });
+
+  test('two sources reading one database of one server is an error naming both', () => {
+    const err = failure(SOURCES.replace('host: "b.example"', 'host: "a.example"'), env);
+    assert.equal(err.key, 'databases.sources[1].database');
+    assert.match(err.message, /"plant_a"\) and databases\.sources\[1\] \("plant_b"\) both read "iot" on a\.example:8086/);
+  });
+
+  test('not both forms, nor databases.backup.database with the list, nor an unknown schedule id', () => {
+    const both = failure(SOURCES.replace('databases:\n', 'databases:\n  source:\n    host: "s"\n    database: "d"\n'), env);
+    assert.equal(both.key, 'databases.sources');
+    assert.match(both.message, /databases\.source are both given/);
+    const byVariable = failure(SOURCES, { ...env, INFLUX_SOURCE_HOST: 'legacy-host', INFLUX_SOURCE_DB: 'legacy' });
+    assert.equal(byVariable.key, 'databases.sources');
+    assert.match(byVariable.message, /INFLUX_SOURCE_HOST/);
+    const backupDb = failure(SOURCES.replace('host: "backup.example"', 'host: "backup.example"\n    database: "one"'), env);
+    assert.equal(backupDb.key, 'databases.backup.database');
+    const schedule = failure(SOURCES.replace('      backup_database: "plant_b_iot"\n', '      backup_database: "plant_b_iot"\n      schedule_ids: ["hourly"]\n'), env);
+    assert.equal(schedule.key, 'databases.sources[1].schedule_ids');
+    assert.equal(failure('databases:\n  backup:\n    host: "b"\n').key, 'databases.source.host');
+    const bad = failure(SOURCES.replace('name: "plant_b"', 'name: "plant b"'), env);
+    assert.equal(bad.key, 'databases.sources[1].name');
+  });
 });

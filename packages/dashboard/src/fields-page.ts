@@ -39,7 +39,7 @@ export function renderFieldsPage(report: FieldsReport, title: string): string {
   const more = report.waitingTotal > report.sampled;
   const groups = new Map<string, FieldRow[]>();
   for (const r of report.fields) {
-    const key = `${r.database} on ${r.source}`;
+    const key = `${r.sourceName === null ? '' : `source ${r.sourceName}: `}${r.database} on ${r.source}`;
     groups.set(key, [...(groups.get(key) ?? []), r]);
   }
   const head = ['policy', 'measurement', 'field', 'checkpoint', 'lag', 'checkpoint moved', 'active', 'waiting', 'last failure'];

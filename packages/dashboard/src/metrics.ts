@@ -19,8 +19,9 @@ interface LastRunLike {
   finishedAt?: unknown;
 }
 
-// The label sets, each written once here: a field's series carry these.
-const CHECKPOINT_LABELS = ['measurement', 'field', 'retention_policy', 'database', 'source'] as const;
+// The label sets, each written once here: a field's series carry these. source: the configured source's name
+// (host:port for a checkpoint of no configured source); server: its host:port.
+const CHECKPOINT_LABELS = ['measurement', 'field', 'retention_policy', 'database', 'source', 'server'] as const;
 const WORKER_LABELS = ['worker', 'host'] as const;
 
 function seconds(iso: unknown): number | undefined {
@@ -81,7 +82,8 @@ export function createMetricsRegistry(status: () => Promise<StatusReport>, optio
     // An older version's checkpoint not yet adopted by a plan is the default policy's.
     retention_policy: c.retentionPolicy ?? '',
     database: c.database,
-    source: c.source,
+    source: c.sourceName ?? c.source,
+    server: c.source,
   });
 
   new Gauge({

@@ -341,7 +341,7 @@ describe('dashboard against a real Redis', () => {
       });
 
       const body = (await r.get('/metrics', auth)).body;
-      const labels = 'measurement="cpu",field="usage",retention_policy="one \\\\"year\\\\"",database="metrics",source="127.0.0.1:1"';
+      const labels = 'measurement="cpu",field="usage",retention_policy="one \\\\"year\\\\"",database="metrics",source="metrics",server="127.0.0.1:1"';
       assert.match(body, new RegExp(`^influx_backup_checkpoint_timestamp_seconds\\{${labels}\\} 1700000000\\.5$`, 'm'));
       const age = new RegExp(`^influx_backup_checkpoint_age_seconds\\{${labels}\\} ([0-9.e+]+)$`, 'm').exec(body);
       assert.ok(age?.[1], 'checkpoint age');

@@ -25,6 +25,8 @@ export interface InfluxConnectionOptions {
   gzipMinBytes?: number;
   /** What this server is to the program ("source InfluxDB"); every error message starts with it. */
   role?: string | undefined;
+  /** A socket pool shared with other clients of the same server (InfluxPool); closed by its owner, not by close(). */
+  agent?: http.Agent | undefined;
 }
 
 /** One piece of one series of an InfluxQL answer, as InfluxDB sent it. */
@@ -56,6 +58,18 @@ export interface FieldKey {
   type: FieldType;
 }
 
+/** Sockets kept per server: the bound on connections to one server, however many clients (sources) share it. */
+export const MAX_SOCKETS_PER_SERVER = 64;
+
+/** The keep-alive socket pool of one server: its host, port and TLS settings, never its credentials. */
+export function influxAgent(options: Pick<InfluxConnectionOptions, 'ssl' | 'verifySsl' | 'caFile'>): http.Agent {
+  const agentOptions: https.AgentOptions = { keepAlive: true, maxSockets: MAX_SOCKETS_PER_SERVER };
+  if (!options.ssl) return new http.Agent(agentOptions);
+  agentOptions.rejectUnauthorized = options.verifySsl ?? true;
+  if (options.caFile) agentOptions.ca = readFileSync(options.caFile);
+  return new https.Agent(agentOptions);
+}
+
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1|\[::1\])$/i;
 
 /**
@@ -73,6 +87,7 @@ export class InfluxClient {
   readonly role: string | undefined;
   private readonly base: string;
   private readonly agent: http.Agent;
+  private readonly ownsAgent: boolean;
   private readonly transport: typeof http | typeof https;
   private readonly headers: Record<string, string>;
   private readonly timeoutMs: number;
@@ -90,12 +105,8 @@ export class InfluxClient {
     const ssl = options.ssl ?? false;
     this.transport = ssl ? https : http;
     this.base = `${ssl ? 'https' : 'http'}://${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`;
-    const agentOptions: https.AgentOptions = { keepAlive: true, maxSockets: 64 };
-    if (ssl) {
-      agentOptions.rejectUnauthorized = options.verifySsl ?? true;
-      if (options.caFile) agentOptions.ca = readFileSync(options.caFile);
-    }
-    this.agent = ssl ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
+    this.ownsAgent = options.agent === undefined;
+    this.agent = options.agent ?? influxAgent(options);
     this.headers = {};
     if (options.username) {
       const token = Buffer.from(`${options.username}:${options.password ?? ''}`).toString('base64');
@@ -107,7 +118,7 @@ export class InfluxClient {
   }
 
   close(): void {
-    this.agent.destroy();
+    if (this.ownsAgent) this.agent.destroy();
   }
 
   async ping(): Promise<string> {

@@ -1,5 +1,7 @@
 export {
   InfluxClient,
+  influxAgent,
+  MAX_SOCKETS_PER_SERVER,
   createDatabaseStatement,
   createRetentionPolicyStatement,
   type InfluxConnectionOptions,
@@ -22,3 +24,4 @@ export {
   FIELD_TYPES,
   type FieldType,
 } from './escape.js';
+export { InfluxPool } from './pool.js';

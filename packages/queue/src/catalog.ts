@@ -70,6 +70,8 @@ function parseBase36(text: string): bigint {
 export interface RunMeta {
   runId: string;
   kind: CopyKind;
+  /** The name of its source in databases.sources; absent: the single databases.source. */
+  source?: string;
   /** The database read. */
   sourceDb: string;
   /** The database written. */

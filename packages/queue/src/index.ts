@@ -15,3 +15,4 @@ export {
 export { createCopyProcessor, chunkFailure, isFinalAttempt, type ProcessorContext } from './processor.js';
 export { createCopyWorker, type CopyWorkerOptions } from './worker.js';
 export { followRun, type FollowOptions, type RunResult, type RunSnapshot } from './run-follower.js';
+export { SourceBreaker } from './source-breaker.js';

@@ -58,12 +58,13 @@ export function chunkDedupeId(kind: CopyKind, fid: string | readonly string[], s
 }
 
 /**
- * The name of a copy job: the kind's for one field; for a group job the kind's
- * followed by the measurement and its fields, so Bull Board shows what it holds
- * (cut at about 200 characters; the run record names every field).
+ * The name of a copy job: the kind's, then the source's name for a source of
+ * databases.sources; for a group job then the measurement and its fields, so
+ * Bull Board shows what it holds (cut at about 200 characters; the run record
+ * names every field).
  */
-export function chunkJobName(kind: CopyKind, group?: { measurement: string; fields: readonly string[] }): string {
-  const base = JOB_NAMES[kind];
+export function chunkJobName(kind: CopyKind, group?: { measurement: string; fields: readonly string[] }, source?: string): string {
+  const base = `${JOB_NAMES[kind]}${source === undefined ? '' : ` ${source}`}`;
   if (!group || group.fields.length < 2) return base;
   let name = `${base} ${group.measurement}: `;
   for (let n = 0; n < group.fields.length; n++) {

@@ -43,6 +43,8 @@ export interface PlanSelection {
  */
 export interface PlanContext {
   source: SourceReader;
+  /** The source's name in databases.sources (in its run record and job names); absent: the single databases.source. */
+  sourceName?: string;
   queue: Queue;
   store: StateStore;
   sourceDb: string;
@@ -134,7 +136,9 @@ export async function planBackup(ctx: PlanContext, sel: PlanSelection): Promise<
   const result: PlanResult = { runId: sel.runId, run, chunks: 0, enqueued: 0, reused: 0, fields: [], missing: [], expectedValues: 0 };
   const restore = sel.kind === 'restore';
   const enqueuer = sel.dryRun ? undefined : new Enqueuer(ctx, run, result);
-  if (enqueuer) await ctx.store.openRun(run, { runId: sel.runId, kind: sel.kind, sourceDb: ctx.sourceDb, backupDb: ctx.backupDb, ...(restore ? { reads: 'backup' as const } : {}) });
+  const source = ctx.sourceName === undefined ? {} : { source: ctx.sourceName };
+  const reads = restore ? { reads: 'backup' as const } : {};
+  if (enqueuer) await ctx.store.openRun(run, { runId: sel.runId, kind: sel.kind, ...source, sourceDb: ctx.sourceDb, backupDb: ctx.backupDb, ...reads });
   let matchedField = false;
   let fieldSeq = 0;
 
@@ -224,7 +228,7 @@ export async function planBackup(ctx: PlanContext, sel: PlanSelection): Promise<
           }
           const { startNs, endNs } = members[0]!.chunk;
           const fids = members.map(({ p }) => p.meta.fieldId);
-          const name = chunkJobName(sel.kind, { measurement: m.name, fields: members.map(({ p }) => p.meta.field) });
+          const name = chunkJobName(sel.kind, { measurement: m.name, fields: members.map(({ p }) => p.meta.field) }, ctx.sourceName);
           const data = chunkPayload(members.map(({ p, chunk }) => ({ k: p.k, i: chunk.index })), startNs, endNs);
           if (enqueuer) await enqueuer.push(m.name, chunkDedupeId(sel.kind, fids, startNs, endNs), data, name);
           else result.chunks++;

@@ -3,13 +3,17 @@ import { copyChunk, type BackupWriter, type Logger, type SourceReader } from '@i
 import { InfluxError } from '@influx-backup/influx';
 import { chunkPayload, chunkRange, jobFields, type CopyChunkPayload, type CopyChunkResultPayload, type FieldPlanMeta, type RunMeta } from './catalog.js';
 import { chunkDedupeId, chunkJobId, chunkJobName, fieldPlanKey, parseChunkJobId } from './names.js';
+import { SourceBreaker } from './source-breaker.js';
 import type { ChunkFailure, FinishChunk, StateStore } from './state-store.js';
 
 /** An InfluxDB server as the engine uses it: read from by a backup or a restore, written to by the other. */
 export type InfluxServerPort = SourceReader & BackupWriter;
 
 export interface ProcessorContext {
-  source: InfluxServerPort;
+  /** The server of runs that name no source: the single databases.source. */
+  source?: InfluxServerPort;
+  /** The servers of the sources of databases.sources, by name: a run names its source. */
+  sources?: ReadonlyMap<string, InfluxServerPort>;
   backup: InfluxServerPort;
   store: StateStore;
   batchSize: number;
@@ -19,6 +23,8 @@ export interface ProcessorContext {
   logger: Logger;
   /** The copy queue: a group job that fails for good is split into per-field jobs added here. Absent: it fails whole. */
   queue?: Queue;
+  /** Sources of databases.sources found unreachable; default one per processor. */
+  breaker?: SourceBreaker;
 }
 
 const PROGRESS_EVERY_MS = 1_000;
@@ -55,6 +61,7 @@ export function isFinalAttempt(job: Job, err: unknown): boolean {
  */
 export function createCopyProcessor(ctx: ProcessorContext): (job: Job<CopyChunkPayload>) => Promise<CopyChunkResultPayload> {
   const plans = new Map<string, { run: RunMeta; field: FieldPlanMeta }>();
+  const breaker = ctx.breaker ?? new SourceBreaker();
   const planOf = async (run: string, k: number): Promise<{ run: RunMeta; field: FieldPlanMeta }> => {
     const key = fieldPlanKey(run, k);
     let p = plans.get(key);
@@ -74,6 +81,11 @@ export function createCopyProcessor(ctx: ProcessorContext): (job: Job<CopyChunkP
     const members = jobFields(d);
     const found = await Promise.all(members.map((m) => planOf(id.run, m.k)));
     const run = found[0]!.run;
+    const source = run.source === undefined ? ctx.source : ctx.sources?.get(run.source);
+    if (!source) {
+      const which = run.source === undefined ? 'the single databases.source' : `source ${JSON.stringify(run.source)}`;
+      throw new UnrecoverableError(`run ${run.runId} copies ${which}, which this worker's configuration does not have`);
+    }
     const fields = found.map((p) => p.field);
     const first = fields[0]!;
     const { startNs, endNs } = chunkRange(d);
@@ -81,9 +93,12 @@ export function createCopyProcessor(ctx: ProcessorContext): (job: Job<CopyChunkP
     const startedAt = Date.now();
     let lastProgressAt = 0;
     const signal = AbortSignal.timeout(ctx.operationTimeoutMs);
-    const { reader, writer } = runServers(run, ctx);
+    const { reader, writer } = runServers(run, { source, backup: ctx.backup });
     const where = `${first.measurement}.${fields.length === 1 ? first.field : `{${fields.map((f) => f.field).join(', ')}}`} [${startNs}, ${endNs}]`;
     try {
+      // A source of several found down fails its chunks here, without a round trip, so they leave the slots to the others'.
+      const down = run.source === undefined ? undefined : breaker.refuse(run.source);
+      if (down !== undefined) throw new Error(`source ${run.source} is unreachable (${down}); not tried again for a few seconds`);
       const result = await copyChunk({
         source: reader,
         backup: writer,
@@ -107,6 +122,7 @@ export function createCopyProcessor(ctx: ProcessorContext): (job: Job<CopyChunkP
           }
         },
       });
+      if (run.source !== undefined) breaker.succeeded(run.source);
       await ctx.store.finishChunk({
         run: id.run,
         seq: id.seq,
@@ -131,6 +147,7 @@ export function createCopyProcessor(ctx: ProcessorContext): (job: Job<CopyChunkP
       });
       return { values: result.values, batches: result.batches, lastTimeNs: result.lastTimeNs?.toString() ?? null };
     } catch (err) {
+      if (run.source !== undefined) breaker.failed(run.source, err);
       let failure: Error;
       if (signal.aborted && !(err instanceof InfluxError)) {
         failure = new Error(`${where}: no result within processing.operation_timeout (${ctx.operationTimeoutMs / 1000} s)`);
@@ -182,7 +199,7 @@ async function splitGroup(
   if (base === undefined) return undefined;
   const { startNs, endNs } = chunkRange(job.data);
   const jobs = members.map((m, n) => ({
-    name: chunkJobName(run.kind),
+    name: chunkJobName(run.kind, undefined, run.source),
     data: chunkPayload([m], startNs, endNs),
     opts: { attempts: job.opts.attempts ?? 1, ...(job.opts.backoff ? { backoff: job.opts.backoff } : {}), jobId: chunkJobId(id.run, base + n) },
   }));

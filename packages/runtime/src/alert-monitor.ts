@@ -109,8 +109,28 @@ export function processSample(rt: Runtime): AlertSample {
   return { memory_usage: process.memoryUsage.rss() / (rt.config.processing.workerMemoryLimitMb * 1048576) };
 }
 
-/** The metrics of a run (the newest one when none is named), as rules test them. */
-export async function clusterSample(rt: Runtime, run?: string): Promise<AlertSample> {
+/**
+ * The metrics of a run (the newest one when none is named), as rules test them.
+ * Given several runs (one per source of a pass), each metric is the worst of
+ * theirs by the rules that test it (the highest for `>`, the lowest for `<`), so
+ * a rule fires when any source's run crosses it.
+ */
+export async function clusterSample(rt: Runtime, run?: string | readonly string[]): Promise<AlertSample> {
+  if (typeof run !== 'object') return runSample(rt, run);
+  const samples = await Promise.all(run.map((r) => runSample(rt, r)));
+  const low = new Set(rulesFor(rt, 'cluster').filter((r) => r.operator.startsWith('<')).map((r) => r.metric));
+  const out: Record<string, number> = {};
+  for (const sample of samples) {
+    for (const [metric, value] of Object.entries(sample)) {
+      if (value === undefined) continue;
+      const seen = out[metric];
+      out[metric] = seen === undefined ? value : low.has(metric) ? Math.min(seen, value) : Math.max(seen, value);
+    }
+  }
+  return out;
+}
+
+async function runSample(rt: Runtime, run?: string): Promise<AlertSample> {
   const { block, duration, attempts } = await sampleRun(rt.store, rt.copyQueue, run);
   // Before a run's first attempt ends its rates say nothing: their alerts keep their state.
   const rates = attempts === 0 ? {} : { error_rate: block.quality.error_rate, ...(block.quality.success_rate === null ? {} : { success_rate: block.quality.success_rate }) };

@@ -1,6 +1,6 @@
-import { InfluxError, type InfluxClient } from '@influx-backup/influx';
+import type { InfluxClient } from '@influx-backup/influx';
 import { withTimeout } from './timeout.js';
-import type { Runtime } from './runtime.js';
+import { serverHint, type Runtime } from './runtime.js';
 
 export interface ServerCheck {
   /** redis, source or backup */
@@ -20,6 +20,7 @@ function reason(err: unknown, where: string): string {
 
 async function influx(
   name: 'source' | 'backup',
+  key: string,
   client: InfluxClient,
   describe: (dbs: string[]) => Promise<{ ok: boolean; detail: string }>,
 ): Promise<ServerCheck> {
@@ -31,20 +32,17 @@ async function influx(
     const { ok, detail } = await describe(dbs);
     return { server: name, where, ok, detail: `InfluxDB ${version}, credentials accepted; ${detail}` };
   } catch (err) {
-    const keys = err instanceof InfluxError && err.status === undefined ? ` (check databases.${name}.host and databases.${name}.port)` : '';
-    const creds = err instanceof InfluxError && err.status === 401 ? ` (check databases.${name}.username and databases.${name}.password)` : '';
-    return { server: name, where, ok: false, detail: `${reason(err, where)}${keys}${creds}` };
+    return { server: name, where, ok: false, detail: `${reason(err, where)}${serverHint(key, err)}` };
   }
 }
 
 /**
  * Tries each server the configuration names, as `config --check` reports them:
- * Redis answers, the source is reachable with its credentials and its database is
+ * Redis answers, each source is reachable with its credentials and its database is
  * readable, the backup is reachable with its credentials (its database may be
  * missing: the first run creates it, or says what an admin must run).
  */
 export async function checkServers(rt: Runtime): Promise<ServerCheck[]> {
-  const { source, backup } = rt.config.databases;
   const redis = async (): Promise<ServerCheck> => {
     try {
       await withTimeout(rt.redis.ping(), TIMEOUT_MS, 'PING');
@@ -57,18 +55,26 @@ export async function checkServers(rt: Runtime): Promise<ServerCheck[]> {
   };
   return Promise.all([
     redis(),
-    influx('source', rt.source, async (dbs) => {
-      if (!dbs.includes(source.database)) {
-        return { ok: false, detail: `database ${JSON.stringify(source.database)} does not exist or the user may not read it (check databases.source.database)` };
-      }
-      const policies = await withTimeout(rt.source.retentionPolicies(source.database), TIMEOUT_MS, 'SHOW RETENTION POLICIES');
-      return { ok: true, detail: `database ${JSON.stringify(source.database)} readable, retention policies ${policies.map((p) => JSON.stringify(p.name)).join(', ')}` };
+    ...rt.sources.map(({ client, config: { database }, key }) =>
+      influx('source', key, client, async (dbs) => {
+        if (!dbs.includes(database)) {
+          return { ok: false, detail: `database ${JSON.stringify(database)} does not exist or the user may not read it (check ${key}.database)` };
+        }
+        const policies = await withTimeout(client.retentionPolicies(database), TIMEOUT_MS, 'SHOW RETENTION POLICIES');
+        return { ok: true, detail: `database ${JSON.stringify(database)} readable, retention policies ${policies.map((p) => JSON.stringify(p.name)).join(', ')}` };
+      }),
+    ),
+    influx('backup', 'databases.backup', rt.backup, async (dbs) => {
+      const wanted = rt.sources.map((s) => s.config.backupDatabase);
+      const missing = wanted.filter((db) => !dbs.includes(db));
+      const names = (list: string[]): string => list.map((db) => JSON.stringify(db)).join(', ');
+      return {
+        ok: true,
+        detail:
+          missing.length === 0
+            ? `${wanted.length === 1 ? 'database' : 'databases'} ${names(wanted)} present`
+            : `${missing.length === 1 ? 'database' : 'databases'} ${names(missing)} missing: the first run creates ${missing.length === 1 ? 'it' : 'them'} (an admin's privilege), or names the statement to run`,
+      };
     }),
-    influx('backup', rt.backup, async (dbs) => ({
-      ok: true,
-      detail: dbs.includes(backup.database)
-        ? `database ${JSON.stringify(backup.database)} present`
-        : `database ${JSON.stringify(backup.database)} missing: the first run creates it (an admin's privilege), or names the statement to run`,
-    })),
   ]);
 }

@@ -1,10 +1,13 @@
 import type { Job } from 'bullmq';
 import { formatTimeNs } from '@influx-backup/config';
 import { chunkRange, parseChunkJobId, type CopyChunkPayload, type FieldPlanMeta } from '@influx-backup/queue';
-import type { Runtime } from './runtime.js';
+import { sourceOfField, type Runtime } from './runtime.js';
 
 /** One field of one retention policy, as the dashboard's fields page shows it. */
 export interface FieldRow {
+  /** The configured source's name; null: none of this configuration's. */
+  sourceName: string | null;
+  /** host:port of the source server. */
   source: string;
   database: string;
   /** null: a checkpoint an older version saved, before policies were named (the default policy's). */
@@ -48,9 +51,10 @@ export async function collectFields(rt: Runtime, now = Date.now()): Promise<Fiel
     q.getJobCounts('waiting', 'prioritized', 'delayed'),
   ]);
   const rows = new Map<string, FieldRow>();
+  const owner = sourceOfField(rt);
   const blank = (fieldId: string): FieldRow => {
     const [source = '?', database = '?', measurement = '?', field = '?', retentionPolicy] = JSON.parse(fieldId) as string[];
-    return { source, database, retentionPolicy: retentionPolicy ?? null, measurement, field, checkpoint: null, lagSeconds: null, lastSuccessAt: null, active: 0, waiting: 0, lastFailure: null };
+    return { sourceName: owner(source, database)?.name ?? null, source, database, retentionPolicy: retentionPolicy ?? null, measurement, field, checkpoint: null, lagSeconds: null, lastSuccessAt: null, active: 0, waiting: 0, lastFailure: null };
   };
   const row = (fieldId: string): FieldRow => {
     let r = rows.get(fieldId);

@@ -3,7 +3,7 @@ import { cronPattern } from '@influx-backup/config';
 import { JOBS, planBackup, QUEUE_SCHEDULE, type PlanResult, type ScheduledPlanPayload } from '@influx-backup/queue';
 import { EXIT_OK, onShutdownSignals, whenAborted, type ProcessContext, type Role } from '@influx-backup/process';
 import { clusterSample, monitorAlerts, rulesFor, sharedAlerts } from './alert-monitor.js';
-import { planContext, policiesToCopy, preflight, withRuntime, type Runtime } from './runtime.js';
+import { planContext, policiesToCopy, preflight, sourceRunId, withRuntime, type Runtime } from './runtime.js';
 
 export interface ScheduleSync {
   upserted: { id: string; pattern: string; full: boolean }[];
@@ -51,20 +51,37 @@ export interface RunningPlanner {
 
 /**
  * Takes the schedule's ticks: each tick plans the backup (incremental, or a full
- * pass for a schedule marked `full`). A tick is one BullMQ job, so with several
- * planners running exactly one of them plans it, and the chunks it enqueues have
- * deterministic ids, so nothing is enqueued twice.
+ * pass for a schedule marked `full`) of every source the schedule applies to
+ * (a source's `schedule_ids`, or all), one run per source. A tick is one BullMQ
+ * job, so with several planners running exactly one of them plans it, and the
+ * chunks it enqueues have deterministic ids, so nothing is enqueued twice. A
+ * source that cannot be planned (down, credentials refused) does not keep the
+ * others from being planned; the tick then fails naming it, and is retried.
  */
 export function startPlanner(rt: Runtime): RunningPlanner {
   const worker = new Worker<ScheduledPlanPayload, Pick<PlanResult, 'runId' | 'expectedValues'> & { jobs: number }>(
     QUEUE_SCHEDULE,
     async (job: Job<ScheduledPlanPayload>) => {
       const tick = new Date(job.timestamp).toISOString().replace(/[-:.]/g, '');
-      const runId = `${job.data.scheduleId}-${tick}`;
-      rt.logger.info(`schedule ${job.data.scheduleId}: planning a ${job.data.full ? 'full' : 'incremental'} pass`, { run: runId });
-      const plan = await planBackup(planContext(rt, await policiesToCopy(rt)), { kind: 'copy', full: job.data.full, runId });
-      for (const m of plan.missing) rt.logger.warn(`field ${m} is configured but the source has no such field (yet)`);
-      return { runId, expectedValues: plan.expectedValues, jobs: plan.chunks };
+      const { scheduleId, full } = job.data;
+      const baseId = `${scheduleId}-${tick}`;
+      const result = { runId: baseId, expectedValues: 0, jobs: 0 };
+      const failed: string[] = [];
+      for (const source of rt.sources.filter((s) => !s.config.scheduleIds || s.config.scheduleIds.includes(scheduleId))) {
+        const runId = sourceRunId(baseId, source);
+        rt.logger.info(`schedule ${scheduleId}: planning a ${full ? 'full' : 'incremental'} pass of ${source.name}`, { run: runId });
+        try {
+          const plan = await planBackup(planContext(rt, source, await policiesToCopy(rt, source)), { kind: 'copy', full, runId });
+          for (const m of plan.missing) rt.logger.warn(`field ${m} of ${source.name} is configured but the source has no such field (yet)`);
+          result.expectedValues += plan.expectedValues;
+          result.jobs += plan.chunks;
+        } catch (err) {
+          rt.logger.error(`schedule ${scheduleId}: planning source ${source.name} failed: ${(err as Error).message}`);
+          failed.push(source.name);
+        }
+      }
+      if (failed.length > 0) throw new Error(`planning failed for source ${failed.join(', ')}; the others are planned`);
+      return result;
     },
     { connection: rt.redis, prefix: rt.prefix, concurrency: 1 },
   );

@@ -1,8 +1,8 @@
 import { hostname } from 'node:os';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { parseTime, type BackupConfig } from '@influx-backup/config';
-import { InfluxClient, InfluxError, type InfluxConnectionOptions } from '@influx-backup/influx';
+import { parseTime, type BackupConfig, type InfluxConnectionConfig, type SourceConfig } from '@influx-backup/config';
+import { InfluxError, InfluxPool, type InfluxClient, type InfluxConnectionOptions } from '@influx-backup/influx';
 import { prepareBackupTarget, sourcePolicies, type Logger, type SourcePolicies } from '@influx-backup/core';
 import type { ProcessContext } from '@influx-backup/process';
 import { withTimeout } from './timeout.js';
@@ -19,11 +19,21 @@ import {
   type RetryPolicy,
 } from '@influx-backup/queue';
 
-/** Everything a command needs to talk to the two servers and Redis. */
+/** One configured source and its client. */
+export interface SourceRuntime {
+  readonly name: string;
+  readonly config: SourceConfig;
+  /** Where its keys are: `databases.source`, or `databases.sources[i]`. */
+  readonly key: string;
+  readonly client: InfluxClient;
+}
+
+/** Everything a command needs to talk to the servers and Redis. */
 export interface Runtime {
   readonly config: BackupConfig;
   readonly logger: Logger;
-  readonly source: InfluxClient;
+  /** Every configured source, in the configuration's order. */
+  readonly sources: readonly SourceRuntime[];
   readonly backup: InfluxClient;
   readonly redis: Redis;
   readonly copyQueue: Queue;
@@ -34,7 +44,7 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-export function influxOptions(c: BackupConfig['databases']['source']): InfluxConnectionOptions {
+export function influxOptions(c: SourceConfig | InfluxConnectionConfig): InfluxConnectionOptions {
   return {
     host: c.host,
     port: c.port,
@@ -49,8 +59,15 @@ export function influxOptions(c: BackupConfig['databases']['source']): InfluxCon
 }
 
 export function createRuntime(config: BackupConfig, logger: Logger): Runtime {
-  const source = new InfluxClient({ ...influxOptions(config.databases.source), role: 'source InfluxDB' });
-  const backup = new InfluxClient({ ...influxOptions(config.databases.backup), role: 'backup InfluxDB' });
+  // One socket pool per server, whatever the number of sources on it; a listed source's errors name it.
+  const pool = new InfluxPool();
+  const sources = config.sources.map((s, i) => ({
+    name: s.name,
+    config: s,
+    key: s.listed ? `databases.sources[${i}]` : 'databases.source',
+    client: pool.client({ ...influxOptions(s), role: s.listed ? `source ${JSON.stringify(s.name)} InfluxDB` : 'source InfluxDB' }),
+  }));
+  const backup = pool.client({ ...influxOptions(config.databases.backup), role: 'backup InfluxDB' });
   const prefix = config.redis.prefix;
   const redis = createRedis({ url: config.redis.url, prefix });
   const endpoint = redisEndpoint(config.redis.url);
@@ -76,7 +93,7 @@ export function createRuntime(config: BackupConfig, logger: Logger): Runtime {
   return {
     config,
     logger,
-    source,
+    sources,
     backup,
     redis,
     copyQueue,
@@ -85,8 +102,7 @@ export function createRuntime(config: BackupConfig, logger: Logger): Runtime {
     prefix,
     redisEndpoint: endpoint,
     async close() {
-      source.close();
-      backup.close();
+      pool.close();
       await Promise.allSettled([copyQueue.close(), scheduleQueue.close()]);
       redis.disconnect();
     },
@@ -107,68 +123,103 @@ export class ConnectError extends Error {
   override readonly name = 'ConnectError';
 }
 
-/** Where to look in the configuration when a server cannot be reached or refuses the credentials. */
-function serverHint(side: 'source' | 'backup', err: InfluxError): string {
-  if (err.status === undefined) return ` (check databases.${side}.host and databases.${side}.port)`;
-  if (err.status === 401) return ` (check databases.${side}.username and databases.${side}.password)`;
+/** Where to look in the configuration when a server (`key`: databases.backup, databases.sources[1]) cannot be reached or refuses the credentials. */
+export function serverHint(key: string, err: unknown): string {
+  if (!(err instanceof InfluxError)) return '';
+  if (err.status === undefined) return ` (check ${key}.host and ${key}.port)`;
+  if (err.status === 401) return ` (check ${key}.username and ${key}.password)`;
   return '';
 }
 
 /** `fn`, with an InfluxDB failure turned into a ConnectError that says what to check. */
-export async function onServer<T>(side: 'source' | 'backup', fn: () => Promise<T>): Promise<T> {
+export async function onServer<T>(key: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
     if (!(err instanceof InfluxError)) throw err;
-    throw new ConnectError(`${err.message}${serverHint(side, err)}`, { cause: err });
+    throw new ConnectError(`${err.message}${serverHint(key, err)}`, { cause: err });
   }
 }
 
+/** A source as preflight found it: its retention policies to copy, or why it cannot be used now. */
+export type SourceCheck = { readonly source: SourceRuntime } & ({ readonly policies: SourcePolicies } | { readonly error: Error });
+
 /**
- * Checks Redis and both InfluxDB servers before work starts, so a wrong host, port
- * or password is one clear message naming the server and the keys to check, and
- * returns the source's retention policies to copy. With `prepareBackup`, it also
- * makes the backup database and its same-named policies ready (creating only what
- * is missing, so a non-admin backup user does once they exist).
+ * Checks Redis, the backup server and each selected source before work starts, so
+ * a wrong host, port or password is one clear message naming the server and the
+ * keys to check, and returns each source's retention policies to copy. With
+ * `prepareBackup`, it also makes each source's backup database and its
+ * same-named policies ready (creating only what is missing, so a non-admin
+ * backup user does once they exist).
+ *
+ * A source that is down or refuses the credentials fails only itself: it is
+ * returned with its error (and logged) and the others go on. Only when every
+ * selected source failed does preflight throw (the first one's error), as it
+ * always did with a single source.
  */
 export async function preflight(
   rt: Runtime,
-  { prepareBackup = true }: { prepareBackup?: boolean } = {},
-): Promise<SourcePolicies> {
+  { prepareBackup = true, sources = rt.sources }: { prepareBackup?: boolean; sources?: readonly SourceRuntime[] } = {},
+): Promise<SourceCheck[]> {
   await reachRedis(rt);
   for (const w of await redisHealthWarnings(rt.redis)) rt.logger.warn(w);
-  await reachDatabase('source', rt.source, rt.config.databases.source.database);
-  await onServer('backup', () => rt.backup.ping());
-  return policiesToCopy(rt, { prepareBackup });
+  const reached = await Promise.all(
+    sources.map((source) => reachDatabase(source.key, source.client, source.config.database).then((): { source: SourceRuntime; error?: Error } => ({ source }), (error: Error) => ({ source, error }))),
+  );
+  const first = reached[0];
+  if (first?.error && reached.every((c) => c.error)) throw first.error;
+  await onServer('databases.backup', () => rt.backup.ping());
+  const leftOut = (source: SourceRuntime, error: Error): SourceCheck => {
+    rt.logger.error(`source ${source.name} cannot be used now: ${error.message}`);
+    return { source, error };
+  };
+  return Promise.all(
+    reached.map(async ({ source, error }): Promise<SourceCheck> => {
+      if (error) return leftOut(source, error);
+      try {
+        return { source, policies: await policiesToCopy(rt, source, { prepareBackup }) };
+      } catch (err) {
+        if (sources.length === 1) throw err;
+        return leftOut(source, err as Error);
+      }
+    }),
+  );
 }
 
-/** Pings the server of `side` and checks that `db` is there to read, or says which keys to check. */
-export async function reachDatabase(side: 'source' | 'backup', server: InfluxClient, db: string): Promise<void> {
-  const dbs = await onServer(side, async () => {
+/** The key of a source's backup database: `databases.backup.database`, or a listed source's own `backup_database`. */
+export function backupDatabaseKey(source: SourceRuntime): string {
+  return source.config.listed ? `${source.key}.backup_database` : 'databases.backup.database';
+}
+
+/**
+ * Pings the server whose keys are `key` (databases.backup, databases.sources[1]) and checks that `db` is there to
+ * read, or says which keys to check; `dbKey` names the key of the database (default `key`.database).
+ */
+export async function reachDatabase(key: string, server: InfluxClient, db: string, dbKey = `${key}.database`): Promise<void> {
+  const dbs = await onServer(key, async () => {
     await server.ping();
     return server.databases();
   });
   if (!dbs.includes(db)) {
     throw new ConnectError(
       `database ${JSON.stringify(db)} does not exist on the ${server.role} ${server.endpoint}, ` +
-        `or its user may not read it (check databases.${side}.database and the user's privileges)`,
+        `or its user may not read it (check ${dbKey} and the user's privileges)`,
     );
   }
 }
 
 /**
- * The source's retention policies to copy (`databases.source.retention_policies`,
- * or all), read afresh: a policy added on the source is copied from the next plan
- * on. With `prepareBackup`, the backup database and same-named policies are made
- * ready too (created only when missing).
+ * A source's retention policies to copy (its `retention_policies`, or all), read
+ * afresh: a policy added on the source is copied from the next plan on. With
+ * `prepareBackup`, its backup database and same-named policies are made ready
+ * too (created only when missing).
  */
-export async function policiesToCopy(rt: Runtime, { prepareBackup = true }: { prepareBackup?: boolean } = {}): Promise<SourcePolicies> {
-  const { source, backup } = rt.config.databases;
-  const policies = await onServer('source', () => sourcePolicies(rt.source, source.database, source.retentionPolicies));
+export async function policiesToCopy(rt: Runtime, source: SourceRuntime, { prepareBackup = true }: { prepareBackup?: boolean } = {}): Promise<SourcePolicies> {
+  const { database, retentionPolicies, backupDatabase } = source.config;
+  const policies = await onServer(source.key, () => sourcePolicies(source.client, database, retentionPolicies));
   if (prepareBackup) {
-    await onServer('backup', () =>
-      prepareBackupTarget({ backup: rt.backup, backupDb: backup.database, source: policies, retention: backup.retention, logger: rt.logger }),
-    );
+    const { retention } = rt.config.databases.backup;
+    await onServer('databases.backup', () => prepareBackupTarget({ backup: rt.backup, backupDb: backupDatabase, source: policies, retention, logger: rt.logger }));
   }
   return policies;
 }
@@ -189,8 +240,8 @@ export function retryPolicy(config: BackupConfig): RetryPolicy {
   return { ...config.backup.retry };
 }
 
-export function measurementPlans(config: BackupConfig): MeasurementPlanConfig[] {
-  return config.backup.measurements.map((m) => ({
+export function measurementPlans(source: SourceConfig): MeasurementPlanConfig[] {
+  return source.measurements.map((m) => ({
     name: m.name,
     fields: m.fields,
     startNs: parseTime(m.startTime),
@@ -198,18 +249,30 @@ export function measurementPlans(config: BackupConfig): MeasurementPlanConfig[] 
   }));
 }
 
-/** What a plan needs: the configuration's settings and the source's policies to copy (from preflight or policiesToCopy). */
-export function planContext(rt: Runtime, policies: SourcePolicies): PlanContext {
+/** The configured source a checkpoint belongs to, by its server (host:port) and database; undefined: none of them. */
+export function sourceOfField(rt: Runtime): (endpoint: string, database: string) => SourceRuntime | undefined {
+  const byKey = new Map(rt.sources.map((s) => [JSON.stringify([s.client.endpoint, s.config.database]), s]));
+  return (endpoint, database) => byKey.get(JSON.stringify([endpoint, database]));
+}
+
+/** A source's own run id in a pass: the pass's, followed by the name of a source of databases.sources. */
+export function sourceRunId(passId: string, source: SourceRuntime): string {
+  return source.config.listed ? `${passId}.${source.name}` : passId;
+}
+
+/** What a plan of one source needs: the configuration's settings and the source's policies to copy (from preflight or policiesToCopy). */
+export function planContext(rt: Runtime, source: SourceRuntime, policies: SourcePolicies): PlanContext {
   const c = rt.config;
   return {
     retentionPolicies: policies.policies.map((p) => p.name),
     defaultPolicy: policies.defaultPolicy,
-    source: rt.source,
+    source: source.client,
+    ...(source.config.listed ? { sourceName: source.name } : {}),
     queue: rt.copyQueue,
     store: rt.store,
-    sourceDb: c.databases.source.database,
-    backupDb: c.databases.backup.database,
-    measurements: measurementPlans(c),
+    sourceDb: source.config.database,
+    backupDb: source.config.backupDatabase,
+    measurements: measurementPlans(source.config),
     chunkSizeNs: BigInt(c.backup.timeChunks.sizeMs) * 1_000_000n,
     maxValues: c.backup.timeChunks.maxValues,
     fieldsPerJob: c.processing.fieldsPerJob === 'all' ? Number.POSITIVE_INFINITY : c.processing.fieldsPerJob,
@@ -232,8 +295,11 @@ export function pieceRowsFor(config: BackupConfig): number {
 
 export function processorContext(rt: Runtime): ProcessorContext {
   const p = rt.config.processing;
+  // A run of a listed source names it; a run of the single databases.source names none.
+  const single = rt.sources.find((s) => !s.config.listed);
   return {
-    source: rt.source,
+    ...(single ? { source: single.client } : {}),
+    sources: new Map(rt.sources.filter((s) => s.config.listed).map((s) => [s.name, s.client])),
     backup: rt.backup,
     store: rt.store,
     batchSize: p.batchSize,

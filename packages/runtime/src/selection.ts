@@ -1,7 +1,19 @@
 import { didYouMean } from '@influx-backup/config';
 import { UsageError } from '@influx-backup/process';
 import type { InfluxClient } from '@influx-backup/influx';
-import type { Runtime } from './runtime.js';
+import type { Runtime, SourceRuntime } from './runtime.js';
+
+/**
+ * The sources --source names (repeatable), in the configuration's order; all without it.
+ * A name no source has is bad usage (exit 2), named, with the closest configured name.
+ */
+export function selectSources(rt: Runtime, names: readonly string[] | undefined): SourceRuntime[] {
+  const known = rt.sources.map((s) => s.name);
+  for (const name of names ?? []) {
+    if (!known.includes(name)) throw new UsageError(`--source ${JSON.stringify(name)} is not a configured source${didYouMean(name, known)}; the sources: ${known.join(', ')}`);
+  }
+  return rt.sources.filter((s) => !names?.length || names.includes(s.name));
+}
 
 export interface SelectionFlags {
   readonly measurements?: readonly string[] | undefined;
@@ -20,10 +32,11 @@ export interface SelectionFlags {
  * closest name the source does have. Without this a misspelt name plans nothing and
  * reads as "every field is up to date".
  */
-export async function checkSelection(rt: Runtime, flags: SelectionFlags): Promise<void> {
-  const { server, db, what } = flags.on ?? { server: rt.source, db: rt.config.databases.source.database, what: 'source' };
-  const where = `the ${what} database ${JSON.stringify(db)} on ${server.endpoint}`;
-  const configured = rt.config.backup.measurements.map((m) => m.name);
+export async function checkSelection(source: SourceRuntime, flags: SelectionFlags): Promise<void> {
+  const { config } = source;
+  const { server, db, what } = flags.on ?? { server: source.client, db: config.database, what: 'source' };
+  const where = `the ${what} database ${JSON.stringify(db)} on ${server.endpoint}${config.listed ? ` (source ${source.name})` : ''}`;
+  const configured = config.measurements.map((m) => m.name);
   const existing = await server.measurements(db);
   for (const name of flags.measurements ?? []) {
     if (!existing.includes(name)) {
@@ -31,7 +44,8 @@ export async function checkSelection(rt: Runtime, flags: SelectionFlags): Promis
       throw new UsageError(`--measurement ${JSON.stringify(name)}: ${where} has no such measurement${didYouMean(name, names)}`);
     }
     if (!flags.anyMeasurement && !configured.includes(name)) {
-      throw new UsageError(`--measurement ${JSON.stringify(name)} is not in backup.measurements${didYouMean(name, configured)}`);
+      const list = config.listed ? `the measurements of source ${source.name}` : 'backup.measurements';
+      throw new UsageError(`--measurement ${JSON.stringify(name)} is not in ${list}${didYouMean(name, configured)}`);
     }
   }
   if (!flags.fields?.length) return;

@@ -2,12 +2,17 @@ import { formatTimeNs } from '@influx-backup/config';
 import type { Job } from 'bullmq';
 import { chunkRange, jobFields, parseChunkJobId, type CopyChunkPayload, type Totals, type WorkerSeen } from '@influx-backup/queue';
 import { sampleRun, type MetricsBlock } from './run-metrics.js';
-import type { Runtime } from './runtime.js';
+import { sourceOfField, type Runtime, type SourceRuntime } from './runtime.js';
 
 export interface StatusReport {
   redis: string;
   queues: { copy: Record<string, number>; schedule: Record<string, number> };
+  /** The sources shown (all, or those --source selected): where each is read from and written to. */
+  sources: { name: string; server: string; database: string; backupDatabase: string; checkpoints: number }[];
   checkpoints: {
+    /** The configured source the checkpoint belongs to; null: none of this configuration's (left from an older one). */
+    sourceName: string | null;
+    /** host:port of the source server. */
     source: string;
     database: string;
     /** null: saved by an older version, before policies were copied one by one; the default policy's. */
@@ -28,7 +33,7 @@ export interface StatusReport {
   runs: WorkerSeen[];
   schedules: { id: string; pattern: string | null; tz: string | null; next: string | null }[];
   /** The newest chunks that failed for good, with the server's reason. */
-  failures: { jobId: string; kind: string; measurement: string; field: string; start: string; end: string; reason: string; at: string | null }[];
+  failures: { jobId: string; kind: string; source: string | null; measurement: string; field: string; start: string; end: string; reason: string; at: string | null }[];
   lastRun: unknown;
   /** The last restore, kept apart so that lastRun stays the backup's. */
   lastRestore: unknown;
@@ -36,8 +41,15 @@ export interface StatusReport {
   metrics: MetricsBlock;
 }
 
-/** What `status` prints and the dashboard's /api/status serves. */
-export async function collectStatus(rt: Runtime): Promise<StatusReport> {
+/**
+ * What `status` prints and the dashboard's /api/status serves; with `sources`
+ * (--source), only their checkpoints, failures and part of the last run (the
+ * queues are shared by all sources and shown whole).
+ */
+export async function collectStatus(rt: Runtime, { sources = rt.sources }: { sources?: readonly SourceRuntime[] } = {}): Promise<StatusReport> {
+  const owner = sourceOfField(rt);
+  const shown = new Set(sources.map((s) => s.name));
+  const all = sources.length === rt.sources.length;
   const [copy, schedule, checkpoints, workers, lastRun, lastRestore, schedulers, failed, sample, totals, successes] = await Promise.all([
     rt.copyQueue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed', 'paused'),
     rt.scheduleQueue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed', 'paused'),
@@ -51,10 +63,24 @@ export async function collectStatus(rt: Runtime): Promise<StatusReport> {
     rt.store.totals(),
     rt.store.lastSuccesses(),
   ]);
+  const rows = checkpoints
+    .map((c) => ({ c, name: owner(c.source, c.database)?.name ?? null }))
+    .filter(({ name }) => all || (name !== null && shown.has(name)));
+  // In the order of the configuration's sources (stable: each source's rows stay in the store's order).
+  const rank = (name: string | null): number => (name === null ? rt.sources.length : rt.sources.findIndex((s) => s.name === name));
+  rows.sort((a, b) => rank(a.name) - rank(b.name));
   return {
     redis: rt.redisEndpoint,
     queues: { copy, schedule },
-    checkpoints: checkpoints.map((c) => ({
+    sources: sources.map((s) => ({
+      name: s.name,
+      server: s.client.endpoint,
+      database: s.config.database,
+      backupDatabase: s.config.backupDatabase,
+      checkpoints: rows.filter((r) => r.name === s.name).length,
+    })),
+    checkpoints: rows.map(({ c, name }) => ({
+      sourceName: name,
       source: c.source,
       database: c.database,
       retentionPolicy: c.retentionPolicy ?? null,
@@ -74,7 +100,8 @@ export async function collectStatus(rt: Runtime): Promise<StatusReport> {
       tz: s.tz ?? null,
       next: s.next ? new Date(s.next).toISOString() : null,
     })),
-    failures: await Promise.all(
+    failures: (
+      await Promise.all(
       failed
         .filter((j): j is Job<CopyChunkPayload> => Boolean(j))
         .map(async (j) => {
@@ -86,6 +113,7 @@ export async function collectStatus(rt: Runtime): Promise<StatusReport> {
           return {
             jobId: j.id ?? '',
             kind: j.name,
+            source: plan ? (plan.run.source ?? rt.sources.find((s) => !s.config.listed)?.name ?? null) : null,
             measurement: plan?.field.measurement ?? '?',
             // A group job (processing.fields_per_job) names every field it holds.
             field: plan ? plans.map((p) => p?.field.field ?? '?').join(', ') : '?',
@@ -95,9 +123,10 @@ export async function collectStatus(rt: Runtime): Promise<StatusReport> {
             at: j.finishedOn ? new Date(j.finishedOn).toISOString() : null,
           };
         }),
-    ),
-    lastRun: await liveLastRun(rt, lastRun),
-    lastRestore: await liveLastRun(rt, lastRestore),
+      )
+    ).filter((f) => all || (f.source !== null && shown.has(f.source))),
+    lastRun: await liveLastRun(rt, lastRun, all ? undefined : shown),
+    lastRestore: await liveLastRun(rt, lastRestore, all ? undefined : shown),
     metrics: sample.block,
   };
 }
@@ -107,12 +136,25 @@ function iso(ms: number | undefined): string | null {
 }
 
 /**
- * The last run as recorded; while it is still going (it names its run key), with
- * the counters the workers keep in Redis: one read, whatever the run's size.
+ * The last run as recorded; while it is still going (it names its run key, or
+ * each source's part names its own), with the counters the workers keep in
+ * Redis: one read per source, whatever the run's size. `shown`: only these
+ * sources' parts (--source).
  */
-async function liveLastRun(rt: Runtime, recorded: unknown): Promise<unknown> {
-  if (!recorded || typeof recorded !== 'object' || typeof (recorded as { run?: unknown }).run !== 'string') return recorded ?? null;
-  const c = await rt.store.runCounters((recorded as { run: string }).run).catch(() => undefined);
+async function liveLastRun(rt: Runtime, recorded: unknown, shown?: ReadonlySet<string>): Promise<unknown> {
+  if (!recorded || typeof recorded !== 'object') return recorded ?? null;
+  const { sources: parts, ...pass } = recorded as { sources?: Record<string, unknown>[] };
+  if (!Array.isArray(parts)) return live(rt, recorded as Record<string, unknown>);
+  const mine = await Promise.all(parts.filter((p) => !shown || shown.has(String(p.source))).map((p) => live(rt, p)));
+  const sum = (k: string): number => mine.reduce((n, p) => n + (typeof p[k] === 'number' ? p[k] : 0), 0);
+  const inProgress = mine.some((p) => p.inProgress === true);
+  const failures = (pass as { failures?: { source?: string }[] }).failures?.filter((f) => !shown || shown.has(String(f.source)));
+  return { ...pass, chunks: sum('chunks'), completed: sum('completed'), failed: sum('failed'), values: sum('values'), inProgress, ok: mine.every((p) => p.ok !== false), failures, sources: mine };
+}
+
+async function live(rt: Runtime, recorded: Record<string, unknown>): Promise<Record<string, unknown>> {
+  if (typeof recorded.run !== 'string') return recorded;
+  const c = await rt.store.runCounters(recorded.run).catch(() => undefined);
   if (!c?.exists) return recorded;
   return { ...recorded, chunks: c.total, completed: c.done, failed: c.failed, values: c.values, inProgress: !(c.planned && c.done + c.failed >= c.total) };
 }

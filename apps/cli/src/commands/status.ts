@@ -1,5 +1,5 @@
 import { EXIT_OK, type ProcessContext } from '@influx-backup/process';
-import { collectStatus, reachRedis, withRuntime, type StatusReport } from '@influx-backup/runtime';
+import { collectStatus, reachRedis, selectSources, withRuntime, type StatusReport } from '@influx-backup/runtime';
 import { JOB_RESTORE } from '@influx-backup/queue';
 import { fmtInt, fmtSecs } from '../progress.js';
 
@@ -31,7 +31,9 @@ interface LastRunRecord {
   values?: number;
   ok?: boolean | null;
   inProgress?: boolean;
-  failures?: { measurement?: string; field?: string; reason?: string }[];
+  failures?: { source?: string; measurement?: string; field?: string; reason?: string }[];
+  /** Each source's part, with several sources. */
+  sources?: (LastRunRecord & { source?: string; error?: string })[];
 }
 
 function lastRunLines(recorded: unknown): string[] {
@@ -47,7 +49,14 @@ function lastRunLines(recorded: unknown): string[] {
     `  chunks ${fmtInt(r.chunks ?? 0)}: ${fmtInt(r.completed ?? 0)} done, ${fmtInt(r.failed ?? 0)} failed; ${fmtInt(r.values ?? 0)} values` +
       (secs && r.values ? ` (${fmtInt(r.values / Math.max(secs, 0.001))}/s)` : ''),
   ];
-  for (const f of r.failures ?? []) lines.push(`  failed: ${f.measurement ?? '?'}.${f.field ?? '?'}: ${f.reason ?? ''}`);
+  for (const p of r.sources ?? []) {
+    const how = p.error ? `FAILED: ${p.error}` : `${p.inProgress ? 'in progress' : p.ok === false || (p.failed ?? 0) > 0 ? 'FAILED' : 'done'}, ${fmtInt(p.completed ?? 0)} of ${fmtInt(p.chunks ?? 0)} chunks, ${fmtInt(p.failed ?? 0)} failed`;
+    lines.push(`  source ${p.source ?? '?'}: ${how}`);
+  }
+  for (const f of r.failures ?? []) {
+    const what = f.measurement ? `${f.measurement}.${f.field ?? '?'}: ` : '';
+    lines.push(`  failed: ${f.source && r.sources ? `${f.source} ` : ''}${what}${f.reason ?? ''}`);
+  }
   return lines;
 }
 
@@ -59,10 +68,11 @@ function processLines(list: StatusReport['workers']): string[] {
   ]);
 }
 
-export async function statusCommand(ctx: ProcessContext, opts: { json?: boolean }): Promise<number> {
+export async function statusCommand(ctx: ProcessContext, opts: { json?: boolean; source?: string[] }): Promise<number> {
   return withRuntime(ctx, async (rt) => {
+    const sources = selectSources(rt, opts.source);
     await reachRedis(rt);
-    const status = await collectStatus(rt);
+    const status = await collectStatus(rt, { sources });
     if (opts.json) {
       process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
       return EXIT_OK;
@@ -72,13 +82,19 @@ export async function statusCommand(ctx: ProcessContext, opts: { json?: boolean 
     const states = Object.keys(copy);
     const out: string[] = [`Redis ${status.redis}`, ''];
     out.push(...table([['queue', ...states], ['copy', ...states.map((k) => String(copy[k] ?? '-'))], ['schedule', ...states.map((k) => String(schedule[k] ?? '-'))]], ''));
+    const several = rt.sources.some((s) => s.config.listed);
+    if (several) {
+      out.push('', 'sources:');
+      out.push(...table([['source', 'server', 'database', 'backup database', 'checkpoints'], ...status.sources.map((s) => [s.name, s.server, s.database, s.backupDatabase, String(s.checkpoints)])]));
+    }
     out.push('', 'checkpoints:');
     if (status.checkpoints.length === 0) out.push('  (none yet)');
     else {
       out.push(
         ...table([
-          ['policy', 'field', 'checkpoint', 'lag', 'updated', 'database'],
+          [...(several ? ['source'] : []), 'policy', 'field', 'checkpoint', 'lag', 'updated', 'database'],
           ...status.checkpoints.map((c) => [
+            ...(several ? [c.sourceName ?? '(not configured)'] : []),
             c.retentionPolicy === null ? '(default)' : c.retentionPolicy,
             `${c.measurement}.${c.field}`,
             c.checkpoint,
@@ -98,7 +114,7 @@ export async function statusCommand(ctx: ProcessContext, opts: { json?: boolean 
       out.push('', 'chunks failed for good (newest first):');
       // A restore's chunk wrote the source, not the backup: say so.
       const what = (f: StatusReport['failures'][number]): string => `${f.kind.startsWith(JOB_RESTORE) ? 'restore ' : ''}${f.measurement}.${f.field}`;
-      out.push(...table(status.failures.map((f) => [what(f), `${f.start} .. ${f.end}`, f.at ?? '', f.reason])));
+      out.push(...table(status.failures.map((f) => [...(several ? [f.source ?? '?'] : []), what(f), `${f.start} .. ${f.end}`, f.at ?? '', f.reason])));
     }
     out.push('', 'last run:', ...lastRunLines(status.lastRun));
     if (status.lastRestore) out.push('', 'last restore:', ...lastRunLines(status.lastRestore));

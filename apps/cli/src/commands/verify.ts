@@ -1,7 +1,7 @@
 import { discoverFields, verifyField, type DifferenceRange, type ValueDifference, type VerifyResult } from '@influx-backup/core';
 import { formatTimeNs } from '@influx-backup/config';
 import { EXIT_FAILED, EXIT_OK, UsageError, type ProcessContext } from '@influx-backup/process';
-import { checkSelection, measurementPlans, pieceRowsFor, preflight, withRuntime } from '@influx-backup/runtime';
+import { checkSelection, measurementPlans, pieceRowsFor, preflight, selectSources, withRuntime } from '@influx-backup/runtime';
 import { nowNs } from '@influx-backup/queue';
 import { counted, fmtInt } from '../progress.js';
 
@@ -10,48 +10,60 @@ export interface VerifyOptions {
   measurement?: string[];
   field?: string[];
   retentionPolicy?: string[];
+  source?: string[];
   json?: boolean;
 }
 
-type PolicyResult = VerifyResult & { retentionPolicy: string };
+/** `sourceName`: the name of a source of databases.sources. */
+type PolicyResult = VerifyResult & { retentionPolicy: string; sourceName?: string };
 
 /** Ranges printed per field; the JSON output has them all. */
 const MAX_RANGES = 10;
 
 export async function verifyCommand(ctx: ProcessContext, opts: VerifyOptions): Promise<number> {
   return withRuntime(ctx, async (rt) => {
-    const { policies } = await preflight(rt, { prepareBackup: false });
-    const names = policies.map((p) => p.name);
-    for (const rp of opts.retentionPolicy ?? []) {
-      if (!names.includes(rp)) {
-        throw new UsageError(`--retention-policy ${JSON.stringify(rp)} is not a policy being copied (${names.map((n) => JSON.stringify(n)).join(', ')})`);
-      }
-    }
-    await checkSelection(rt, { measurements: opts.measurement, fields: opts.field, retentionPolicies: names });
+    const selected = selectSources(rt, opts.source);
+    const checks = await preflight(rt, { prepareBackup: false, sources: selected });
+    const several = rt.sources.some((s) => s.config.listed);
     const c = rt.config;
     const now = nowNs();
     const results: PolicyResult[] = [];
-    for (const rp of names.filter((n) => !opts.retentionPolicy?.length || opts.retentionPolicy.includes(n))) {
-      for (const m of measurementPlans(c)) {
-        if (opts.measurement?.length && !opts.measurement.includes(m.name)) continue;
-        const wanted = opts.field?.length ? (m.fields ?? opts.field).filter((f) => opts.field?.includes(f)) : m.fields;
-        if (wanted?.length === 0) continue;
-        const { targets } = await discoverFields(rt.source, c.databases.source.database, m.name, wanted, rp);
-        for (const target of targets) {
-          results.push(
-            await verifyField({
-              source: rt.source,
-              backup: rt.backup,
-              sourceDb: c.databases.source.database,
-              backupDb: c.databases.backup.database,
-              target,
-              startNs: m.startNs,
-              endNs: m.endNs ?? now,
-              deep: opts.deep ?? false,
-              chunkSizeNs: BigInt(c.backup.timeChunks.sizeMs) * 1_000_000n,
-              pieceRows: pieceRowsFor(c),
-            }).then((r) => ({ ...r, retentionPolicy: rp })),
-          );
+    const down: string[] = [];
+    for (const check of checks) {
+      if ('error' in check) {
+        down.push(`source ${check.source.name}: ${check.error.message}`);
+        continue;
+      }
+      const { source } = check;
+      const names = check.policies.policies.map((p) => p.name);
+      for (const rp of opts.retentionPolicy ?? []) {
+        if (!names.includes(rp)) {
+          throw new UsageError(`--retention-policy ${JSON.stringify(rp)} is not a policy being copied${several ? ` from source ${source.name}` : ''} (${names.map((n) => JSON.stringify(n)).join(', ')})`);
+        }
+      }
+      await checkSelection(source, { measurements: opts.measurement, fields: opts.field, retentionPolicies: names });
+      for (const rp of names.filter((n) => !opts.retentionPolicy?.length || opts.retentionPolicy.includes(n))) {
+        for (const m of measurementPlans(source.config)) {
+          if (opts.measurement?.length && !opts.measurement.includes(m.name)) continue;
+          const wanted = opts.field?.length ? (m.fields ?? opts.field).filter((f) => opts.field?.includes(f)) : m.fields;
+          if (wanted?.length === 0) continue;
+          const { targets } = await discoverFields(source.client, source.config.database, m.name, wanted, rp);
+          for (const target of targets) {
+            results.push(
+              await verifyField({
+                source: source.client,
+                backup: rt.backup,
+                sourceDb: source.config.database,
+                backupDb: source.config.backupDatabase,
+                target,
+                startNs: m.startNs,
+                endNs: m.endNs ?? now,
+                deep: opts.deep ?? false,
+                chunkSizeNs: BigInt(c.backup.timeChunks.sizeMs) * 1_000_000n,
+                pieceRows: pieceRowsFor(c),
+              }).then((r) => ({ ...r, retentionPolicy: rp, ...(source.config.listed ? { sourceName: source.name } : {}) })),
+            );
+          }
         }
       }
     }
@@ -63,15 +75,16 @@ export async function verifyCommand(ctx: ProcessContext, opts: VerifyOptions): P
         examples: [...typeNote(r), ...r.ranges.flatMap((g) => g.examples.map(describe))],
         ranges: r.ranges.map((g) => ({ ...g, start: formatTimeNs(g.startNs), end: formatTimeNs(g.endNs), repair: repair(r, g), examples: g.examples.map(describe) })),
       }));
-      const text = JSON.stringify({ ok: bad.length === 0, deep, fields }, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2);
+      const text = JSON.stringify({ ok: bad.length === 0 && down.length === 0, deep, fields, ...(down.length ? { unreachable: down } : {}) }, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2);
       process.stdout.write(`${text}\n`);
     } else {
       process.stdout.write(`${table(results, deep).join('\n')}\n`);
       const total = counted(results.length, 'field');
       const verdict = deep ? 'identical value by value' : 'identical by count and type';
       process.stdout.write(bad.length === 0 ? `verify: ${total} ${verdict}\n` : `verify: ${bad.length} of ${total} ${bad.length === 1 ? 'differs' : 'differ'}\n`);
+      for (const d of down) process.stdout.write(`verify: not compared: ${d}\n`);
     }
-    return bad.length === 0 ? EXIT_OK : EXIT_FAILED;
+    return bad.length === 0 && down.length === 0 ? EXIT_OK : EXIT_FAILED;
   });
 }
 
@@ -80,10 +93,10 @@ export async function verifyCommand(ctx: ProcessContext, opts: VerifyOptions): P
  * changed, then each range of neighbouring differences and the backfill that repairs it; without, backup - source.
  */
 function table(results: readonly PolicyResult[], deep: boolean): string[] {
-  const name = (r: PolicyResult): string => `${r.retentionPolicy} ${r.measurement}.${r.field}`;
+  const name = (r: PolicyResult): string => `${r.sourceName === undefined ? '' : `${r.sourceName} `}${r.retentionPolicy} ${r.measurement}.${r.field}`;
   const nameW = Math.max(12, ...results.map((r) => name(r).length));
   const cols = deep ? ['source', 'backup', 'missing', 'extra', 'changed'] : ['source', 'backup', 'difference'];
-  const out = [['policy field'.padEnd(nameW), ...cols.map((h) => h.padStart(12))].join('  ')];
+  const out = [[(results.some((r) => r.sourceName !== undefined) ? 'source policy field' : 'policy field').padEnd(nameW), ...cols.map((h) => h.padStart(12))].join('  ')];
   for (const r of results) {
     const sum = (k: 'missing' | 'extra' | 'changed'): number => r.ranges.reduce((n, g) => n + g[k], 0);
     const delta = r.backup - r.source;
@@ -116,7 +129,7 @@ function describe(d: ValueDifference): string {
 /** The backfill that copies a range again (it never moves a checkpoint back), names quoted for a POSIX shell. */
 function repair(r: PolicyResult, g: DifferenceRange): string {
   const range = ['--start-time', formatTimeNs(g.startNs), '--end-time', formatTimeNs(g.endNs)];
-  const args = ['--measurement', r.measurement, '--field', r.field, '--retention-policy', r.retentionPolicy, ...range];
+  const args = [...(r.sourceName === undefined ? [] : ['--source', r.sourceName]), '--measurement', r.measurement, '--field', r.field, '--retention-policy', r.retentionPolicy, ...range];
   return `influx-backup backfill ${args.map(shellWord).join(' ')}`;
 }
 
