@@ -204,6 +204,56 @@ ${notify(hook, mail)}`,
     }
   });
 
+  test('several sources: the alert names the source whose run crossed the threshold', async () => {
+    const hook = await webhookReceiver();
+    try {
+      const bad = await conflicted();
+      const good = await emptySource();
+      await source.write(good.src, [`m v=1.5,w=10i ${ns('2024-01-01T00:30:00Z')}`, `m v=2.5,w=20i ${ns('2024-02-01T00:30:00Z')}`].join('\n'));
+      const server = `host: "127.0.0.1", port: ${source.port}, retries: 0, timeout: 5`;
+      const file = writeConfig(
+        dir,
+        `several${n}.yaml`,
+        `databases:
+  sources:
+    - { name: "good", ${server}, database: ${y(good.src)}, backup_database: ${y(good.dst)} }
+    - { name: "bad", ${server}, database: ${y(bad.src)}, backup_database: ${y(bad.dst)} }
+  backup: { host: "127.0.0.1", port: ${backup.port}, retries: 0, timeout: 5 }
+processing: { batch_interval: 0 }
+backup:
+  measurements:
+    - name: "m"
+      start_time: "2024-01-01T00:00:00Z"
+      end_time: "2024-03-01T00:00:00Z"
+  time_chunks: { size: "1h", overlap: "0s", max_values: 1 }
+  retry: { max_attempts: 1 }
+redis: { url: ${y(redis.url)}, prefix: ${y(bad.prefix)} }
+logging: { level: "INFO", handlers: { file: { enabled: false } } }
+monitoring:
+  metrics: { interval: 0.2 }
+  alerts:
+    - name: "errors_by_hook"
+      condition: "error_rate > 0.05"
+      action: "notification"
+  notify:
+    webhook_url: ${y(hook.url)}
+`,
+      );
+      const r = await cli(['run', '--config', file]);
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      // The good source's run has no failure; the rule fires on the bad one's, and says so.
+      assert.equal(hook.posts.length, 1, JSON.stringify(hook.posts));
+      const post = hook.posts[0]!;
+      assert.equal(post.body.alert, 'errors_by_hook');
+      assert.equal(post.body.state, 'firing');
+      assert.equal(post.body.source, 'bad');
+      assert.match(String(post.body.text), /errors_by_hook firing \(source bad\): error_rate [\d.]+ > 0\.05/);
+      assert.match(r.stdout + r.stderr, /WARNING - .*alert errors_by_hook firing \(source bad\)/);
+    } finally {
+      await hook.close();
+    }
+  });
+
   test('thresholds form: high_error_rate goes to the webhook and to notify.email.to; a refused SMTP login is logged with its reason, retried, and never fails the run differently', async () => {
     const [hook, mail] = await Promise.all([webhookReceiver(), smtpReceiver()]);
     try {

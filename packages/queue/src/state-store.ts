@@ -400,6 +400,7 @@ export class StateStore {
     totals: string;
     lastSuccess: string;
     newestRun: string;
+    newestRuns: string;
     alertLease: string;
     alerts: string;
   };
@@ -425,6 +426,7 @@ export class StateStore {
       totals: `${prefix}:state:totals`,
       lastSuccess: `${prefix}:state:last-success`,
       newestRun: `${prefix}:state:newest-run`,
+      newestRuns: `${prefix}:state:newest-runs`,
       alertLease: `${prefix}:state:alerts-lease`,
       alerts: `${prefix}:state:alerts`,
     };
@@ -500,8 +502,9 @@ export class StateStore {
     if (!created && (JSON.parse(String(existing)) as RunMeta).runId !== meta.runId) {
       throw new Error(`run key ${run} of ${meta.runId} is taken by run ${(JSON.parse(String(existing)) as RunMeta).runId}; plan again`);
     }
-    // The run the metrics block and the cluster-wide alerts look at: the newest one.
-    await this.redis.set(this.k.newestRun, run);
+    // The runs the metrics block and the cluster-wide alerts look at: the newest
+    // one, and the newest of each source (one field per source: bounded by the configuration).
+    await this.redis.multi().set(this.k.newestRun, run).hset(this.k.newestRuns, meta.source ?? '', run).exec();
   }
 
   /** Records the field plans of a run (position k: meta) and opens the progress records of those that advance. */
@@ -568,6 +571,11 @@ export class StateStore {
   /** The key of the run opened last (the one in progress, or the last one), if any. */
   async newestRun(): Promise<string | undefined> {
     return (await this.redis.get(this.k.newestRun)) ?? undefined;
+  }
+
+  /** The newest run of each source, by source name ('' for the single databases.source). */
+  async newestRuns(): Promise<Map<string, string>> {
+    return new Map(Object.entries(await this.redis.hgetall(this.k.newestRuns)));
   }
 
   /** A failed attempt that will be tried again, in its run and in the totals: one round trip. */

@@ -26,6 +26,8 @@ export interface AlertEvent {
   readonly rule: AlertRule;
   readonly state: 'firing' | 'resolved';
   readonly value: number;
+  /** With several sources: the one whose run gave the value. */
+  readonly source?: string;
 }
 
 /**
@@ -95,5 +97,5 @@ export function alertText(e: AlertEvent, appName: string): string {
   const { rule } = e;
   const value = Number.isInteger(e.value) ? String(e.value) : e.value.toFixed(4).replace(/0+$/, '');
   const what = `${rule.metric} ${value} ${e.state === 'firing' ? '' : 'no longer '}${rule.operator} ${rule.threshold}`;
-  return `[${appName}] alert ${rule.name} ${e.state}: ${what}`;
+  return `[${appName}] alert ${rule.name} ${e.state}${e.source === undefined ? '' : ` (source ${e.source})`}: ${what}`;
 }

@@ -16,6 +16,8 @@ export interface AlertMonitor {
 export interface AlertMonitorOptions {
   rules: readonly AlertRule[];
   sample: () => Promise<AlertSample>;
+  /** The source a metric of the last sample came from (several sources), named in the alert. */
+  origin?: (metric: string) => string | undefined;
   notifier: Notifier;
   logger: Logger;
   appName: string;
@@ -49,7 +51,8 @@ export function startAlertMonitor(o: AlertMonitorOptions): AlertMonitor {
       if (o.shared && !(await o.shared.store.recordAlert(o.shared.holder, rule.name, e.state, detail))) continue;
       acted.push(e);
       const text = alertText(e, o.appName);
-      o.logger.warn(text, { alert: rule.name, state: e.state, metric: rule.metric, value: e.value, threshold: rule.threshold });
+      const source = e.source === undefined ? {} : { source: e.source };
+      o.logger.warn(text, { alert: rule.name, state: e.state, metric: rule.metric, value: e.value, threshold: rule.threshold, ...source });
       if (e.state === 'firing') firing.add(rule.name);
       else firing.delete(rule.name);
       if (rule.actions.includes('reduce_workers')) {
@@ -58,7 +61,7 @@ export function startAlertMonitor(o: AlertMonitorOptions): AlertMonitor {
         else reducing.delete(rule.name);
         if ((before === 0) !== (reducing.size === 0)) o.onReduce?.(reducing.size > 0);
       }
-      const n = { alert: rule.name, state: e.state, metric: rule.metric, value: e.value, threshold: rule.threshold, text };
+      const n = { alert: rule.name, state: e.state, metric: rule.metric, value: e.value, threshold: rule.threshold, ...source, text };
       o.notifier.send(n, o.notifier.delivery(rule.actions, rule.recipients));
     }
     return acted;
@@ -69,7 +72,11 @@ export function startAlertMonitor(o: AlertMonitorOptions): AlertMonitor {
       if (o.shared && !(await o.shared.store.alertLease(o.shared.holder, o.intervalMs * 3 + 5_000))) return [];
       const sample = await o.sample();
       const before = o.shared ? await o.shared.store.firingAlerts() : firing;
-      const acted = await act(alertTransitions(o.rules, sample, before));
+      const events = alertTransitions(o.rules, sample, before).map((e) => {
+        const source = o.origin?.(e.rule.metric);
+        return source === undefined ? e : { ...e, source };
+      });
+      const acted = await act(events);
       o.logger.debug(`alerts: checked ${o.rules.length} rules`, { firing: [...before].join(' ') });
       lastError = '';
       return acted;
@@ -110,22 +117,47 @@ export function processSample(rt: Runtime): AlertSample {
 }
 
 /**
- * The metrics of a run (the newest one when none is named), as rules test them.
- * Given several runs (one per source of a pass), each metric is the worst of
- * theirs by the rules that test it (the highest for `>`, the lowest for `<`), so
- * a rule fires when any source's run crosses it.
+ * What cluster-wide rules test: the metrics of the runs given by source name
+ * ('' for the single databases.source), or, with none given, of each configured
+ * source's newest run (what the planner watches). With several runs, each
+ * metric is the worst of theirs by the rules that test it (the highest for `>`,
+ * the lowest for `<`), so a rule fires when any source's run crosses it, and
+ * `origin` names that source (several sources only).
  */
-export async function clusterSample(rt: Runtime, run?: string | readonly string[]): Promise<AlertSample> {
-  if (typeof run !== 'object') return runSample(rt, run);
-  const samples = await Promise.all(run.map((r) => runSample(rt, r)));
+export function clusterSampler(rt: Runtime, runs?: ReadonlyMap<string, string>): Pick<AlertMonitorOptions, 'sample' | 'origin'> {
   const low = new Set(rulesFor(rt, 'cluster').filter((r) => r.operator.startsWith('<')).map((r) => r.metric));
-  const out: Record<string, number> = {};
-  for (const sample of samples) {
-    for (const [metric, value] of Object.entries(sample)) {
-      if (value === undefined) continue;
-      const seen = out[metric];
-      out[metric] = seen === undefined ? value : low.has(metric) ? Math.min(seen, value) : Math.max(seen, value);
-    }
+  const several = rt.sources.length > 1;
+  let origins = new Map<string, string>();
+  return {
+    async sample() {
+      const byName = runs ?? (await newestRunBySource(rt));
+      const out: Record<string, number> = {};
+      const from = new Map<string, string>();
+      if (byName.size === 0) return runSample(rt);
+      for (const [name, run] of byName) {
+        for (const [metric, value] of Object.entries(await runSample(rt, run))) {
+          if (value === undefined) continue;
+          const seen = out[metric];
+          if (seen === undefined || (low.has(metric) ? value < seen : value > seen)) {
+            out[metric] = value;
+            from.set(metric, name);
+          }
+        }
+      }
+      origins = from;
+      return out;
+    },
+    origin: (metric) => (several ? origins.get(metric) : undefined),
+  };
+}
+
+/** The newest run of each configured source (one left out of the configuration is not watched). */
+async function newestRunBySource(rt: Runtime): Promise<Map<string, string>> {
+  const newest = await rt.store.newestRuns();
+  const out = new Map<string, string>();
+  for (const s of rt.sources) {
+    const run = newest.get(s.config.listed ? s.name : '');
+    if (run !== undefined) out.set(s.name, run);
   }
   return out;
 }
@@ -156,7 +188,7 @@ export function sharedAlerts(rt: Runtime): NonNullable<AlertMonitorOptions['shar
 export function monitorAlerts(
   rt: Runtime,
   rules: readonly AlertRule[],
-  opts: Pick<AlertMonitorOptions, 'sample' | 'onReduce' | 'shared'>,
+  opts: Pick<AlertMonitorOptions, 'sample' | 'origin' | 'onReduce' | 'shared'>,
 ): AlertMonitor | undefined {
   if (rules.length === 0) return undefined;
   const logger = rt.logger.child({ component: 'alerts' });

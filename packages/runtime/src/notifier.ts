@@ -10,6 +10,8 @@ export interface Notification {
   readonly metric: string;
   readonly value: number;
   readonly threshold: number;
+  /** With several sources: the one whose run gave the value. */
+  readonly source?: string;
   /** One readable line (Slack-compatible receivers show `text`). */
   readonly text: string;
 }

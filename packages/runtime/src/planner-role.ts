@@ -2,7 +2,7 @@ import { Worker, type Job } from 'bullmq';
 import { cronPattern } from '@influx-backup/config';
 import { JOBS, planBackup, QUEUE_SCHEDULE, type PlanResult, type ScheduledPlanPayload } from '@influx-backup/queue';
 import { EXIT_OK, onShutdownSignals, whenAborted, type ProcessContext, type Role } from '@influx-backup/process';
-import { clusterSample, monitorAlerts, rulesFor, sharedAlerts } from './alert-monitor.js';
+import { clusterSampler, monitorAlerts, rulesFor, sharedAlerts } from './alert-monitor.js';
 import { planContext, policiesToCopy, preflight, sourceRunId, withRuntime, type Runtime } from './runtime.js';
 
 export interface ScheduleSync {
@@ -87,9 +87,9 @@ export function startPlanner(rt: Runtime): RunningPlanner {
   );
   worker.on('failed', (job, err) => rt.logger.error(`schedule ${job?.data.scheduleId ?? '?'}: planning failed: ${err.message}`));
   worker.on('error', (err) => rt.logger.warn(`planner: ${err.message}`));
-  // The cluster's alerts (the newest run's error rate, duration, ...): every planner
-  // runs the monitor, the one holding the lease checks, and Redis keeps what fired.
-  const alerts = monitorAlerts(rt, rulesFor(rt, 'cluster'), { sample: () => clusterSample(rt), shared: sharedAlerts(rt) });
+  // The cluster's alerts (each source's newest run: error rate, duration, ...): every
+  // planner runs the monitor, the one holding the lease checks, and Redis keeps what fired.
+  const alerts = monitorAlerts(rt, rulesFor(rt, 'cluster'), { ...clusterSampler(rt), shared: sharedAlerts(rt) });
   return {
     worker,
     async stop() {

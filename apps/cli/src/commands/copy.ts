@@ -1,7 +1,7 @@
 import { followRun, planBackup, type PlanContext, type PlanResult, type PlanSelection, type RunResult } from '@influx-backup/queue';
 import {
   checkSelection,
-  clusterSample,
+  clusterSampler,
   monitorAlerts,
   planContext,
   preflight,
@@ -144,8 +144,8 @@ export async function followParts(
   // A run (or restore) in this process checks the alerts of its own runs here (its worker
   // checks its memory), under the same lease as planners, so a planner running beside it
   // does not send them twice. With several sources, each rule tests the worst of their runs.
-  const runs = planned.map((p) => p.plan.run);
-  const alerts = worker ? monitorAlerts(rt, rulesFor(rt, 'cluster'), { sample: () => clusterSample(rt, runs), shared: sharedAlerts(rt) }) : undefined;
+  const runs = new Map(planned.map((p) => [p.source.name, p.plan.run]));
+  const alerts = worker ? monitorAlerts(rt, rulesFor(rt, 'cluster'), { ...clusterSampler(rt, runs), shared: sharedAlerts(rt) }) : undefined;
   const progress = new Progress(
     planned.reduce((n, p) => n + p.plan.expectedValues, 0),
     chunks,
