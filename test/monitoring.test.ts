@@ -120,14 +120,9 @@ async function conflicted(): Promise<{ src: string; dst: string; prefix: string 
   return { src, dst, prefix };
 }
 
-function config(db: { src: string; dst: string; prefix: string }, monitoring: string, name = `c${n}.yaml`, processing = '{ batch_interval: 0 }'): string {
-  return writeConfig(
-    dir,
-    name,
-    `databases:
-  source: { host: "127.0.0.1", port: ${source.port}, database: ${y(db.src)}, retries: 0, timeout: 5 }
-  backup: { host: "127.0.0.1", port: ${backup.port}, database: ${y(db.dst)}, retries: 0, timeout: 5 }
-processing: ${processing}
+/** What every configuration here shares after its databases: measurement m over January and February, hourly chunks, one attempt. */
+function copySettings(prefix: string, processing = '{ batch_interval: 0 }'): string {
+  return `processing: ${processing}
 backup:
   measurements:
     - name: "m"
@@ -135,9 +130,19 @@ backup:
       end_time: "2024-03-01T00:00:00Z"
   time_chunks: { size: "1h", overlap: "0s", max_values: 1 }
   retry: { max_attempts: 1 }
-redis: { url: ${y(redis.url)}, prefix: ${y(db.prefix)} }
+redis: { url: ${y(redis.url)}, prefix: ${y(prefix)} }
 logging: { level: "INFO", handlers: { file: { enabled: false } } }
-${monitoring}`,
+`;
+}
+
+function config(db: { src: string; dst: string; prefix: string }, monitoring: string, name = `c${n}.yaml`, processing?: string): string {
+  return writeConfig(
+    dir,
+    name,
+    `databases:
+  source: { host: "127.0.0.1", port: ${source.port}, database: ${y(db.src)}, retries: 0, timeout: 5 }
+  backup: { host: "127.0.0.1", port: ${backup.port}, database: ${y(db.dst)}, retries: 0, timeout: 5 }
+${copySettings(db.prefix, processing)}${monitoring}`,
   );
 }
 
@@ -219,17 +224,7 @@ ${notify(hook, mail)}`,
     - { name: "good", ${server}, database: ${y(good.src)}, backup_database: ${y(good.dst)} }
     - { name: "bad", ${server}, database: ${y(bad.src)}, backup_database: ${y(bad.dst)} }
   backup: { host: "127.0.0.1", port: ${backup.port}, retries: 0, timeout: 5 }
-processing: { batch_interval: 0 }
-backup:
-  measurements:
-    - name: "m"
-      start_time: "2024-01-01T00:00:00Z"
-      end_time: "2024-03-01T00:00:00Z"
-  time_chunks: { size: "1h", overlap: "0s", max_values: 1 }
-  retry: { max_attempts: 1 }
-redis: { url: ${y(redis.url)}, prefix: ${y(bad.prefix)} }
-logging: { level: "INFO", handlers: { file: { enabled: false } } }
-monitoring:
+${copySettings(bad.prefix)}monitoring:
   metrics: { interval: 0.2 }
   alerts:
     - name: "errors_by_hook"
