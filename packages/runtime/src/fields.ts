@@ -1,19 +1,10 @@
 import type { Job } from 'bullmq';
 import { formatTimeNs } from '@influx-backup/config';
 import { chunkRange, parseChunkJobId, type CopyChunkPayload, type FieldPlanMeta } from '@influx-backup/queue';
-import { sourceOfField, type Runtime } from './runtime.js';
+import { sourceOfField, type FieldIdentity, type Runtime } from './runtime.js';
 
 /** One field of one retention policy, as the dashboard's fields page shows it. */
-export interface FieldRow {
-  /** The configured source's name; null: none of this configuration's. */
-  sourceName: string | null;
-  /** host:port of the source server. */
-  source: string;
-  database: string;
-  /** null: a checkpoint an older version saved, before policies were named (the default policy's). */
-  retentionPolicy: string | null;
-  measurement: string;
-  field: string;
+export interface FieldRow extends FieldIdentity {
   checkpoint: string | null;
   /** Seconds from the checkpoint to now. */
   lagSeconds: number | null;

@@ -249,6 +249,19 @@ export function measurementPlans(source: SourceConfig): MeasurementPlanConfig[] 
   }));
 }
 
+/** Which field a row of `status` or the fields page is about: its source, policy, measurement and name. */
+export interface FieldIdentity {
+  /** The configured source's name; null: none of this configuration's (left from an older one). */
+  sourceName: string | null;
+  /** host:port of the source server. */
+  source: string;
+  database: string;
+  /** null: saved by an older version, before policies were copied one by one; the default policy's. */
+  retentionPolicy: string | null;
+  measurement: string;
+  field: string;
+}
+
 /** The configured source a checkpoint belongs to, by its server (host:port) and database; undefined: none of them. */
 export function sourceOfField(rt: Runtime): (endpoint: string, database: string) => SourceRuntime | undefined {
   const byKey = new Map(rt.sources.map((s) => [JSON.stringify([s.client.endpoint, s.config.database]), s]));

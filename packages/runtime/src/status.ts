@@ -2,29 +2,20 @@ import { formatTimeNs } from '@influx-backup/config';
 import type { Job } from 'bullmq';
 import { chunkRange, jobFields, parseChunkJobId, type CopyChunkPayload, type Totals, type WorkerSeen } from '@influx-backup/queue';
 import { sampleRun, type MetricsBlock } from './run-metrics.js';
-import { sourceOfField, type Runtime, type SourceRuntime } from './runtime.js';
+import { sourceOfField, type FieldIdentity, type Runtime, type SourceRuntime } from './runtime.js';
 
 export interface StatusReport {
   redis: string;
   queues: { copy: Record<string, number>; schedule: Record<string, number> };
   /** The sources shown (all, or those --source selected): where each is read from and written to. */
   sources: { name: string; server: string; database: string; backupDatabase: string; checkpoints: number }[];
-  checkpoints: {
-    /** The configured source the checkpoint belongs to; null: none of this configuration's (left from an older one). */
-    sourceName: string | null;
-    /** host:port of the source server. */
-    source: string;
-    database: string;
-    /** null: saved by an older version, before policies were copied one by one; the default policy's. */
-    retentionPolicy: string | null;
-    measurement: string;
-    field: string;
+  checkpoints: (FieldIdentity & {
     checkpoint: string;
     checkpointNs: string;
     updatedAt: string | null;
     /** When a chunk of the field was last copied (whether or not it moved the checkpoint). */
     lastSuccessAt: string | null;
-  }[];
+  })[];
   /** Since the first run: values copied, chunks done and failed for good (once each), attempts retried. */
   totals: Totals;
   /** Long-running `worker` processes. */
