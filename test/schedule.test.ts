@@ -105,6 +105,28 @@ describe('planner', () => {
       await schedule.close();
     }
   });
+  test('a planner facing a stale job in its next slot retries, then names the schedule and exits 1', async () => {
+    const weekly = `scheduler:\n  enabled: true\n  timezone: "Europe/Madrid"\n  jobs:\n    - { id: "weekly_full_backup", trigger: "cron", day_of_week: "sun", hour: 1, minute: 0 }`;
+    // Where BullMQ puts the next iteration: asked of a scheduler under another prefix.
+    const probe = new Queue('schedule', { connection: conn, prefix: 'stale-probe' });
+    await probe.upsertJobScheduler('weekly_full_backup', { pattern: '0 0 1 * * sun', tz: 'Europe/Madrid' }, { name: 'plan' });
+    const next = (await probe.getJobScheduler('weekly_full_backup'))?.next;
+    await probe.obliterate({ force: true });
+    await probe.close();
+    assert.ok(next && next > Date.now());
+    // A job left in that slot (by an old scheduler of the same id) blocks the upsert.
+    const schedule = new Queue('schedule', { connection: conn, prefix: 'stale' });
+    await schedule.add('scheduled-plan', {}, { jobId: `repeat:weekly_full_backup:${next}` });
+    try {
+      const r = await cli(['planner', '--config', config('stale', 'farm_stale', weekly)]);
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      assert.match(r.stderr, /schedule weekly_full_backup: cannot set "0 0 1 \* \* sun" Europe\/Madrid: .*already taken 5 times/);
+      assert.deepEqual(await schedule.getJobSchedulers(0, -1), []);
+    } finally {
+      await schedule.obliterate({ force: true });
+      await schedule.close();
+    }
+  });
 });
 
 describe('backfill', () => {

@@ -21,16 +21,7 @@ export async function syncSchedules(rt: Runtime): Promise<ScheduleSync> {
   const result: ScheduleSync = { upserted: [], removed: [] };
   for (const job of wanted) {
     const pattern = cronPattern(job);
-    const data: ScheduledPlanPayload = { scheduleId: job.id, full: job.full };
-    await rt.scheduleQueue.upsertJobScheduler(
-      job.id,
-      { pattern, tz: scheduler.timezone },
-      {
-        name: JOBS.scheduledPlan.name,
-        data,
-        opts: { attempts: 3, backoff: { type: 'exponential', delay: 5_000 }, removeOnComplete: { count: 200 }, removeOnFail: { count: 200 } },
-      },
-    );
+    await upsertSchedule(rt, job.id, pattern, { scheduleId: job.id, full: job.full });
     result.upserted.push({ id: job.id, pattern, full: job.full });
   }
   const keep = new Set(wanted.map((j) => j.id));
@@ -43,6 +34,45 @@ export async function syncSchedules(rt: Runtime): Promise<ScheduleSync> {
   }
   return result;
 }
+
+/**
+ * One schedule's upsert. BullMQ refuses it ("job scheduler iteration - job ID already
+ * exists") when the slot it computed is already taken by an iteration that is running
+ * or has run: two planners starting together, or a planner restarted just as its own
+ * schedule ticked. The next try computes a later slot, so a short retry settles it;
+ * a schedule that another planner already keeps exactly as configured needs nothing.
+ */
+async function upsertSchedule(rt: Runtime, id: string, pattern: string, data: ScheduledPlanPayload): Promise<void> {
+  const tz = rt.config.scheduler.timezone;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await rt.scheduleQueue.upsertJobScheduler(
+        id,
+        { pattern, tz },
+        {
+          name: JOBS.scheduledPlan.name,
+          data,
+          opts: { attempts: 3, backoff: { type: 'exponential', delay: 5_000 }, removeOnComplete: { count: 200 }, removeOnFail: { count: 200 } },
+        },
+      );
+      return;
+    } catch (err) {
+      if (!/job scheduler iteration/.test((err as Error).message)) throw err;
+      if (attempt < SCHEDULE_UPSERT_TRIES) {
+        await new Promise((resolve) => setTimeout(resolve, 250 * attempt));
+        continue;
+      }
+      const kept = await rt.scheduleQueue.getJobScheduler(id);
+      const keptData = kept?.template?.data as ScheduledPlanPayload | undefined;
+      if (kept?.pattern === pattern && kept.tz === tz && keptData?.full === data.full) return;
+      throw new Error(
+        `schedule ${id}: cannot set "${pattern}" ${tz}: BullMQ found its next iteration's job id already taken ${SCHEDULE_UPSERT_TRIES} times (${(err as Error).message}); ` +
+          `remove the stale job with that id from the schedule queue, or run "influx-backup planner" again`,
+      );
+    }
+  }
+}
+const SCHEDULE_UPSERT_TRIES = 5;
 
 export interface RunningPlanner {
   readonly worker: Worker<ScheduledPlanPayload, Pick<PlanResult, 'runId' | 'expectedValues'> & { jobs: number }>;
