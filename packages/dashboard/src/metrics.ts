@@ -142,17 +142,20 @@ export function createMetricsRegistry(status: () => Promise<StatusReport>, optio
   });
 
   // Counters kept in Redis by the workers (once per chunk, whatever the retries), so they
-  // cover every host and survive a dashboard restart; they never go down.
+  // cover every host and survive a dashboard restart; they never go down. Per source;
+  // source="" is what was counted before they were (Prometheus reads an empty label
+  // as none: the series these counters were then, which stops growing).
   const total = (name: string, help: string, key: keyof StatusReport['totals']): void => {
     new Counter({
       name,
       help,
+      labelNames: ['source'] as const,
       registers,
       async collect() {
         const s = await snapshot();
         if (!s) return;
         this.reset();
-        this.inc(s.totals[key]);
+        for (const t of s.totalsBySource) this.inc({ source: t.source }, t[key]);
       },
     });
   };

@@ -126,6 +126,7 @@ export function createCopyProcessor(ctx: ProcessorContext): (job: Job<CopyChunkP
       await ctx.store.finishChunk({
         run: id.run,
         seq: id.seq,
+        ...(run.source === undefined ? {} : { source: run.source }),
         claim,
         outcome: 'done',
         values: result.values,
@@ -168,11 +169,11 @@ export function createCopyProcessor(ctx: ProcessorContext): (job: Job<CopyChunkP
           }
         }
         await ctx.store
-          .finishChunk({ ...failedChunk(id, claim, fields), failure: chunkFailure(job, first, failure.message, fields) })
+          .finishChunk({ ...failedChunk(id, run, claim, fields), failure: chunkFailure(job, first, failure.message, fields) })
           .catch((e: Error) => ctx.logger.warn(`could not count a failed chunk of run ${run.runId}: ${e.message}`));
       } else {
         // The error rate counts every failed attempt; one write per failure, none per success.
-        await ctx.store.countRetry(id.run).catch((e: Error) => ctx.logger.warn(`could not count a retry of run ${run.runId}: ${e.message}`));
+        await ctx.store.countRetry(id.run, run.source).catch((e: Error) => ctx.logger.warn(`could not count a retry of run ${run.runId}: ${e.message}`));
       }
       throw failure;
     }
@@ -210,10 +211,20 @@ async function splitGroup(
 /** What FINISH_CHUNK needs of a job that failed for good, but its reason. */
 export function failedChunk(
   id: { run: string; seq: number },
+  run: Pick<RunMeta, 'source'>,
   claim: { chunk: string; jobId: string },
   fields: readonly Pick<FieldPlanMeta, 'measurement' | 'fieldId'>[],
 ): Omit<FinishChunk, 'failure'> {
-  return { run: id.run, seq: id.seq, claim, outcome: 'failed', values: 0, measurement: fields[0]?.measurement ?? '', fieldIds: fields.map((f) => f.fieldId) };
+  return {
+    run: id.run,
+    seq: id.seq,
+    ...(run.source === undefined ? {} : { source: run.source }),
+    claim,
+    outcome: 'failed',
+    values: 0,
+    measurement: fields[0]?.measurement ?? '',
+    fieldIds: fields.map((f) => f.fieldId),
+  };
 }
 
 export function chunkFailure(

@@ -91,16 +91,17 @@ return watermark(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], ARGV[4], 
  * The chunk's claim goes too (if this job holds it), so the chunk planned again
  * is enqueued again.
  *
- * The totals of the installation (for /metrics counters) count it once too, and
- * a done job stamps each of its fields' last success.
+ * The totals (for /metrics counters) count it once too, under its run's source
+ * (see totalField), and a done job stamps each of its fields' last success.
  *
  * KEYS: run hash, finished bits, failed bits, followers hash, failures list,
  *       checkpoints hash, checkpoint-meta hash, claim, totals hash,
  *       last-success hash, then one progress hash per watermark
  * ARGV: position, 'done'|'failed', values, failure JSON, TTL s, run key prefix,
  *       failures kept, job id, now (ms), JSON list of the job's field ids,
- *       measurement, then per watermark: chunk index, newest time ('' = none),
- *       field id, checkpoint meta JSON
+ *       measurement, the run's source ('' = the single databases.source), then
+ *       per watermark: chunk index, newest time ('' = none), field id,
+ *       checkpoint meta JSON
  */
 const FINISH_CHUNK = `${WATERMARK_LUA}${STAMP_FINISHED_LUA}
 local done = ARGV[2] == 'done'
@@ -108,7 +109,7 @@ local ttl = ARGV[5]
 if redis.call('GET', KEYS[8]) == ARGV[8] then redis.call('DEL', KEYS[8]) end
 if done then
   for w = 11, #KEYS do
-    local a = 12 + (w - 11) * 4
+    local a = 13 + (w - 11) * 4
     watermark(KEYS[w], KEYS[6], KEYS[7], ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ttl)
   end
   for _, fid in ipairs(cjson.decode(ARGV[10])) do redis.call('HSET', KEYS[10], fid, ARGV[9]) end
@@ -129,11 +130,12 @@ local function count(run, failures)
   redis.call('HINCRBY', run .. ':m', ARGV[11], -1)
   stampFinished(run, ARGV[9])
 end
+local src = ':' .. ARGV[12]
 if done then
-  redis.call('HINCRBY', KEYS[9], 'done', 1)
-  redis.call('HINCRBY', KEYS[9], 'values', ARGV[3])
+  redis.call('HINCRBY', KEYS[9], 'done' .. src, 1)
+  redis.call('HINCRBY', KEYS[9], 'values' .. src, ARGV[3])
 else
-  redis.call('HINCRBY', KEYS[9], 'failed', 1)
+  redis.call('HINCRBY', KEYS[9], 'failed' .. src, 1)
   redis.call('SETBIT', KEYS[3], ARGV[1], 1)
   redis.call('EXPIRE', KEYS[3], ttl)
 end
@@ -315,6 +317,31 @@ export interface Totals {
   retried: number;
 }
 
+const TOTAL_COUNTERS = ['values', 'done', 'failed', 'retried'] as const satisfies readonly (keyof Totals)[];
+
+/**
+ * The totals hash's field of one counter of one source: `values:plant_a`, and
+ * `values:` for the single databases.source, which its runs leave unnamed
+ * (source names hold no ":"). Four fields per source, however many chunks.
+ * Versions before totals were kept per source wrote the bare counter (`values`):
+ * those fields are read as `before` and written no more.
+ */
+function totalField(counter: keyof Totals, source: string): string {
+  return `${counter}:${source}`;
+}
+
+/** The totals by source, as totals() reads them in one round trip. */
+export interface TotalsBySource {
+  /** By the source their runs name: its name in databases.sources, '' for the single databases.source. */
+  bySource: Map<string, Totals>;
+  /** Counted by a version that kept one total for the installation (before an upgrade); absent when there is none. */
+  before?: Totals;
+}
+
+function noTotals(): Totals {
+  return { values: 0, done: 0, failed: 0, retried: 0 };
+}
+
 /** A chunk that failed for good, as the worker recorded it. */
 export interface ChunkFailure {
   jobId?: string;
@@ -328,6 +355,8 @@ export interface ChunkFailure {
 export interface FinishChunk {
   run: string;
   seq: number;
+  /** The run's source (RunMeta.source): its totals count the chunk. Absent: the single databases.source. */
+  source?: string;
   /** The chunk's id (chunkDedupeId) and this job's id: the claim released if this job holds it. */
   claim: { chunk: string; jobId: string };
   outcome: 'done' | 'failed';
@@ -578,14 +607,29 @@ export class StateStore {
     return new Map(Object.entries(await this.redis.hgetall(this.k.newestRuns)));
   }
 
-  /** A failed attempt that will be tried again, in its run and in the totals: one round trip. */
-  async countRetry(run: string): Promise<void> {
-    await this.redis.multi().hincrby(this.k.run + run, 'retried', 1).hincrby(this.k.totals, 'retried', 1).exec();
+  /** A failed attempt that will be tried again, in its run and in its source's totals (absent: the single source): one round trip. */
+  async countRetry(run: string, source = ''): Promise<void> {
+    await this.redis.multi().hincrby(this.k.run + run, 'retried', 1).hincrby(this.k.totals, totalField('retried', source), 1).exec();
   }
 
-  async totals(): Promise<Totals> {
-    const [values, done, failed, retried] = await this.redis.hmget(this.k.totals, 'values', 'done', 'failed', 'retried');
-    return { values: Number(values ?? 0), done: Number(done ?? 0), failed: Number(failed ?? 0), retried: Number(retried ?? 0) };
+  /** The totals of every source that has any, and those counted before they were kept per source; see totalField. */
+  async totals(): Promise<TotalsBySource> {
+    const all = await this.redis.hgetall(this.k.totals);
+    const out: TotalsBySource = { bySource: new Map() };
+    for (const [key, v] of Object.entries(all)) {
+      const at = key.indexOf(':');
+      const counter = (at < 0 ? key : key.slice(0, at)) as keyof Totals;
+      if (!TOTAL_COUNTERS.includes(counter)) continue;
+      let t: Totals;
+      if (at < 0) t = out.before ??= noTotals();
+      else {
+        const source = key.slice(at + 1);
+        t = out.bySource.get(source) ?? noTotals();
+        out.bySource.set(source, t);
+      }
+      t[counter] = Number(v);
+    }
+    return out;
   }
 
   /** Per field id, when a chunk of it was last copied (ms). */
@@ -629,6 +673,7 @@ export class StateStore {
       String(Date.now()),
       JSON.stringify(f.fieldIds),
       f.measurement,
+      f.source ?? '',
       ...ws.flatMap((w) => [String(w.index), w.lastTimeNs === null ? '' : w.lastTimeNs.toString(), w.fieldId, JSON.stringify({ updatedAt, planKey: w.planKey })]),
     );
     return Number(r) === 1;

@@ -58,7 +58,7 @@ export function createCopyWorker(opts: CopyWorkerOptions): Worker<CopyChunkPaylo
         const { startNs, endNs } = chunkRange(job.data);
         const fields = plans.map((x) => x.field);
         const claim = { chunk: chunkDedupeId(p.run.kind, fields.map((f) => f.fieldId), startNs, endNs), jobId: job.id ?? '' };
-        return opts.store.finishChunk({ ...failedChunk(id, claim, fields), failure: chunkFailure(job, p.field, err.message, fields) });
+        return opts.store.finishChunk({ ...failedChunk(id, p.run, claim, fields), failure: chunkFailure(job, p.field, err.message, fields) });
       })
       .catch(() => undefined);
   });

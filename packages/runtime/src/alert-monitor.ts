@@ -4,7 +4,7 @@ import type { StateStore } from '@influx-backup/queue';
 import { alertRules, alertText, alertTransitions, PROCESS_METRICS, type AlertEvent, type AlertRule, type AlertSample } from './alert-engine.js';
 import { Notifier } from './notifier.js';
 import { sampleRun } from './run-metrics.js';
-import { workerIdentity, type Runtime } from './runtime.js';
+import { newestRunBySource, workerIdentity, type Runtime } from './runtime.js';
 
 export interface AlertMonitor {
   /** Checks the rules now (the timer does so every monitoring.metrics.interval); the transitions it acted on. */
@@ -149,17 +149,6 @@ export function clusterSampler(rt: Runtime, runs?: ReadonlyMap<string, string>):
     },
     origin: (metric) => (several ? origins.get(metric) : undefined),
   };
-}
-
-/** The newest run of each configured source (one left out of the configuration is not watched). */
-async function newestRunBySource(rt: Runtime): Promise<Map<string, string>> {
-  const newest = await rt.store.newestRuns();
-  const out = new Map<string, string>();
-  for (const s of rt.sources) {
-    const run = newest.get(s.config.listed ? s.name : '');
-    if (run !== undefined) out.set(s.name, run);
-  }
-  return out;
 }
 
 async function runSample(rt: Runtime, run?: string): Promise<AlertSample> {

@@ -14,6 +14,8 @@ export {
   ConnectError,
   serverHint,
   sourceRunId,
+  storedSourceName,
+  newestRunBySource,
   sourceOfField,
   type Runtime,
   type SourceRuntime,
@@ -31,4 +33,4 @@ export { restoreRoute, restoreRedisCheck, restorePreflight, prepareRestoreTarget
 export { alertRules, alertTransitions, alertText, holds, PROCESS_METRICS, type AlertRule, type AlertEvent, type AlertSample, type AlertAction } from './alert-engine.js';
 export { startAlertMonitor, monitorAlerts, rulesFor, sharedAlerts, processSample, clusterSampler, type AlertMonitor, type AlertMonitorOptions, type AlertScope } from './alert-monitor.js';
 export { Notifier, type Notification, type Delivery, type NotifierOptions } from './notifier.js';
-export { metricsBlock, sampleRun, errorRate, estimatedCompletion, type MetricsBlock, type RunSample } from './run-metrics.js';
+export { metricsBlock, sampleRun, sampleRuns, errorRate, estimatedCompletion, type MetricsBlock, type RunSample } from './run-metrics.js';

@@ -82,15 +82,26 @@ function round(x: number): number {
 /** A run's block and duration (the newest run's when none is named), in one round of Redis calls whatever its size. */
 export async function sampleRun(store: StateStore, queue: Queue, named?: string, now = Date.now()): Promise<RunSample> {
   const run = named ?? (await store.newestRun()) ?? null;
+  const [sample] = await sampleRuns(store, queue, [run], now);
+  return sample!;
+}
+
+/**
+ * The samples of several runs (null: no run, an empty block), in one round of
+ * Redis calls: the workers and the queue's counts are read once and shared, as
+ * they are the installation's (one queue, whichever source a chunk is of).
+ */
+export async function sampleRuns(store: StateStore, queue: Queue, runs: readonly (string | null)[], now = Date.now()): Promise<RunSample[]> {
   const none: RunCounters = { total: 0, done: 0, failed: 0, values: 0, retried: 0, planned: false, exists: false };
-  const [c, left, workers, counts] = await Promise.all([
-    run === null ? none : store.runCounters(run),
-    run === null ? {} : store.measurementsLeft(run),
+  const [workers, counts, ...read] = await Promise.all([
     store.workers(),
     queue.getJobCounts('active', 'waiting', 'delayed', 'prioritized', 'paused'),
+    ...runs.map((run) => Promise.all([run === null ? none : store.runCounters(run), run === null ? {} : store.measurementsLeft(run)] as const)),
   ]);
   const queued = (counts.waiting ?? 0) + (counts.delayed ?? 0) + (counts.prioritized ?? 0) + (counts.paused ?? 0);
-  const block = metricsBlock(c.runId ?? run, c, left, { workers, active: counts.active ?? 0, queued }, now);
-  const duration = c.startedAt !== undefined && c.finishedAt === undefined ? (now - c.startedAt) / 1000 : 0;
-  return { block, duration, attempts: c.done + c.failed + c.retried };
+  return read.map(([c, left], i) => {
+    const block = metricsBlock(c.runId ?? runs[i] ?? null, c, left, { workers, active: counts.active ?? 0, queued }, now);
+    const duration = c.startedAt !== undefined && c.finishedAt === undefined ? (now - c.startedAt) / 1000 : 0;
+    return { block, duration, attempts: c.done + c.failed + c.retried };
+  });
 }

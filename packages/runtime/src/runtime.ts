@@ -268,6 +268,26 @@ export function sourceOfField(rt: Runtime): (endpoint: string, database: string)
   return (endpoint, database) => byKey.get(JSON.stringify([endpoint, database]));
 }
 
+/**
+ * Which source's runs and totals Redis keeps a source's under: its name in
+ * databases.sources, '' for the single databases.source (whose runs name none,
+ * as before several sources).
+ */
+export function storedSourceName(source: SourceRuntime): string {
+  return source.config.listed ? source.name : '';
+}
+
+/** The newest run of each configured source, by its name (one left out of the configuration is not looked at). */
+export async function newestRunBySource(rt: Runtime): Promise<Map<string, string>> {
+  const newest = await rt.store.newestRuns();
+  const out = new Map<string, string>();
+  for (const s of rt.sources) {
+    const run = newest.get(storedSourceName(s));
+    if (run !== undefined) out.set(s.name, run);
+  }
+  return out;
+}
+
 /** A source's own run id in a pass: the pass's, followed by the name of a source of databases.sources. */
 export function sourceRunId(passId: string, source: SourceRuntime): string {
   return source.config.listed ? `${passId}.${source.name}` : passId;

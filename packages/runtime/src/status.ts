@@ -1,8 +1,8 @@
 import { formatTimeNs } from '@influx-backup/config';
 import type { Job } from 'bullmq';
-import { chunkRange, jobFields, parseChunkJobId, type CopyChunkPayload, type Totals, type WorkerSeen } from '@influx-backup/queue';
-import { sampleRun, type MetricsBlock } from './run-metrics.js';
-import { sourceOfField, type FieldIdentity, type Runtime, type SourceRuntime } from './runtime.js';
+import { chunkRange, jobFields, parseChunkJobId, type CopyChunkPayload, type Totals, type TotalsBySource, type WorkerSeen } from '@influx-backup/queue';
+import { sampleRun, sampleRuns, type MetricsBlock } from './run-metrics.js';
+import { newestRunBySource, sourceOfField, storedSourceName, type FieldIdentity, type Runtime, type SourceRuntime } from './runtime.js';
 
 export interface StatusReport {
   redis: string;
@@ -16,8 +16,14 @@ export interface StatusReport {
     /** When a chunk of the field was last copied (whether or not it moved the checkpoint). */
     lastSuccessAt: string | null;
   })[];
-  /** Since the first run: values copied, chunks done and failed for good (once each), attempts retried. */
+  /** Since the first run: values copied, chunks done and failed for good (once each), attempts retried; the installation's, whatever --source. */
   totals: Totals;
+  /**
+   * The same by source (see sourceTotals): each source shown, then (all shown)
+   * sources no longer configured, and `source: ""` for what was counted before
+   * totals were kept per source.
+   */
+  totalsBySource: (Totals & { source: string })[];
   /** Long-running `worker` processes. */
   workers: WorkerSeen[];
   /** `run` processes (they copy their own run, then exit): not workers. */
@@ -28,8 +34,14 @@ export interface StatusReport {
   lastRun: unknown;
   /** The last restore, kept apart so that lastRun stays the backup's. */
   lastRestore: unknown;
-  /** The seed's metrics block, of the run in progress or the last one. */
+  /** The seed's metrics block, of the run in progress or the last one (of whichever source). */
   metrics: MetricsBlock;
+  /**
+   * The block of each source shown, of that source's newest run (`run` null: none
+   * yet). Its memory_usage_mb, active_workers and queue_size are the
+   * installation's, as in `metrics`: the workers and the queue serve every source.
+   */
+  metricsBySource: Record<string, MetricsBlock>;
 }
 
 /**
@@ -41,7 +53,7 @@ export async function collectStatus(rt: Runtime, { sources = rt.sources }: { sou
   const owner = sourceOfField(rt);
   const shown = new Set(sources.map((s) => s.name));
   const all = sources.length === rt.sources.length;
-  const [copy, schedule, checkpoints, workers, lastRun, lastRestore, schedulers, failed, sample, totals, successes] = await Promise.all([
+  const [copy, schedule, checkpoints, workers, lastRun, lastRestore, schedulers, failed, sample, totals, successes, newest] = await Promise.all([
     rt.copyQueue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed', 'paused'),
     rt.scheduleQueue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed', 'paused'),
     rt.store.checkpoints(),
@@ -53,7 +65,10 @@ export async function collectStatus(rt: Runtime, { sources = rt.sources }: { sou
     sampleRun(rt.store, rt.copyQueue),
     rt.store.totals(),
     rt.store.lastSuccesses(),
+    newestRunBySource(rt),
   ]);
+  const bySource = await sampleRuns(rt.store, rt.copyQueue, sources.map((s) => newest.get(s.name) ?? null));
+  const byName = sourceTotals(rt, totals);
   const rows = checkpoints
     .map((c) => ({ c, name: owner(c.source, c.database)?.name ?? null }))
     .filter(({ name }) => all || (name !== null && shown.has(name)));
@@ -82,7 +97,8 @@ export async function collectStatus(rt: Runtime, { sources = rt.sources }: { sou
       updatedAt: c.updatedAt ?? null,
       lastSuccessAt: iso(successes.get(c.fieldId)),
     })),
-    totals,
+    totals: addTotals(...byName),
+    totalsBySource: byName.filter((t) => all || shown.has(t.source)),
     workers: workers.filter((w) => w.role !== 'run'),
     runs: workers.filter((w) => w.role === 'run'),
     schedules: schedulers.map((s) => ({
@@ -119,7 +135,37 @@ export async function collectStatus(rt: Runtime, { sources = rt.sources }: { sou
     lastRun: await liveLastRun(rt, lastRun, all ? undefined : shown),
     lastRestore: await liveLastRun(rt, lastRestore, all ? undefined : shown),
     metrics: sample.block,
+    metricsBySource: Object.fromEntries(sources.map((s, i) => [s.name, bySource[i]!.block])),
   };
+}
+
+/**
+ * The totals under the names /metrics labels them with: each configured source
+ * (zeros before its first chunk, so its counters exist from the start), then any
+ * other source its runs named (one since left out of the configuration), and ""
+ * for what a version counting one total for the installation counted (and what
+ * the single databases.source counted, should the configuration now list its
+ * sources instead).
+ */
+function sourceTotals(rt: Runtime, totals: TotalsBySource): (Totals & { source: string })[] {
+  const out = new Map<string, Totals>(rt.sources.map((s) => [s.name, addTotals()]));
+  const add = (name: string, t: Totals): void => void out.set(name, addTotals(out.get(name), t));
+  const byStored = new Map(rt.sources.map((s) => [storedSourceName(s), s.name]));
+  for (const [stored, t] of totals.bySource) add(byStored.get(stored) ?? stored, t);
+  if (totals.before) add('', totals.before);
+  return [...out].map(([source, t]) => ({ source, ...t }));
+}
+
+function addTotals(...list: (Totals | undefined)[]): Totals {
+  const sum = { values: 0, done: 0, failed: 0, retried: 0 };
+  for (const t of list) {
+    if (!t) continue;
+    sum.values += t.values;
+    sum.done += t.done;
+    sum.failed += t.failed;
+    sum.retried += t.retried;
+  }
+  return sum;
 }
 
 function iso(ms: number | undefined): string | null {

@@ -1,5 +1,5 @@
 import { EXIT_OK, type ProcessContext } from '@influx-backup/process';
-import { collectStatus, reachRedis, selectSources, withRuntime, type StatusReport } from '@influx-backup/runtime';
+import { collectStatus, reachRedis, selectSources, withRuntime, type MetricsBlock, type StatusReport } from '@influx-backup/runtime';
 import { JOB_RESTORE } from '@influx-backup/queue';
 import { fmtInt, fmtSecs } from '../progress.js';
 
@@ -68,6 +68,31 @@ function processLines(list: StatusReport['workers']): string[] {
   ]);
 }
 
+function installationLine(p: MetricsBlock['performance']): string {
+  return `${p.active_workers} chunks copying, ${p.queue_size} waiting, workers ${p.memory_usage_mb} MB`;
+}
+
+/** What a run's own counters say: its errors, retries and progress. */
+function runLine({ quality: q, progress: g }: MetricsBlock): string {
+  return `error rate ${q.error_rate}, ${q.retry_count} retries, measurements ${g.measurements_completed}/${g.measurements_total}, ends ${g.estimated_completion ?? '(not known yet)'}`;
+}
+
+function metricsLines(m: MetricsBlock): string[] {
+  if (m.run === null) return [];
+  return ['', `metrics of ${m.run}:`, `  ${m.performance.records_per_second} values/s, ${installationLine(m.performance)}`, `  ${runLine(m)}`];
+}
+
+/** Several sources: a line per source shown, of its newest run; what the sources share (queue, workers) once. */
+function sourceMetricsLines(status: StatusReport): string[] {
+  const blocks = Object.entries(status.metricsBySource);
+  if (blocks.length === 0) return [];
+  return [
+    '',
+    `metrics by source (all sources: ${installationLine(status.metrics.performance)}):`,
+    ...table(blocks.map(([name, m]) => [name, m.run === null ? '(no run yet)' : `${m.run}: ${m.performance.records_per_second} values/s, ${runLine(m)}`])),
+  ];
+}
+
 export async function statusCommand(ctx: ProcessContext, opts: { json?: boolean; source?: string[] }): Promise<number> {
   return withRuntime(ctx, async (rt) => {
     const sources = selectSources(rt, opts.source);
@@ -118,15 +143,7 @@ export async function statusCommand(ctx: ProcessContext, opts: { json?: boolean;
     }
     out.push('', 'last run:', ...lastRunLines(status.lastRun));
     if (status.lastRestore) out.push('', 'last restore:', ...lastRunLines(status.lastRestore));
-    const { run, performance: p, quality: q, progress: g } = status.metrics;
-    if (run !== null) {
-      out.push(
-        '',
-        `metrics of ${run}:`,
-        `  ${p.records_per_second} values/s, ${p.active_workers} chunks copying, ${p.queue_size} waiting, workers ${p.memory_usage_mb} MB`,
-        `  error rate ${q.error_rate}, ${q.retry_count} retries, measurements ${g.measurements_completed}/${g.measurements_total}, ends ${g.estimated_completion ?? '(not known yet)'}`,
-      );
-    }
+    out.push(...(several ? sourceMetricsLines(status) : metricsLines(status.metrics)));
     process.stdout.write(`${out.join('\n')}\n`);
     return EXIT_OK;
   });
