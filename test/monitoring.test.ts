@@ -475,6 +475,7 @@ logging: { level: "INFO", handlers: { file: { enabled: false } } }
     // After the run: the block is the finished run's and agrees with its summary.
     const after = JSON.parse((await cli(['status', '--json', '--config', file])).stdout) as {
       metrics: MetricsBlock;
+      metricsBySource: Record<string, MetricsBlock>;
       totals: { values: number; done: number; failed: number; retried: number };
       lastRun: { startedAt: string; finishedAt: string; values: number };
     };
@@ -490,16 +491,21 @@ logging: { level: "INFO", handlers: { file: { enabled: false } } }
     const rate = values / secs;
     assert.ok(Math.abs(m.performance.records_per_second - rate) <= rate * 0.35, `${m.performance.records_per_second} values/s vs ${rate} from the summary`);
     assert.deepEqual(after.totals, { values, done: 24, failed: 0, retried: 0 });
+    // The one source's block is the same run's.
+    const own = after.metricsBySource[db.src];
+    assert.deepEqual([own?.run, own?.quality, own?.progress], [m.run, m.quality, m.progress]);
 
     // The same numbers as Prometheus counters, and a last success per field.
     const rt = createRuntime(loadConfig({ file, cwd: ROOT }), keptLogger());
     try {
       const text = await createMetricsRegistry(() => collectStatus(rt), { defaultMetrics: false }).metrics();
       assert.match(text, /^# TYPE influx_backup_values_copied_total counter$/m);
-      assert.match(text, new RegExp(`^influx_backup_values_copied_total ${values}$`, 'm'));
-      assert.match(text, /^influx_backup_chunks_done_total 24$/m);
-      assert.match(text, /^influx_backup_chunks_failed_total 0$/m);
-      assert.match(text, /^influx_backup_chunk_retries_total 0$/m);
+      // Labelled with the single source's name (its database); nothing was counted before totals were per source.
+      assert.match(text, new RegExp(`^influx_backup_values_copied_total\\{source="${db.src}"\\} ${values}$`, 'm'));
+      assert.match(text, new RegExp(`^influx_backup_chunks_done_total\\{source="${db.src}"\\} 24$`, 'm'));
+      assert.match(text, new RegExp(`^influx_backup_chunks_failed_total\\{source="${db.src}"\\} 0$`, 'm'));
+      assert.match(text, new RegExp(`^influx_backup_chunk_retries_total\\{source="${db.src}"\\} 0$`, 'm'));
+      assert.doesNotMatch(text, /^influx_backup_\w+_total\{source=""\}/m);
       for (const [measurement, field] of [['a', 'x'], ['b', 'y']]) {
         const at = new RegExp(`^influx_backup_field_last_success_timestamp_seconds\\{measurement="${measurement}",field="${field}",[^}]*\\} ([\\d.]+)$`, 'm').exec(text);
         assert.ok(at && Number(at[1]) * 1000 >= started - 1_000 && Number(at[1]) * 1000 <= exited, `${measurement}.${field}: ${at?.[1]}`);

@@ -6,9 +6,13 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { startInflux, startRedis, waitFor, type InfluxServer, type RedisServer } from '@influx-backup/testkit';
+import { loadConfig } from '@influx-backup/config';
+import type { Logger } from '@influx-backup/core';
+import { createMetricsRegistry } from '@influx-backup/dashboard';
 import { escapeMeasurement } from '@influx-backup/influx';
-import { cli, client, dump, spawnCli, tempDir, testConfig, writeConfig, y } from './helpers.js';
+import { collectStatus, createRuntime, type MetricsBlock } from '@influx-backup/runtime';
+import { startInflux, startRedis, waitFor, type InfluxServer, type RedisServer } from '@influx-backup/testkit';
+import { cli, client, dump, ROOT, spawnCli, tempDir, testConfig, writeConfig, y } from './helpers.js';
 
 let serverA: InfluxServer;
 let serverB: InfluxServer;
@@ -115,6 +119,59 @@ async function backupDatabases(): Promise<string[]> {
   return client(backup.port).databases();
 }
 
+/** Values in a backup database's measurement; 0 when the database is not there. */
+async function backedUp(db: string, measurement: string): Promise<number> {
+  return (await dump(client(backup.port), db, measurement).catch(() => ({ points: [] }))).points.length;
+}
+
+interface TotalsRow {
+  source: string;
+  values: number;
+  done: number;
+  failed: number;
+  retried: number;
+}
+
+interface StatusJson {
+  totals: Omit<TotalsRow, 'source'>;
+  totalsBySource: TotalsRow[];
+  metrics: MetricsBlock;
+  metricsBySource: Record<string, MetricsBlock>;
+}
+
+async function statusJson(file: string, ...args: string[]): Promise<StatusJson> {
+  const status = await cli(['status', '--json', ...args, '--config', file]);
+  assert.equal(status.code, 0, status.stderr);
+  return JSON.parse(status.stdout) as StatusJson;
+}
+
+/** /metrics as the dashboard serves it, from a runtime of this configuration. */
+async function scrape(file: string): Promise<string> {
+  const quiet: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, child: () => quiet };
+  const rt = createRuntime(loadConfig({ file, cwd: ROOT }), quiet);
+  try {
+    return await createMetricsRegistry(() => collectStatus(rt), { defaultMetrics: false }).metrics();
+  } finally {
+    await rt.close();
+  }
+}
+
+/** `fn` with a long-running `worker` of the configuration beside it, stopped (SIGTERM) after. */
+async function withWorker<T>(r: Rig, fn: () => Promise<T>): Promise<T> {
+  const worker = spawnCli(['worker', '--config', r.file]);
+  try {
+    return await fn();
+  } finally {
+    worker.child.kill('SIGTERM');
+    await worker.exited;
+  }
+}
+
+/** Values and chunks of each source's data in the rig's range (max_values 1: a chunk per hour and field). */
+const A_IOT = { values: 180 * 3, chunks: 3 * 3 };
+const A_TWO = { values: 180 * 2, chunks: 3 * 2 };
+const B_IOT = { values: B_HOURS * B_PER_HOUR * 2, chunks: B_HOURS * 2 };
+
 describe('several sources', () => {
   test('three sources on two servers: each is copied exactly into its own backup database, keyed by source everywhere', async () => {
     const r = rig({ defaultTwo: true });
@@ -211,6 +268,184 @@ describe('several sources', () => {
     const unknown = await cli(['run', '--source', 'b_iotx', '--config', r.file]);
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /--source "b_iotx" is not a configured source \(did you mean "b_iot"\?\); the sources: a_iot, a_two, b_iot/);
+  });
+
+  test('plan --wait --source copies only that source; after a run of two more, /metrics counts by source and status has a metrics block per source', async () => {
+    const r = rig();
+    const plan = await withWorker(r, () => cli(['plan', '--wait', '--source', 'a_two', '--config', r.file]));
+    assert.equal(plan.code, 0, plan.stdout + plan.stderr);
+    assert.match(plan.stdout, /^plan-\S+\.a_two: /m);
+    assert.doesNotMatch(plan.stdout, /\.a_iot|\.b_iot/);
+    assert.equal(await assertExact(serverA, HOSTILE_DB, r.dbs.a_two, 'power m=1'), A_TWO.values);
+    assert.equal(await backedUp(r.dbs.a_iot, HOSTILE_M), 0, 'a_iot not copied');
+    assert.equal(await backedUp(r.dbs.b_iot, HOSTILE_M), 0, 'b_iot not copied');
+
+    const planned = await statusJson(r.file);
+    assert.deepEqual(planned.totalsBySource, [
+      { source: 'a_iot', values: 0, done: 0, failed: 0, retried: 0 },
+      { source: 'a_two', values: A_TWO.values, done: A_TWO.chunks, failed: 0, retried: 0 },
+      { source: 'b_iot', values: 0, done: 0, failed: 0, retried: 0 },
+    ]);
+    assert.deepEqual(Object.keys(planned.metricsBySource), ['a_iot', 'a_two', 'b_iot']);
+    assert.equal(planned.metricsBySource.a_iot?.run, null);
+    assert.match(planned.metricsBySource.a_two?.run ?? '', /^plan-\S+\.a_two$/);
+
+    // One run of the two others: each source's counters and block are its own.
+    const run = await cli(['run', '--source', 'a_iot', '--source', 'b_iot', '--config', r.file]);
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    await assertExact(serverA, 'iot', r.dbs.a_iot, HOSTILE_M);
+    await assertExact(serverB, 'iot', r.dbs.b_iot, HOSTILE_M);
+    const report = await statusJson(r.file);
+    const expected = [
+      { source: 'a_iot', values: A_IOT.values, done: A_IOT.chunks, failed: 0, retried: 0 },
+      { source: 'a_two', values: A_TWO.values, done: A_TWO.chunks, failed: 0, retried: 0 },
+      { source: 'b_iot', values: B_IOT.values, done: B_IOT.chunks, failed: 0, retried: 0 },
+    ];
+    assert.deepEqual(report.totalsBySource, expected);
+    assert.deepEqual(report.totals, { values: A_IOT.values + A_TWO.values + B_IOT.values, done: A_IOT.chunks + A_TWO.chunks + B_IOT.chunks, failed: 0, retried: 0 });
+    const blocks = report.metricsBySource;
+    const pass = /^(run-\S+)\.a_iot$/.exec(blocks.a_iot?.run ?? '')?.[1];
+    assert.ok(pass, JSON.stringify(blocks));
+    assert.equal(blocks.b_iot?.run, `${pass}.b_iot`, 'both from the one pass');
+    assert.equal(blocks.a_two?.run, planned.metricsBySource.a_two?.run, "a_two's newest run is still the plan's");
+    for (const name of ['a_iot', 'a_two', 'b_iot']) {
+      assert.deepEqual(blocks[name]?.quality, { error_rate: 0, retry_count: 0, success_rate: 1 }, name);
+      assert.deepEqual([blocks[name]?.progress.measurements_completed, blocks[name]?.progress.measurements_total], [1, 1], name);
+    }
+    assert.ok(blocks.b_iot!.performance.records_per_second > 0);
+    // metrics stays the newest run's, whichever source's.
+    assert.ok([blocks.a_iot?.run, blocks.b_iot?.run].includes(report.metrics.run), report.metrics.run ?? 'null');
+
+    const text = await scrape(r.file);
+    for (const [i, name] of ['a_iot', 'a_two', 'b_iot'].entries()) {
+      assert.match(text, new RegExp(`^influx_backup_values_copied_total\\{source="${name}"\\} ${expected[i]!.values}$`, 'm'));
+      assert.match(text, new RegExp(`^influx_backup_chunks_done_total\\{source="${name}"\\} ${expected[i]!.done}$`, 'm'));
+      assert.match(text, new RegExp(`^influx_backup_chunks_failed_total\\{source="${name}"\\} 0$`, 'm'));
+      assert.match(text, new RegExp(`^influx_backup_chunk_retries_total\\{source="${name}"\\} 0$`, 'm'));
+    }
+    assert.doesNotMatch(text, /^influx_backup_values_copied_total(\{source=""\})? /m, 'nothing counted outside the sources');
+
+    // Plain status: a line per source; --source narrows it, and the JSON too.
+    const plain = await cli(['status', '--config', r.file]);
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.match(plain.stdout, /^metrics by source \(all sources: 0 chunks copying, 0 waiting, workers \d+ MB\):$/m);
+    for (const name of ['a_iot', 'a_two', 'b_iot']) {
+      assert.match(plain.stdout, new RegExp(`^ {2}${name} +(plan|run)-\\S+\\.${name}: \\d+ values/s, error rate 0, 0 retries, measurements 1/1, ends \\S+Z$`, 'm'));
+    }
+    const one = await cli(['status', '--source', 'b_iot', '--config', r.file]);
+    assert.match(one.stdout, /^ {2}b_iot +run-\S+\.b_iot: /m);
+    assert.doesNotMatch(one.stdout, /^ {2}a_(iot|two) +run-/m);
+    const narrowed = await statusJson(r.file, '--source', 'b_iot');
+    assert.deepEqual(Object.keys(narrowed.metricsBySource), ['b_iot']);
+    assert.deepEqual(narrowed.totalsBySource, [expected[2]]);
+    assert.deepEqual(narrowed.totals, report.totals, "totals stay the installation's");
+  });
+
+  test('plan --wait with one source stopped mid-run exits 1 naming it; the others are copied exactly; its failures and retries are counted under its name', async () => {
+    const r = rig({ firstB: true, batch: 'batch_size: 40, batch_interval: 0.05' });
+    const conn = new Redis(redis.url, { maxRetriesPerRequest: null });
+    let stopped = false;
+    try {
+      const out = await withWorker(r, async () => {
+        const plan = spawnCli(['plan', '--wait', '--config', r.file]);
+        try {
+          const endpointB = `"127.0.0.1:${serverB.port}"`;
+          await waitFor(
+            'some of source B copied',
+            async () => Object.keys(await conn.hgetall(`${r.prefix}:state:checkpoints`)).some((k) => k.includes(endpointB)),
+            { timeoutMs: 60_000, intervalMs: 20 },
+          );
+          await serverB.stop();
+          stopped = true;
+          const code = await plan.exited;
+          assert.equal(code, 1, plan.output());
+          return plan.output();
+        } finally {
+          plan.child.kill('SIGKILL');
+        }
+      });
+      assert.match(out, /source b_iot FAILED: \d+ chunks? failed for good/);
+      assert.match(out, /^ {2}source {5}a_iot: done/m);
+      assert.match(out, /^ {2}source {5}a_two: done/m);
+      assert.doesNotMatch(out, /source a_(iot|two) FAILED/);
+      assert.equal(await assertExact(serverA, 'iot', r.dbs.a_iot, HOSTILE_M), A_IOT.values);
+      assert.equal(await assertExact(serverA, HOSTILE_DB, r.dbs.a_two, 'power m=1'), A_TWO.values);
+      const partial = await backedUp(r.dbs.b_iot, HOSTILE_M);
+      assert.ok(partial > 0 && partial < B_IOT.values, `source B was stopped mid-run (${partial} values copied)`);
+
+      const report = await statusJson(r.file);
+      const by = new Map(report.totalsBySource.map((t) => [t.source, t]));
+      assert.deepEqual(by.get('a_iot'), { source: 'a_iot', values: A_IOT.values, done: A_IOT.chunks, failed: 0, retried: 0 });
+      assert.deepEqual(by.get('a_two'), { source: 'a_two', values: A_TWO.values, done: A_TWO.chunks, failed: 0, retried: 0 });
+      const b = by.get('b_iot')!;
+      assert.equal(b.values, partial, "b_iot's values are what its backup holds");
+      assert.ok(b.failed > 0 && b.retried > 0, JSON.stringify(b));
+      assert.equal(b.done + b.failed, B_IOT.chunks, 'every chunk of b_iot finished, done or failed');
+      assert.ok(report.metricsBySource.b_iot!.quality.error_rate > 0);
+      assert.equal(report.metricsBySource.a_iot!.quality.error_rate, 0);
+    } finally {
+      conn.disconnect();
+      if (stopped) await serverB.start();
+    }
+  });
+
+  test('backfill --source enqueues only the chunks of that source', async () => {
+    const r = rig();
+    const backfill = await cli([
+      'backfill',
+      '--source',
+      'b_iot',
+      '--measurement',
+      HOSTILE_M,
+      '--start-time',
+      '2024-05-01T00:00:00Z',
+      '--end-time',
+      '2024-05-01T09:59:59Z',
+      '--config',
+      r.file,
+    ]);
+    assert.equal(backfill.code, 0, backfill.stdout + backfill.stderr);
+    assert.match(backfill.stdout, /^backfill-\S+\.b_iot: 2 fields, 20 chunks/m);
+    assert.doesNotMatch(backfill.stdout, /\.a_iot|\.a_two/);
+    const conn = new Redis(redis.url, { maxRetriesPerRequest: null });
+    const queue = new Queue('copy', { connection: conn, prefix: r.prefix });
+    try {
+      const waiting = await queue.getJobs(['waiting', 'prioritized', 'delayed'], 0, -1);
+      // An hour per chunk and field over ten hours: a_iot has the measurement too, and none of its chunks is queued.
+      assert.equal(waiting.length, 20);
+      assert.deepEqual([...new Set(waiting.map((j) => j.name))], ['backfill-chunk b_iot']);
+    } finally {
+      await queue.close();
+      conn.disconnect();
+    }
+  });
+
+  test('config --check with several sources prints each source, masks every password and checks each server', async () => {
+    const r = rig();
+    const text = (await import('node:fs')).readFileSync(r.file, 'utf8');
+    const SECRET_A = 'pa55-from-env-Zq7';
+    const SECRET_B = 'literal-pa55-Kx9';
+    const SECRET_BACKUP = 'backup-pa55-Wm3';
+    const file = writeConfig(
+      dir,
+      `secrets${n}.yaml`,
+      text
+        .replace('database: "iot"\n      backup_database', 'database: "iot"\n      username: "reader_a"\n      password: "${SOURCE_A_PASSWORD}"\n      backup_database')
+        .replace(`port: ${serverB.port}\n`, `port: ${serverB.port}\n      username: "reader_b"\n      password: ${y(SECRET_B)}\n`)
+        .replace(`port: ${backup.port}, `, `port: ${backup.port}, username: "writer", password: "\${BACKUP_PASSWORD}", `),
+    );
+    const check = await cli(['config', '--check', '--config', file], { env: { SOURCE_A_PASSWORD: SECRET_A, BACKUP_PASSWORD: SECRET_BACKUP } });
+    const all = check.stdout + check.stderr;
+    assert.equal(check.code, 0, all);
+    for (const secret of [SECRET_A, SECRET_B, SECRET_BACKUP]) assert.ok(!all.includes(secret), `a password was printed:\n${all}`);
+    for (const name of ['a_iot', 'a_two', 'b_iot']) assert.match(check.stdout, new RegExp(`^ {4}- name: ${name}$`, 'm'));
+    assert.match(check.stdout, /^ {6}username: reader_a\n {6}password: "\*{8}"$/m);
+    assert.match(check.stdout, /^ {6}username: reader_b\n {6}password: "\*{8}"$/m);
+    assert.match(check.stdout, /^ {4}username: writer\n {4}password: "\*{8}"$/m);
+    for (const [name, server] of [['a_iot', serverA], ['a_two', serverA], ['b_iot', serverB]] as const) {
+      assert.match(check.stderr, new RegExp(`^ok +source "${name}" InfluxDB 127\\.0\\.0\\.1:${server.port} +InfluxDB \\S+, credentials accepted; database `, 'm'));
+    }
+    assert.match(check.stderr, /^ok +backup InfluxDB 127\.0\.0\.1:\d+ /m);
   });
 
   test('a source stopped mid-run fails only its own chunks: the others finish exactly, the run exits 1 naming it, the next run copies its rest', async () => {
@@ -322,8 +557,11 @@ describe('the single databases.source after upgrading', () => {
     const conn = new Redis(redis.url, { maxRetriesPerRequest: null });
     const legacy = JSON.stringify([`127.0.0.1:${serverA.port}`, 'iot', HOSTILE_M, 'temp']);
     const checkpointNs = T0 + 119n * MIN;
+    // Totals as an earlier version kept them: one set for the installation.
+    const before = { values: 1000, done: 5, failed: 1, retried: 2 };
     try {
       await conn.hset(`${prefix}:state:checkpoints`, legacy, checkpointNs.toString());
+      await conn.hset(`${prefix}:state:totals`, before);
       const run = await cli(['run', '--config', file]);
       assert.equal(run.code, 0, run.stderr + run.stdout);
       assert.match(run.stdout, /^run-\d{8}-\d{6}-\d+: 1 field, \d+ chunks?/m, 'one run, named as before');
@@ -346,6 +584,19 @@ describe('the single databases.source after upgrading', () => {
       assert.deepEqual(status.sources.map((s) => s.name), ['iot']);
       assert.equal(typeof status.lastRun.run, 'string');
       assert.equal(status.lastRun.sources, undefined);
+
+      // The earlier totals stay apart under source "" (the unlabelled series they were); this run's are the source's.
+      const { totals, totalsBySource } = await statusJson(file);
+      const chunks = Number(/^ {2}chunks +(\d+) /m.exec(run.stdout)?.[1]);
+      assert.deepEqual(totalsBySource, [
+        { source: 'iot', values: 61, done: chunks, failed: 0, retried: 0 },
+        { source: '', ...before },
+      ]);
+      assert.deepEqual(totals, { values: 1061, done: chunks + 5, failed: 1, retried: 2 });
+      const text = await scrape(file);
+      assert.match(text, /^influx_backup_values_copied_total\{source="iot"\} 61$/m);
+      assert.match(text, /^influx_backup_values_copied_total\{source=""\} 1000$/m);
+      assert.match(text, /^influx_backup_chunk_retries_total\{source=""\} 2$/m);
     } finally {
       conn.disconnect();
     }
