@@ -85,7 +85,7 @@ export class InfluxClient {
   /** host:port; part of every checkpoint's identity, so never decorated. */
   readonly endpoint: string;
   readonly role: string | undefined;
-  private readonly base: string;
+  private readonly target: { protocol: string; hostname: string; port: number };
   private readonly agent: http.Agent;
   private readonly ownsAgent: boolean;
   private readonly transport: typeof http | typeof https;
@@ -104,7 +104,9 @@ export class InfluxClient {
     this.role = options.role;
     const ssl = options.ssl ?? false;
     this.transport = ssl ? https : http;
-    this.base = `${ssl ? 'https' : 'http'}://${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`;
+    // An IPv6 address goes bare in request options (the brackets belong to URLs only).
+    const hostname = options.host.replace(/^\[(.*)\]$/, '$1');
+    this.target = { protocol: ssl ? 'https:' : 'http:', hostname, port: options.port };
     this.ownsAgent = options.agent === undefined;
     this.agent = options.agent ?? influxAgent(options);
     this.headers = {};
@@ -340,9 +342,11 @@ export class InfluxClient {
     body?: string | Buffer,
     headers: Record<string, string> = {},
   ): Promise<http.IncomingMessage> {
-    const url = `${this.base}${path}?${new URLSearchParams(params).toString()}`;
     return new Promise((resolve, reject) => {
-      const req = this.transport.request(url, {
+      // Options, not a URL string: no URL to parse on every request of every chunk.
+      const req = this.transport.request({
+        ...this.target,
+        path: `${path}?${new URLSearchParams(params).toString()}`,
         method,
         agent: this.agent,
         headers: { ...this.headers, ...headers, ...(body !== undefined ? { 'content-length': Buffer.byteLength(body) } : {}) },

@@ -87,6 +87,8 @@ class WinstonLogger implements Logger {
   ) {}
 
   private write(lvl: LogLevel, message: string, meta?: LogMeta): void {
+    // A line no handler takes (a worker's per-chunk debug line at INFO) costs no formatting or stream work.
+    if (!this.winstonLogger.isLevelEnabled(lvl)) return;
     const fileOnly = this.quiet && (lvl === 'info' || lvl === 'debug');
     const all = meta === undefined ? this.bindings : { ...this.bindings, ...meta };
     this.winstonLogger.log({ level: lvl, message, [META]: all, ...(fileOnly ? { [FILE_ONLY]: true } : {}) });
