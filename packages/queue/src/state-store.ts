@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { FieldPlanMeta, RunMeta } from './catalog.js';
-import { fieldPlanKey } from './names.js';
+import { QUEUE_COPY, fieldPlanKey } from './names.js';
 
 /**
  * The low watermark, in Lua (see advanceWatermark in @influx-backup/core for the
@@ -188,18 +188,24 @@ return base
  * lapses after a day should that job never finish); a chunk another run's job
  * holds is followed instead, so this run's counters count it when it finishes
  * (atomic with FINISH_CHUNK: one that finished already is counted at once).
+ * A claim whose job is gone from the queue unfinished (removed by hand in Bull
+ * Board, or with the queue obliterated) is taken over once it is older than the
+ * grace (a planner adds a batch's jobs seconds after claiming them), so the
+ * chunk is copied again instead of waiting out the claim's day.
  * Returns, per chunk: 1 claimed (add its job), 0 followed, 2 counted at once
  * (its job finished already), -1 held by a job this version cannot follow (left
  * to it, not counted).
  *
  * KEYS: the run's hash, its failures list
  * ARGV: run key prefix, claim key prefix, TTL s, claim TTL s, failures kept,
- *       then (chunk id, job id) pairs
+ *       job key prefix, grace ms, then (chunk id, job id) pairs
  */
 const CLAIM_CHUNKS = `
 local keep = tonumber(ARGV[5])
+local claimTtlMs = tonumber(ARGV[4]) * 1000
+local graceMs = tonumber(ARGV[7])
 local out = {}
-for i = 6, #ARGV, 2 do
+for i = 8, #ARGV, 2 do
   local claim = ARGV[2] .. ARGV[i]
   if redis.call('SET', claim, ARGV[i + 1], 'NX', 'EX', ARGV[4]) then
     out[#out + 1] = 1
@@ -221,6 +227,9 @@ for i = 6, #ARGV, 2 do
         else
           redis.call('HINCRBY', KEYS[1], 'done', 1)
         end
+      elseif redis.call('EXISTS', ARGV[6] .. holder) == 0 and claimTtlMs - redis.call('PTTL', claim) > graceMs then
+        redis.call('SET', claim, ARGV[i + 1], 'EX', ARGV[4])
+        out[#out] = 1
       else
         local me = string.sub(KEYS[1], #ARGV[1] + 1)
         local cur = redis.call('HGET', other .. ':follow', pos)
@@ -235,6 +244,8 @@ return out
 
 /** How long a claim lasts if its job never finishes (a planner that died between claiming and adding). */
 const CLAIM_TTL_S = 24 * 3600;
+/** How old a claim must be before its job, gone from the queue, counts as removed rather than not added yet. */
+const ORPHAN_CLAIM_GRACE_MS = 60_000;
 
 /**
  * Moves a checkpoint (and its meta) from an old field id to a new one unless the
@@ -426,6 +437,8 @@ export class StateStore {
     progress: (planKey: string) => string;
     run: string;
     claim: string;
+    /** A copy job's BullMQ hash, by job id. */
+    job: string;
     totals: string;
     lastSuccess: string;
     newestRun: string;
@@ -434,10 +447,15 @@ export class StateStore {
     alerts: string;
   };
 
+  private readonly orphanGraceMs: number;
+
   constructor(
     private readonly redis: Redis,
     prefix: string,
+    /** orphanGraceMs: see CLAIM_CHUNKS (tests shorten it). */
+    { orphanGraceMs = ORPHAN_CLAIM_GRACE_MS }: { orphanGraceMs?: number } = {},
   ) {
+    this.orphanGraceMs = orphanGraceMs;
     // EVALSHA once loaded: a script is sent whole once per connection, not per chunk.
     for (const [name, lua] of Object.entries(SCRIPTS)) {
       if (!(name in redis)) redis.defineCommand(name, { lua });
@@ -452,6 +470,7 @@ export class StateStore {
       progress: (planKey) => `${prefix}:state:progress:${planKey}`,
       run: `${prefix}:state:run:`,
       claim: `${prefix}:state:claim:`,
+      job: `${prefix}:${QUEUE_COPY}:`,
       totals: `${prefix}:state:totals`,
       lastSuccess: `${prefix}:state:last-success`,
       newestRun: `${prefix}:state:newest-run`,
@@ -709,6 +728,8 @@ export class StateStore {
       String(PROGRESS_TTL_S),
       String(CLAIM_TTL_S),
       String(FAILURES_KEPT),
+      this.k.job,
+      String(this.orphanGraceMs),
       ...chunks.flatMap((c) => [c.chunk, c.jobId]),
     )) as (1 | 0 | 2 | -1)[];
   }

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { waitFor } from '@influx-backup/testkit';
 import { planBackup, type PlanResult } from '../src/planner.js';
 import { followRun } from '../src/run-follower.js';
+import { StateStore } from '../src/state-store.js';
 import { fieldId, parseChunkJobId } from '../src/names.js';
 import type { RetryPolicy } from '../src/catalog.js';
 import { DAY, H, MIN, WEEK, assertAllDone, at, lp, openRig, useServers, type Rig } from './rig.js';
@@ -122,6 +123,37 @@ test('planning the same range twice while its jobs wait enqueues each chunk once
   }
 });
 
+
+test('a chunk whose job was removed by hand is copied by the next plan once its claim is past the grace', async () => {
+  const srcDb = 'orphan';
+  const bakDb = 'orphan_backup';
+  const r = await rig('orphan', srcDb, bakDb);
+  try {
+    const D = at('2024-05-02T00:00:00Z');
+    const lines: string[] = [];
+    for (let i = 0n; i < 5n * 12n; i++) lines.push(`m,k=v a=${i}i ${D + i * 5n * MIN}`);
+    await s.src.write(srcDb, lines.join('\n'));
+    const measurements = [{ name: 'm', startNs: D, endNs: D + 5n * H - 1n }];
+    const one = await planBackup(r.ctx(measurements), { kind: 'copy', runId: 'one' });
+    assert.equal(one.enqueued, 5);
+    // An operator removes two waiting jobs (Bull Board's "remove").
+    const removed = r.jobIds(one).slice(1, 3);
+    for (const id of removed) await (await r.queue.getJob(id))!.remove();
+
+    const store = new StateStore(r.redis, 'pipeline-orphan', { orphanGraceMs: 1_000 });
+    // Within the grace a missing job may be one a planner is about to add: followed, not taken.
+    const two = await planBackup(r.ctx(measurements, { store }), { kind: 'copy', runId: 'two' });
+    assert.deepEqual([two.enqueued, two.reused], [0, 5]);
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    // Past it, the two chunks are claimed and enqueued again; the three waiting ones are still followed.
+    const three = await planBackup(r.ctx(measurements, { store }), { kind: 'copy', runId: 'three' });
+    assert.deepEqual([three.enqueued, three.reused], [2, 3]);
+    assertAllDone(await r.run(three), 5);
+    assert.equal(await assertSame(srcDb, bakDb, 'm', 'a', [D, D + 5n * H - 1n]), 60);
+  } finally {
+    await r.close();
+  }
+});
 test('one day of data in a range of years plans a day of chunks, not tens of thousands', async () => {
   const srcDb = 'sparse_plan';
   const bakDb = 'sparse_plan_backup';
