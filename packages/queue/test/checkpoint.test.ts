@@ -227,3 +227,36 @@ test('hostile names make distinct field ids, and prefixes keep stores apart', as
   assert.ok(keys.length > 0);
   assert.ok(keys.every((k) => k.startsWith(`${a.prefix}:state:`)), keys.join(', '));
 });
+
+test('totals are kept per source, once per chunk, in four fields a source however many chunks; the one set of an earlier version reads as before', async () => {
+  const { store, prefix } = freshStore();
+  const key = `${prefix}:state:totals`;
+  await redis.hset(key, { values: 7, done: 1 });
+  const finish = (run: string, seq: number, outcome: 'done' | 'failed', source?: string): Promise<boolean> =>
+    store.finishChunk({
+      run,
+      seq,
+      ...(source === undefined ? {} : { source }),
+      claim: { chunk: `${run}-${seq}`, jobId: `${run}.${seq}` },
+      outcome,
+      values: outcome === 'done' ? 10 : 0,
+      measurement: 'solar',
+      fieldIds: [fid('a')],
+    });
+  for (let i = 0; i < 50; i++) assert.equal(await finish('ra', i, 'done', 'plant_a'), true);
+  assert.equal(await finish('ra', 3, 'done', 'plant_a'), false, 'a chunk counted again');
+  await finish('rb', 0, 'failed', 'plant_b');
+  await finish('r1', 0, 'done');
+  await store.countRetry('rb', 'plant_b');
+  await store.countRetry('r1');
+  const totals = await store.totals();
+  assert.deepEqual(totals.before, { values: 7, done: 1, failed: 0, retried: 0 });
+  assert.deepEqual(Object.fromEntries(totals.bySource), {
+    plant_a: { values: 500, done: 50, failed: 0, retried: 0 },
+    plant_b: { values: 0, done: 0, failed: 1, retried: 1 },
+    '': { values: 10, done: 1, failed: 0, retried: 1 },
+  });
+  assert.deepEqual((await redis.hkeys(key)).sort(), ['done', 'done:', 'done:plant_a', 'failed:plant_b', 'retried:', 'retried:plant_b', 'values', 'values:', 'values:plant_a']);
+  // Nothing counted yet: no source, nothing before.
+  assert.deepEqual(await freshStore().store.totals(), { bySource: new Map() });
+});
