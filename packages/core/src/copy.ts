@@ -26,8 +26,8 @@ export interface CopyChunkInput {
   batchIntervalMs: number;
   /** Rows per piece of the source's streamed answer: what bounds memory. */
   pieceRows: number;
-  /** Called after each acknowledged batch with the values written so far. */
-  onProgress?: (valuesWritten: number) => void;
+  /** Called after each acknowledged batch with the values written so far; `more`: false for the chunk's last batch. */
+  onProgress?: (valuesWritten: number, more: boolean) => void;
   signal?: AbortSignal;
 }
 
@@ -89,7 +89,7 @@ export async function copyChunk(input: CopyChunkInput): Promise<CopyChunkResult>
   let inflight: Promise<void> | undefined;
   let failure: unknown;
 
-  const flush = async (): Promise<void> => {
+  const flush = async (more = true): Promise<void> => {
     if (inflight) await inflight;
     if (failure) throw failure;
     if (lines.length === 0) return;
@@ -101,7 +101,7 @@ export async function copyChunk(input: CopyChunkInput): Promise<CopyChunkResult>
       async () => {
         written += count;
         batches++;
-        input.onProgress?.(written);
+        input.onProgress?.(written, more);
         if (batchIntervalMs > 0) await new Promise((r) => setTimeout(r, batchIntervalMs));
       },
       (err: unknown) => {
@@ -142,7 +142,7 @@ export async function copyChunk(input: CopyChunkInput): Promise<CopyChunkResult>
       if (f.lastTimeNs === null || t > f.lastTimeNs) f.lastTimeNs = t;
     }
   }
-  await flush();
+  await flush(false);
   if (inflight) await inflight;
   if (failure) throw failure;
   let lastTimeNs: bigint | null = null;

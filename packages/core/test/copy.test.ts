@@ -79,7 +79,7 @@ async function copy(
   measurement: string,
   field: string,
   [startNs, endNs]: [bigint, bigint],
-  extra: { batchSize?: number; pieceRows?: number; source?: SourceReader; backup?: BackupWriter; onProgress?: (n: number) => void } = {},
+  extra: { batchSize?: number; pieceRows?: number; source?: SourceReader; backup?: BackupWriter; onProgress?: (n: number, more: boolean) => void } = {},
 ): Promise<CopyChunkResult> {
   return copyChunk({
     source: extra.source ?? source,
@@ -305,13 +305,17 @@ test('small batches and pieces stream a few thousand values exactly, one write i
     },
   };
   const progress: number[] = [];
+  const more: boolean[] = [];
   const range: [bigint, bigint] = [base, base + DAY];
   const r = await copy(srcDb, bakDb, 's', 'v', range, {
     batchSize: 7,
     pieceRows: 5,
     source: observedSource,
     backup: observedBackup,
-    onProgress: (n) => progress.push(n),
+    onProgress: (n, m) => {
+      progress.push(n);
+      more.push(m);
+    },
   });
   const total = 3 * perSeries;
   assert.equal(r.values, total);
@@ -334,6 +338,9 @@ test('small batches and pieces stream a few thousand values exactly, one write i
   );
   assert.equal(progress.length, r.batches);
   assert.equal(progress.at(-1), total);
+  // The last batch is partial here, so it alone says no more follows.
+  assert.notEqual(total % 7, 0);
+  assert.deepEqual(more, [...Array<boolean>(r.batches - 1).fill(true), false]);
   assert.ok(
     progress.every((v, i) => i === 0 || v > (progress[i - 1] as number)),
     'progress went backwards',

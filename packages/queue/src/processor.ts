@@ -114,7 +114,9 @@ export function createCopyProcessor(ctx: ProcessorContext): (job: Job<CopyChunkP
         // A row of a group holds up to one value per field: pieces shrink so a piece's memory stays what one field's would be.
         pieceRows: Math.max(100, Math.ceil(ctx.pieceRows / fields.length)),
         signal,
-        onProgress: (written) => {
+        onProgress: (written, more) => {
+          // A chunk's last batch is reported by its result: most chunks fit one batch, and a report is a round trip.
+          if (!more) return;
           const now = Date.now();
           if (now - lastProgressAt >= PROGRESS_EVERY_MS) {
             lastProgressAt = now;
