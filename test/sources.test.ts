@@ -167,6 +167,17 @@ async function withWorker<T>(r: Rig, fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/** Stops server B once some of source B is copied (a checkpoint of it is in Redis): mid-run, since B's chunks are copied slowly. */
+async function stopBMidCopy(r: Rig, conn: Redis): Promise<void> {
+  const endpointB = `"127.0.0.1:${serverB.port}"`;
+  await waitFor(
+    'some of source B copied',
+    async () => Object.keys(await conn.hgetall(`${r.prefix}:state:checkpoints`)).some((k) => k.includes(endpointB)),
+    { timeoutMs: 60_000, intervalMs: 20 },
+  );
+  await serverB.stop();
+}
+
 /** Values and chunks of each source's data in the rig's range (max_values 1: a chunk per hour and field). */
 const A_IOT = { values: 180 * 3, chunks: 3 * 3 };
 const A_TWO = { values: 180 * 2, chunks: 3 * 2 };
@@ -349,13 +360,7 @@ describe('several sources', () => {
       const out = await withWorker(r, async () => {
         const plan = spawnCli(['plan', '--wait', '--config', r.file]);
         try {
-          const endpointB = `"127.0.0.1:${serverB.port}"`;
-          await waitFor(
-            'some of source B copied',
-            async () => Object.keys(await conn.hgetall(`${r.prefix}:state:checkpoints`)).some((k) => k.includes(endpointB)),
-            { timeoutMs: 60_000, intervalMs: 20 },
-          );
-          await serverB.stop();
+          await stopBMidCopy(r, conn);
           stopped = true;
           const code = await plan.exited;
           assert.equal(code, 1, plan.output());
@@ -457,13 +462,7 @@ describe('several sources', () => {
     const run = spawnCli(['run', '--config', r.file]);
     let stopped = false;
     try {
-      const endpointB = `"127.0.0.1:${serverB.port}"`;
-      await waitFor(
-        'some of source B copied',
-        async () => Object.keys(await conn.hgetall(`${r.prefix}:state:checkpoints`)).some((k) => k.includes(endpointB)),
-        { timeoutMs: 60_000, intervalMs: 20 },
-      );
-      await serverB.stop();
+      await stopBMidCopy(r, conn);
       stopped = true;
       const code = await run.exited;
       const out = run.output();
