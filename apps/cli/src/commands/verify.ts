@@ -93,10 +93,15 @@ export async function verifyCommand(ctx: ProcessContext, opts: VerifyOptions): P
  * changed, then each range of neighbouring differences and the backfill that repairs it; without, backup - source.
  */
 function table(results: readonly PolicyResult[], deep: boolean): string[] {
-  const name = (r: PolicyResult): string => `${r.sourceName === undefined ? '' : `${r.sourceName} `}${r.retentionPolicy} ${r.measurement}.${r.field}`;
+  // The source's name (several sources) and the policy in columns of their own, so the fields line up.
+  const named = results.some((r) => r.sourceName !== undefined);
+  const sourceW = named ? Math.max('source'.length, ...results.map((r) => r.sourceName?.length ?? 0)) : 0;
+  const policyW = Math.max('policy'.length, ...results.map((r) => r.retentionPolicy.length));
+  const row = (source: string, policy: string, field: string): string => `${named ? `${source.padEnd(sourceW)} ` : ''}${policy.padEnd(policyW)} ${field}`;
+  const name = (r: PolicyResult): string => row(r.sourceName ?? '', r.retentionPolicy, `${r.measurement}.${r.field}`);
   const nameW = Math.max(12, ...results.map((r) => name(r).length));
   const cols = deep ? ['source', 'backup', 'missing', 'extra', 'changed'] : ['source', 'backup', 'difference'];
-  const out = [[(results.some((r) => r.sourceName !== undefined) ? 'source policy field' : 'policy field').padEnd(nameW), ...cols.map((h) => h.padStart(12))].join('  ')];
+  const out = [[row('source', 'policy', 'field').padEnd(nameW), ...cols.map((h) => h.padStart(12))].join('  ')];
   for (const r of results) {
     const sum = (k: 'missing' | 'extra' | 'changed'): number => r.ranges.reduce((n, g) => n + g[k], 0);
     const delta = r.backup - r.source;
