@@ -121,6 +121,7 @@ describe('planner', () => {
       const r = await cli(['planner', '--config', config('stale', 'farm_stale', weekly)]);
       assert.equal(r.code, 1, r.stdout + r.stderr);
       assert.match(r.stderr, /schedule weekly_full_backup: cannot set "0 0 1 \* \* sun" Europe\/Madrid: .*already taken 5 times/);
+      assert.ok(r.stderr.includes(`remove job repeat:weekly_full_backup:${next} from the schedule queue`), r.stderr);
       assert.deepEqual(await schedule.getJobSchedulers(0, -1), []);
     } finally {
       await schedule.obliterate({ force: true });

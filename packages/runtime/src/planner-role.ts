@@ -1,4 +1,4 @@
-import { Worker, type Job } from 'bullmq';
+import { getNextMillis, Worker, type Job } from 'bullmq';
 import { cronPattern } from '@influx-backup/config';
 import { JOBS, planBackup, QUEUE_SCHEDULE, type PlanResult, type ScheduledPlanPayload } from '@influx-backup/queue';
 import { EXIT_OK, onShutdownSignals, whenAborted, type ProcessContext, type Role } from '@influx-backup/process';
@@ -65,9 +65,12 @@ async function upsertSchedule(rt: Runtime, id: string, pattern: string, data: Sc
       const kept = await rt.scheduleQueue.getJobScheduler(id);
       const keptData = kept?.template?.data as ScheduledPlanPayload | undefined;
       if (kept?.pattern === pattern && kept.tz === tz && keptData?.full === data.full) return;
+      // The slot BullMQ computes for the next tick, and so the id of the job in its way.
+      const next = getNextMillis(Date.now(), { pattern, tz });
+      const stale = next === undefined ? `repeat:${id}:<next tick in ms>` : `repeat:${id}:${next}`;
       throw new Error(
-        `schedule ${id}: cannot set "${pattern}" ${tz}: BullMQ found its next iteration's job id already taken ${SCHEDULE_UPSERT_TRIES} times (${(err as Error).message}); ` +
-          `remove the stale job with that id from the schedule queue, or run "influx-backup planner" again`,
+        `schedule ${id}: cannot set "${pattern}" ${tz}: BullMQ found its next tick's job id already taken ${SCHEDULE_UPSERT_TRIES} times (${(err as Error).message}); ` +
+          `remove job ${stale} from the schedule queue (Bull Board), then start the planner again`,
       );
     }
   }
