@@ -2,7 +2,8 @@
 // (1) A year of hourly data, 10 fields in 2 series, `1h` chunks, max_values 1:
 //     87,600 chunks. Times `plan` (wall, peak RSS), measures Redis bytes per
 //     waiting job (INFO memory), then `plan --wait` (peak RSS) drained by two
-//     `worker` processes, and checks the backup is exact. Then the same data with
+//     `worker` processes, three times (the median drain shown), each round into an
+//     emptied backup and checked exact. Then the same data with
 //     the default max_values, for how many chunks it makes.
 // (2) A synthetic 1,000,000-chunk plan: 100 fields x 10,000 hourly buckets.
 import { spawn } from 'node:child_process';
@@ -19,6 +20,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { Redis } = createRequire(join(root, 'packages/queue/package.json'))('ioredis');
 const CLI = join(root, 'apps/cli/dist/main.js');
 const H = 3_600_000_000_000n;
+const DRAIN_ROUNDS = 3;
 
 /** Spawns the CLI; resolves with wall time, peak RSS, output, and when `mark` first appeared in stdout. */
 function cli(args, { mark } = {}) {
@@ -122,21 +124,35 @@ export async function scaleBench() {
         rows.push(['  Redis per waiting job (used_memory delta / jobs)', `${Math.round((after - before) / chunks)} B`, '<= 800 B']);
         await redis.flushall();
 
-        // plan --wait, drained by two worker processes started with it
-        const waiter = cli(['plan', '--wait', '--full', '--config', file], { mark: / chunks \(/ });
-        const workers = [cli(['worker', '--config', file]), cli(['worker', '--config', file])];
-        const waited = await waiter.done;
-        for (const w of workers) w.child.kill('SIGTERM');
-        const ws = await Promise.all(workers.map((w) => w.done));
-        if (waited.code !== 0) throw new Error(`plan --wait exited ${waited.code}:\n${waited.out}`);
-        const want = await fieldTotals(source.url, year.db, year.measurement);
-        const got = await fieldTotals(backup.url, `${year.db}_backup`, year.measurement);
-        const exact = JSON.stringify(want) === JSON.stringify(got) && Object.keys(want).length === 20;
-        rows.push(['  plan --wait: peak RSS', mb(waited.peak), '<= 200 MB']);
-        rows.push(['  drained by two worker processes (after planning)', `${(waited.secs - (waited.markedAt ?? 0)).toFixed(1)} s`, '<= 90 s']);
-        rows.push(['  plan --wait: wall time, planning included', `${waited.secs.toFixed(1)} s`, '']);
-        rows.push(['  worker peak RSS', ws.map((w) => mb(w.peak)).join(', '), '']);
-        rows.push(['  backup exact (COUNT and SUM of every field)', exact ? 'yes' : 'NO', 'yes']);
+        // plan --wait, drained by two worker processes started with it. Drains on two
+        // shared cores vary by +-15 % from run to run: three rounds, the median shown,
+        // each into an emptied backup and Redis, each checked exact.
+        const rounds = [];
+        for (let round = 0; round < DRAIN_ROUNDS; round++) {
+          await redis.flushall();
+          await post(backup.url, '/query', new URLSearchParams({ q: `DROP DATABASE "${year.db}_backup"` }));
+          const waiter = cli(['plan', '--wait', '--full', '--config', file], { mark: / chunks \(/ });
+          const workers = [cli(['worker', '--config', file]), cli(['worker', '--config', file])];
+          const waited = await waiter.done;
+          for (const w of workers) w.child.kill('SIGTERM');
+          const ws = await Promise.all(workers.map((w) => w.done));
+          if (waited.code !== 0) throw new Error(`plan --wait exited ${waited.code}:\n${waited.out}`);
+          const want = await fieldTotals(source.url, year.db, year.measurement);
+          const got = await fieldTotals(backup.url, `${year.db}_backup`, year.measurement);
+          const exact = JSON.stringify(want) === JSON.stringify(got) && Object.keys(want).length === 20;
+          rounds.push({ drain: waited.secs - (waited.markedAt ?? 0), wall: waited.secs, peak: waited.peak, workers: ws.map((w) => w.peak), exact });
+          console.log(`  drain round ${round + 1}: ${rounds.at(-1).drain.toFixed(1)} s, exact: ${exact ? 'yes' : 'NO'}`);
+        }
+        const median = [...rounds].sort((a, b) => a.drain - b.drain)[Math.floor(rounds.length / 2)];
+        rows.push(['  plan --wait: peak RSS (max of rounds)', mb(Math.max(...rounds.map((r) => r.peak))), '<= 200 MB']);
+        rows.push([
+          `  drained by two worker processes (median of ${rounds.length})`,
+          `${median.drain.toFixed(1)} s`,
+          `<= 90 s  (rounds: ${rounds.map((r) => r.drain.toFixed(1)).join(', ')})`,
+        ]);
+        rows.push(['  plan --wait: wall time, planning included', `${median.wall.toFixed(1)} s`, '']);
+        rows.push(['  worker peak RSS (max of rounds)', [0, 1].map((i) => mb(Math.max(...rounds.map((r) => r.workers[i])))).join(', '), '']);
+        rows.push(['  backup exact in every round (COUNT and SUM of every field)', rounds.every((r) => r.exact) ? 'yes' : 'NO', 'yes']);
         await redis.flushall();
         const merged = await cli(['plan', '--full', '--config', config(dir, 'year-default', { source, backup, redis: redisServer, ...year })]).done;
         rows.push(['  same data, default max_values: chunks', String(chunksOf(merged.out)), 'a handful per field']);
@@ -172,6 +188,6 @@ export async function scaleBench() {
     await Promise.allSettled([source.destroy(), backup.destroy()]);
   }
   console.log(`\nscale (${(await import('node:os')).cpus().length} cores):`);
-  for (const [what, value, target] of rows) console.log(`${what.padEnd(52)} ${value.padStart(12)}   ${target ? `target ${target}` : ''}`);
+  for (const [what, value, target] of rows) console.log(`${what.padEnd(60)} ${value.padStart(12)}   ${target ? `target ${target}` : ''}`);
   return rows;
 }
