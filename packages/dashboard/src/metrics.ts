@@ -113,33 +113,24 @@ export function createMetricsRegistry(status: () => Promise<StatusReport>, optio
     },
   });
 
-  new Gauge({
-    name: 'influx_backup_checkpoint_updated_timestamp_seconds',
-    help: "When the field's checkpoint last moved",
-    labelNames: CHECKPOINT_LABELS,
-    registers,
-    async collect() {
-      this.reset();
-      for (const c of (await snapshot())?.checkpoints ?? []) {
-        const at = seconds(c.updatedAt);
-        if (at !== undefined) this.set(checkpointLabels(c), at);
-      }
-    },
-  });
-
-  new Gauge({
-    name: 'influx_backup_field_last_success_timestamp_seconds',
-    help: 'When a chunk of the field was last copied (moved its checkpoint or not)',
-    labelNames: CHECKPOINT_LABELS,
-    registers,
-    async collect() {
-      this.reset();
-      for (const c of (await snapshot())?.checkpoints ?? []) {
-        const at = seconds(c.lastSuccessAt);
-        if (at !== undefined) this.set(checkpointLabels(c), at);
-      }
-    },
-  });
+  // Per field, a time the status report keeps as ISO text (a field without one has no series).
+  const fieldTime = (name: string, help: string, key: 'updatedAt' | 'lastSuccessAt'): void => {
+    new Gauge({
+      name,
+      help,
+      labelNames: CHECKPOINT_LABELS,
+      registers,
+      async collect() {
+        this.reset();
+        for (const c of (await snapshot())?.checkpoints ?? []) {
+          const at = seconds(c[key]);
+          if (at !== undefined) this.set(checkpointLabels(c), at);
+        }
+      },
+    });
+  };
+  fieldTime('influx_backup_checkpoint_updated_timestamp_seconds', "When the field's checkpoint last moved", 'updatedAt');
+  fieldTime('influx_backup_field_last_success_timestamp_seconds', 'When a chunk of the field was last copied (moved its checkpoint or not)', 'lastSuccessAt');
 
   // Counters kept in Redis by the workers (once per chunk, whatever the retries), so they
   // cover every host and survive a dashboard restart; they never go down. Per source;

@@ -346,6 +346,10 @@ describe('dashboard against a real Redis', () => {
       const age = new RegExp(`^influx_backup_checkpoint_age_seconds\\{${labels}\\} ([0-9.e+]+)$`, 'm').exec(body);
       assert.ok(age?.[1], 'checkpoint age');
       assert.ok(Math.abs(Number(age[1]) - (Date.now() / 1000 - 1_700_000_000.5)) < 60);
+      // The checkpoint moved just now.
+      const updated = new RegExp(`^influx_backup_checkpoint_updated_timestamp_seconds\\{${labels}\\} ([0-9.e+]+)$`, 'm').exec(body);
+      assert.ok(updated?.[1], 'checkpoint updated time');
+      assert.ok(Math.abs(Number(updated[1]) - Date.now() / 1000) < 60, updated[1]);
       assert.match(body, /^influx_backup_workers_seen 1$/m);
       assert.match(body, /^influx_backup_worker_last_seen_age_seconds\{worker="host-a-42",host="host-a"\} \d/m);
       assert.match(body, /^influx_backup_worker_jobs\{worker="host-a-42",host="host-a",result="done"\} 7$/m);
