@@ -86,7 +86,9 @@ logging: { level: "WARNING", handlers: { file: { enabled: false } } }
       DST: backup.url,
       MEASUREMENT: spec.measurement,
       FIELDS: Object.keys(spec.fields).join(','),
-      INT_FIELDS: Object.keys(spec.fields).filter((f) => spec.fields[f] === 'integer').join(','),
+      INT_FIELDS: Object.keys(spec.fields)
+        .filter((f) => spec.fields[f] === 'integer')
+        .join(','),
       CONCURRENCY: String(WORKERS),
       BATCH: String(BATCH),
     };
@@ -155,17 +157,23 @@ logging: { level: "WARNING", handlers: { file: { enabled: false } } }
     for (const n of names) {
       const r = med[n];
       const bak = n.startsWith('SELECT INTO') ? '-' : r.bakCpu.toFixed(1);
-      console.log(`| ${n} | ${Math.round(rate(r)).toLocaleString('en-US')} | ${r.secs.toFixed(2)} | ${r.srcCpu.toFixed(1)} | ${bak} | ${r.load.toFixed(1)} |`);
+      console.log(
+        `| ${n} | ${Math.round(rate(r)).toLocaleString('en-US')} | ${r.secs.toFixed(2)} | ${r.srcCpu.toFixed(1)} | ${bak} | ${r.load.toFixed(1)} |`,
+      );
     }
-    for (const r of [first, second]) console.log(`| ${r.label} | - | ${r.secs.toFixed(2)} | ${r.srcCpu.toFixed(1)} | ${r.bakCpu.toFixed(1)} | ${r.load.toFixed(1)} |`);
+    for (const r of [first, second])
+      console.log(`| ${r.label} | - | ${r.secs.toFixed(2)} | ${r.srcCpu.toFixed(1)} | ${r.bakCpu.toFixed(1)} | ${r.load.toFixed(1)} |`);
     const all = med['run, fields_per_job all'];
     const whole = med['minimal whole-point copier'];
     const into = med['SELECT INTO (source only)'];
     console.log(`\nall / whole-point copier (values/s): ${(rate(all) / rate(whole)).toFixed(2)} (target >= 0.9)`);
     console.log(`all / SELECT INTO (values/s): ${(rate(all) / rate(into)).toFixed(2)} (target >= 1.3)`);
-    console.log(`source CPU per value, all / whole-point: ${((all.srcCpu / all.count) / (whole.srcCpu / whole.count)).toFixed(2)} (target <= 1.2)`);
+    console.log(
+      `source CPU per value, all / whole-point: ${(all.srcCpu / all.count / (whole.srcCpu / whole.count)).toFixed(2)} (target <= 1.2)`,
+    );
     console.log(`second incremental run / first (wall): ${(second.secs / first.secs).toFixed(2)}`);
-    for (const n of names) for (const r of rounds[n]) if (r.count !== total) console.log(`WARNING: ${n} copied ${r.count} of ${total} values`);
+    for (const n of names)
+      for (const r of rounds[n]) if (r.count !== total) console.log(`WARNING: ${n} copied ${r.count} of ${total} values`);
     const incCount = await count(backup, 'bench_backup');
     if (incCount !== total) console.log(`WARNING: the incremental runs copied ${incCount} of ${total} values`);
   } finally {

@@ -29,7 +29,12 @@ async function copyField(field) {
       const msg = JSON.parse(buf.slice(0, nl));
       buf = buf.slice(nl + 1);
       for (const s of msg.results[0].series ?? []) {
-        const head = esc(s.name) + Object.entries(s.tags ?? {}).filter(([, v]) => v).map(([k, v]) => `,${esc(k)}=${esc(v)}`).join('');
+        const head =
+          esc(s.name) +
+          Object.entries(s.tags ?? {})
+            .filter(([, v]) => v)
+            .map(([k, v]) => `,${esc(k)}=${esc(v)}`)
+            .join('');
         for (const [t, v] of s.values) {
           const val = typeof v === 'string' ? JSON.stringify(v) : Number.isInteger(v) && field === 'counter' ? `${v}i` : String(v);
           lines.push(`${head} ${esc(field)}=${val} ${t}`);

@@ -107,7 +107,12 @@ export async function scaleBench() {
   try {
     // (1) a year of hourly data, 10 fields, 2 series
     const year = { db: 'year', measurement: 'hourly', start: '2023-01-01T00:00:00Z', end: '2023-12-31T23:59:59Z' };
-    await loadGrid(source.url, year.db, year.measurement, { fields: 10, series: 2, hours: 8760, startNs: BigInt(Date.parse(year.start)) * 1_000_000n });
+    await loadGrid(source.url, year.db, year.measurement, {
+      fields: 10,
+      series: 2,
+      hours: 8760,
+      startNs: BigInt(Date.parse(year.start)) * 1_000_000n,
+    });
     {
       const redisServer = await startRedis();
       const redis = new Redis(redisServer.url);
@@ -140,7 +145,13 @@ export async function scaleBench() {
           const want = await fieldTotals(source.url, year.db, year.measurement);
           const got = await fieldTotals(backup.url, `${year.db}_backup`, year.measurement);
           const exact = JSON.stringify(want) === JSON.stringify(got) && Object.keys(want).length === 20;
-          rounds.push({ drain: waited.secs - (waited.markedAt ?? 0), wall: waited.secs, peak: waited.peak, workers: ws.map((w) => w.peak), exact });
+          rounds.push({
+            drain: waited.secs - (waited.markedAt ?? 0),
+            wall: waited.secs,
+            peak: waited.peak,
+            workers: ws.map((w) => w.peak),
+            exact,
+          });
           console.log(`  drain round ${round + 1}: ${rounds.at(-1).drain.toFixed(1)} s, exact: ${exact ? 'yes' : 'NO'}`);
         }
         const median = [...rounds].sort((a, b) => a.drain - b.drain)[Math.floor(rounds.length / 2)];
@@ -151,10 +162,19 @@ export async function scaleBench() {
           `<= 90 s  (rounds: ${rounds.map((r) => r.drain.toFixed(1)).join(', ')})`,
         ]);
         rows.push(['  plan --wait: wall time, planning included', `${median.wall.toFixed(1)} s`, '']);
-        rows.push(['  worker peak RSS (max of rounds)', [0, 1].map((i) => mb(Math.max(...rounds.map((r) => r.workers[i])))).join(', '), '']);
+        rows.push([
+          '  worker peak RSS (max of rounds)',
+          [0, 1].map((i) => mb(Math.max(...rounds.map((r) => r.workers[i])))).join(', '),
+          '',
+        ]);
         rows.push(['  backup exact in every round (COUNT and SUM of every field)', rounds.every((r) => r.exact) ? 'yes' : 'NO', 'yes']);
         await redis.flushall();
-        const merged = await cli(['plan', '--full', '--config', config(dir, 'year-default', { source, backup, redis: redisServer, ...year })]).done;
+        const merged = await cli([
+          'plan',
+          '--full',
+          '--config',
+          config(dir, 'year-default', { source, backup, redis: redisServer, ...year }),
+        ]).done;
         rows.push(['  same data, default max_values: chunks', String(chunksOf(merged.out)), 'a handful per field']);
       } finally {
         redis.disconnect();
@@ -171,7 +191,12 @@ export async function scaleBench() {
       const redis = new Redis(redisServer.url);
       try {
         const before = await usedMemory(redis);
-        const plan = await cli(['plan', '--full', '--config', config(dir, 'wide', { source, backup, redis: redisServer, ...big, maxValues: 1 })]).done;
+        const plan = await cli([
+          'plan',
+          '--full',
+          '--config',
+          config(dir, 'wide', { source, backup, redis: redisServer, ...big, maxValues: 1 }),
+        ]).done;
         if (plan.code !== 0) throw new Error(`plan exited ${plan.code}:\n${plan.out}`);
         const after = await usedMemory(redis);
         const chunks = chunksOf(plan.out);

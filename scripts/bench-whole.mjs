@@ -33,7 +33,12 @@ for await (const part of res.body) {
     const msg = JSON.parse(buf.slice(0, nl));
     buf = buf.slice(nl + 1);
     for (const s of msg.results[0].series ?? []) {
-      const head = esc(s.name) + Object.entries(s.tags ?? {}).filter(([, v]) => v).map(([k, v]) => `,${esc(k)}=${esc(v)}`).join('');
+      const head =
+        esc(s.name) +
+        Object.entries(s.tags ?? {})
+          .filter(([, v]) => v)
+          .map(([k, v]) => `,${esc(k)}=${esc(v)}`)
+          .join('');
       const keys = s.columns.map((c) => `${esc(c)}=`);
       for (const row of s.values) {
         const parts = [];

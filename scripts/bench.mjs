@@ -66,16 +66,16 @@ if (only === undefined || only === 'scale') await scaleBench();
 if (only === undefined || only === 'fields') await fieldsBench();
 
 async function copyBench() {
-const [source, backup, redis] = await Promise.all([startInflux(), startInflux(), startRedis()]);
-try {
-  process.stderr.write(`loading ${total.toLocaleString('en-US')} field values into ${source.url} ...\n`);
-  await load(source.url, 'bench', spec);
-  const dir = mkdtempSync(join(tmpdir(), 'ib-bench-'));
-  const config = (size) => {
-    const file = join(dir, `bench-${size}.yaml`);
-    writeFileSync(
-      file,
-      `databases:
+  const [source, backup, redis] = await Promise.all([startInflux(), startInflux(), startRedis()]);
+  try {
+    process.stderr.write(`loading ${total.toLocaleString('en-US')} field values into ${source.url} ...\n`);
+    await load(source.url, 'bench', spec);
+    const dir = mkdtempSync(join(tmpdir(), 'ib-bench-'));
+    const config = (size) => {
+      const file = join(dir, `bench-${size}.yaml`);
+      writeFileSync(
+        file,
+        `databases:
   source: { host: "127.0.0.1", port: ${source.port}, database: "bench" }
   backup: { host: "127.0.0.1", port: ${backup.port}, database: "bench_backup" }
 processing: { max_workers: ${WORKERS}, batch_size: ${BATCH}, batch_interval: 0, worker_memory_limit: 200 }
@@ -88,57 +88,64 @@ backup:
 redis: { url: "${redis.url.replace(/\/0$/, `/${size === '1h' ? 1 : 2}`)}", prefix: "bench" }
 logging: { level: "WARNING", handlers: { file: { enabled: false } } }
 `,
-    );
-    return file;
-  };
-  const reset = () => backup.query('DROP DATABASE "bench_backup"').then(() => backup.query('CREATE DATABASE "bench_backup"'));
+      );
+      return file;
+    };
+    const reset = () => backup.query('DROP DATABASE "bench_backup"').then(() => backup.query('CREATE DATABASE "bench_backup"'));
 
-  const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
-  const minimalArgs = [join(root, 'scripts/bench-minimal.mjs')];
-  const minimalEnv = {
-    SRC: source.url,
-    DST: backup.url,
-    MEASUREMENT: spec.measurement,
-    FIELDS: Object.keys(spec.fields).join(','),
-    CONCURRENCY: String(WORKERS),
-    BATCH: String(BATCH),
-  };
-  const cliArgs = (size) => [join(root, 'apps/cli/dist/main.js'), 'run', '--full', '--config', config(size)];
-  // The servers' own background work (compactions, WAL flushes) makes single runs
-  // noisy on two cores: run the two copiers in alternation and keep each median.
-  const rounds = { a: [], b: [] };
-  for (let i = 0; i < ROUNDS; i++) {
-    for (const which of i % 2 === 0 ? ['b', 'a'] : ['a', 'b']) {
-      await reset();
-      const r = which === 'a' ? await timed('influx-backup run', process.execPath, cliArgs('1h')) : await timed('minimal copier', process.execPath, minimalArgs, minimalEnv);
-      r.count = await countBackup(backup, 'bench_backup');
-      rounds[which].push(r);
-      process.stderr.write(`  round ${i + 1}: ${r.label} ${r.secs.toFixed(2)} s\n`);
+    const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+    const minimalArgs = [join(root, 'scripts/bench-minimal.mjs')];
+    const minimalEnv = {
+      SRC: source.url,
+      DST: backup.url,
+      MEASUREMENT: spec.measurement,
+      FIELDS: Object.keys(spec.fields).join(','),
+      CONCURRENCY: String(WORKERS),
+      BATCH: String(BATCH),
+    };
+    const cliArgs = (size) => [join(root, 'apps/cli/dist/main.js'), 'run', '--full', '--config', config(size)];
+    // The servers' own background work (compactions, WAL flushes) makes single runs
+    // noisy on two cores: run the two copiers in alternation and keep each median.
+    const rounds = { a: [], b: [] };
+    for (let i = 0; i < ROUNDS; i++) {
+      for (const which of i % 2 === 0 ? ['b', 'a'] : ['a', 'b']) {
+        await reset();
+        const r =
+          which === 'a'
+            ? await timed('influx-backup run', process.execPath, cliArgs('1h'))
+            : await timed('minimal copier', process.execPath, minimalArgs, minimalEnv);
+        r.count = await countBackup(backup, 'bench_backup');
+        rounds[which].push(r);
+        process.stderr.write(`  round ${i + 1}: ${r.label} ${r.secs.toFixed(2)} s\n`);
+      }
     }
-  }
-  const median = (list) => [...list].sort((x, y) => x.secs - y.secs)[Math.floor(list.length / 2)];
-  const a = median(rounds.a);
-  const b = median(rounds.b);
-  const aCount = a.count;
-  const bCount = b.count;
+    const median = (list) => [...list].sort((x, y) => x.secs - y.secs)[Math.floor(list.length / 2)];
+    const a = median(rounds.a);
+    const b = median(rounds.b);
+    const aCount = a.count;
+    const bCount = b.count;
 
-  await reset();
-  const c = await timed('influx-backup run, 1w chunks', process.execPath, cliArgs('1w'));
-  const cCount = await countBackup(backup, 'bench_backup');
+    await reset();
+    const c = await timed('influx-backup run, 1w chunks', process.execPath, cliArgs('1w'));
+    const cCount = await countBackup(backup, 'bench_backup');
 
-  const mb = (n) => `${(n / 1024 / 1024).toFixed(0)} MB`;
-  const row = (r, n) =>
-    `${r.label.padEnd(30)} ${n.toLocaleString('en-US').padStart(10)} values  ${Math.round(n / r.secs).toLocaleString('en-US').padStart(9)} values/s  ${r.secs.toFixed(2).padStart(6)} s  peak RSS ${mb(r.peak)}`;
-  console.log(`\ndataset: ${total.toLocaleString('en-US')} field values, ${WORKERS} workers, batch ${BATCH}, on ${process.platform} ${(await import('node:os')).cpus().length} cores`);
-  console.log(row(a, aCount));
-  console.log(row(b, bCount));
-  console.log(row(c, cCount));
-  console.log(`ratio a/b (values/s, medians of ${ROUNDS} rounds): ${((aCount / a.secs) / (bCount / b.secs)).toFixed(3)}`);
-  console.log(`peak RSS of run, max over all rounds: ${mb(Math.max(...rounds.a.map((r) => r.peak), c.peak))}`);
-  for (const [r, n] of [...rounds.a.map((x) => [x, x.count]), ...rounds.b.map((x) => [x, x.count]), [c, cCount]]) {
-    if (n !== total) console.log(`WARNING: ${r.label} copied ${n} of ${total} values`);
+    const mb = (n) => `${(n / 1024 / 1024).toFixed(0)} MB`;
+    const row = (r, n) =>
+      `${r.label.padEnd(30)} ${n.toLocaleString('en-US').padStart(10)} values  ${Math.round(n / r.secs)
+        .toLocaleString('en-US')
+        .padStart(9)} values/s  ${r.secs.toFixed(2).padStart(6)} s  peak RSS ${mb(r.peak)}`;
+    console.log(
+      `\ndataset: ${total.toLocaleString('en-US')} field values, ${WORKERS} workers, batch ${BATCH}, on ${process.platform} ${(await import('node:os')).cpus().length} cores`,
+    );
+    console.log(row(a, aCount));
+    console.log(row(b, bCount));
+    console.log(row(c, cCount));
+    console.log(`ratio a/b (values/s, medians of ${ROUNDS} rounds): ${(aCount / a.secs / (bCount / b.secs)).toFixed(3)}`);
+    console.log(`peak RSS of run, max over all rounds: ${mb(Math.max(...rounds.a.map((r) => r.peak), c.peak))}`);
+    for (const [r, n] of [...rounds.a.map((x) => [x, x.count]), ...rounds.b.map((x) => [x, x.count]), [c, cCount]]) {
+      if (n !== total) console.log(`WARNING: ${r.label} copied ${n} of ${total} values`);
+    }
+  } finally {
+    await Promise.allSettled([source.destroy(), backup.destroy(), redis.destroy()]);
   }
-} finally {
-  await Promise.allSettled([source.destroy(), backup.destroy(), redis.destroy()]);
-}
 }

@@ -105,10 +105,17 @@ const BAD: BadCase[] = [
   },
   {
     name: 'bad time',
-    text: VALID.replace('    - name: "mem"\n      start_time: "2023-01-01T00:00:00Z"', '    - name: "mem"\n      start_time: "2023-02-30T00:00:00Z"'),
+    text: VALID.replace(
+      '    - name: "mem"\n      start_time: "2023-01-01T00:00:00Z"',
+      '    - name: "mem"\n      start_time: "2023-02-30T00:00:00Z"',
+    ),
     expect: [/backup\.measurements\[1\]\.start_time/],
   },
-  { name: 'bad duration', text: `${VALID.replace('backup:\n  measurements', 'backup:\n  time_chunks:\n    size: "1x"\n  measurements')}`, expect: [/backup\.time_chunks\.size/] },
+  {
+    name: 'bad duration',
+    text: `${VALID.replace('backup:\n  measurements', 'backup:\n  time_chunks:\n    size: "1x"\n  measurements')}`,
+    expect: [/backup\.time_chunks\.size/],
+  },
   {
     name: 'unset variable',
     text: VALID.replace('"backup.example"', '"${NOT_SET_ANYWHERE_VAR}"'),
@@ -126,10 +133,16 @@ describe('influx-backup config', () => {
   for (const [name, env] of [
     ['full.yaml', {}],
     ['iot-basic.yaml', {}],
-    ['production.yaml', { INFLUX_PASSWORD: FILE_SECRET, INFLUX_BACKUP_HOST: 'backup.example', INFLUX_BACKUP_PASS: ENV_SECRETS.INFLUX_BACKUP_PASS }],
+    [
+      'production.yaml',
+      { INFLUX_PASSWORD: FILE_SECRET, INFLUX_BACKUP_HOST: 'backup.example', INFLUX_BACKUP_PASS: ENV_SECRETS.INFLUX_BACKUP_PASS },
+    ],
   ] as const) {
     test(`the seed's ${name} is valid`, async () => {
-      const run = await cli(['config', '--config', join(EXAMPLES, name), '--log-level', 'debug'], { ...env, REDIS_URL: ENV_SECRETS.REDIS_URL });
+      const run = await cli(['config', '--config', join(EXAMPLES, name), '--log-level', 'debug'], {
+        ...env,
+        REDIS_URL: ENV_SECRETS.REDIS_URL,
+      });
       assert.equal(run.code, 0, run.stderr);
       assert.match(run.stdout, /databases:/);
       assert.doesNotMatch(run.stderr, /^\s+at /m);

@@ -23,7 +23,9 @@ before(async () => {
   const lines: string[] = [];
   for (let p = 0; p < 6 * 360; p++) {
     for (let s = 0; s < 10; s++) {
-      lines.push(`line,machine=m${s} speed=${(p * 0.37 + s).toFixed(3)},count=${p * 10 + s}i,state="s${p % 7}" ${T0 + BigInt(p) * 10_000_000_000n}`);
+      lines.push(
+        `line,machine=m${s} speed=${(p * 0.37 + s).toFixed(3)},count=${p * 10 + s}i,state="s${p % 7}" ${T0 + BigInt(p) * 10_000_000_000n}`,
+      );
     }
     if (lines.length >= 5000) await source.write(DB, lines.splice(0).join('\n'));
   }
@@ -85,13 +87,17 @@ ${extra}`,
 }
 
 /** Waits until some job is being copied (its first batch acknowledged); returns it. */
-async function activeWithProgress(queue: Queue, by?: (processedBy: string | undefined) => boolean): Promise<{ id: string; processedBy?: string }> {
+async function activeWithProgress(
+  queue: Queue,
+  by?: (processedBy: string | undefined) => boolean,
+): Promise<{ id: string; processedBy?: string }> {
   return waitFor(
     'a chunk half copied',
     async () => {
       for (const job of await queue.getJobs(['active'])) {
         const values = (job.progress as { values?: number } | undefined)?.values ?? 0;
-        if (values > 0 && (!by || by(job.processedBy))) return { id: job.id ?? '', ...(job.processedBy ? { processedBy: job.processedBy } : {}) };
+        if (values > 0 && (!by || by(job.processedBy)))
+          return { id: job.id ?? '', ...(job.processedBy ? { processedBy: job.processedBy } : {}) };
       }
       return undefined;
     },
@@ -195,7 +201,11 @@ describe('surviving faults', () => {
       assert.equal(done.length, 18);
       for (const job of done) assert.equal(job.attemptsMade, 1, `${job.id} ran ${job.attemptsMade} times`);
       const seen = Object.values(await r.conn.hgetall(`${r.prefix}:state:workers`)).map((v) => JSON.parse(v) as { jobsDone: number });
-      assert.equal(seen.reduce((sum, w) => sum + w.jobsDone, 0), 18, 'the worker copied 18 chunks, not 36');
+      assert.equal(
+        seen.reduce((sum, w) => sum + w.jobsDone, 0),
+        18,
+        'the worker copied 18 chunks, not 36',
+      );
       await assertExact(r.dst);
     } finally {
       await r.close();

@@ -49,8 +49,16 @@ redis: { url: ${y(redis.url)}, prefix: "fields" }
 logging: { level: "WARNING", handlers: { file: { enabled: false } } }
 dashboard: { port: 0, password: "\${DASHBOARD_PASSWORD}" }
 `;
-  const m = writeConfig(dir, 'm.yaml', base.replace('__M__', '{ name: "m", start_time: "2024-01-01T00:00:00Z", end_time: "2024-03-01T00:00:00Z" }'));
-  const q = writeConfig(dir, 'q.yaml', base.replace('__M__', '{ name: "q", start_time: "2024-03-01T00:00:00Z", end_time: "2024-03-31T00:00:00Z" }'));
+  const m = writeConfig(
+    dir,
+    'm.yaml',
+    base.replace('__M__', '{ name: "m", start_time: "2024-01-01T00:00:00Z", end_time: "2024-03-01T00:00:00Z" }'),
+  );
+  const q = writeConfig(
+    dir,
+    'q.yaml',
+    base.replace('__M__', '{ name: "q", start_time: "2024-03-01T00:00:00Z", end_time: "2024-03-31T00:00:00Z" }'),
+  );
   const run = await cli(['run', '--config', m], { env: { DASHBOARD_PASSWORD: PASSWORD } });
   assert.equal(run.code, 1, run.stderr + run.stdout);
   // Planned, no worker: q's two chunks wait.
@@ -82,7 +90,8 @@ dashboard: { port: 0, password: "\${DASHBOARD_PASSWORD}" }
     assert.equal(page.status, 200);
     assert.match(page.headers.get('content-type') ?? '', /text\/html/);
     const html = await page.text();
-    for (const name of ['<td>v</td>', '<td>w</td>', '<td>x</td>', '2024-02-01T00:30:00Z', 'field type conflict']) assert.ok(html.includes(name), name);
+    for (const name of ['<td>v</td>', '<td>w</td>', '<td>x</td>', '2024-02-01T00:30:00Z', 'field type conflict'])
+      assert.ok(html.includes(name), name);
     assert.doesNotMatch(html, /https?:\/\/(?!127\.0\.0\.1)/, 'the page fetches nothing from elsewhere');
     const board = await (await fetch(url, { headers: auth })).text();
     assert.match(board, /\/fields/, "Bull Board's menu links the fields page");

@@ -22,11 +22,20 @@ export interface CliResult {
  */
 export function cli(
   args: string[],
-  { env = {}, timeoutMs = 120_000, entry = CLI, openStdin = false }: { env?: Record<string, string>; timeoutMs?: number; entry?: string; openStdin?: boolean } = {},
+  {
+    env = {},
+    timeoutMs = 120_000,
+    entry = CLI,
+    openStdin = false,
+  }: { env?: Record<string, string>; timeoutMs?: number; entry?: string; openStdin?: boolean } = {},
 ): Promise<CliResult> {
   const started = Date.now();
   return new Promise((resolveRun) => {
-    const child = spawn(process.execPath, [entry, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: [openStdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [entry, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: [openStdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -92,7 +101,11 @@ export function testConfig(
   servers: { source: InfluxServer; backup: InfluxServer; redis: RedisServer },
   n: TestNames,
   measurements: string,
-  { extra = '', processing = 'max_workers: 3, batch_size: 7, batch_interval: 0', maxValues = 1 }: { extra?: string; processing?: string; maxValues?: number } = {},
+  {
+    extra = '',
+    processing = 'max_workers: 3, batch_size: 7, batch_interval: 0',
+    maxValues = 1,
+  }: { extra?: string; processing?: string; maxValues?: number } = {},
 ): string {
   return writeConfig(
     dir,
@@ -148,12 +161,19 @@ export async function dump(
         .sort(([a], [b]) => (a < b ? -1 : 1));
       for (const [t, v] of piece.values) {
         if (v === null) continue;
-        points.push(JSON.stringify([piece.name, tags, field, String(t), typeof v, String(v)]));
+        points.push(JSON.stringify([piece.name, tags, field, String(t), typeof v, exact(v)]));
       }
     }
   }
   points.sort();
   return { types, points };
+}
+
+/** A value as text that tells apart every two values a server may hold: -0 from 0, 1 from "1", true from "true". */
+export function exact(v: unknown): string {
+  if (typeof v === 'number') return Object.is(v, -0) ? '-0' : String(v);
+  if (typeof v === 'bigint' || typeof v === 'boolean') return String(v);
+  return JSON.stringify(v);
 }
 
 function quote(name: string): string {
@@ -173,7 +193,11 @@ export interface LongRunning {
 
 /** Starts a long-running CLI command (worker, planner, dashboard, plan --wait), or another program `entry`, as a child process. */
 export function spawnCli(args: string[], env: Record<string, string> = {}, entry: string = CLI): LongRunning {
-  const child = spawn(process.execPath, [entry, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [entry, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));

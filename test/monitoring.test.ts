@@ -103,7 +103,13 @@ async function emptySource(): Promise<{ src: string; dst: string; prefix: string
 
 /** A logger for a runtime in this process, keeping its warnings and errors. */
 function keptLogger(kept: string[] = []): Logger {
-  const logger: Logger = { debug: () => undefined, info: () => undefined, warn: (m) => void kept.push(m), error: (m) => void kept.push(m), child: () => logger };
+  const logger: Logger = {
+    debug: () => undefined,
+    info: () => undefined,
+    warn: (m) => void kept.push(m),
+    error: (m) => void kept.push(m),
+    child: () => logger,
+  };
   return logger;
 }
 
@@ -203,7 +209,8 @@ ${notify(hook, mail)}`,
       const shown = await cli(['config', '--config', file, '--verbose'], { env: { SMTP_PASSWORD } });
       assert.equal(shown.code, 0, shown.stderr);
       assert.match(shown.stdout, /password: "?\*{8}/);
-      for (const secret of [SMTP_PASSWORD, HOOK_SECRET, 'T0KEN']) assert.ok(!(shown.stdout + shown.stderr).includes(secret), `${secret} printed`);
+      for (const secret of [SMTP_PASSWORD, HOOK_SECRET, 'T0KEN'])
+        assert.ok(!(shown.stdout + shown.stderr).includes(secret), `${secret} printed`);
     } finally {
       await Promise.all([hook.close(), mail.close()]);
     }
@@ -214,7 +221,10 @@ ${notify(hook, mail)}`,
     try {
       const bad = await conflicted();
       const good = await emptySource();
-      await source.write(good.src, [`m v=1.5,w=10i ${ns('2024-01-01T00:30:00Z')}`, `m v=2.5,w=20i ${ns('2024-02-01T00:30:00Z')}`].join('\n'));
+      await source.write(
+        good.src,
+        [`m v=1.5,w=10i ${ns('2024-01-01T00:30:00Z')}`, `m v=2.5,w=20i ${ns('2024-02-01T00:30:00Z')}`].join('\n'),
+      );
       const server = `host: "127.0.0.1", port: ${source.port}, retries: 0, timeout: 5`;
       const file = writeConfig(
         dir,
@@ -314,9 +324,13 @@ describe('the planner', () => {
         // Each planner checks; only one of them at a time, under the lease.
         planners[checking]!.child.kill('SIGTERM');
         assert.equal(await planners[checking]!.exited, 0, planners[checking]!.output());
-        await waitFor('the other planner to take over', async () => (await conn.get(`${db.prefix}:state:alerts-lease`))?.includes(`-${other.child.pid}-`), {
-          timeoutMs: 30_000,
-        });
+        await waitFor(
+          'the other planner to take over',
+          async () => (await conn.get(`${db.prefix}:state:alerts-lease`))?.includes(`-${other.child.pid}-`),
+          {
+            timeoutMs: 30_000,
+          },
+        );
         const checks = (): number => other.output().split('alerts: checked').length - 1;
         const base = checks();
         await waitFor('three checks by the new holder', () => checks() >= base + 3, { timeoutMs: 30_000 });
@@ -333,7 +347,11 @@ describe('the planner', () => {
         conn.disconnect();
       }
       const states = hook.posts.map((p) => `${String(p.body.alert)} ${String(p.body.state)}`);
-      assert.deepEqual(states, states.map((_, i) => (i % 2 === 0 ? 'run_errors firing' : 'run_errors resolved')), JSON.stringify(states));
+      assert.deepEqual(
+        states,
+        states.map((_, i) => (i % 2 === 0 ? 'run_errors firing' : 'run_errors resolved')),
+        JSON.stringify(states),
+      );
       assert.equal(states.at(-1), 'run_errors firing');
       for (const p of planners) assert.ok(!p.output().includes(HOOK_SECRET));
     } finally {
@@ -397,8 +415,13 @@ describe('reduce_workers', () => {
       await waitFor('the concurrency to drop', () => w.worker.concurrency === 3, { timeoutMs: 20_000 });
       watch = { held: [...inFlight], mostLater: 0, later: 0 };
       assert.ok(watch.held.length > 3, `only ${watch.held.length} chunks in flight at the drop`);
-      assert.ok(warnings.some((m) => /alert memory firing: memory_usage/.test(m)), warnings.join('\n'));
-      await waitFor('the chunks in flight at the drop to finish', () => watch!.held.every((id) => completed.has(id)), { timeoutMs: 30_000 });
+      assert.ok(
+        warnings.some((m) => /alert memory firing: memory_usage/.test(m)),
+        warnings.join('\n'),
+      );
+      await waitFor('the chunks in flight at the drop to finish', () => watch!.held.every((id) => completed.has(id)), {
+        timeoutMs: 30_000,
+      });
       await waitFor('a chunk taken at the lower concurrency', () => watch!.later >= 2, { timeoutMs: 30_000 });
       assert.ok(watch.mostLater <= 3, `${watch.mostLater} chunks at once while reduced`);
       assert.equal(ballast.length, 400 * 1048576);
@@ -406,7 +429,10 @@ describe('reduce_workers', () => {
       setFlagsFromString('--expose_gc');
       (runInNewContext('gc') as () => void)();
       await waitFor('the concurrency to come back', () => w.worker.concurrency === 6, { timeoutMs: 20_000 });
-      assert.ok(warnings.some((m) => /alert memory resolved/.test(m)), warnings.join('\n'));
+      assert.ok(
+        warnings.some((m) => /alert memory resolved/.test(m)),
+        warnings.join('\n'),
+      );
       await waitFor('every chunk copied', () => completed.size === 12, { timeoutMs: 60_000 });
       assert.deepEqual(failed, []);
     } finally {
@@ -422,7 +448,8 @@ describe('the metrics block', () => {
     // Two measurements, 12 one-hour chunks each of 360 values, copied slowly enough to watch.
     const t0 = ns('2024-01-01T00:00:00Z');
     const lines: string[] = [];
-    for (let p = 0; p < 12 * 360; p++) lines.push(`a x=${p}i ${t0 + BigInt(p) * 10_000_000_000n}`, `b y=${p / 2} ${t0 + BigInt(p) * 10_000_000_000n}`);
+    for (let p = 0; p < 12 * 360; p++)
+      lines.push(`a x=${p}i ${t0 + BigInt(p) * 10_000_000_000n}`, `b y=${p / 2} ${t0 + BigInt(p) * 10_000_000_000n}`);
     await source.write(db.src, lines.join('\n'));
     const file = writeConfig(
       dir,
@@ -465,12 +492,18 @@ logging: { level: "INFO", handlers: { file: { enabled: false } } }
     for (const s of estimates) {
       const eta = Date.parse(s.block.progress.estimated_completion!);
       assert.equal(s.block.run, runId);
-      assert.ok(eta >= s.at - 1_000 && eta <= s.at + 120_000, `estimate ${s.block.progress.estimated_completion} made at ${new Date(s.at).toISOString()}`);
+      assert.ok(
+        eta >= s.at - 1_000 && eta <= s.at + 120_000,
+        `estimate ${s.block.progress.estimated_completion} made at ${new Date(s.at).toISOString()}`,
+      );
       assert.ok(s.block.progress.measurements_completed <= s.block.progress.measurements_total);
     }
     // The last estimate made while running lands near the real end.
     const last = Date.parse(estimates.at(-1)!.block.progress.estimated_completion!);
-    assert.ok(Math.abs(last - exited) <= Math.max(3_000, (exited - started) / 2), `last estimate ${new Date(last).toISOString()}, exit ${new Date(exited).toISOString()}`);
+    assert.ok(
+      Math.abs(last - exited) <= Math.max(3_000, (exited - started) / 2),
+      `last estimate ${new Date(last).toISOString()}, exit ${new Date(exited).toISOString()}`,
+    );
 
     // After the run: the block is the finished run's and agrees with its summary.
     const after = JSON.parse((await cli(['status', '--json', '--config', file])).stdout) as {
@@ -483,13 +516,20 @@ logging: { level: "INFO", handlers: { file: { enabled: false } } }
     assert.equal(m.run, runId);
     const finished = Date.parse(m.progress.estimated_completion ?? '');
     assert.ok(finished >= started && finished <= exited, m.progress.estimated_completion ?? 'null');
-    assert.deepEqual(m.progress, { measurements_completed: 2, measurements_total: 2, estimated_completion: m.progress.estimated_completion });
+    assert.deepEqual(m.progress, {
+      measurements_completed: 2,
+      measurements_total: 2,
+      estimated_completion: m.progress.estimated_completion,
+    });
     assert.deepEqual(m.quality, { error_rate: 0, retry_count: 0, success_rate: 1 });
     assert.equal(m.performance.queue_size, 0);
     assert.equal(m.performance.active_workers, 0);
     const secs = (Date.parse(after.lastRun.finishedAt) - Date.parse(after.lastRun.startedAt)) / 1000;
     const rate = values / secs;
-    assert.ok(Math.abs(m.performance.records_per_second - rate) <= rate * 0.35, `${m.performance.records_per_second} values/s vs ${rate} from the summary`);
+    assert.ok(
+      Math.abs(m.performance.records_per_second - rate) <= rate * 0.35,
+      `${m.performance.records_per_second} values/s vs ${rate} from the summary`,
+    );
     assert.deepEqual(after.totals, { values, done: 24, failed: 0, retried: 0 });
     // The one source's block is the same run's.
     const own = after.metricsBySource[db.src];
@@ -506,8 +546,14 @@ logging: { level: "INFO", handlers: { file: { enabled: false } } }
       assert.match(text, new RegExp(`^influx_backup_chunks_failed_total\\{source="${db.src}"\\} 0$`, 'm'));
       assert.match(text, new RegExp(`^influx_backup_chunk_retries_total\\{source="${db.src}"\\} 0$`, 'm'));
       assert.doesNotMatch(text, /^influx_backup_\w+_total\{source=""\}/m);
-      for (const [measurement, field] of [['a', 'x'], ['b', 'y']]) {
-        const at = new RegExp(`^influx_backup_field_last_success_timestamp_seconds\\{measurement="${measurement}",field="${field}",[^}]*\\} ([\\d.]+)$`, 'm').exec(text);
+      for (const [measurement, field] of [
+        ['a', 'x'],
+        ['b', 'y'],
+      ]) {
+        const at = new RegExp(
+          `^influx_backup_field_last_success_timestamp_seconds\\{measurement="${measurement}",field="${field}",[^}]*\\} ([\\d.]+)$`,
+          'm',
+        ).exec(text);
         assert.ok(at && Number(at[1]) * 1000 >= started - 1_000 && Number(at[1]) * 1000 <= exited, `${measurement}.${field}: ${at?.[1]}`);
       }
     } finally {
@@ -533,7 +579,10 @@ describe('promtool', () => {
     const rules = join(ROOT, 'deploy/prometheus/alerts.yaml');
     const checked = execFileSync('promtool', ['check', 'rules', rules], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     assert.match(checked, /SUCCESS: \d+ rules found/);
-    const tested = execFileSync('promtool', ['test', 'rules', join(ROOT, 'deploy/prometheus/alerts.test.yaml')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const tested = execFileSync('promtool', ['test', 'rules', join(ROOT, 'deploy/prometheus/alerts.test.yaml')], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     assert.match(tested, /SUCCESS/);
   });
 });

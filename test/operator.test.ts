@@ -17,7 +17,11 @@ let dir: string;
 let n = 0;
 
 before(async () => {
-  [source, backup, redis] = await Promise.all([startInflux({ admin: { username: 'admin', password: PASSWORD } }), startInflux(), startRedis()]);
+  [source, backup, redis] = await Promise.all([
+    startInflux({ admin: { username: 'admin', password: PASSWORD } }),
+    startInflux(),
+    startRedis(),
+  ]);
   dir = tempDir('operator');
 });
 after(async () => {
@@ -62,7 +66,11 @@ logging:
 }
 
 function logText(logs: string): string {
-  return existsSync(logs) ? readdirSync(logs).map((f) => readFileSync(join(logs, f), 'utf8')).join('') : '';
+  return existsSync(logs)
+    ? readdirSync(logs)
+        .map((f) => readFileSync(join(logs, f), 'utf8'))
+        .join('')
+    : '';
 }
 
 const WEATHER = [`weather,region=eu temperature=21.5,humidity=40i ${T}`, `weather,region=us temperature=18.5,humidity=55i ${T + HOUR}`];
@@ -108,7 +116,20 @@ describe('operator experience', () => {
     assert.doesNotMatch(r.stderr, /planned/, 'the log line is not on the console too');
     assert.match(logText(s.logs), /- INFO - planned run=plan-\S+ fields=2 chunks=\d/);
     // Singular forms.
-    const one = await cli(['plan', '--full', '--measurement', 'weather', '--field', 'humidity', '--start-time', '2026-11-25T00:00:00Z', '--end-time', '2026-11-25T00:30:00Z', '--config', s.file]);
+    const one = await cli([
+      'plan',
+      '--full',
+      '--measurement',
+      'weather',
+      '--field',
+      'humidity',
+      '--start-time',
+      '2026-11-25T00:00:00Z',
+      '--end-time',
+      '2026-11-25T00:30:00Z',
+      '--config',
+      s.file,
+    ]);
     assert.equal(one.code, 0, one.stderr);
     assert.match(one.stdout, /: 1 field, 1 chunk \(\d+ already queued\), 1 value to copy$/m);
   });
@@ -130,8 +151,14 @@ describe('operator experience', () => {
     const s = await setup(WEATHER);
     const range = ['--start-time', '2026-11-25T00:00:00Z', '--end-time', '2026-11-26T00:00:00Z'];
     const cases: [string[], RegExp][] = [
-      [['backfill', '--measurement', 'wether', ...range], /--measurement "wether": .* has no such measurement \(did you mean "weather"\?\)/],
-      [['backfill', '--measurement', 'weather', '--field', 'temprature', ...range], /--field "temprature": measurement "weather" .* has no such field \(did you mean "temperature"\?\)/],
+      [
+        ['backfill', '--measurement', 'wether', ...range],
+        /--measurement "wether": .* has no such measurement \(did you mean "weather"\?\)/,
+      ],
+      [
+        ['backfill', '--measurement', 'weather', '--field', 'temprature', ...range],
+        /--field "temprature": measurement "weather" .* has no such field \(did you mean "temperature"\?\)/,
+      ],
       [['backfill', '--measurement', 'zzzzzz', ...range], /--measurement "zzzzzz": .* has no such measurement$/m],
       [['plan', '--field', 'temprature'], /--field "temprature": .*\(did you mean "temperature"\?\)/],
       [['run', '--measurement', 'Weather'], /--measurement "Weather": .*\(did you mean "weather"\?\)/],
@@ -170,7 +197,12 @@ describe('operator experience', () => {
     assert.equal((await cli(['run', '--measurement', M, '--config', s.file])).code, 0);
     // Hours 1 and 2 (neighbours) lose a value and change one; hour 3 stays equal; hour 5 gains one.
     await backup.query(`DELETE FROM "${M}" WHERE time >= ${T + HOUR} AND time <= ${T + HOUR}`, s.dst);
-    await backup.write(s.dst, [`power\\ meters,site=plant\\ A,meter=m1 kwh=99 ${T + 2n * HOUR}`, `power\\ meters,site=plant\\ B kwh=7 ${T + 5n * HOUR + 1n}`].join('\n'));
+    await backup.write(
+      s.dst,
+      [`power\\ meters,site=plant\\ A,meter=m1 kwh=99 ${T + 2n * HOUR}`, `power\\ meters,site=plant\\ B kwh=7 ${T + 5n * HOUR + 1n}`].join(
+        '\n',
+      ),
+    );
     const v = await cli(['verify', '--deep', '--measurement', M, '--config', s.file]);
     assert.equal(v.code, 1, v.stdout + v.stderr);
     const out = v.stdout;

@@ -90,7 +90,10 @@ describe('least privilege', () => {
     const s = await setup({ createBackup: false });
     const r = await cli(['run', '--config', s.file]);
     assert.equal(r.code, 1, r.stderr + r.stdout);
-    assert.match(r.stderr, /the backup database "plant \d+ copy" does not exist on the backup InfluxDB 127\.0\.0\.1:\d+, and its user may not create it/);
+    assert.match(
+      r.stderr,
+      /the backup database "plant \d+ copy" does not exist on the backup InfluxDB 127\.0\.0\.1:\d+, and its user may not create it/,
+    );
     assert.match(r.stderr, /an admin must run: CREATE DATABASE "plant \d+ copy"/);
     assert.doesNotMatch(r.stderr, /authentication failed/);
   });
@@ -114,7 +117,10 @@ describe('least privilege', () => {
     const s = await setup({ sourcePassword: 'not-the-reader-pw' });
     const r = await cli(['run', '--config', s.file]);
     assert.equal(r.code, 1, r.stderr + r.stdout);
-    assert.match(r.stderr, /source InfluxDB 127\.0\.0\.1:\d+: authentication failed \(HTTP 401\).*check databases\.source\.username and databases\.source\.password/);
+    assert.match(
+      r.stderr,
+      /source InfluxDB 127\.0\.0\.1:\d+: authentication failed \(HTTP 401\).*check databases\.source\.username and databases\.source\.password/,
+    );
     assert.ok(!r.stderr.includes('not-the-reader-pw'));
   });
 
@@ -123,14 +129,26 @@ describe('least privilege', () => {
     const ok = await cli(['config', '--check', '--config', good.file]);
     assert.equal(ok.code, 0, ok.stderr);
     assert.match(ok.stderr, /^ok +Redis 127\.0\.0\.1:\d+ +Redis \S+$/m);
-    assert.match(ok.stderr, /^ok +source InfluxDB 127\.0\.0\.1:\d+ +InfluxDB \S+, credentials accepted; database "plant \d+" readable, retention policies "autogen"$/m);
-    assert.match(ok.stderr, /^ok +backup InfluxDB 127\.0\.0\.1:\d+ +InfluxDB \S+, credentials accepted; database "plant \d+ copy" present$/m);
+    assert.match(
+      ok.stderr,
+      /^ok +source InfluxDB 127\.0\.0\.1:\d+ +InfluxDB \S+, credentials accepted; database "plant \d+" readable, retention policies "autogen"$/m,
+    );
+    assert.match(
+      ok.stderr,
+      /^ok +backup InfluxDB 127\.0\.0\.1:\d+ +InfluxDB \S+, credentials accepted; database "plant \d+ copy" present$/m,
+    );
 
     const wrong = await setup({ sourcePassword: 'nope-pw', createBackup: false, backupPort: await freePort() });
     const bad = await cli(['config', '--check', '--config', wrong.file], { timeoutMs: 60_000 });
     assert.equal(bad.code, 1, bad.stderr);
-    assert.match(bad.stderr, /^FAILED +source InfluxDB 127\.0\.0\.1:\d+ +authentication failed \(HTTP 401\).*\(check databases\.source\.username and databases\.source\.password\)$/m);
-    assert.match(bad.stderr, /^FAILED +backup InfluxDB 127\.0\.0\.1:\d+ +connection refused \(check databases\.backup\.host and databases\.backup\.port\)$/m);
+    assert.match(
+      bad.stderr,
+      /^FAILED +source InfluxDB 127\.0\.0\.1:\d+ +authentication failed \(HTTP 401\).*\(check databases\.source\.username and databases\.source\.password\)$/m,
+    );
+    assert.match(
+      bad.stderr,
+      /^FAILED +backup InfluxDB 127\.0\.0\.1:\d+ +connection refused \(check databases\.backup\.host and databases\.backup\.port\)$/m,
+    );
     assert.match(bad.stderr, /^ok +Redis/m);
     assert.ok(!bad.stderr.includes('nope-pw') && !bad.stdout.includes('nope-pw'));
   });
@@ -139,6 +157,9 @@ describe('least privilege', () => {
     const s = await setup({ backupPort: await freePort() });
     const r = await cli(['run', '--config', s.file], { timeoutMs: 60_000 });
     assert.equal(r.code, 1, r.stderr + r.stdout);
-    assert.match(r.stderr, /backup InfluxDB 127\.0\.0\.1:\d+: connection refused \(check databases\.backup\.host and databases\.backup\.port\)/);
+    assert.match(
+      r.stderr,
+      /backup InfluxDB 127\.0\.0\.1:\d+: connection refused \(check databases\.backup\.host and databases\.backup\.port\)/,
+    );
   });
 });

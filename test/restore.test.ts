@@ -5,7 +5,21 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { startInflux, startRedis, type InfluxServer, type RedisServer } from '@influx-backup/testkit';
-import { cli, client, dump, HOSTILE_LINES, HOSTILE_M, HOSTILE_M_LP, namer, spawnCli, tempDir, testConfig, y, type TestNames } from './helpers.js';
+import {
+  cli,
+  client,
+  dump,
+  exact,
+  HOSTILE_LINES,
+  HOSTILE_M,
+  HOSTILE_M_LP,
+  namer,
+  spawnCli,
+  tempDir,
+  testConfig,
+  y,
+  type TestNames,
+} from './helpers.js';
 
 let source: InfluxServer;
 let backup: InfluxServer;
@@ -80,7 +94,12 @@ describe('influx-backup restore', () => {
     assert.equal(r.code, 0, r.stderr + r.stdout);
     const out = r.stdout;
     // Before writing: the fields, each one's range and the backup's count of values.
-    assert.match(out, new RegExp(`restore from database "${n.dst}" on the backup InfluxDB 127\\.0\\.0\\.1:${backup.port} into database "${n.src}" on the source InfluxDB`));
+    assert.match(
+      out,
+      new RegExp(
+        `restore from database "${n.dst}" on the backup InfluxDB 127\\.0\\.0\\.1:${backup.port} into database "${n.src}" on the source InfluxDB`,
+      ),
+    );
     assert.match(out, /\.f 1,x=y \(integer\)  1960-01-01T00:00:00Z \.\. 2030-01-01T00:00:00Z  2 values/);
     assert.match(out, /6 fields, \d+ chunks?, 15 values in the backup to restore/);
     assert.ok(out.indexOf('values in the backup') < out.indexOf('done in'), 'the preview comes before the copy');
@@ -97,7 +116,10 @@ describe('influx-backup restore', () => {
     assert.deepEqual(await checkpoints(file), marks, 'a restore moves no checkpoint');
 
     // status shows the restore apart; the backup's last run stays the last run.
-    const status = JSON.parse((await cli(['status', '--json', '--config', file])).stdout) as { lastRun: { mode: string }; lastRestore: { mode: string; ok: boolean; values: number } };
+    const status = JSON.parse((await cli(['status', '--json', '--config', file])).stdout) as {
+      lastRun: { mode: string };
+      lastRestore: { mode: string; ok: boolean; values: number };
+    };
     assert.equal(status.lastRun.mode, 'run');
     assert.deepEqual([status.lastRestore.mode, status.lastRestore.ok, status.lastRestore.values], ['restore', true, 15]);
   });
@@ -105,7 +127,10 @@ describe('influx-backup restore', () => {
   test('a range restore rewrites that range only: points outside it, and a point newer in the source, keep the source values', async () => {
     const n = names();
     await source.query(`CREATE DATABASE "${n.src}"`);
-    const lines = [0n, 1n, 2n, 3n, 4n, 5n].flatMap((h) => [`m,host=a v=${h}i,s="a${h}" ${T + h * HOUR}`, `m,host=b v=${-h}i ${T + h * HOUR + 7n}`]);
+    const lines = [0n, 1n, 2n, 3n, 4n, 5n].flatMap((h) => [
+      `m,host=a v=${h}i,s="a${h}" ${T + h * HOUR}`,
+      `m,host=b v=${-h}i ${T + h * HOUR + 7n}`,
+    ]);
     await source.write(n.src, lines.join('\n'));
     const file = config(n, measurement('m'));
     await ok(['run', '--config', file]);
@@ -115,22 +140,29 @@ describe('influx-backup restore', () => {
     // and a new point arrives after the backup.
     await source.query(`DELETE FROM "m" WHERE time >= ${T + 2n * HOUR} AND time <= ${T + 3n * HOUR + 7n}`, n.src);
     await source.write(n.src, [`m,host=a v=500i,s="newer" ${T + 5n * HOUR}`, `m,host=a v=600i ${T + 6n * HOUR}`].join('\n'));
-    const iso = (ns: bigint): string => new Date(Number(ns / 1_000_000n)).toISOString().replace(/\.\d+Z$/, '.') + String(ns % 1_000_000_000n).padStart(9, '0') + 'Z';
-    const out = await ok(['restore', '--measurement', 'm', '--start-time', iso(T + 2n * HOUR), '--end-time', iso(T + 3n * HOUR + 7n), '--config', file]);
+    const iso = (ns: bigint): string =>
+      new Date(Number(ns / 1_000_000n)).toISOString().replace(/\.\d+Z$/, '.') + String(ns % 1_000_000_000n).padStart(9, '0') + 'Z';
+    const out = await ok([
+      'restore',
+      '--measurement',
+      'm',
+      '--start-time',
+      iso(T + 2n * HOUR),
+      '--end-time',
+      iso(T + 3n * HOUR + 7n),
+      '--config',
+      file,
+    ]);
     assert.match(out, /2 fields, \d+ chunks?, 6 values in the backup to restore/);
 
     const after = await dump(client(source.port), n.src, 'm');
-    const row = (host: string, field: string, t: bigint, type: string, v: string): string =>
-      JSON.stringify(['m', [['host', host]], field, String(t), type, v]);
+    const row = (host: string, field: string, t: bigint, v: number | string): string =>
+      JSON.stringify(['m', [['host', host]], field, String(t), typeof v, exact(v)]);
     const expected = new Set(backedUp.points);
     // The source's changes outside the range stay the source's.
-    expected.delete(row('a', 'v', T + 5n * HOUR, 'number', '5'));
-    expected.delete(row('a', 's', T + 5n * HOUR, 'string', 'a5'));
-    for (const p of [
-      row('a', 'v', T + 5n * HOUR, 'number', '500'),
-      row('a', 's', T + 5n * HOUR, 'string', 'newer'),
-      row('a', 'v', T + 6n * HOUR, 'number', '600'),
-    ]) {
+    expected.delete(row('a', 'v', T + 5n * HOUR, 5));
+    expected.delete(row('a', 's', T + 5n * HOUR, 'a5'));
+    for (const p of [row('a', 'v', T + 5n * HOUR, 500), row('a', 's', T + 5n * HOUR, 'newer'), row('a', 'v', T + 6n * HOUR, 600)]) {
       expected.add(p);
     }
     assert.deepEqual(after.points, [...expected].sort());
@@ -164,7 +196,8 @@ describe('influx-backup restore', () => {
       assert.ok(want.points.length > 0, `the backup holds ${rp}`);
       assert.deepEqual(await dump(src, scratch, 'm', rp), want, `policy ${rp} restored into its namesake`);
     }
-    for (const rp of ['autogen', 'rp two']) assert.equal((await dump(src, n.src, 'm', rp)).points.length, 0, `the source's ${rp} got nothing`);
+    for (const rp of ['autogen', 'rp two'])
+      assert.equal((await dump(src, n.src, 'm', rp)).points.length, 0, `the source's ${rp} got nothing`);
   });
 
   test('--dry-run prints what it would restore and writes nothing: no database, no point, no Redis key', async () => {
@@ -230,15 +263,12 @@ describe('influx-backup restore', () => {
     assert.deepEqual(await dump(dst, n.dst, 'busy'), busy, 'the backup is exact');
     // The backup's checkpoints are each field's newest value; the restore added none.
     const marks = (await checkpoints(file)) as { measurement: string; field: string; checkpointNs: string }[];
-    assert.deepEqual(
-      marks.map((c) => [c.measurement, c.field, c.checkpointNs]).sort(),
-      [
-        ['busy', 'x', String(T + 2999n * 10_000_000_000n)],
-        ['busy', 'y', String(T + 2999n * 10_000_000_000n)],
-        ['lost', 'v', String(T + 299n * 60_000_000_000n)],
-        ['lost', 'w', String(T + 299n * 60_000_000_000n)],
-      ],
-    );
+    assert.deepEqual(marks.map((c) => [c.measurement, c.field, c.checkpointNs]).sort(), [
+      ['busy', 'x', String(T + 2999n * 10_000_000_000n)],
+      ['busy', 'y', String(T + 2999n * 10_000_000_000n)],
+      ['lost', 'v', String(T + 299n * 60_000_000_000n)],
+      ['lost', 'w', String(T + 299n * 60_000_000_000n)],
+    ]);
   });
 
   test('a restore runs the backup engine: a group that fails for good (a type conflict in the source) splits, the healthy field comes back', async () => {
@@ -256,7 +286,11 @@ describe('influx-backup restore', () => {
     assert.match(r.stdout, /FAILED in/);
     assert.match(r.stdout, /failed {5}m\.b .*field type conflict/);
     const after = await dump(client(source.port), n.src, 'm');
-    assert.deepEqual(after.points.filter((p) => (JSON.parse(p) as string[])[2] === 'a'), a, 'the healthy field is restored exactly');
+    assert.deepEqual(
+      after.points.filter((p) => (JSON.parse(p) as string[])[2] === 'a'),
+      a,
+      'the healthy field is restored exactly',
+    );
     const status = await cli(['status', '--config', file]);
     assert.match(status.stdout, /chunks failed for good[^]*\n  restore m\.b  .*field type conflict/);
     assert.match(status.stdout, /last restore:\n  restore-\S+ \(restore\): FAILED/);
@@ -279,6 +313,9 @@ describe('influx-backup restore', () => {
     await backup.write(n.dst, `weather t=1 ${T}`);
     const wrong = await cli(['restore', '--measurement', 'wether', '--config', file]);
     assert.equal(wrong.code, 2, wrong.stderr);
-    assert.match(wrong.stderr, /--measurement "wether": the backup database "rdst\d+" on 127\.0\.0\.1:\d+ has no such measurement \(did you mean "weather"\?\)/);
+    assert.match(
+      wrong.stderr,
+      /--measurement "wether": the backup database "rdst\d+" on 127\.0\.0\.1:\d+ has no such measurement \(did you mean "weather"\?\)/,
+    );
   });
 });

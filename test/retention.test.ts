@@ -13,7 +13,7 @@ const H = 3_600_000_000_000n;
 const DAY = 24n * H;
 const QUOTED = `one "year" it's`;
 /** Times inside every policy's duration: a policy drops what is older than it keeps. */
-const T0 = (BigInt(Date.now()) * 1_000_000n / H - 72n) * H;
+const T0 = ((BigInt(Date.now()) * 1_000_000n) / H - 72n) * H;
 
 let source: InfluxServer;
 let backup: InfluxServer;
@@ -126,9 +126,9 @@ describe('retention policies', () => {
     assert.equal(r.code, 0, r.stderr + r.stdout);
     await assertExactPerPolicy(d);
     // Jobs named after their group: both fields of m, one policy each.
-    const names = await conn.keys(`${d.prefix}:copy:*`).then(async (keys) =>
-      Promise.all(keys.filter((k) => /:r[0-9a-z]{8}\.[0-9a-z]+$/.test(k)).map((k) => conn.hget(k, 'name'))),
-    );
+    const names = await conn
+      .keys(`${d.prefix}:copy:*`)
+      .then(async (keys) => Promise.all(keys.filter((k) => /:r[0-9a-z]{8}\.[0-9a-z]+$/.test(k)).map((k) => conn.hget(k, 'name'))));
     assert.ok(names.includes('copy-chunk m: s, v'), names.join('\n'));
     const checkpoints = await conn.hgetall(`${d.prefix}:state:checkpoints`);
     for (const rp of POLICIES) {
@@ -157,7 +157,7 @@ describe('retention policies', () => {
     assert.match(unknown.stderr, /--retention-policy "shrot" is not a policy being copied/);
   });
 
-  test('each policy is incremental from its own checkpoints: a newer policy never hides an older one\'s new data', async () => {
+  test("each policy is incremental from its own checkpoints: a newer policy never hides an older one's new data", async () => {
     const d = await database();
     await src.write(d.src, `m,site=z v=40i ${T0 + 3n + 40n * H}`, 'autogen');
     assert.equal((await cli(['run', '--config', d.file])).code, 0);
@@ -167,22 +167,23 @@ describe('retention policies', () => {
     assert.equal(r.code, 0, r.stderr + r.stdout);
     await assertExactPerPolicy(d);
     const status = await cli(['status', '--json', '--config', d.file]);
-    const cps = (JSON.parse(status.stdout) as { checkpoints: { retentionPolicy: string | null; field: string; checkpointNs: string }[] }).checkpoints;
+    const cps = (JSON.parse(status.stdout) as { checkpoints: { retentionPolicy: string | null; field: string; checkpointNs: string }[] })
+      .checkpoints;
     const v = (rp: string): string | undefined => cps.find((c) => c.retentionPolicy === rp && c.field === 'v')?.checkpointNs;
     assert.equal(v('short'), String(T0 + 2n + 35n * H));
     assert.equal(v('autogen'), String(T0 + 3n + 40n * H));
     assert.equal(v(QUOTED), String(T0 + 1n + 30n * H));
   });
 
-  test('a checkpoint saved before policies were named becomes the default policy\'s: nothing recopied, nothing skipped', async () => {
+  test("a checkpoint saved before policies were named becomes the default policy's: nothing recopied, nothing skipped", async () => {
     const d = await database();
     // An older version copied raw's v up to T0 + H and saved its checkpoint without a policy.
     const legacy = JSON.stringify([`127.0.0.1:${source.port}`, d.src, 'm', 'v']);
     await conn.hset(`${d.prefix}:state:checkpoints`, legacy, String(T0 + H));
     const r = await cli(['run', '--config', d.file]);
     assert.equal(r.code, 0, r.stderr + r.stdout);
-    const raw = (await dump(bak, d.dst, 'm', 'raw')).points.filter((p) => JSON.parse(p)[2] === 'v');
-    const times = raw.map((p) => BigInt(JSON.parse(p)[3] as string));
+    const raw = (await dump(bak, d.dst, 'm', 'raw')).points.filter((p) => (JSON.parse(p) as string[])[2] === 'v');
+    const times = raw.map((p) => BigInt((JSON.parse(p) as string[])[3]!));
     assert.deepEqual(times.sort(), [T0 + H, T0 + 30n * H], 'raw.v from its old checkpoint on: the value before it not recopied');
     for (const rp of ['autogen', QUOTED, 'short']) {
       assert.deepEqual(await dump(bak, d.dst, 'm', rp), await dump(src, d.src, 'm', rp), `${rp} copied whole`);

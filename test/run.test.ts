@@ -24,7 +24,6 @@ function config(n: TestNames, measurements: string, extra = ''): string {
   return testConfig(dir, { source, backup, redis }, n, measurements, { extra });
 }
 
-
 describe('influx-backup run', () => {
   test('copies hostile names, int64 extremes, ns and pre-1970 times, strings, booleans exactly', async () => {
     const n = names();
@@ -79,8 +78,12 @@ describe('influx-backup run', () => {
         `m a=5,other=5 ${T + 7_200_000_000_001n}`,
       ].join('\n'),
     );
-    const iso = (ns: bigint): string => new Date(Number(ns / 1_000_000n)).toISOString().replace('Z', '') + String(ns % 1_000_000n).padStart(6, '0') + 'Z';
-    const file = config(n, `    - name: "m"\n      fields: ["a"]\n      start_time: "${iso(T)}"\n      end_time: "${iso(T + 7_200_000_000_000n)}"`);
+    const iso = (ns: bigint): string =>
+      new Date(Number(ns / 1_000_000n)).toISOString().replace('Z', '') + String(ns % 1_000_000n).padStart(6, '0') + 'Z';
+    const file = config(
+      n,
+      `    - name: "m"\n      fields: ["a"]\n      start_time: "${iso(T)}"\n      end_time: "${iso(T + 7_200_000_000_000n)}"`,
+    );
     const r = await cli(['run', '--config', file]);
     assert.equal(r.code, 0, r.stderr + r.stdout);
     const b = await dump(client(backup.port), n.dst, 'm');
@@ -108,7 +111,12 @@ describe('influx-backup run', () => {
     assert.equal(r.code, 0, r.stderr + r.stdout);
     // New Temperature values, older than Irradiance's last value: a shared
     // checkpoint would skip them.
-    await source.write(n.src, [`solar,panel=p1 Temperature=22 ${ns('2023-11-29T08:00:00Z')}`, `solar,panel=p1 Temperature=23 ${ns('2023-11-30T09:00:00Z')}`].join('\n'));
+    await source.write(
+      n.src,
+      [`solar,panel=p1 Temperature=22 ${ns('2023-11-29T08:00:00Z')}`, `solar,panel=p1 Temperature=23 ${ns('2023-11-30T09:00:00Z')}`].join(
+        '\n',
+      ),
+    );
     r = await cli(['run', '--config', file]);
     assert.equal(r.code, 0, r.stderr + r.stdout);
     assert.match(r.stdout, /2 values to copy|values to copy/);
@@ -138,15 +146,25 @@ describe('influx-backup run', () => {
     assert.equal(temperature.indexOf('2023-11-30T09:00:00Z'), rows[header]!.indexOf('checkpoint'));
     assert.match(text, /^workers:\n  \(none\)$/m);
     assert.match(text, /^run processes \(not workers/m);
-    assert.match(text, /^last run:\n  run-\S+ \(run\): done, started \S+, [0-9.]+ ?m?s\n  chunks \d+: \d+ done, 0 failed; \d+ values \(\d+\/s\)$/m);
+    assert.match(
+      text,
+      /^last run:\n  run-\S+ \(run\): done, started \S+, [0-9.]+ ?m?s\n  chunks \d+: \d+ done, 0 failed; \d+ values \(\d+\/s\)$/m,
+    );
     assert.doesNotMatch(text, /\{"runId"/, 'no raw JSON');
   });
 
   test('a worker logs what it copied at INFO every monitoring.metrics.interval, and is listed as a worker', async () => {
     const n = names();
     await source.query(`CREATE DATABASE "${n.src}"`);
-    await source.write(n.src, ['m,s=a v=1i 1700000000000000000', 'm,s=a v=2i 1700003600000000000', 'm,s=b v=3i 1700007200000000000'].join('\n'));
-    const file = config(n, `    - name: "m"\n      start_time: "2023-11-14T00:00:00Z"\n      end_time: "2023-11-15T00:00:00Z"`, 'monitoring: { metrics: { interval: 1 } }\n');
+    await source.write(
+      n.src,
+      ['m,s=a v=1i 1700000000000000000', 'm,s=a v=2i 1700003600000000000', 'm,s=b v=3i 1700007200000000000'].join('\n'),
+    );
+    const file = config(
+      n,
+      `    - name: "m"\n      start_time: "2023-11-14T00:00:00Z"\n      end_time: "2023-11-15T00:00:00Z"`,
+      'monitoring: { metrics: { interval: 1 } }\n',
+    );
     const worker = spawnCli(['worker', '--config', file, '--log-level', 'INFO']);
     try {
       const plan = await cli(['plan', '--wait', '--config', file]);
@@ -159,7 +177,10 @@ describe('influx-backup run', () => {
       const deadline = Date.now() + 15_000;
       while (copied().values < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
       assert.deepEqual(copied(), { chunks: 2, values: 2 }, worker.output());
-      const report = JSON.parse((await cli(['status', '--json', '--config', file])).stdout) as { workers: { role?: string }[]; runs: unknown[] };
+      const report = JSON.parse((await cli(['status', '--json', '--config', file])).stdout) as {
+        workers: { role?: string }[];
+        runs: unknown[];
+      };
       assert.equal(report.workers.length, 1);
       assert.equal(report.workers[0]?.role, 'worker');
       assert.deepEqual(report.runs, []);
@@ -229,7 +250,10 @@ describe('influx-backup run', () => {
     const n = names();
     await source.query(`CREATE DATABASE "${n.src}"`);
     const ns = (iso: string): bigint => BigInt(Date.parse(iso)) * 1_000_000n;
-    await source.write(n.src, [0, 1, 2].map((h) => `p v=${h}.5,w=${h}i ${ns('2024-01-01T00:10:00Z') + BigInt(h) * 3_600_000_000_000n}`).join('\n'));
+    await source.write(
+      n.src,
+      [0, 1, 2].map((h) => `p v=${h}.5,w=${h}i ${ns('2024-01-01T00:10:00Z') + BigInt(h) * 3_600_000_000_000n}`).join('\n'),
+    );
     const file = config(n, `    - name: "p"\n      start_time: "2024-01-01T00:00:00Z"\n      end_time: "2024-01-01T23:59:59Z"`);
     const planned = await cli(['plan', '--config', file]);
     assert.equal(planned.code, 0, planned.stderr);
@@ -327,7 +351,10 @@ describe('influx-backup run', () => {
       await source.query(`CREATE DATABASE "${n.src}"`);
       await source.write(n.src, 'm v=1 1700000000000000000');
       const url = guarded.url; // redis://:PASSWORD@127.0.0.1:PORT/0, the password URL-encoded
-      const file = config(n, `    - name: "m"\n      start_time: "2023-01-01T00:00:00Z"\n      end_time: "2024-01-01T00:00:00Z"`).replace(/$/, '');
+      const file = config(n, `    - name: "m"\n      start_time: "2023-01-01T00:00:00Z"\n      end_time: "2024-01-01T00:00:00Z"`).replace(
+        /$/,
+        '',
+      );
       const { readFileSync, writeFileSync } = await import('node:fs');
       writeFileSync(file, readFileSync(file, 'utf8').replace(y(redis.url), y(url)));
       for (const args of [['run'], ['status'], ['config'], ['verify', '--deep']]) {

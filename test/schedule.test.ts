@@ -21,7 +21,10 @@ before(async () => {
   await source.query(`CREATE DATABASE "${DB}"`);
   const lines: string[] = [];
   // one value every 10 minutes for two days, two fields
-  for (let i = 0; i < 288; i++) lines.push(`soil,plot=p${i % 3} moisture=${i / 10},ph=${7 + (i % 5) / 10} ${ns('2024-06-01T00:00:00Z') + BigInt(i) * 600_000_000_000n}`);
+  for (let i = 0; i < 288; i++)
+    lines.push(
+      `soil,plot=p${i % 3} moisture=${i / 10},ph=${7 + (i % 5) / 10} ${ns('2024-06-01T00:00:00Z') + BigInt(i) * 600_000_000_000n}`,
+    );
   await source.write(DB, lines.join('\n'));
 });
 after(async () => {
@@ -66,7 +69,9 @@ describe('planner', () => {
     const schedule = new Queue('schedule', { connection: conn, prefix: 'sched' });
     const planners = [spawnCli(['planner', '--config', file]), spawnCli(['planner', '--config', file])];
     try {
-      await waitFor('three ticks planned', async () => ((await schedule.getJobCounts('completed')).completed ?? 0) >= 3, { timeoutMs: 20_000 });
+      await waitFor('three ticks planned', async () => ((await schedule.getJobCounts('completed')).completed ?? 0) >= 3, {
+        timeoutMs: 20_000,
+      });
       const schedulers = await schedule.getJobSchedulers(0, -1);
       assert.deepEqual(schedulers.map((s) => s.key).sort(), ['every_second', 'weekly_full_backup']);
       const weekly = schedulers.find((s) => s.key === 'weekly_full_backup');
@@ -91,7 +96,11 @@ describe('planner', () => {
     assert.deepEqual((await dump(client(backup.port), 'farm_sched', 'soil')).points, (await dump(client(source.port), DB, 'soil')).points);
 
     // Restarted with a schedule gone from the file: its scheduler goes too.
-    const fewer = config('sched', 'farm_sched', `scheduler:\n  enabled: true\n  jobs:\n    - { id: "weekly_full_backup", trigger: "cron", day_of_week: "sun", hour: 1, minute: 0 }`);
+    const fewer = config(
+      'sched',
+      'farm_sched',
+      `scheduler:\n  enabled: true\n  jobs:\n    - { id: "weekly_full_backup", trigger: "cron", day_of_week: "sun", hour: 1, minute: 0 }`,
+    );
     const again = spawnCli(['planner', '--config', fewer]);
     try {
       await waitFor('the stale schedule removed', async () => {
@@ -136,7 +145,9 @@ describe('backfill', () => {
     // First an ordinary run: checkpoints at the newest values.
     let r = await cli(['run', '--config', file]);
     assert.equal(r.code, 0, r.stderr + r.stdout);
-    const before = JSON.parse((await cli(['status', '--json', '--config', file])).stdout) as { checkpoints: { field: string; checkpointNs: string; lastSuccessAt?: string }[] };
+    const before = JSON.parse((await cli(['status', '--json', '--config', file])).stdout) as {
+      checkpoints: { field: string; checkpointNs: string; lastSuccessAt?: string }[];
+    };
     assert.equal(before.checkpoints.length, 2);
     // Lose a morning of the backup, then backfill it.
     await backup.query(`DELETE FROM "soil" WHERE time >= '2024-06-01T06:00:00Z' AND time <= '2024-06-01T11:59:59Z'`, 'farm_bf');
@@ -144,7 +155,20 @@ describe('backfill', () => {
     assert.equal(lost.points.length, 576 - 2 * 36);
     const worker = spawnCli(['worker', '--config', file]);
     try {
-      r = await cli(['backfill', '--measurement', 'soil', '--field', 'moisture', '--start-time', '2024-06-01T06:00:00Z', '--end-time', '2024-06-01T11:59:59Z', '--wait', '--config', file]);
+      r = await cli([
+        'backfill',
+        '--measurement',
+        'soil',
+        '--field',
+        'moisture',
+        '--start-time',
+        '2024-06-01T06:00:00Z',
+        '--end-time',
+        '2024-06-01T11:59:59Z',
+        '--wait',
+        '--config',
+        file,
+      ]);
       assert.equal(r.code, 0, r.stderr + r.stdout);
       assert.match(r.stdout, /1 done, 0 failed/);
     } finally {

@@ -76,7 +76,10 @@ interface Rig {
 function rig({ extra = '', firstB = false, defaultTwo = false, batch = 'batch_size: 50, batch_interval: 0' } = {}): Rig {
   n++;
   const dbs = { a_iot: `a_iot${n}`, a_two: defaultTwo ? `${HOSTILE_DB}_backup` : `a two ${n}`, b_iot: `b_iot${n}` };
-  const to = 'measurements:\n        - name: ' + y(HOSTILE_M) + '\n          start_time: "2024-05-01T00:00:00Z"\n          end_time: "2024-05-03T00:00:00Z"';
+  const to =
+    'measurements:\n        - name: ' +
+    y(HOSTILE_M) +
+    '\n          start_time: "2024-05-01T00:00:00Z"\n          end_time: "2024-05-03T00:00:00Z"';
   const a = [
     `    - name: "a_iot"\n      host: "127.0.0.1"\n      port: ${serverA.port}\n      database: "iot"\n      backup_database: ${y(dbs.a_iot)}\n      retries: 0\n      timeout: 5`,
     `    - name: "a_two"\n      host: "127.0.0.1"\n      port: ${serverA.port}\n      database: ${y(HOSTILE_DB)}\n${defaultTwo ? '' : `      backup_database: ${y(dbs.a_two)}\n`}      measurements:\n        - name: "power m=1"\n          start_time: "2024-05-01T00:00:00Z"\n          end_time: "2024-05-03T00:00:00Z"`,
@@ -147,7 +150,13 @@ async function statusJson(file: string, ...args: string[]): Promise<StatusJson> 
 
 /** /metrics as the dashboard serves it, from a runtime of this configuration. */
 async function scrape(file: string): Promise<string> {
-  const quiet: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, child: () => quiet };
+  const quiet: Logger = {
+    debug: () => undefined,
+    info: () => undefined,
+    warn: () => undefined,
+    error: () => undefined,
+    child: () => quiet,
+  };
   const rt = createRuntime(loadConfig({ file, cwd: ROOT }), quiet);
   try {
     return await createMetricsRegistry(() => collectStatus(rt), { defaultMetrics: false }).metrics();
@@ -218,14 +227,27 @@ describe('several sources', () => {
       checkpoints: { sourceName: string; field: string }[];
       lastRun: { ok: boolean; sources: { source: string; ok: boolean; completed: number }[] };
     };
-    assert.deepEqual(report.sources.map((s) => [s.name, s.checkpoints]), [['a_iot', 3], ['a_two', 2], ['b_iot', 2]]);
+    assert.deepEqual(
+      report.sources.map((s) => [s.name, s.checkpoints]),
+      [
+        ['a_iot', 3],
+        ['a_two', 2],
+        ['b_iot', 2],
+      ],
+    );
     assert.equal(report.lastRun.ok, true);
-    assert.deepEqual(report.lastRun.sources.map((s) => s.source), ['a_iot', 'a_two', 'b_iot']);
+    assert.deepEqual(
+      report.lastRun.sources.map((s) => s.source),
+      ['a_iot', 'a_two', 'b_iot'],
+    );
     assert.equal(report.lastRun.sources.find((s) => s.source === 'b_iot')?.completed, B_HOURS * 2, 'a chunk per hour and field');
     const text = await cli(['status', '--config', r.file]);
     assert.match(text.stdout, /^ {2}source {2}.*server/m);
     assert.match(text.stdout, /^ {2}a_two +autogen +power m=1\.watts/m);
-    assert.ok(text.stdout.indexOf('  a_iot   autogen') < text.stdout.indexOf('  b_iot   autogen'), 'checkpoints in the order of the sources');
+    assert.ok(
+      text.stdout.indexOf('  a_iot   autogen') < text.stdout.indexOf('  b_iot   autogen'),
+      'checkpoints in the order of the sources',
+    );
 
     // verify compares each source with its own backup database.
     const verify = await cli(['verify', '--deep', '--config', r.file]);
@@ -261,7 +283,10 @@ describe('several sources', () => {
     const status = await cli(['status', '--json', '--source', 'b_iot', '--config', r.file]);
     assert.equal(status.code, 0, status.stderr);
     const report = JSON.parse(status.stdout) as { sources: { name: string }[]; checkpoints: { sourceName: string }[] };
-    assert.deepEqual(report.sources.map((s) => s.name), ['b_iot']);
+    assert.deepEqual(
+      report.sources.map((s) => s.name),
+      ['b_iot'],
+    );
     assert.ok(report.checkpoints.length === 2 && report.checkpoints.every((c) => c.sourceName === 'b_iot'));
 
     // restore: --source picks the source, read from its own backup database and written on its own server.
@@ -278,7 +303,10 @@ describe('several sources', () => {
 
     const unknown = await cli(['run', '--source', 'b_iotx', '--config', r.file]);
     assert.equal(unknown.code, 2);
-    assert.match(unknown.stderr, /--source "b_iotx" is not a configured source \(did you mean "b_iot"\?\); the sources: a_iot, a_two, b_iot/);
+    assert.match(
+      unknown.stderr,
+      /--source "b_iotx" is not a configured source \(did you mean "b_iot"\?\); the sources: a_iot, a_two, b_iot/,
+    );
   });
 
   test('plan --wait --source copies only that source; after a run of two more, /metrics counts by source and status has a metrics block per source', async () => {
@@ -313,7 +341,12 @@ describe('several sources', () => {
       { source: 'b_iot', values: B_IOT.values, done: B_IOT.chunks, failed: 0, retried: 0 },
     ];
     assert.deepEqual(report.totalsBySource, expected);
-    assert.deepEqual(report.totals, { values: A_IOT.values + A_TWO.values + B_IOT.values, done: A_IOT.chunks + A_TWO.chunks + B_IOT.chunks, failed: 0, retried: 0 });
+    assert.deepEqual(report.totals, {
+      values: A_IOT.values + A_TWO.values + B_IOT.values,
+      done: A_IOT.chunks + A_TWO.chunks + B_IOT.chunks,
+      failed: 0,
+      retried: 0,
+    });
     const blocks = report.metricsBySource;
     const pass = /^(run-\S+)\.a_iot$/.exec(blocks.a_iot?.run ?? '')?.[1];
     assert.ok(pass, JSON.stringify(blocks));
@@ -323,7 +356,7 @@ describe('several sources', () => {
       assert.deepEqual(blocks[name]?.quality, { error_rate: 0, retry_count: 0, success_rate: 1 }, name);
       assert.deepEqual([blocks[name]?.progress.measurements_completed, blocks[name]?.progress.measurements_total], [1, 1], name);
     }
-    assert.ok(blocks.b_iot!.performance.records_per_second > 0);
+    assert.ok(blocks.b_iot.performance.records_per_second > 0);
     // metrics stays the newest run's, whichever source's.
     assert.ok([blocks.a_iot?.run, blocks.b_iot?.run].includes(report.metrics.run), report.metrics.run ?? 'null');
 
@@ -341,7 +374,10 @@ describe('several sources', () => {
     assert.equal(plain.code, 0, plain.stderr);
     assert.match(plain.stdout, /^metrics by source \(all sources: 0 chunks copying, 0 waiting, workers \d+ MB\):$/m);
     for (const name of ['a_iot', 'a_two', 'b_iot']) {
-      assert.match(plain.stdout, new RegExp(`^ {2}${name} +(plan|run)-\\S+\\.${name}: \\d+ values/s, error rate 0, 0 retries, measurements 1/1, ends \\S+Z$`, 'm'));
+      assert.match(
+        plain.stdout,
+        new RegExp(`^ {2}${name} +(plan|run)-\\S+\\.${name}: \\d+ values/s, error rate 0, 0 retries, measurements 1/1, ends \\S+Z$`, 'm'),
+      );
     }
     const one = await cli(['status', '--source', 'b_iot', '--config', r.file]);
     assert.match(one.stdout, /^ {2}b_iot +run-\S+\.b_iot: /m);
@@ -437,11 +473,16 @@ describe('several sources', () => {
       dir,
       `secrets${n}.yaml`,
       text
-        .replace('database: "iot"\n      backup_database', 'database: "iot"\n      username: "reader_a"\n      password: "${SOURCE_A_PASSWORD}"\n      backup_database')
+        .replace(
+          'database: "iot"\n      backup_database',
+          'database: "iot"\n      username: "reader_a"\n      password: "${SOURCE_A_PASSWORD}"\n      backup_database',
+        )
         .replace(`port: ${serverB.port}\n`, `port: ${serverB.port}\n      username: "reader_b"\n      password: ${y(SECRET_B)}\n`)
         .replace(`port: ${backup.port}, `, `port: ${backup.port}, username: "writer", password: "\${BACKUP_PASSWORD}", `),
     );
-    const check = await cli(['config', '--check', '--config', file], { env: { SOURCE_A_PASSWORD: SECRET_A, BACKUP_PASSWORD: SECRET_BACKUP } });
+    const check = await cli(['config', '--check', '--config', file], {
+      env: { SOURCE_A_PASSWORD: SECRET_A, BACKUP_PASSWORD: SECRET_BACKUP },
+    });
     const all = check.stdout + check.stderr;
     assert.equal(check.code, 0, all);
     for (const secret of [SECRET_A, SECRET_B, SECRET_BACKUP]) assert.ok(!all.includes(secret), `a password was printed:\n${all}`);
@@ -449,8 +490,15 @@ describe('several sources', () => {
     assert.match(check.stdout, /^ {6}username: reader_a\n {6}password: "\*{8}"$/m);
     assert.match(check.stdout, /^ {6}username: reader_b\n {6}password: "\*{8}"$/m);
     assert.match(check.stdout, /^ {4}username: writer\n {4}password: "\*{8}"$/m);
-    for (const [name, server] of [['a_iot', serverA], ['a_two', serverA], ['b_iot', serverB]] as const) {
-      assert.match(check.stderr, new RegExp(`^ok +source "${name}" InfluxDB 127\\.0\\.0\\.1:${server.port} +InfluxDB \\S+, credentials accepted; database `, 'm'));
+    for (const [name, server] of [
+      ['a_iot', serverA],
+      ['a_two', serverA],
+      ['b_iot', serverB],
+    ] as const) {
+      assert.match(
+        check.stderr,
+        new RegExp(`^ok +source "${name}" InfluxDB 127\\.0\\.0\\.1:${server.port} +InfluxDB \\S+, credentials accepted; database `, 'm'),
+      );
     }
     assert.match(check.stderr, /^ok +backup InfluxDB 127\.0\.0\.1:\d+ /m);
   });
@@ -481,7 +529,10 @@ describe('several sources', () => {
       // With B down from the start, the run still copies the others and exits 1 naming B.
       const down = await cli(['run', '--config', r.file]);
       assert.equal(down.code, 1, down.stdout + down.stderr);
-      assert.match(down.stderr, /source b_iot FAILED: .*source "b_iot" InfluxDB 127\.0\.0\.1:\d+: connection refused \(check databases\.sources\[0\]\.host and databases\.sources\[0\]\.port\)/);
+      assert.match(
+        down.stderr,
+        /source b_iot FAILED: .*source "b_iot" InfluxDB 127\.0\.0\.1:\d+: connection refused \(check databases\.sources\[0\]\.host and databases\.sources\[0\]\.port\)/,
+      );
       assert.match(down.stdout, /\.a_iot: /);
 
       await serverB.start();
@@ -538,11 +589,18 @@ describe('several sources', () => {
     assert.equal(a.code, 2);
     assert.match(a.stderr, /databases\.sources\[1\]\.name/);
     assert.match(a.stderr, /"a_iot" is already the name of databases\.sources\[0\]/);
-    const clash = writeConfig(dir, `clash${n}.yaml`, text.replace(`backup_database: ${y(r.dbs.b_iot)}`, `backup_database: ${y(r.dbs.a_iot)}`));
+    const clash = writeConfig(
+      dir,
+      `clash${n}.yaml`,
+      text.replace(`backup_database: ${y(r.dbs.b_iot)}`, `backup_database: ${y(r.dbs.a_iot)}`),
+    );
     const b = await cli(['config', '--config', clash]);
     assert.equal(b.code, 2);
     assert.match(b.stderr, /databases\.sources\[2\]\.backup_database/);
-    assert.match(b.stderr, /is also the backup database of databases\.sources\[0\] \("a_iot"\): databases\.sources\[0\] \("a_iot"\) and databases\.sources\[2\] \("b_iot"\)/);
+    assert.match(
+      b.stderr,
+      /is also the backup database of databases\.sources\[0\] \("a_iot"\): databases\.sources\[0\] \("a_iot"\) and databases\.sources\[2\] \("b_iot"\)/,
+    );
   });
 });
 
@@ -570,7 +628,7 @@ describe('the single databases.source after upgrading', () => {
       const copied = await dump(client(backup.port), dst, HOSTILE_M);
       // Only the values from the checkpoint on: 01:59 .. 02:59 (minute 119 to 179).
       assert.equal(copied.points.length, 61);
-      assert.ok(copied.points.every((p) => BigInt(JSON.parse(p)[3] as string) >= checkpointNs));
+      assert.ok(copied.points.every((p) => BigInt((JSON.parse(p) as string[])[3]!) >= checkpointNs));
       const all = await conn.hgetall(`${prefix}:state:checkpoints`);
       const adopted = JSON.stringify([`127.0.0.1:${serverA.port}`, 'iot', HOSTILE_M, 'temp', 'autogen']);
       assert.deepEqual(Object.keys(all), [adopted], 'the checkpoint keeps its identity, now under its policy');
@@ -581,8 +639,14 @@ describe('the single databases.source after upgrading', () => {
       } finally {
         await queue.close();
       }
-      const status = JSON.parse((await cli(['status', '--json', '--config', file])).stdout) as { sources: { name: string }[]; lastRun: { run?: string; sources?: unknown } };
-      assert.deepEqual(status.sources.map((s) => s.name), ['iot']);
+      const status = JSON.parse((await cli(['status', '--json', '--config', file])).stdout) as {
+        sources: { name: string }[];
+        lastRun: { run?: string; sources?: unknown };
+      };
+      assert.deepEqual(
+        status.sources.map((s) => s.name),
+        ['iot'],
+      );
       assert.equal(typeof status.lastRun.run, 'string');
       assert.equal(status.lastRun.sources, undefined);
 

@@ -13,7 +13,11 @@ let cert: ReturnType<typeof makeCertificate>;
 
 before(async () => {
   cert = makeCertificate();
-  [secure, plain, redis] = await Promise.all([startInflux({ tls: { certFile: cert.certFile, keyFile: cert.keyFile } }), startInflux(), startRedis()]);
+  [secure, plain, redis] = await Promise.all([
+    startInflux({ tls: { certFile: cert.certFile, keyFile: cert.keyFile } }),
+    startInflux(),
+    startRedis(),
+  ]);
   await secure.query('CREATE DATABASE "sec"');
   await secure.write('sec', 'probe,site=x v=1.25,n=7i 1700000000000000000\nprobe,site=y v=2.5,n=8i 1700000000000000001');
 });

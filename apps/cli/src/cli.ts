@@ -8,7 +8,10 @@ import type { VerifyOptions } from './commands/verify.js';
 // Commands are loaded when they run: `config` and `--help` need neither BullMQ nor
 // the engine, and a short run should not pay for modules it does not use.
 type CommandFn = (...args: never[]) => Promise<number> | number;
-function lazy<M extends Record<K, CommandFn>, K extends string>(load: () => Promise<M>, name: K): (...args: Parameters<M[K]>) => Promise<number> {
+function lazy<M extends Record<K, CommandFn>, K extends string>(
+  load: () => Promise<M>,
+  name: K,
+): (...args: Parameters<M[K]>) => Promise<number> {
   return async (...args) => (await load())[name](...args);
 }
 const copyCommand = lazy(() => import('./commands/copy.js'), 'copyCommand');
@@ -73,7 +76,9 @@ export function buildProgram(exit: (code: number) => void): Command {
     .option('--wait', 'block until the enqueued jobs have finished')
     .action(action<GlobalOptions & CopyCommandOptions>('backfill', (ctx, o) => copyCommand(ctx, 'backfill', o)));
 
-  addSelectors(addGlobalOptions(program.command('restore').description('copy from the backup server back into the source server, in this process')))
+  addSelectors(
+    addGlobalOptions(program.command('restore').description('copy from the backup server back into the source server, in this process')),
+  )
     .option('--all', 'every measurement of the backup database')
     .option('--target-db <name>', "write into this database on the source server (created when missing) instead of the source's")
     .option('--dry-run', 'print what would be restored (fields, ranges, values in the backup) and write nothing')
@@ -103,9 +108,9 @@ export function buildProgram(exit: (code: number) => void): Command {
     action<GlobalOptions>('planner', (ctx) => plannerRole(ctx)),
   );
 
-  addGlobalOptions(program.command('dashboard').description('serve Bull Board at / (basic auth), /health, /metrics and /api/status')).action(
-    action<GlobalOptions>('dashboard', (ctx) => dashboardRole(ctx)),
-  );
+  addGlobalOptions(
+    program.command('dashboard').description('serve Bull Board at / (basic auth), /health, /metrics and /api/status'),
+  ).action(action<GlobalOptions>('dashboard', (ctx) => dashboardRole(ctx)));
   return program;
 }
 

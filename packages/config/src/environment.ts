@@ -11,7 +11,11 @@ export type PathSegment = string | number;
  */
 export class Issue extends Error {
   override readonly name = 'Issue';
-  constructor(readonly path: readonly PathSegment[], reason: string, readonly variable?: string) {
+  constructor(
+    readonly path: readonly PathSegment[],
+    reason: string,
+    readonly variable?: string,
+  ) {
     super(reason);
   }
 }

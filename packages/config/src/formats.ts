@@ -24,7 +24,8 @@ export function got(value: unknown): string {
   if (value === null || value === undefined) return 'got nothing';
   if (typeof value === 'string') return `got ${JSON.stringify(value.length > 48 ? `${value.slice(0, 48)}...` : value)}`;
   if (Array.isArray(value)) return 'got a list';
-  return typeof value === 'object' ? 'got a mapping' : `got ${String(value)}`;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return `got ${String(value)}`;
+  return typeof value === 'object' ? 'got a mapping' : `got a ${typeof value}`;
 }
 
 /** `parse`'s result; what it throws becomes an Issue with `reason`, or its own message (a ConfigError without key). */

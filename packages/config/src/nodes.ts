@@ -156,7 +156,7 @@ export function list<T>(
       );
     },
     show: (items, secrets) => items.map((typed) => showSection(item, typed, secrets)),
-    items: item as Section,
+    items: item,
   };
 }
 

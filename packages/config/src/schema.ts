@@ -9,7 +9,19 @@ import * as f from './formats.js';
 import { didYouMean, fail, got, invalid } from './formats.js';
 import type { PathSegment } from './environment.js';
 import { DEFAULT_FILE_HANDLER, DEFAULT_LOG_FORMAT, LOG_LEVEL_NAMES, type LogLevel } from './logging.js';
-import { leaf, list, optional, optionalSection, readSection, section, showSection, type Fields, type Format, type Leaf, type TypeOf } from './nodes.js';
+import {
+  leaf,
+  list,
+  optional,
+  optionalSection,
+  readSection,
+  section,
+  showSection,
+  type Fields,
+  type Format,
+  type Leaf,
+  type TypeOf,
+} from './nodes.js';
 import { parseTime } from './time.js';
 
 const port = f.number({ integer: true, min: 1, max: 65535 });
@@ -59,7 +71,9 @@ const logging = section(
   },
 );
 
-const retention: Format<'source' | 'infinite'> = { read: (v) => (v === 'source' || v === 'infinite' ? v : fail(`must be "source" or "infinite" (keep everything), ${got(v)}`)) };
+const retention: Format<'source' | 'infinite'> = {
+  read: (v) => (v === 'source' || v === 'infinite' ? v : fail(`must be "source" or "infinite" (keep everything), ${got(v)}`)),
+};
 const fieldsPerJob: Format<number | 'all'> = { read: (v, ctx) => (v === 'all' ? v : f.count.read(v, ctx)) };
 
 const retentionPolicies = optional(f.stringList, { doc: 'Retention policies to copy; none: every policy of the database.' });
@@ -92,9 +106,16 @@ const listed = section({
 const databases = section(
   {
     // The seed's single source; left out when neither its host nor its database is given (in the file or a variable).
-    source: optionalSection(connection('SOURCE', { database: sourceDatabase, retentionPolicies }), (s) => s.host != null || s.database != null, (s) => s),
+    source: optionalSection(
+      connection('SOURCE', { database: sourceDatabase, retentionPolicies }),
+      (s) => s.host != null || s.database != null,
+      (s) => s,
+    ),
     sources: optional(
-      list(listed, 'source', { empty: 'is empty', unique: ['name', (name, i) => `name ${JSON.stringify(name)} is already the name of databases.sources[${i}]`] }),
+      list(listed, 'source', {
+        empty: 'is empty',
+        unique: ['name', (name, i) => `name ${JSON.stringify(name)} is already the name of databases.sources[${i}]`],
+      }),
       { doc: 'Several sources: [{name, host, port, username, password, database, backup_database, measurements, schedule_ids, ...}].' },
     ),
     backup: section(
@@ -105,9 +126,17 @@ const databases = section(
     ),
   },
   ({ source, sources, backup }) => {
-    if (source && sources) throw invalid('and databases.source are both given (databases.source also by INFLUX_SOURCE_HOST or INFLUX_SOURCE_DB): use one', ['sources']);
-    if (!source && !sources) throw invalid('is required (in the file or as INFLUX_SOURCE_HOST), or list databases.sources', ['source', 'host']);
-    if (sources && backup.database) throw invalid('is for databases.source only (also by INFLUX_BACKUP_DB); give each of databases.sources its backup_database', ['backup', 'database']);
+    if (source && sources)
+      throw invalid('and databases.source are both given (databases.source also by INFLUX_SOURCE_HOST or INFLUX_SOURCE_DB): use one', [
+        'sources',
+      ]);
+    if (!source && !sources)
+      throw invalid('is required (in the file or as INFLUX_SOURCE_HOST), or list databases.sources', ['source', 'host']);
+    if (sources && backup.database)
+      throw invalid('is for databases.source only (also by INFLUX_BACKUP_DB); give each of databases.sources its backup_database', [
+        'backup',
+        'database',
+      ]);
     const database = source ? (backup.database ?? `${source.database}_backup`) : '';
     return { ...(source ? { source } : {}), ...(sources ? { sources } : {}), backup: { ...backup, database } };
   },
@@ -158,10 +187,7 @@ const job = section(
   {
     // The id names a BullMQ job scheduler, and BullMQ ids must not hold ':'.
     id: leaf(f.checked((id) => id.includes(':') && fail(`must not contain ":", ${got(id)}`))),
-    trigger: leaf<'cron'>(
-      { read: (v) => (v === 'cron' ? v : fail(`only "cron" triggers are supported, ${got(v)}`)) },
-      { default: 'cron' },
-    ),
+    trigger: leaf<'cron'>({ read: (v) => (v === 'cron' ? v : fail(`only "cron" triggers are supported, ${got(v)}`)) }, { default: 'cron' }),
     enabled: leaf(f.boolean, { default: true }),
     /** A full pass (ignore the checkpoints); by default when the id says so ("weekly_full_backup"). */
     full: optional(f.boolean),
@@ -183,7 +209,15 @@ const scheduler = section({
 });
 
 /** The metrics a rule's condition may test: the seed's three (duration in seconds), then the metrics block's. */
-export const ALERT_METRICS = ['error_rate', 'memory_usage', 'duration', 'retry_count', 'success_rate', 'queue_size', 'records_per_second'] as const;
+export const ALERT_METRICS = [
+  'error_rate',
+  'memory_usage',
+  'duration',
+  'retry_count',
+  'success_rate',
+  'queue_size',
+  'records_per_second',
+] as const;
 export const ALERT_ACTIONS = ['email', 'notification', 'reduce_workers', 'log'] as const;
 export type AlertAction = (typeof ALERT_ACTIONS)[number];
 export type AlertOperator = '>' | '>=' | '<' | '<=' | '==' | '!=';
@@ -205,7 +239,10 @@ const rule = section(
         return { condition, metric, operator: operator as AlertOperator, value: Number(number) };
       },
     }),
-    action: leaf<AlertAction>({ read: (v) => (ALERT_ACTIONS.includes(v as AlertAction) ? (v as AlertAction) : fail(`must be one of ${ALERT_ACTIONS.join(', ')}, ${got(v)}`)) }),
+    action: leaf<AlertAction>({
+      read: (v) =>
+        ALERT_ACTIONS.includes(v as AlertAction) ? (v as AlertAction) : fail(`must be one of ${ALERT_ACTIONS.join(', ')}, ${got(v)}`),
+    }),
     recipients: optional(f.stringList),
   },
   // The rule keeps the condition as written under `condition`, which is what prints.
@@ -242,51 +279,51 @@ const alerts: Format<Alerts> = {
 
 export const configSchema = section(
   {
-  version: leaf<string>(
-    { read: (v, ctx) => (typeof v === 'number' ? String(v) : f.text.read(v, ctx)) },
-    { doc: 'Version of this file format.', default: '1.0' },
-  ),
-  appName: leaf(f.text, { doc: 'Name shown in logs and on the dashboard.', default: 'influx-backup' }),
-  logging,
-  databases,
-  processing,
-  backup,
-  scheduler,
-  monitoring: section({
-    metrics: section({
-      enabled: leaf(f.boolean, { doc: 'Collect metrics (served at /metrics).', default: true }),
-      intervalMs: leaf(positiveSeconds, { doc: 'Seconds between two samples (and alert checks).', default: 30 }),
-    }),
-    alerts: leaf(alerts, { doc: 'Either {enabled, thresholds: {error_rate, memory_usage, duration}} or a list of rules.' }),
-    notify: section({
-      webhookUrl: optional(f.webhookUrl, { doc: 'JSON POST of each alert; masked, as it often holds a token.', sensitive: true }),
-      email: section({
-        host: optional(f.host, { doc: 'SMTP server; empty: no e-mail.' }),
-        port: leaf(port, { doc: 'SMTP port.', default: 587 }),
-        secure: leaf(f.boolean, { doc: 'TLS from the start (port 465); false: STARTTLS when offered.', default: false }),
-        username: optional(f.anyText, { doc: 'Empty without authentication.', default: '' }),
-        password: optional(f.secret, { doc: 'Write "${VARIABLE}".', default: '', env: 'SMTP_PASSWORD', sensitive: true }),
-        from: leaf(f.text, { doc: 'Sender address.', default: 'influx-backup@localhost' }),
-        to: optional(f.stringList, { doc: 'Recipients of the thresholds form; rules name their own.' }),
+    version: leaf<string>(
+      { read: (v, ctx) => (typeof v === 'number' ? String(v) : f.text.read(v, ctx)) },
+      { doc: 'Version of this file format.', default: '1.0' },
+    ),
+    appName: leaf(f.text, { doc: 'Name shown in logs and on the dashboard.', default: 'influx-backup' }),
+    logging,
+    databases,
+    processing,
+    backup,
+    scheduler,
+    monitoring: section({
+      metrics: section({
+        enabled: leaf(f.boolean, { doc: 'Collect metrics (served at /metrics).', default: true }),
+        intervalMs: leaf(positiveSeconds, { doc: 'Seconds between two samples (and alert checks).', default: 30 }),
+      }),
+      alerts: leaf(alerts, { doc: 'Either {enabled, thresholds: {error_rate, memory_usage, duration}} or a list of rules.' }),
+      notify: section({
+        webhookUrl: optional(f.webhookUrl, { doc: 'JSON POST of each alert; masked, as it often holds a token.', sensitive: true }),
+        email: section({
+          host: optional(f.host, { doc: 'SMTP server; empty: no e-mail.' }),
+          port: leaf(port, { doc: 'SMTP port.', default: 587 }),
+          secure: leaf(f.boolean, { doc: 'TLS from the start (port 465); false: STARTTLS when offered.', default: false }),
+          username: optional(f.anyText, { doc: 'Empty without authentication.', default: '' }),
+          password: optional(f.secret, { doc: 'Write "${VARIABLE}".', default: '', env: 'SMTP_PASSWORD', sensitive: true }),
+          from: leaf(f.text, { doc: 'Sender address.', default: 'influx-backup@localhost' }),
+          to: optional(f.stringList, { doc: 'Recipients of the thresholds form; rules name their own.' }),
+        }),
       }),
     }),
-  }),
-  redis: section({
-    // The URL may carry a password.
-    url: leaf(f.redisUrl, {
-      doc: 'Redis of the queues and checkpoints: redis://[user:password@]host:port/db, rediss:// for TLS.',
-      default: 'redis://127.0.0.1:6379/0',
-      env: 'REDIS_URL',
-      sensitive: true,
+    redis: section({
+      // The URL may carry a password.
+      url: leaf(f.redisUrl, {
+        doc: 'Redis of the queues and checkpoints: redis://[user:password@]host:port/db, rediss:// for TLS.',
+        default: 'redis://127.0.0.1:6379/0',
+        env: 'REDIS_URL',
+        sensitive: true,
+      }),
+      prefix: leaf(f.text, { doc: 'Prefix of every Redis key.', default: 'influx-backup' }),
     }),
-    prefix: leaf(f.text, { doc: 'Prefix of every Redis key.', default: 'influx-backup' }),
-  }),
-  dashboard: section({
-    host: leaf(f.host, { doc: 'Address the dashboard listens on.', default: '127.0.0.1' }),
-    port: leaf(f.number({ integer: true, min: 0, max: 65535 }), { doc: 'Port the dashboard listens on.', default: 3000 }),
-    username: leaf(f.text, { doc: 'Basic-auth user of the dashboard.', default: 'admin' }),
-    password: optional(f.secret, { doc: 'Basic-auth password of the dashboard.', default: '', sensitive: true }),
-  }),
+    dashboard: section({
+      host: leaf(f.host, { doc: 'Address the dashboard listens on.', default: '127.0.0.1' }),
+      port: leaf(f.number({ integer: true, min: 0, max: 65535 }), { doc: 'Port the dashboard listens on.', default: 3000 }),
+      username: leaf(f.text, { doc: 'Basic-auth user of the dashboard.', default: 'admin' }),
+      password: optional(f.secret, { doc: 'Basic-auth password of the dashboard.', default: '', sensitive: true }),
+    }),
   },
   (c) => ({ ...c, sources: resolveSources(c) }),
 );
@@ -307,27 +344,51 @@ export type SourceConfig = Omit<Source, 'database'> & {
  * Every source with its defaults filled in. The single form is one source named after its database. Two sources
  * must not write into one backup database, nor read one database of one server (their checkpoints would be one).
  */
-function resolveSources(c: { databases: TypeOf<typeof databases>; backup: TypeOf<typeof backup>; scheduler: TypeOf<typeof scheduler> }): SourceConfig[] {
+function resolveSources(c: {
+  databases: TypeOf<typeof databases>;
+  backup: TypeOf<typeof backup>;
+  scheduler: TypeOf<typeof scheduler>;
+}): SourceConfig[] {
   const { source, sources = [], backup: target } = c.databases;
   const all: SourceConfig[] = source
     ? [{ ...source, name: source.database, backupDatabase: target.database, measurements: c.backup.measurements, listed: false }]
-    : sources.map(({ backupDatabase, measurements, ...s }) => ({ ...s, backupDatabase: backupDatabase ?? `${s.database}_backup`, measurements: measurements ?? c.backup.measurements, listed: true }));
-  const at = (i: number, key: string): PathSegment[] => (source ? (key === 'measurements' ? ['backup', key] : ['databases', 'backup', 'database']) : ['databases', 'sources', i, key]);
+    : sources.map(({ backupDatabase, measurements, ...s }) => ({
+        ...s,
+        backupDatabase: backupDatabase ?? `${s.database}_backup`,
+        measurements: measurements ?? c.backup.measurements,
+        listed: true,
+      }));
+  const at = (i: number, key: string): PathSegment[] =>
+    source ? (key === 'measurements' ? ['backup', key] : ['databases', 'backup', 'database']) : ['databases', 'sources', i, key];
   const named = (s: SourceConfig, i: number): string => `databases.sources[${i}] (${JSON.stringify(s.name)})`;
   const ids = c.scheduler.jobs.map((j) => j.id);
   all.forEach((s, i) => {
-    if (s.measurements.length === 0) throw invalid(source ? 'needs at least one measurement to back up' : 'none here nor in backup.measurements: list what to back up', at(i, 'measurements'));
+    if (s.measurements.length === 0)
+      throw invalid(
+        source ? 'needs at least one measurement to back up' : 'none here nor in backup.measurements: list what to back up',
+        at(i, 'measurements'),
+      );
     if (target.host === s.host && target.port === s.port && s.backupDatabase === s.database) {
-      throw invalid(`is the source database on the same server (${s.host}:${s.port}); the backup must go elsewhere`, at(i, 'backup_database'));
+      throw invalid(
+        `is the source database on the same server (${s.host}:${s.port}); the backup must go elsewhere`,
+        at(i, 'backup_database'),
+      );
     }
     const unknown = s.scheduleIds?.find((id) => !ids.includes(id));
-    if (unknown !== undefined) throw invalid(`${JSON.stringify(unknown)} is no id of scheduler.jobs${didYouMean(unknown, ids)}`, at(i, 'schedule_ids'));
+    if (unknown !== undefined)
+      throw invalid(`${JSON.stringify(unknown)} is no id of scheduler.jobs${didYouMean(unknown, ids)}`, at(i, 'schedule_ids'));
     all.slice(0, i).forEach((o, j) => {
       if (o.backupDatabase === s.backupDatabase) {
-        throw invalid(`${JSON.stringify(s.backupDatabase)} is also the backup database of ${named(o, j)}: ${named(o, j)} and ${named(s, i)} need one each`, at(i, 'backup_database'));
+        throw invalid(
+          `${JSON.stringify(s.backupDatabase)} is also the backup database of ${named(o, j)}: ${named(o, j)} and ${named(s, i)} need one each`,
+          at(i, 'backup_database'),
+        );
       }
       if (o.host === s.host && o.port === s.port && o.database === s.database) {
-        throw invalid(`${named(o, j)} and ${named(s, i)} both read ${JSON.stringify(s.database)} on ${s.host}:${s.port}; list its measurements under one source`, at(i, 'database'));
+        throw invalid(
+          `${named(o, j)} and ${named(s, i)} both read ${JSON.stringify(s.database)} on ${s.host}:${s.port}; list its measurements under one source`,
+          at(i, 'database'),
+        );
       }
     });
   });

@@ -5,7 +5,8 @@ export const MASK = '********';
 // Masked where they stand as values, never inside longer names (password "demo": iot_demo stays): a URL's password, an
 // Authorization header's credentials, password=/"token": values, each of `secrets` where no letter, digit or _ goes on.
 const URL_PASSWORD = /([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)[^\s@/]+(?=@)/gi;
-const KEY_VALUE = /(\bauthorization["']?\s*[:=]\s*["']?(?:(?:basic|bearer|token)\s+)?|(?:\b\w*(?:pass(?:wd|word)?|secret|token)|[?&]p)=|"\w*(?:pass(?:wd|word)?|secret|token)"\s*:\s*")[^\s"',;&]+/gi;
+const KEY_VALUE =
+  /(\bauthorization["']?\s*[:=]\s*["']?(?:(?:basic|bearer|token)\s+)?|(?:\b\w*(?:pass(?:wd|word)?|secret|token)|[?&]p)=|"\w*(?:pass(?:wd|word)?|secret|token)"\s*:\s*")[^\s"',;&]+/gi;
 const edge = (c = '', look: string): string => (/[\p{L}\p{N}_]/u.test(c) ? `(?${look}[\\p{L}\\p{N}_])` : '');
 const token = (s: string): RegExp => new RegExp(edge(s[0], '<!') + s.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&') + edge(s.at(-1), '!'), 'gu');
 export function maskText(text: string, secrets: readonly string[]): string {

@@ -4,7 +4,11 @@ import type { PathSegment } from './environment.js';
 
 /** A parsed YAML file that can say on which line a key path sits. */
 export class YamlSource {
-  private constructor(readonly file: string, private readonly doc: Document.Parsed, private readonly lines: LineCounter) {}
+  private constructor(
+    readonly file: string,
+    private readonly doc: Document.Parsed,
+    private readonly lines: LineCounter,
+  ) {}
 
   /** Parses `text`; a syntax error becomes a ConfigError with its line and column. */
   static parse(file: string, text: string): YamlSource {

@@ -236,7 +236,15 @@ describe('defaults and values', () => {
   });
 
   test('log levels take the seed names and winston names', () => {
-    const levels: Record<string, string> = { DEBUG: 'debug', INFO: 'info', WARNING: 'warn', ERROR: 'error', CRITICAL: 'error', warn: 'warn', debug: 'debug' };
+    const levels: Record<string, string> = {
+      DEBUG: 'debug',
+      INFO: 'info',
+      WARNING: 'warn',
+      ERROR: 'error',
+      CRITICAL: 'error',
+      warn: 'warn',
+      debug: 'debug',
+    };
     for (const [given, expected] of Object.entries(levels)) {
       assert.equal(load(`${MINIMAL}logging:\n  level: "${given}"\n`).logging.level, expected, given);
     }
@@ -290,7 +298,14 @@ describe('defaults and values', () => {
           action: 'email',
           recipients: ['admin@company.com'],
         },
-        { name: 'memory_pressure', condition: 'memory_usage > 0.90', metric: 'memory_usage', operator: '>', value: 0.9, action: 'reduce_workers' },
+        {
+          name: 'memory_pressure',
+          condition: 'memory_usage > 0.90',
+          metric: 'memory_usage',
+          operator: '>',
+          value: 0.9,
+          action: 'reduce_workers',
+        },
       ],
     });
   });
@@ -299,11 +314,22 @@ describe('defaults and values', () => {
     const notify = `${MINIMAL}monitoring:\n  notify:\n    webhook_url: "https://u:hookpw@hooks.example/T0KEN"\n    email: { host: "smtp.example", password: "\${SMTP_PASSWORD}", to: ["a@example.org"] }\n`;
     const c = load(notify, { SMTP_PASSWORD: 'smtp-pw' });
     assert.equal(c.monitoring.notify.webhookUrl, 'https://u:hookpw@hooks.example/T0KEN');
-    assert.deepEqual(c.monitoring.notify.email, { host: 'smtp.example', port: 587, secure: false, password: 'smtp-pw', from: 'influx-backup@localhost', to: ['a@example.org'] });
+    assert.deepEqual(c.monitoring.notify.email, {
+      host: 'smtp.example',
+      port: 587,
+      secure: false,
+      password: 'smtp-pw',
+      from: 'influx-backup@localhost',
+      to: ['a@example.org'],
+    });
     const printed = printableConfig(c);
     for (const secret of ['hookpw', 'T0KEN', 'smtp-pw']) assert.ok(!printed.includes(secret), `${secret} printed`);
     // The SMTP_PASSWORD variable alone sets it too.
-    assert.equal(load(`${MINIMAL}monitoring:\n  notify:\n    email: { host: "smtp.example" }\n`, { SMTP_PASSWORD: 'from-env' }).monitoring.notify.email.password, 'from-env');
+    assert.equal(
+      load(`${MINIMAL}monitoring:\n  notify:\n    email: { host: "smtp.example" }\n`, { SMTP_PASSWORD: 'from-env' }).monitoring.notify.email
+        .password,
+      'from-env',
+    );
     const bad = failure(`${MINIMAL}monitoring:\n  notify:\n    webhook_url: "ftp://u:hookpw@hooks.example/T0KEN"\n`);
     assert.equal(bad.key, 'monitoring.notify.webhook_url');
     assert.ok(!bad.message.includes('hookpw') && !bad.message.includes('T0KEN'), bad.message);
@@ -313,9 +339,12 @@ describe('defaults and values', () => {
   });
 
   test('redis and dashboard sections', () => {
-    const c = load(`${MINIMAL}redis:\n  url: "rediss://:r3dis-pw@redis.example:6380/2"\n  prefix: "ib"\ndashboard:\n  port: 8080\n  password: "\${DASHBOARD_PASSWORD}"\n`, {
-      DASHBOARD_PASSWORD: 'dash-pw',
-    });
+    const c = load(
+      `${MINIMAL}redis:\n  url: "rediss://:r3dis-pw@redis.example:6380/2"\n  prefix: "ib"\ndashboard:\n  port: 8080\n  password: "\${DASHBOARD_PASSWORD}"\n`,
+      {
+        DASHBOARD_PASSWORD: 'dash-pw',
+      },
+    );
     assert.deepEqual(c.redis, { url: 'rediss://:r3dis-pw@redis.example:6380/2', prefix: 'ib' });
     assert.deepEqual(c.dashboard, { host: '127.0.0.1', port: 8080, username: 'admin', password: 'dash-pw' });
   });
@@ -434,7 +463,10 @@ describe('errors', () => {
     assert.equal(failure(`${MINIMAL}processing:\n  batch_interval: -1\n`).key, 'processing.batch_interval');
     assert.match(failure(`${MINIMAL}processing:\n  batch_interval: -1\n`).message, /must not be negative/);
     assert.equal(failure(`${MINIMAL}processing:\n  batch_size: -5\n`).key, 'processing.batch_size');
-    assert.equal(failure(MINIMAL.replace('host: "backup.example"', 'host: "backup.example"\n    retries: -1')).key, 'databases.backup.retries');
+    assert.equal(
+      failure(MINIMAL.replace('host: "backup.example"', 'host: "backup.example"\n    retries: -1')).key,
+      'databases.backup.retries',
+    );
   });
 
   test('an unknown top-level key is named, with a guess when misspelt', () => {
@@ -463,17 +495,36 @@ describe('errors', () => {
   });
 
   test('a bad time is named with its path', () => {
-    const err = failure(MINIMAL.replace('    - name: "mem"\n      start_time: "2023-01-01T00:00:00Z"', '    - name: "mem"\n      start_time: "2023-02-30T00:00:00Z"'));
+    const err = failure(
+      MINIMAL.replace(
+        '    - name: "mem"\n      start_time: "2023-01-01T00:00:00Z"',
+        '    - name: "mem"\n      start_time: "2023-02-30T00:00:00Z"',
+      ),
+    );
     assert.equal(err.key, 'backup.measurements[1].start_time');
     assert.equal(err.line, 14);
-    for (const bad of ['yesterday', '2023-01-01', '2023-01-01 00:00:00Z', '2023-01-01T00:00:00', '2023-01-01T24:00:00Z', '2023-01-01T00:00:00.1234567890Z']) {
-      const e = failure(MINIMAL.replace('    - name: "mem"\n      start_time: "2023-01-01T00:00:00Z"', `    - name: "mem"\n      start_time: "${bad}"`));
+    for (const bad of [
+      'yesterday',
+      '2023-01-01',
+      '2023-01-01 00:00:00Z',
+      '2023-01-01T00:00:00',
+      '2023-01-01T24:00:00Z',
+      '2023-01-01T00:00:00.1234567890Z',
+    ]) {
+      const e = failure(
+        MINIMAL.replace('    - name: "mem"\n      start_time: "2023-01-01T00:00:00Z"', `    - name: "mem"\n      start_time: "${bad}"`),
+      );
       assert.equal(e.key, 'backup.measurements[1].start_time', bad);
     }
   });
 
   test('end_time before start_time is refused', () => {
-    const err = failure(MINIMAL.replace('      start_time: "2023-01-01T00:00:00Z"\n    - name: "mem"', '      start_time: "2023-01-01T00:00:00Z"\n      end_time: "2022-12-31T23:59:59Z"\n    - name: "mem"'));
+    const err = failure(
+      MINIMAL.replace(
+        '      start_time: "2023-01-01T00:00:00Z"\n    - name: "mem"',
+        '      start_time: "2023-01-01T00:00:00Z"\n      end_time: "2022-12-31T23:59:59Z"\n    - name: "mem"',
+      ),
+    );
     assert.equal(err.key, 'backup.measurements[0].end_time');
     assert.match(err.message, /before start_time/);
   });
@@ -523,7 +574,10 @@ describe('errors', () => {
     assert.equal(job('      year: 2025\n').key, 'scheduler.jobs[0].year');
     const alert = failure(`${MINIMAL}monitoring:\n  alerts:\n    - name: "a"\n      condition: "errors > 1"\n      action: "log"\n`);
     assert.equal(alert.key, 'monitoring.alerts[0].condition');
-    assert.equal(failure(`${MINIMAL}monitoring:\n  alerts:\n    enabled: true\n    thresholds:\n      error_rate: 2\n`).key, 'monitoring.alerts.thresholds.error_rate');
+    assert.equal(
+      failure(`${MINIMAL}monitoring:\n  alerts:\n    enabled: true\n    thresholds:\n      error_rate: 2\n`).key,
+      'monitoring.alerts.thresholds.error_rate',
+    );
   });
 
   test('the backup may not be the source database', () => {
@@ -595,16 +649,35 @@ backup:
   const env = { PLANT_A_PASSWORD: 'plant-a-secret-pw' };
 
   test('the example validates; each source has its backup database and measurements, defaults filled in', () => {
-    const example = loadConfig({ file: join(examplesDir, 'several-sources.yaml'), cwd: workDir(), env: { PLANT_A_PASSWORD: 'x', INFLUX_BACKUP_PASS: 'y' } });
-    assert.deepEqual(example.sources.map((s) => [s.name, s.backupDatabase, s.scheduleIds]), [['plant_a', 'plant_a_iot', ['hourly']], ['plant_b', 'plant_b_iot', undefined]]);
+    const example = loadConfig({
+      file: join(examplesDir, 'several-sources.yaml'),
+      cwd: workDir(),
+      env: { PLANT_A_PASSWORD: 'x', INFLUX_BACKUP_PASS: 'y' },
+    });
+    assert.deepEqual(
+      example.sources.map((s) => [s.name, s.backupDatabase, s.scheduleIds]),
+      [
+        ['plant_a', 'plant_a_iot', ['hourly']],
+        ['plant_b', 'plant_b_iot', undefined],
+      ],
+    );
     const c = load(SOURCES, env);
     assert.equal(c.databases.source, undefined);
-    assert.deepEqual(c.sources.map((s) => [s.name, s.host, s.port, s.database, s.backupDatabase, s.listed]), [
-      ['plant_a', 'a.example', 8086, 'iot', 'iot_backup', true],
-      ['plant_b', 'b.example', 8086, 'iot', 'plant_b_iot', true],
-    ]);
-    assert.deepEqual(c.sources[0]?.measurements.map((m) => m.name), ['cpu']);
-    assert.deepEqual(c.sources[1]?.measurements.map((m) => m.name), ['power']);
+    assert.deepEqual(
+      c.sources.map((s) => [s.name, s.host, s.port, s.database, s.backupDatabase, s.listed]),
+      [
+        ['plant_a', 'a.example', 8086, 'iot', 'iot_backup', true],
+        ['plant_b', 'b.example', 8086, 'iot', 'plant_b_iot', true],
+      ],
+    );
+    assert.deepEqual(
+      c.sources[0]?.measurements.map((m) => m.name),
+      ['cpu'],
+    );
+    assert.deepEqual(
+      c.sources[1]?.measurements.map((m) => m.name),
+      ['power'],
+    );
     assert.equal(c.sources[0]?.password, 'plant-a-secret-pw');
   });
 
@@ -614,7 +687,10 @@ backup:
     assert.doesNotMatch(printed, /plant-a-secret-pw/);
     const { dir } = writeConfig(printed);
     const again = loadConfig({ file: 'config.yaml', cwd: dir, env: {} });
-    assert.deepEqual(again.sources.map((s) => s.name), ['plant_a', 'plant_b']);
+    assert.deepEqual(
+      again.sources.map((s) => s.name),
+      ['plant_a', 'plant_b'],
+    );
     assert.equal(again.sources[0]?.password, '********');
   });
 
@@ -622,11 +698,20 @@ backup:
     const c = load(MINIMAL);
     assert.equal(c.sources.length, 1);
     const [s] = c.sources;
-    assert.deepEqual([s?.name, s?.host, s?.database, s?.backupDatabase, s?.listed], ['metrics', 'source.example', 'metrics', 'metrics_backup', false]);
-    assert.deepEqual(s?.measurements.map((m) => m.name), ['cpu', 'mem']);
+    assert.deepEqual(
+      [s?.name, s?.host, s?.database, s?.backupDatabase, s?.listed],
+      ['metrics', 'source.example', 'metrics', 'metrics_backup', false],
+    );
+    assert.deepEqual(
+      s?.measurements.map((m) => m.name),
+      ['cpu', 'mem'],
+    );
     // The seed's variables still override the single form.
     const fromEnv = load(MINIMAL, { INFLUX_SOURCE_HOST: 'env-host', INFLUX_SOURCE_DB: 'envdb' });
-    assert.deepEqual([fromEnv.sources[0]?.host, fromEnv.sources[0]?.name, fromEnv.sources[0]?.backupDatabase], ['env-host', 'envdb', 'envdb_backup']);
+    assert.deepEqual(
+      [fromEnv.sources[0]?.host, fromEnv.sources[0]?.name, fromEnv.sources[0]?.backupDatabase],
+      ['env-host', 'envdb', 'envdb_backup'],
+    );
   });
 
   test('a duplicate name is an error naming both entries', () => {
@@ -658,7 +743,10 @@ backup:
     assert.match(byVariable.message, /INFLUX_SOURCE_HOST/);
     const backupDb = failure(SOURCES.replace('host: "backup.example"', 'host: "backup.example"\n    database: "one"'), env);
     assert.equal(backupDb.key, 'databases.backup.database');
-    const schedule = failure(SOURCES.replace('      backup_database: "plant_b_iot"\n', '      backup_database: "plant_b_iot"\n      schedule_ids: ["hourly"]\n'), env);
+    const schedule = failure(
+      SOURCES.replace('      backup_database: "plant_b_iot"\n', '      backup_database: "plant_b_iot"\n      schedule_ids: ["hourly"]\n'),
+      env,
+    );
     assert.equal(schedule.key, 'databases.sources[1].schedule_ids');
     assert.equal(failure('databases:\n  backup:\n    host: "b"\n').key, 'databases.source.host');
     const bad = failure(SOURCES.replace('name: "plant_b"', 'name: "plant b"'), env);

@@ -26,12 +26,17 @@ const schemaLeaves = keyPaths(convictSchema(configSchema), (node) => typeof node
 test('the template shows every key of the schema, and no other', () => {
   const isValue = (node: unknown): boolean => typeof node !== 'object' || node === null || Array.isArray(node);
   // databases.sources excludes databases.source, so the template names it and its example shows it.
-  const example = (file: string): string[] => keyPaths(parse(readFileSync(file, 'utf8')), isValue).map(([key]) => key);
+  const example = (file: string): string[] =>
+    keyPaths(parse(readFileSync(file, 'utf8')) as Record<string, unknown>, isValue).map(([key]) => key);
   const template = [...example(templateFile), ...example(join(examplesDir, 'several-sources.yaml'))];
   // Lists, and the two forms of monitoring.alerts, are single keys of the schema; the template shows examples.
   const within = (key: string, leaf: string): boolean => key === leaf || key.startsWith(`${leaf}.`);
   const missing = schemaLeaves.filter(([leaf]) => !template.some((key) => within(key, leaf)));
-  assert.deepEqual(missing.map(([leaf]) => leaf), [], 'keys of the schema missing from the template');
+  assert.deepEqual(
+    missing.map(([leaf]) => leaf),
+    [],
+    'keys of the schema missing from the template',
+  );
   const unknown = template.filter((key) => !schemaLeaves.some(([leaf]) => within(key, leaf)));
   assert.deepEqual(unknown, [], 'keys in the template that the schema does not know');
 });

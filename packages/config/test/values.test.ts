@@ -34,7 +34,11 @@ describe('parseDuration', () => {
 
   test('anything else is a ConfigError that quotes the input', () => {
     for (const bad of ['', '1', 'h', '1H', '1.5h', '-1h', ' 1h', '1 h', '1y', '1h 30m', 'P1D']) {
-      assert.throws(() => parseDuration(bad), (err: unknown) => err instanceof ConfigError && err.message.includes(JSON.stringify(bad)), bad);
+      assert.throws(
+        () => parseDuration(bad),
+        (err: unknown) => err instanceof ConfigError && err.message.includes(JSON.stringify(bad)),
+        bad,
+      );
     }
   });
 
@@ -123,7 +127,13 @@ describe('parseTime and formatTimeNs', () => {
 });
 
 describe('cronPattern', () => {
-  const job = (fields: Partial<SchedulerJobConfig>): SchedulerJobConfig => ({ id: 'j', trigger: 'cron', enabled: true, full: false, ...fields });
+  const job = (fields: Partial<SchedulerJobConfig>): SchedulerJobConfig => ({
+    id: 'j',
+    trigger: 'cron',
+    enabled: true,
+    full: false,
+    ...fields,
+  });
 
   test("the seed's jobs", () => {
     assert.equal(cronPattern(job({ hour: 2, minute: 0 })), '0 0 2 * * *');
@@ -170,8 +180,14 @@ describe('cronPattern', () => {
       '2026-01-04T00:00:00.000Z',
     ]);
     assert.deepEqual(next(cronPattern(job({ dayOfWeek: 4, hour: 0 })), '2026-01-01T00:00:00Z', 1), ['2026-01-02T00:00:00.000Z']);
-    assert.deepEqual(next(cronPattern(job({ minute: 0 })), '2026-01-01T00:10:00Z'), ['2026-01-01T01:00:00.000Z', '2026-01-01T02:00:00.000Z']);
-    assert.deepEqual(next(cronPattern(job({ hour: 2, minute: 0 })), '2026-01-01T00:00:00Z'), ['2026-01-01T02:00:00.000Z', '2026-01-02T02:00:00.000Z']);
+    assert.deepEqual(next(cronPattern(job({ minute: 0 })), '2026-01-01T00:10:00Z'), [
+      '2026-01-01T01:00:00.000Z',
+      '2026-01-01T02:00:00.000Z',
+    ]);
+    assert.deepEqual(next(cronPattern(job({ hour: 2, minute: 0 })), '2026-01-01T00:00:00Z'), [
+      '2026-01-01T02:00:00.000Z',
+      '2026-01-02T02:00:00.000Z',
+    ]);
   });
 
   test('unsupported or out-of-range fields are ConfigErrors naming the field', () => {
@@ -191,7 +207,11 @@ describe('cronPattern', () => {
       [{}, 'trigger'],
     ];
     for (const [fields, key] of bad) {
-      assert.throws(() => cronPattern(job(fields)), (err: unknown) => err instanceof ConfigError && err.key === key, JSON.stringify(fields));
+      assert.throws(
+        () => cronPattern(job(fields)),
+        (err: unknown) => err instanceof ConfigError && err.key === key,
+        JSON.stringify(fields),
+      );
     }
   });
 });

@@ -111,7 +111,9 @@ export async function prepareBackupTarget(opts: {
 
   if (!(await backup.databases()).includes(backupDb)) {
     const statement = createDatabaseStatement(backupDb);
-    await asAdmin(statement, `the ${restore ? 'restore target' : 'backup'} database ${JSON.stringify(backupDb)}`, () => backup.createDatabase(backupDb));
+    await asAdmin(statement, `the ${restore ? 'restore target' : 'backup'} database ${JSON.stringify(backupDb)}`, () =>
+      backup.createDatabase(backupDb),
+    );
     created.push(statement);
     logger.info(`created database ${JSON.stringify(backupDb)} on the ${where}`);
   }
@@ -128,7 +130,9 @@ export async function prepareBackupTarget(opts: {
       );
       existing.set(policy.name, wanted);
       created.push(statement);
-      logger.info(`created retention policy ${JSON.stringify(policy.name)} (${describeDuration(durationNs)}) in ${JSON.stringify(backupDb)} on the ${where}`);
+      logger.info(
+        `created retention policy ${JSON.stringify(policy.name)} (${describeDuration(durationNs)}) in ${JSON.stringify(backupDb)} on the ${where}`,
+      );
     } else if (!restore && have.durationNs !== 0n && (durationNs === 0n || have.durationNs < durationNs)) {
       logger.warn(
         `DATA LOSS AHEAD: the backup's retention policy ${JSON.stringify(policy.name)} keeps data for ${describeDuration(have.durationNs)}, ` +
@@ -141,7 +145,12 @@ export async function prepareBackupTarget(opts: {
 
   const wantedDefault = opts.source.defaultPolicy;
   const backupDefault = [...existing.values()].find((p) => p.isDefault)?.name;
-  if (!restore && existing.has(wantedDefault) && backupDefault !== wantedDefault && opts.source.policies.some((p) => p.name === wantedDefault)) {
+  if (
+    !restore &&
+    existing.has(wantedDefault) &&
+    backupDefault !== wantedDefault &&
+    opts.source.policies.some((p) => p.name === wantedDefault)
+  ) {
     // Writes always name their policy, so a different default loses nothing; it
     // only changes what a query without a policy reads on the backup.
     try {

@@ -47,7 +47,13 @@ export function selectFieldQuery(measurement: string, field: string, startNs: bi
 }
 
 /** The InfluxQL that reads several fields of one measurement over one chunk with one query, every tag set kept. */
-export function selectFieldsQuery(measurement: string, fields: readonly string[], startNs: bigint, endNs: bigint, retentionPolicy?: string): string {
+export function selectFieldsQuery(
+  measurement: string,
+  fields: readonly string[],
+  startNs: bigint,
+  endNs: bigint,
+  retentionPolicy?: string,
+): string {
   return (
     `SELECT ${fields.map((f) => `${quoteIdent(f)}::field`).join(', ')} FROM ${fromClause(measurement, retentionPolicy)}` +
     ` WHERE time >= ${startNs} AND time <= ${endNs} GROUP BY *`
@@ -87,7 +93,7 @@ export async function copyChunk(input: CopyChunkInput): Promise<CopyChunkResult>
   let written = 0;
   let batches = 0;
   let inflight: Promise<void> | undefined;
-  let failure: unknown;
+  let failure: Error | undefined;
 
   const flush = async (more = true): Promise<void> => {
     if (inflight) await inflight;
@@ -105,7 +111,7 @@ export async function copyChunk(input: CopyChunkInput): Promise<CopyChunkResult>
         if (batchIntervalMs > 0) await new Promise((r) => setTimeout(r, batchIntervalMs));
       },
       (err: unknown) => {
-        failure = err;
+        failure = err instanceof Error ? err : new Error(String(err));
       },
     );
   };

@@ -261,7 +261,8 @@ export async function* planMeasurementChunks(
     }
   });
   if (groupOf.includes(-1)) throw new RangeError(`field ${groupOf.indexOf(-1)} is in no group`);
-  if (!(Number.isInteger(opts.maxValues) && opts.maxValues >= 1)) throw new RangeError(`maxValues must be an integer >= 1, got ${opts.maxValues}`);
+  if (!(Number.isInteger(opts.maxValues) && opts.maxValues >= 1))
+    throw new RangeError(`maxValues must be an integer >= 1, got ${opts.maxValues}`);
   const mergers = groups.map(() => new GroupMerger(opts.maxValues));
   const next = fields.map(() => 0);
   let job = 0;
@@ -322,7 +323,7 @@ export async function* planMeasurementChunks(
           if (bucketEnd < f.startNs || bucket > f.endNs) continue;
           const g = groupOf[k]!;
           let mine = counts.get(g);
-          if (!mine) counts.set(g, (mine = new Map()));
+          if (!mine) counts.set(g, (mine = new Map<number, number>()));
           mine.set(k, count);
         }
         for (const g of [...counts.keys()].sort((a, b) => a - b)) emit(mergers[g]!.push(bucket, bucketEnd, counts.get(g)!), out);

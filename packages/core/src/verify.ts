@@ -112,21 +112,19 @@ export async function verifyField(opts: {
     const q = selectFieldQuery(t.measurement, t.field, lo, hi, t.retentionPolicy);
     const a = rows(source.select(q, opts.sourceDb, opts.pieceRows));
     const z = rows(backup.select(q, opts.backupDb, opts.pieceRows));
-    let x = await a.next();
-    let y = await z.next();
-    while (!x.done || !y.done) {
-      const cmp = x.done ? 1 : y.done ? -1 : compareRows(x.value, y.value);
-      if (cmp === 0) {
-        const [s, b] = [x.value!, y.value!];
-        if (s.value !== b.value) note({ series: s.series, timeNs: s.time, kind: 'changed', source: s.value, backup: b.value });
-        x = await a.next();
-        y = await z.next();
-      } else if (cmp < 0) {
-        note({ series: x.value!.series, timeNs: x.value!.time, kind: 'missing', source: x.value!.value });
-        x = await a.next();
-      } else {
-        note({ series: y.value!.series, timeNs: y.value!.time, kind: 'extra', backup: y.value!.value });
-        y = await z.next();
+    let x = await nextRow(a);
+    let y = await nextRow(z);
+    while (x !== undefined || y !== undefined) {
+      if (x !== undefined && y !== undefined && compareRows(x, y) === 0) {
+        if (x.value !== y.value) note({ series: x.series, timeNs: x.time, kind: 'changed', source: x.value, backup: y.value });
+        x = await nextRow(a);
+        y = await nextRow(z);
+      } else if (x !== undefined && (y === undefined || compareRows(x, y) < 0)) {
+        note({ series: x.series, timeNs: x.time, kind: 'missing', source: x.value });
+        x = await nextRow(a);
+      } else if (y !== undefined) {
+        note({ series: y.series, timeNs: y.time, kind: 'extra', backup: y.value });
+        y = await nextRow(z);
       }
     }
     // A chunk of equal values ends the range; the next difference opens another.
@@ -143,13 +141,25 @@ interface Row {
   value: string;
 }
 
-async function* rows(pieces: AsyncIterable<{ name: string; tags: Record<string, string> | undefined; values: unknown[][] }>): AsyncGenerator<Row> {
+async function nextRow(it: AsyncGenerator<Row, void>): Promise<Row | undefined> {
+  const r = await it.next();
+  return r.done ? undefined : r.value;
+}
+
+async function* rows(
+  pieces: AsyncIterable<{ name: string; tags: Record<string, string> | undefined; values: unknown[][] }>,
+): AsyncGenerator<Row, void> {
   for await (const p of pieces) {
     const tags = p.tags ?? {};
     const series = seriesKey(p.name, tags);
     for (const r of p.values) {
       if (r[1] === null || r[1] === undefined) continue;
-      yield { tags, series, time: BigInt(r[0] as string | number), value: typeof r[1] === 'number' && Object.is(r[1], -0) ? '-0' : JSON.stringify(r[1]) };
+      yield {
+        tags,
+        series,
+        time: BigInt(r[0] as string | number),
+        value: typeof r[1] === 'number' && Object.is(r[1], -0) ? '-0' : JSON.stringify(r[1]),
+      };
     }
   }
 }

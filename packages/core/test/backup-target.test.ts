@@ -5,7 +5,14 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startInflux, type InfluxServer } from '@influx-backup/testkit';
 import { InfluxClient, type RetentionPolicyInfo } from '@influx-backup/influx';
-import { prepareBackupTarget, PrivilegeError, silentLogger, sourcePolicies, UnknownRetentionPolicyError, type Logger } from '../src/index.js';
+import {
+  prepareBackupTarget,
+  PrivilegeError,
+  silentLogger,
+  sourcePolicies,
+  UnknownRetentionPolicyError,
+  type Logger,
+} from '../src/index.js';
 
 const ADMIN = { username: 'admin', password: 'adm1n-pw' };
 const H = 3_600_000_000_000n;
@@ -62,10 +69,16 @@ after(async () => {
 test('a READ user on the source lists every policy and the default; unknown names are errors naming them', async () => {
   const reader = client(srcServer, 'reader', 'r', 'source InfluxDB');
   const all = await sourcePolicies(reader, 'iot');
-  assert.deepEqual(all.policies.map((p) => p.name), ['autogen', 'raw', QUOTED]);
+  assert.deepEqual(
+    all.policies.map((p) => p.name),
+    ['autogen', 'raw', QUOTED],
+  );
   assert.equal(all.defaultPolicy, 'raw');
   const some = await sourcePolicies(reader, 'iot', [QUOTED]);
-  assert.deepEqual(some.policies.map((p) => p.name), [QUOTED]);
+  assert.deepEqual(
+    some.policies.map((p) => p.name),
+    [QUOTED],
+  );
   assert.equal(some.defaultPolicy, 'raw');
   await assert.rejects(sourcePolicies(reader, 'iot', ['raw', 'rwa']), (err: unknown) => {
     assert.ok(err instanceof UnknownRetentionPolicyError);
@@ -99,24 +112,30 @@ test('retention infinite creates every policy without a duration', async () => {
   await prepareBackupTarget({ backup: admin, backupDb: 'archive', source, retention: 'infinite', logger: recorder() });
   const got = byName(await admin.retentionPolicies('archive'));
   for (const name of ['raw', QUOTED]) assert.equal(got.get(name)?.durationNs, 0n, name);
-  assert.equal(got.get('raw')?.shardGroupDurationNs, H, 'the shard duration stays the source\'s');
+  assert.equal(got.get('raw')?.shardGroupDurationNs, H, "the shard duration stays the source's");
   assert.equal(got.get('raw')?.isDefault, true);
 });
 
 test('a user with ALL on an existing database needs no admin once the policies exist, and is told what to run before', async () => {
   const source = await sourcePolicies(client(srcServer, 'reader', 'r', 'source InfluxDB'), 'iot');
   const writer = client(bakServer, 'writer', 'w', 'backup InfluxDB');
-  await assert.rejects(prepareBackupTarget({ backup: writer, backupDb: 'least', source, retention: 'source', logger: recorder() }), (err: unknown) => {
-    assert.ok(err instanceof PrivilegeError, String(err));
-    assert.match(
-      err.message,
-      /^the retention policy "raw" of "least" does not exist on the backup InfluxDB 127\.0\.0\.1:\d+, and its user may not create it \(permission denied .*requires admin privilege\); an admin must run: CREATE RETENTION POLICY "raw" ON "least" DURATION 720h REPLICATION 1 SHARD DURATION 1h DEFAULT$/,
-    );
-    return true;
-  });
+  await assert.rejects(
+    prepareBackupTarget({ backup: writer, backupDb: 'least', source, retention: 'source', logger: recorder() }),
+    (err: unknown) => {
+      assert.ok(err instanceof PrivilegeError, String(err));
+      assert.match(
+        err.message,
+        /^the retention policy "raw" of "least" does not exist on the backup InfluxDB 127\.0\.0\.1:\d+, and its user may not create it \(permission denied .*requires admin privilege\); an admin must run: CREATE RETENTION POLICY "raw" ON "least" DURATION 720h REPLICATION 1 SHARD DURATION 1h DEFAULT$/,
+      );
+      return true;
+    },
+  );
 
   const missingDb = prepareBackupTarget({ backup: writer, backupDb: 'nowhere', source, retention: 'source', logger: recorder() });
-  await assert.rejects(missingDb, /the backup database "nowhere" does not exist on the backup InfluxDB .*an admin must run: CREATE DATABASE "nowhere"$/);
+  await assert.rejects(
+    missingDb,
+    /the backup database "nowhere" does not exist on the backup InfluxDB .*an admin must run: CREATE DATABASE "nowhere"$/,
+  );
 
   // The admin runs what it was told (here: through the product, as an admin), and the writer goes on.
   const admin = client(bakServer, ADMIN.username, ADMIN.password, 'backup InfluxDB');
@@ -127,7 +146,7 @@ test('a user with ALL on an existing database needs no admin once the policies e
   assert.deepEqual(log.warnings, []);
 });
 
-test('a backup policy shorter than the source\'s is a loud warning; a different default a quiet one for a non-admin', async () => {
+test("a backup policy shorter than the source's is a loud warning; a different default a quiet one for a non-admin", async () => {
   const source = await sourcePolicies(client(srcServer, 'reader', 'r', 'source InfluxDB'), 'iot');
   const admin = client(bakServer, ADMIN.username, ADMIN.password, 'backup InfluxDB');
   await admin.query('CREATE DATABASE "short"');
@@ -138,8 +157,14 @@ test('a backup policy shorter than the source\'s is a loud warning; a different 
   const log = recorder();
   await prepareBackupTarget({ backup: writer, backupDb: 'short', source, retention: 'source', logger: log });
   assert.equal(log.warnings.length, 2, log.warnings.join('\n'));
-  assert.match(log.warnings[0]!, /^DATA LOSS AHEAD: the backup's retention policy "raw" keeps data for 1w, the source's 30d: .*ALTER RETENTION POLICY "raw" ON "short" DURATION 720h$/);
-  assert.match(log.warnings[1]!, /default retention policy is "raw", the backup's "autogen".*ALTER RETENTION POLICY "raw" ON "short" DEFAULT$/);
+  assert.match(
+    log.warnings[0]!,
+    /^DATA LOSS AHEAD: the backup's retention policy "raw" keeps data for 1w, the source's 30d: .*ALTER RETENTION POLICY "raw" ON "short" DURATION 720h$/,
+  );
+  assert.match(
+    log.warnings[1]!,
+    /default retention policy is "raw", the backup's "autogen".*ALTER RETENTION POLICY "raw" ON "short" DEFAULT$/,
+  );
 
   const infinite = recorder();
   await prepareBackupTarget({ backup: admin, backupDb: 'short', source, retention: 'infinite', logger: infinite });

@@ -184,7 +184,9 @@ test('advanceWatermark agrees with the rule in every completion order', () => {
   const r = rng(99);
   for (let round = 0; round < 200; round++) {
     const n = 1 + Math.floor(r() * 8);
-    const lasts: (bigint | null)[] = Array.from({ length: n }, (_, i) => (r() < 0.25 ? null : BigInt(i * 100 + Math.floor(r() * 100)) - 400n));
+    const lasts: (bigint | null)[] = Array.from({ length: n }, (_, i) =>
+      r() < 0.25 ? null : BigInt(i * 100 + Math.floor(r() * 100)) - 400n,
+    );
     const order = Array.from({ length: n }, (_, i) => i);
     for (let i = n - 1; i > 0; i--) {
       const j = Math.floor(r() * (i + 1));

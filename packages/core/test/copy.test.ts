@@ -79,7 +79,13 @@ async function copy(
   measurement: string,
   field: string,
   [startNs, endNs]: [bigint, bigint],
-  extra: { batchSize?: number; pieceRows?: number; source?: SourceReader; backup?: BackupWriter; onProgress?: (n: number, more: boolean) => void } = {},
+  extra: {
+    batchSize?: number;
+    pieceRows?: number;
+    source?: SourceReader;
+    backup?: BackupWriter;
+    onProgress?: (n: number, more: boolean) => void;
+  } = {},
 ): Promise<CopyChunkResult> {
   return copyChunk({
     source: extra.source ?? source,
@@ -112,7 +118,15 @@ test('hostile names, int64 extremes, exact floats, strings and times before 1970
   const floats = [0.1, -0, 1e21, 5e-324, -1.7976931348623157e308, 2, Math.PI];
   const ints = ['9223372036854775807', '-9223372036854775807', '9007199254740993', '-9007199254740993', '0', '42', '-1'];
   const strings = ['say "hi"', 'C:\\dir\\', 'line1\nline2\n', '', 'ü 温度 🚀', 'a, b = c; d', '\\"', "it's"];
-  const times = [-2_000_000_000_000_000_001n, -86_400_000_000_000_001n, -1n, 0n, 1n, 1_700_000_000_123_456_789n, 1_700_000_000_123_456_790n];
+  const times = [
+    -2_000_000_000_000_000_001n,
+    -86_400_000_000_000_001n,
+    -1n,
+    0n,
+    1n,
+    1_700_000_000_123_456_789n,
+    1_700_000_000_123_456_790n,
+  ];
   const tagSets: Record<string, string>[] = [
     { 'tag key,=x': 'va lue,=x "q"', ключ: 'значение 🚀', 'se;mi': 'a;b#c' },
     { 'tag key,=x': 'other\\value' },
@@ -136,7 +150,11 @@ test('hostile names, int64 extremes, exact floats, strings and times before 1970
   const range: [bigint, bigint] = [-2_500_000_000_000_000_000n, 2_000_000_000_000_000_000n];
   // Values just outside the range, which must stay out of the backup.
   for (const time of [range[0] - 1n, range[1] + 1n, -2_600_000_000_000_000_000n, 3_000_000_000_000_000_000n]) {
-    points.push({ tags: tagSets[0] as Record<string, string>, fields: { [F.float]: 9.5, [F.int]: { int: '7' }, [F.str]: 'out', [F.bool]: true, [F.sparse]: 1.5 }, time });
+    points.push({
+      tags: tagSets[0] as Record<string, string>,
+      fields: { [F.float]: 9.5, [F.int]: { int: '7' }, [F.str]: 'out', [F.bool]: true, [F.sparse]: 1.5 },
+      time,
+    });
   }
   await writeSource(srcDb, M, points);
 
@@ -236,7 +254,7 @@ test('chunk ends are inclusive and the next chunk starts at end + 1; times outsi
   assert.deepEqual(r0, { values: 3, batches: 1, lastTimeNs: S + H - 1n, fields: [{ values: 3, lastTimeNs: S + H - 1n }] });
   const after0 = await snapshot(backup, bakDb, 'b', 'v', ALL);
   assert.deepEqual(
-    after0.rows.map((r) => JSON.parse(r)[2]),
+    after0.rows.map((r) => (JSON.parse(r) as unknown[])[2]),
     [S, S + 1n, S + H - 1n].map(String).sort(),
   );
 
@@ -434,7 +452,7 @@ async function exactOrRefused(srcDb: string, bakDb: string, measurement: string,
   }
 }
 
-test("a measurement whose name starts with # is refused with LineProtocolError, naming it and the reason", async () => {
+test('a measurement whose name starts with # is refused with LineProtocolError, naming it and the reason', async () => {
   const srcDb = 'hash';
   const bakDb = 'hash_backup';
   await createDbs([srcDb, srcServer], [bakDb, bakServer]);
@@ -454,15 +472,12 @@ test("a measurement whose name starts with # is refused with LineProtocolError, 
   assert.deepEqual(await backup.measurements(bakDb), []);
 });
 
-test(
-  'a field whose name holds a backslash before a quote is copied exactly or refused',
-  async () => {
-    const srcDb = 'bsquote';
-    const bakDb = 'bsquote_backup';
-    await createDbs([srcDb, srcServer], [bakDb, bakServer]);
-    await writeSource(srcDb, 'base', [{ tags: { t: 'v' }, fields: { f: 1.5 }, time: 100n }]);
-    await srcServer.query(`SELECT "f" AS "a\\\\\\"b" INTO "fq" FROM "base" GROUP BY *`, srcDb);
-    assert.deepEqual(await source.fieldKeys(srcDb, 'fq'), [{ field: 'a\\"b', type: 'float' }]);
-    await exactOrRefused(srcDb, bakDb, 'fq', 'a\\"b');
-  },
-);
+test('a field whose name holds a backslash before a quote is copied exactly or refused', async () => {
+  const srcDb = 'bsquote';
+  const bakDb = 'bsquote_backup';
+  await createDbs([srcDb, srcServer], [bakDb, bakServer]);
+  await writeSource(srcDb, 'base', [{ tags: { t: 'v' }, fields: { f: 1.5 }, time: 100n }]);
+  await srcServer.query(`SELECT "f" AS "a\\\\\\"b" INTO "fq" FROM "base" GROUP BY *`, srcDb);
+  assert.deepEqual(await source.fieldKeys(srcDb, 'fq'), [{ field: 'a\\"b', type: 'float' }]);
+  await exactOrRefused(srcDb, bakDb, 'fq', 'a\\"b');
+});

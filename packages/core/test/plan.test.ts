@@ -141,16 +141,41 @@ test('planFieldChunks with a hostile measurement and field name', async () => {
   const db = 'hostileplan';
   await server.query(`CREATE DATABASE ${db}`);
   const S = 1_650_000_000_000_000_000n;
-  await server.write(db, [`x";\\ DROP\\ DATABASE\\ "hostileplan f\\ "q\\=1=1i ${S}`, `x";\\ DROP\\ DATABASE\\ "hostileplan f\\ "q\\=1=2i ${S + 2n * H}`].join('\n'));
-  const chunks = await planFieldChunks(client, db, { measurement: 'x"; DROP DATABASE "hostileplan', field: 'f "q=1', type: 'integer' }, S, S + DAY, H);
+  await server.write(
+    db,
+    [`x";\\ DROP\\ DATABASE\\ "hostileplan f\\ "q\\=1=1i ${S}`, `x";\\ DROP\\ DATABASE\\ "hostileplan f\\ "q\\=1=2i ${S + 2n * H}`].join(
+      '\n',
+    ),
+  );
+  const chunks = await planFieldChunks(
+    client,
+    db,
+    { measurement: 'x"; DROP DATABASE "hostileplan', field: 'f "q=1', type: 'integer' },
+    S,
+    S + DAY,
+    H,
+  );
   assert.equal(chunks.length, 2);
   assert.ok((await client.databases()).includes(db));
 });
 
 /** Every chunk planMeasurementChunks yields, per field position, in order. */
-async function merged(source: SourceReader, db: string, m: string, fields: FieldRange[], sizeNs: bigint, maxValues: number, bucketsPerQuery?: number): Promise<Chunk[][]> {
+async function merged(
+  source: SourceReader,
+  db: string,
+  m: string,
+  fields: FieldRange[],
+  sizeNs: bigint,
+  maxValues: number,
+  bucketsPerQuery?: number,
+): Promise<Chunk[][]> {
   const out: Chunk[][] = fields.map(() => []);
-  for await (const piece of planMeasurementChunks(source, db, m, fields, { sizeNs, maxValues, ...(bucketsPerQuery ? { bucketsPerQuery } : {}), piece: 2 })) {
+  for await (const piece of planMeasurementChunks(source, db, m, fields, {
+    sizeNs,
+    maxValues,
+    ...(bucketsPerQuery ? { bucketsPerQuery } : {}),
+    piece: 2,
+  })) {
     for (const { field, chunk } of piece.chunks) out[field]!.push(chunk);
   }
   return out;
@@ -168,7 +193,10 @@ function assertCovers(chunks: Chunk[], times: bigint[], startNs: bigint, endNs: 
   for (const t of inRange) {
     assert.equal(chunks.filter((c) => c.startNs <= t && t <= c.endNs).length, 1, `value at ${t} is in exactly one chunk`);
   }
-  assert.equal(chunks.reduce((n, c) => n + c.expected, 0), inRange.length + overcount);
+  assert.equal(
+    chunks.reduce((n, c) => n + c.expected, 0),
+    inRange.length + overcount,
+  );
 }
 
 test('ChunkMerger: merges up to maxValues, keeps a bucket over it alone, 1 never merges', () => {
@@ -183,8 +211,22 @@ test('ChunkMerger: merges up to maxValues, keeps a bucket over it alone, 1 never
     if (last) out.push(last);
     return out.map((c) => [Number(c.startNs), Number(c.endNs), c.expected]);
   };
-  const buckets: [number, number][] = [[0, 2], [1, 1], [3, 2], [4, 9], [5, 1], [6, 1], [9, 3]];
-  assert.deepEqual(run(3, buckets), [[0, 19, 3], [30, 39, 2], [40, 49, 9], [50, 69, 2], [90, 99, 3]]);
+  const buckets: [number, number][] = [
+    [0, 2],
+    [1, 1],
+    [3, 2],
+    [4, 9],
+    [5, 1],
+    [6, 1],
+    [9, 3],
+  ];
+  assert.deepEqual(run(3, buckets), [
+    [0, 19, 3],
+    [30, 39, 2],
+    [40, 49, 9],
+    [50, 69, 2],
+    [90, 99, 3],
+  ]);
   assert.deepEqual(run(1, buckets).length, buckets.length);
   assert.deepEqual(run(1_000, buckets), [[0, 99, 19]]);
   assert.throws(() => new ChunkMerger(0), RangeError);
@@ -224,11 +266,14 @@ test('merged chunks cover exactly the data: inclusive ends, a value on a bucket 
   // 1 turns merging off: the grid chunks, as planFieldChunks plans them.
   const [one] = await merged(client, db, 'g', [f], H, 1);
   assert.deepEqual(one, await planFieldChunks(client, db, f.target, S, E, H));
-  assertCovers(one!, times, S, E);
+  assertCovers(one, times, S, E);
   // Pieces of one or two buckets per query plan the same chunks.
   assert.deepEqual((await merged(client, db, 'g', [f], H, 3, 1))[0], three);
   assert.deepEqual((await merged(client, db, 'g', [f], H, 3, 2))[0], three);
-  assert.deepEqual((await merged(client, db, 'g', [f], H, 1_000_000))[0]?.map((c) => [c.startNs, c.endNs, c.expected]), [[S, E, 12]]);
+  assert.deepEqual(
+    (await merged(client, db, 'g', [f], H, 1_000_000))[0]?.map((c) => [c.startNs, c.endNs, c.expected]),
+    [[S, E, 12]],
+  );
 });
 
 test('one COUNT for several fields: each field its own range and counts; the later start clips its first chunk', async () => {
@@ -245,14 +290,28 @@ test('one COUNT for several fields: each field its own range and counts; the lat
     { target: { measurement: 'w', field: 'b', type: 'float' }, startNs: bStart, endNs: E },
   ];
   const queries: string[] = [];
-  const counting: SourceReader = { ...client, endpoint: client.endpoint, fieldKeys: (d, m) => client.fieldKeys(d, m), select: (q, d, n) => client.select(q, d, n), query: (q, d) => (queries.push(q), client.query(q, d)) };
+  const counting: SourceReader = {
+    ...client,
+    endpoint: client.endpoint,
+    fieldKeys: (d, m) => client.fieldKeys(d, m),
+    select: (q, d, n) => client.select(q, d, n),
+    query: (q, d) => (queries.push(q), client.query(q, d)),
+  };
   const [a, b] = await merged(counting, db, 'w', fields, H, 1);
   assert.equal(queries.length, 1, 'one query for both fields');
   assert.equal(a!.length, 24);
-  assertCovers(a!, lines.map((_, i) => S + BigInt(i) * 30n * 60_000_000_000n), S, E);
+  assertCovers(
+    a!,
+    lines.map((_, i) => S + BigInt(i) * 30n * 60_000_000_000n),
+    S,
+    E,
+  );
   const bTimes = Array.from({ length: 24 }, (_, i) => S + BigInt(i) * H);
   assert.equal(b![0]!.startNs, bStart, 'b starts at its own start, not at the bucket');
-  assert.deepEqual(b!.map((c) => c.startNs > bStart), [false, ...Array<boolean>(b!.length - 1).fill(true)]);
+  assert.deepEqual(
+    b!.map((c) => c.startNs > bStart),
+    [false, ...Array<boolean>(b!.length - 1).fill(true)],
+  );
   // The clipped bucket's count still holds b's value at 05:00, before its start: an estimate, by design.
   assertCovers(b!, bTimes, bStart, E, 1);
 });
@@ -282,6 +341,9 @@ test('a server limit on buckets per query is met by asking smaller pieces', asyn
   const f: FieldRange = { target: { measurement: 'l', field: 'v', type: 'integer' }, startNs: S, endNs: S + 30n * H - 1n };
   const [chunks] = await merged(limited, db, 'l', [f], H, 10, 64);
   assert.ok(refused > 0);
-  assert.deepEqual(chunks!.map((c) => c.expected), [10, 10, 10]);
+  assert.deepEqual(
+    chunks!.map((c) => c.expected),
+    [10, 10, 10],
+  );
   assertCovers(chunks!, times, f.startNs, f.endNs);
 });

@@ -12,8 +12,8 @@ test('silentLogger satisfies Logger: every method, its children too, and it writ
     written.push(String(chunk));
     return true;
   };
-  stdout.write = keep as typeof stdout.write;
-  stderr.write = keep as typeof stderr.write;
+  stdout.write = keep;
+  stderr.write = keep;
   let child: Logger;
   try {
     child = silentLogger.child({ component: 'x', measurement: 'cpu' });

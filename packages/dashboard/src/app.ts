@@ -4,7 +4,16 @@ import type { Registry } from 'prom-client';
 import { createBullBoard } from '@bull-board/api';
 import { ExpressAdapter } from '@bull-board/express';
 import { AUTH_REALM, basicAuthChecker, requirePassword } from './basic-auth.js';
-import { healthHandler, metricsHandler, redisUnreachable, statusHandler, unauthorized, type Handler, type HandlerResult, type RedisProbe } from './handlers.js';
+import {
+  healthHandler,
+  metricsHandler,
+  redisUnreachable,
+  statusHandler,
+  unauthorized,
+  type Handler,
+  type HandlerResult,
+  type RedisProbe,
+} from './handlers.js';
 import { queueAdapter } from './job-view.js';
 import { createMetricsRegistry } from './metrics.js';
 import { withTimeout, type FieldsReport, type StatusReport } from '@influx-backup/runtime';
@@ -108,16 +117,18 @@ export function createApp(deps: DashboardDeps): Application {
   const fieldsReport = deps.fields;
   if (fieldsReport) {
     const fields = (): Promise<FieldsReport> =>
-      redisUnreachable(deps.redis) ? Promise.reject(new Error(`${what}: no connection, reconnecting`)) : withTimeout(fieldsReport(), timeoutMs, what);
+      redisUnreachable(deps.redis)
+        ? Promise.reject(new Error(`${what}: no connection, reconnecting`))
+        : withTimeout(fieldsReport(), timeoutMs, what);
     app.get('/fields', route(fieldsHandler(fields, 'html', 'influx-backup')));
     app.get('/api/fields', route(fieldsHandler(fields, 'json', 'influx-backup')));
   }
 
   app.use((_req: Request, res: Response, next: NextFunction) => {
     const render = res.render.bind(res) as (view: string, options: object, done: (err: Error | null, html?: string) => void) => void;
-    res.render = ((view: string, options?: object) => {
+    res.render = (view: string, options?: object) => {
       render(view, options ?? {}, (err, html) => (err ? next(err) : res.send(withoutRemoteFonts(html ?? ''))));
-    }) as Response['render'];
+    };
     next();
   });
   const board = new ExpressAdapter();

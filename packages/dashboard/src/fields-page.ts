@@ -48,7 +48,9 @@ export function renderFieldsPage(report: FieldsReport, title: string): string {
       `<h2>${esc(where)}</h2><table><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead>` +
       `<tbody>${rows.map((r) => `<tr>${cells(r, more)}</tr>`).join('')}</tbody></table>`,
   );
-  const note = more ? `<p>Waiting chunks per field are counted among the first ${report.sampled} of ${report.waitingTotal} waiting.</p>` : '';
+  const note = more
+    ? `<p>Waiting chunks per field are counted among the first ${report.sampled} of ${report.waitingTotal} waiting.</p>`
+    : '';
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(title)}: fields</title>
 <style>
 body{font-family:system-ui,sans-serif;margin:1.5rem;color:#1f2937}

@@ -82,7 +82,9 @@ export class CopyQueueAdapter extends BullMQAdapter {
       const plan = this.planOf.get(d);
       const f = plan?.field;
       const others = Array.isArray(d.f) ? d.f.length / 2 : 0;
-      const copies = f ? `${f.measurement}.${f.field}${others > 0 ? ` and ${others} more ${others === 1 ? 'field' : 'fields'} (named in the job's name)` : ''}` : '';
+      const copies = f
+        ? `${f.measurement}.${f.field}${others > 0 ? ` and ${others} more ${others === 1 ? 'field' : 'fields'} (named in the job's name)` : ''}`
+        : '';
       const restore = plan?.run.reads === 'backup';
       const readable = f
         ? {

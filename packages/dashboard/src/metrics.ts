@@ -130,7 +130,11 @@ export function createMetricsRegistry(status: () => Promise<StatusReport>, optio
     });
   };
   fieldTime('influx_backup_checkpoint_updated_timestamp_seconds', "When the field's checkpoint last moved", 'updatedAt');
-  fieldTime('influx_backup_field_last_success_timestamp_seconds', 'When a chunk of the field was last copied (moved its checkpoint or not)', 'lastSuccessAt');
+  fieldTime(
+    'influx_backup_field_last_success_timestamp_seconds',
+    'When a chunk of the field was last copied (moved its checkpoint or not)',
+    'lastSuccessAt',
+  );
 
   // Counters kept in Redis by the workers (once per chunk, whatever the retries), so they
   // cover every host and survive a dashboard restart; they never go down. Per source;
@@ -197,7 +201,7 @@ export function createMetricsRegistry(status: () => Promise<StatusReport>, optio
 
   const lastRun = async (): Promise<LastRunLike | undefined> => {
     const run = (await snapshot())?.lastRun;
-    return run !== null && typeof run === 'object' ? (run as LastRunLike) : undefined;
+    return run !== null && typeof run === 'object' ? run : undefined;
   };
   const lastRunGauge = (name: string, help: string, value: (r: LastRunLike) => number | undefined): void => {
     // Labelled by mode (run, plan, backfill) so that "no run yet" is no sample
@@ -218,7 +222,9 @@ export function createMetricsRegistry(status: () => Promise<StatusReport>, optio
   lastRunGauge('influx_backup_last_run_ok', '1 when the last run, plan or backfill finished without a failed chunk', (r) =>
     typeof r.ok === 'boolean' ? Number(r.ok) : undefined,
   );
-  lastRunGauge('influx_backup_last_run_values', 'Values copied by the last run', (r) => (typeof r.values === 'number' ? r.values : undefined));
+  lastRunGauge('influx_backup_last_run_values', 'Values copied by the last run', (r) =>
+    typeof r.values === 'number' ? r.values : undefined,
+  );
   lastRunGauge('influx_backup_last_run_failed_chunks', 'Chunks of the last run that failed for good', (r) =>
     typeof r.failed === 'number' ? r.failed : undefined,
   );

@@ -36,9 +36,7 @@ describe('basic auth', () => {
       assert.throws(
         () => requirePassword({ username: 'admin', password }, '/etc/ib.yaml'),
         (err: unknown) =>
-          err instanceof ConfigError &&
-          err.key === 'dashboard.password' &&
-          err.message.startsWith('/etc/ib.yaml: dashboard.password: '),
+          err instanceof ConfigError && err.key === 'dashboard.password' && err.message.startsWith('/etc/ib.yaml: dashboard.password: '),
       );
     }
     assert.deepEqual(requirePassword({ username: 'admin', password: 'x' }), { username: 'admin', password: 'x' });

@@ -196,7 +196,10 @@ describe('dashboard against a real Redis', () => {
 
       const status = await r.get('/api/status', auth);
       assert.equal(status.status, 200);
-      const report = JSON.parse(status.body) as { redis: string; queues: { copy: Record<string, number>; schedule: Record<string, number> } };
+      const report = JSON.parse(status.body) as {
+        redis: string;
+        queues: { copy: Record<string, number>; schedule: Record<string, number> };
+      };
       assert.equal(report.redis, r.rt.redisEndpoint);
       assert.equal(report.queues.copy.waiting, 0);
       assert.equal(report.queues.schedule.waiting, 0);
@@ -267,7 +270,14 @@ describe('dashboard against a real Redis', () => {
       const d = job?.data ?? {};
       assert.deepEqual(
         { copies: d.copies, policy: d.policy, type: d.type, run: d.run, from: d.from, to: d.to },
-        { copies: 'cpu.usage', policy: 'raw', type: 'float', run: 'plan-x', from: '2026-11-25T00:00:00Z', to: '2026-11-25T00:59:59.999999999Z' },
+        {
+          copies: 'cpu.usage',
+          policy: 'raw',
+          type: 'float',
+          run: 'plan-x',
+          from: '2026-11-25T00:00:00Z',
+          to: '2026-11-25T00:59:59.999999999Z',
+        },
       );
       assert.equal(job?.data.s, payload.s, 'the payload is shown unchanged after the readable keys');
       // The job's own page reads it the same way.
@@ -284,11 +294,21 @@ describe('dashboard against a real Redis', () => {
     const r = await rig();
     try {
       const run = runKey('restore-x', 'restore');
-      await r.rt.store.openRun(run, { runId: 'restore-x', kind: 'restore', sourceDb: 'metrics_backup', backupDb: 'scratch', reads: 'backup' });
+      await r.rt.store.openRun(run, {
+        runId: 'restore-x',
+        kind: 'restore',
+        sourceDb: 'metrics_backup',
+        backupDb: 'scratch',
+        reads: 'backup',
+      });
       const fid = restoreFieldId('127.0.0.1:2', 'metrics_backup', 'cpu', 'usage', 'raw', 'scratch');
-      await r.rt.store.addFieldPlans(run, [{ k: 0, meta: { fieldId: fid, measurement: 'cpu', field: 'usage', type: 'float', retentionPolicy: 'raw', advances: false } }]);
+      await r.rt.store.addFieldPlans(run, [
+        { k: 0, meta: { fieldId: fid, measurement: 'cpu', field: 'usage', type: 'float', retentionPolicy: 'raw', advances: false } },
+      ]);
       const id = chunkJobId(run, 0);
-      await r.rt.copyQueue.add(JOB_RESTORE, chunkPayload([{ k: 0, i: 0 }], 1_795_564_800_000_000_000n, 1_795_568_399_999_999_999n), { jobId: id });
+      await r.rt.copyQueue.add(JOB_RESTORE, chunkPayload([{ k: 0, i: 0 }], 1_795_564_800_000_000_000n, 1_795_568_399_999_999_999n), {
+        jobId: id,
+      });
       const board = JSON.parse((await r.get('/api/queues?activeQueue=copy&status=waiting&page=1&jobsPerPage=10', auth)).body) as {
         queues: { name: string; jobs: { id: string; name: string; data: Record<string, unknown> }[] }[];
       };
@@ -308,12 +328,19 @@ describe('dashboard against a real Redis', () => {
     const r = await rig();
     try {
       const body = JSON.parse((await r.get('/api/queues', auth)).body) as { queues: { name: string; description?: string }[] };
-      assert.match(body.queues.find((q) => q.name === 'schedule')?.description ?? '', /^Served by influx-backup planner: "No workers" means no planner runs/);
+      assert.match(
+        body.queues.find((q) => q.name === 'schedule')?.description ?? '',
+        /^Served by influx-backup planner: "No workers" means no planner runs/,
+      );
       assert.match(body.queues.find((q) => q.name === 'copy')?.description ?? '', /^Served by influx-backup worker processes/);
       for (const path of ['/', '/queue/copy']) {
         const page = await r.get(path, auth);
         assert.equal(page.status, 200);
-        assert.match(page.body, /<link href="static\/css\/main\.[0-9a-f]+\.css" rel="stylesheet">/, `${path} still links Bull Board's own CSS`);
+        assert.match(
+          page.body,
+          /<link href="static\/css\/main\.[0-9a-f]+\.css" rel="stylesheet">/,
+          `${path} still links Bull Board's own CSS`,
+        );
         assert.doesNotMatch(page.body, /fonts\.(googleapis|gstatic)\.com/, `${path} links a remote font`);
       }
     } finally {
@@ -341,7 +368,8 @@ describe('dashboard against a real Redis', () => {
       });
 
       const body = (await r.get('/metrics', auth)).body;
-      const labels = 'measurement="cpu",field="usage",retention_policy="one \\\\"year\\\\"",database="metrics",source="metrics",server="127.0.0.1:1"';
+      const labels =
+        'measurement="cpu",field="usage",retention_policy="one \\\\"year\\\\"",database="metrics",source="metrics",server="127.0.0.1:1"';
       assert.match(body, new RegExp(`^influx_backup_checkpoint_timestamp_seconds\\{${labels}\\} 1700000000\\.5$`, 'm'));
       const age = new RegExp(`^influx_backup_checkpoint_age_seconds\\{${labels}\\} ([0-9.e+]+)$`, 'm').exec(body);
       assert.ok(age?.[1], 'checkpoint age');
@@ -399,13 +427,19 @@ describe('dashboard against a real Redis', () => {
       const status = await fetch(`${url}api/status`, { headers: auth });
       assert.equal(status.status, 200);
       r.seen.push({ url: 'runDashboard /api/status', status: status.status, headers: status.headers, body: await status.text() });
-      assert.ok(r.logger.lines.some((l) => l.includes(url)), r.logger.lines.join('\n'));
+      assert.ok(
+        r.logger.lines.some((l) => l.includes(url)),
+        r.logger.lines.join('\n'),
+      );
     } finally {
       stop.abort('stop requested');
       await done;
       await r.close();
     }
-    assert.ok(r.logger.lines.some((l) => l.includes('stop requested: closing the dashboard')), r.logger.lines.join('\n'));
+    assert.ok(
+      r.logger.lines.some((l) => l.includes('stop requested: closing the dashboard')),
+      r.logger.lines.join('\n'),
+    );
     await assert.rejects(fetch(`${url}health`));
   });
 

@@ -50,7 +50,5 @@ export function networkError(endpoint: string, err: unknown, role?: string): Inf
 
 /** Errors InfluxDB reports with a 200 or 5xx that go away when asked again. */
 export function isTransientServerMessage(message: string): boolean {
-  return /timeout|timed out|too many|engine is closed|shard is disabled|server is shutting down|query interrupted/i.test(
-    message,
-  );
+  return /timeout|timed out|too many|engine is closed|shard is disabled|server is shutting down|query interrupted/i.test(message);
 }

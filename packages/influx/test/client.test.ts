@@ -112,7 +112,11 @@ test('nanosecond times and times before 1970 arrive exact', async () => {
     '4000000000000000007',
   ];
   await influx.write(db, times.map((t, i) => `t v=${i}i ${t}`).join('\n'));
-  const rows = await selectRows(client, `SELECT "v"::field FROM "t" WHERE time >= -2000000000000000001 AND time <= 4000000000000000007`, db);
+  const rows = await selectRows(
+    client,
+    `SELECT "v"::field FROM "t" WHERE time >= -2000000000000000001 AND time <= 4000000000000000007`,
+    db,
+  );
   assert.deepEqual(
     rows.map((r) => r.time),
     times,
@@ -186,8 +190,14 @@ test('select streams pieces of at most chunkSize rows, series by series, in time
   const bb = bySeries.get('b') ?? [];
   assert.equal(a.length, 700);
   assert.equal(bb.length, 700);
-  assert.deepEqual(a, Array.from({ length: 700 }, (_, i) => String(1_000_000_000 + i)));
-  assert.deepEqual(bb, Array.from({ length: 700 }, (_, i) => String(2_000_000_000 + i)));
+  assert.deepEqual(
+    a,
+    Array.from({ length: 700 }, (_, i) => String(1_000_000_000 + i)),
+  );
+  assert.deepEqual(
+    bb,
+    Array.from({ length: 700 }, (_, i) => String(2_000_000_000 + i)),
+  );
   // The last piece of the answer has nothing after it.
   const last = pieces.at(-1);
   assert.notEqual(last?.partial, true);
@@ -289,7 +299,12 @@ test('unparsable line protocol and a missing database are permanent write failur
 test('nothing listening: a retriable error naming 127.0.0.1:<port>', async () => {
   const port = await freePort();
   const dead = newClient({ port, retries: 0 });
-  for (const p of [dead.ping(), dead.query('SHOW DATABASES'), dead.write('db', 'm v=1 1'), drain(dead.select('SELECT * FROM m', 'db', 10))]) {
+  for (const p of [
+    dead.ping(),
+    dead.query('SHOW DATABASES'),
+    dead.write('db', 'm v=1 1'),
+    drain(dead.select('SELECT * FROM m', 'db', 10)),
+  ]) {
     const e = await failure(p);
     assert.equal(e.retriable, true);
     assert.equal(e.status, undefined);
@@ -307,7 +322,10 @@ test('a transient failure is retried until the server is back', async () => {
   const restart = influx.start();
   await Promise.all([writing, restart]);
   const rows = await selectRows(client, 'SELECT "v"::field FROM "r"', db);
-  assert.deepEqual(rows.map((r) => [r.time, String(r.value)]), [['7', '1']]);
+  assert.deepEqual(
+    rows.map((r) => [r.time, String(r.value)]),
+    [['7', '1']],
+  );
 });
 
 test('auth: a wrong password is a permanent failure that never shows the password', async () => {
@@ -447,7 +465,10 @@ test('large writes may travel gzipped and land the same', async () => {
   const zipped = newClient({ port: influx.port, retries: 0, gzipMinBytes: 1 });
   const text = (i: number): string => `${'q"\\'.repeat(3)}${i}`;
   const escaped = (v: string): string => v.replace(/[\\"]/g, (c) => `\\${c}`);
-  const lines = Array.from({ length: 500 }, (_, i) => `z,t=ü v=${9_007_199_254_740_993n + BigInt(i)}i,s="${escaped(text(i))}" ${1_700_000_000_000_000_000n + BigInt(i)}`);
+  const lines = Array.from(
+    { length: 500 },
+    (_, i) => `z,t=ü v=${9_007_199_254_740_993n + BigInt(i)}i,s="${escaped(text(i))}" ${1_700_000_000_000_000_000n + BigInt(i)}`,
+  );
   await zipped.write(db, lines.join('\n'));
   const rows = await selectRows(client, 'SELECT "v"::field FROM "z"', db);
   assert.equal(rows.length, 500);

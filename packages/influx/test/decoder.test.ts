@@ -13,7 +13,14 @@ function messages(count: number, rows: number): RawMessage[] {
     results: [
       {
         statement_id: 0,
-        series: [{ name: `m${m}`, tags: { t: `v${m}` }, columns: ['time', 'f'], values: Array.from({ length: rows }, (_, r) => [m * 1000 + r, `s${r}`]) }],
+        series: [
+          {
+            name: `m${m}`,
+            tags: { t: `v${m}` },
+            columns: ['time', 'f'],
+            values: Array.from({ length: rows }, (_, r) => [m * 1000 + r, `s${r}`]),
+          },
+        ],
         partial: m < count - 1,
       },
     ],
@@ -43,7 +50,7 @@ test('many small reads of large messages (each message spans many reads)', () =>
   const bytes = Buffer.concat(msgs.map((m) => packr.pack(m)));
   let seed = 7;
   const parts: Buffer[] = [];
-  for (let i = 0; i < bytes.length; ) {
+  for (let i = 0; i < bytes.length;) {
     seed = (seed * 1103515245 + 12345) % 2 ** 31;
     const len = 1 + (seed % 9000);
     parts.push(bytes.subarray(i, i + len));

@@ -83,12 +83,15 @@ test('escapeKey escapes commas, equals signs and spaces', () => {
 test('a newline in a name is refused with LineProtocolError, never written as another name', () => {
   assert.throws(() => escapeMeasurement('two\nlines'), LineProtocolError);
   assert.throws(() => escapeKey('tag\nkey'), LineProtocolError);
-  assert.throws(() => escapeKey('\n'), (err: unknown) => {
-    assert.ok(err instanceof LineProtocolError);
-    assert.equal(err.name, 'LineProtocolError');
-    assert.match(err.message, /newline/);
-    return true;
-  });
+  assert.throws(
+    () => escapeKey('\n'),
+    (err: unknown) => {
+      assert.ok(err instanceof LineProtocolError);
+      assert.equal(err.name, 'LineProtocolError');
+      assert.match(err.message, /newline/);
+      return true;
+    },
+  );
   assert.throws(() => seriesKey('m', { t: 'v\nw' }), LineProtocolError);
   assert.throws(() => seriesKey('m\n', {}), LineProtocolError);
 });
@@ -155,10 +158,16 @@ test('seriesKey sorts tags by key, escapes them and leaves out empty values', ()
 
 test('Backoff: delay grows by factor from base and is capped', () => {
   const b = new Backoff({ attempts: 5, baseMs: 100, factor: 2, maxMs: 500 });
-  assert.deepEqual([1, 2, 3, 4, 5, 6].map((n) => b.delay(n)), [100, 200, 400, 500, 500, 500]);
+  assert.deepEqual(
+    [1, 2, 3, 4, 5, 6].map((n) => b.delay(n)),
+    [100, 200, 400, 500, 500, 500],
+  );
   assert.equal(b.delay(0), 100);
   const flat = new Backoff({ attempts: 3, baseMs: 50, factor: 1, maxMs: 1_000 });
-  assert.deepEqual([1, 2, 3].map((n) => flat.delay(n)), [50, 50, 50]);
+  assert.deepEqual(
+    [1, 2, 3].map((n) => flat.delay(n)),
+    [50, 50, 50],
+  );
   assert.ok(Object.isFrozen(b));
   assert.equal(NO_RETRY.attempts, 1);
 });

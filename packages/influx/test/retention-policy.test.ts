@@ -84,7 +84,7 @@ test('a READ user lists the policies of its database: durations, shard durations
   assert.equal(byName.get('autogen')?.isDefault, false);
 });
 
-test('policies created from another server\'s answer come back the same, hostile names as data', async () => {
+test("policies created from another server's answer come back the same, hostile names as data", async () => {
   const admin = client(ADMIN.username, ADMIN.password);
   const source = await admin.retentionPolicies('src');
   await admin.query('CREATE DATABASE "copy"');
@@ -113,7 +113,9 @@ test('a missing privilege (403) and wrong credentials (401) read differently, an
   assert.equal(denied.retriable, false);
   assert.match(denied.message, /^backup InfluxDB 127\.0\.0\.1:\d+: permission denied \(HTTP 403\): .*requires admin privilege/);
   assert.doesNotMatch(denied.message, /authentication/);
-  const rp = await failure(writer.createRetentionPolicy('bak', { name: 'raw', durationNs: 720n * H, shardGroupDurationNs: H, replicaN: 1, isDefault: false }));
+  const rp = await failure(
+    writer.createRetentionPolicy('bak', { name: 'raw', durationNs: 720n * H, shardGroupDurationNs: H, replicaN: 1, isDefault: false }),
+  );
   assert.equal(rp.status, 403);
 
   const wrong = client('writer', 'not-it', 'source InfluxDB');

@@ -50,17 +50,20 @@ const PLACEHOLDER = /%%|%\(([A-Za-z_]+)\)([-#0 +]*)(\d*)(?:\.(\d+))?([sdfr])/g;
 
 /** `format` with each %(attribute)s replaced; unknown attributes are left as written. */
 export function renderPython(format: string, record: LogRecord): string {
-  return format.replace(PLACEHOLDER, (whole, name: string | undefined, flags: string, width: string, precision: string | undefined, conversion: string) => {
-    if (whole === '%%') return '%';
-    const value = attribute(record, name ?? '');
-    if (value === undefined) return whole;
-    let text: string;
-    if (conversion === 'd') text = String(Math.trunc(Number(value)));
-    else if (conversion === 'f') text = Number(value).toFixed(precision === undefined ? 6 : Number(precision));
-    else text = precision === undefined ? String(value) : String(value).slice(0, Number(precision));
-    const size = width === '' ? 0 : Number(width);
-    return flags.includes('-') ? text.padEnd(size) : text.padStart(size);
-  });
+  return format.replace(
+    PLACEHOLDER,
+    (whole, name: string | undefined, flags: string, width: string, precision: string | undefined, conversion: string) => {
+      if (whole === '%%') return '%';
+      const value = attribute(record, name ?? '');
+      if (value === undefined) return whole;
+      let text: string;
+      if (conversion === 'd') text = String(Math.trunc(Number(value)));
+      else if (conversion === 'f') text = Number(value).toFixed(precision === undefined ? 6 : Number(precision));
+      else text = precision === undefined ? String(value) : String(value).slice(0, Number(precision));
+      const size = width === '' ? 0 : Number(width);
+      return flags.includes('-') ? text.padEnd(size) : text.padStart(size);
+    },
+  );
 }
 
 /** ` key=value` pairs for metadata; values with spaces, quotes or `=` are JSON-quoted. */
@@ -80,7 +83,9 @@ function renderValue(value: unknown): string {
   if (value instanceof Error) return JSON.stringify(value.message);
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'InvalidDate' : value.toISOString();
   try {
-    return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v instanceof Error ? v.message : v)) ?? String(value);
+    return (
+      JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v instanceof Error ? v.message : v)) ?? typeof value
+    );
   } catch {
     // A cycle: say what it was rather than lose the line.
     return '"[unserialisable]"';

@@ -37,7 +37,10 @@ describe('format', () => {
     log.warn('slow');
     log.error('failed', { err: new Error('boom "x"') });
     const [first, second, third] = out.lines();
-    assert.match(first ?? '', new RegExp(`^${ASCTIME} - planner - INFO - planned jobs=24 measurement_count=2 note="two words" ok=true big=9007199254740993$`));
+    assert.match(
+      first ?? '',
+      new RegExp(`^${ASCTIME} - planner - INFO - planned jobs=24 measurement_count=2 note="two words" ok=true big=9007199254740993$`),
+    );
     assert.match(second ?? '', new RegExp(`^${ASCTIME} - planner - WARNING - slow$`));
     assert.match(third ?? '', / - planner - ERROR - failed err="boom \\"x\\""$/);
     assert.equal(out.lines().length, 3);
@@ -83,10 +86,13 @@ describe('format', () => {
 
   test('levelOverride replaces every level; the seed names work', () => {
     const out = capture();
-    const log = createLogger({ level: 'ERROR', handlers: { console: { level: 'CRITICAL' } }, format: '%(levelname)s %(message)s' }, {
-      console: out.stream,
-      levelOverride: 'debug',
-    });
+    const log = createLogger(
+      { level: 'ERROR', handlers: { console: { level: 'CRITICAL' } }, format: '%(levelname)s %(message)s' },
+      {
+        console: out.stream,
+        levelOverride: 'debug',
+      },
+    );
     log.debug('d');
     assert.deepEqual(out.lines(), ['DEBUG d']);
     assert.throws(() => createLogger({ level: 'loud' }), /unknown log level "loud"/);
@@ -99,7 +105,10 @@ describe('secrets', () => {
     const dir = tempDir();
     const secrets = ['hunter2-password', 'other-secret'];
     const log = createLogger(
-      { level: 'DEBUG', handlers: { console: { level: 'DEBUG' }, file: { enabled: true, level: 'DEBUG', filename: join(dir, 'debug.log') } } },
+      {
+        level: 'DEBUG',
+        handlers: { console: { level: 'DEBUG' }, file: { enabled: true, level: 'DEBUG', filename: join(dir, 'debug.log') } },
+      },
       { console: out.stream, secrets },
     );
     const child = log.child({ component: 'influx', measurement: 'cpu' });
@@ -156,7 +165,9 @@ describe('file handler', () => {
   test('{timestamp} in the file name becomes the start time', () => {
     assert.equal(expandFilename('logs/backup_{timestamp}.log', new Date(2026, 10, 26, 13, 45, 0)), 'logs/backup_20261126-134500.log');
     const dir = tempDir();
-    const log = createLogger({ handlers: { console: { enabled: false }, file: { enabled: true, filename: join(dir, 'sub', 'backup_{timestamp}.log') } } });
+    const log = createLogger({
+      handlers: { console: { enabled: false }, file: { enabled: true, filename: join(dir, 'sub', 'backup_{timestamp}.log') } },
+    });
     log.info('hello');
     const [name] = readdirSync(join(dir, 'sub'));
     assert.match(name ?? '', /^backup_\d{8}-\d{6}\.log$/);
@@ -238,7 +249,10 @@ process.exit(3);
   test('the file handler takes its name and rotation from the settings: none of its own defaults', () => {
     assert.throws(() => createLogger({ handlers: { file: { enabled: true } } }), /logging\.handlers\.file\.filename/);
     const dir = tempDir();
-    const log = createLogger({ format: '%(message)s', handlers: { console: { enabled: false }, file: { enabled: true, filename: join(dir, 'big.log') } } });
+    const log = createLogger({
+      format: '%(message)s',
+      handlers: { console: { enabled: false }, file: { enabled: true, filename: join(dir, 'big.log') } },
+    });
     for (let i = 0; i < 200; i++) log.info('x'.repeat(100));
     // Without max_bytes and backup_count nothing rotates.
     assert.deepEqual(readdirSync(dir), ['big.log']);

@@ -17,7 +17,7 @@ function capture(): { stream: Writable; text: () => string } {
   return { stream, text: () => out };
 }
 
-test('an error that reaches the top is masked with the loaded configuration\'s secrets, stack included', () => {
+test("an error that reaches the top is masked with the loaded configuration's secrets, stack included", () => {
   const dir = mkdtempSync(join(tmpdir(), 'ib-report-'));
   const file = join(dir, 'c.yaml');
   writeFileSync(

@@ -1,7 +1,16 @@
 export * from './names.js';
 export * from './catalog.js';
 export { createRedis, redisEndpoint, redisHealthWarnings, type RedisSettings } from './connection.js';
-export { StateStore, type CheckpointInfo, type WorkerSeen, type RunCounters, type ChunkFailure, type FinishChunk, type Totals, type TotalsBySource } from './state-store.js';
+export {
+  StateStore,
+  type CheckpointInfo,
+  type WorkerSeen,
+  type RunCounters,
+  type ChunkFailure,
+  type FinishChunk,
+  type Totals,
+  type TotalsBySource,
+} from './state-store.js';
 export {
   planBackup,
   nowNs,

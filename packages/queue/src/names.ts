@@ -36,7 +36,14 @@ export function fieldId(sourceEndpoint: string, sourceDb: string, measurement: s
  * claim, and none shares one with a backup. It names no checkpoint: a restore
  * moves none.
  */
-export function restoreFieldId(readEndpoint: string, readDb: string, measurement: string, field: string, retentionPolicy: string | undefined, writeDb: string): string {
+export function restoreFieldId(
+  readEndpoint: string,
+  readDb: string,
+  measurement: string,
+  field: string,
+  retentionPolicy: string | undefined,
+  writeDb: string,
+): string {
   return JSON.stringify(['restore', readEndpoint, readDb, measurement, field, retentionPolicy ?? null, writeDb]);
 }
 

@@ -138,7 +138,8 @@ export async function planBackup(ctx: PlanContext, sel: PlanSelection): Promise<
   const enqueuer = sel.dryRun ? undefined : new Enqueuer(ctx, run, result);
   const source = ctx.sourceName === undefined ? {} : { source: ctx.sourceName };
   const reads = restore ? { reads: 'backup' as const } : {};
-  if (enqueuer) await ctx.store.openRun(run, { runId: sel.runId, kind: sel.kind, ...source, sourceDb: ctx.sourceDb, backupDb: ctx.backupDb, ...reads });
+  if (enqueuer)
+    await ctx.store.openRun(run, { runId: sel.runId, kind: sel.kind, ...source, sourceDb: ctx.sourceDb, backupDb: ctx.backupDb, ...reads });
   let matchedField = false;
   let fieldSeq = 0;
 
@@ -146,7 +147,9 @@ export async function planBackup(ctx: PlanContext, sel: PlanSelection): Promise<
   for (const name of sel.retentionPolicies ?? []) {
     if (!available.includes(name)) {
       const known = available.filter((p) => p !== undefined).map((p) => JSON.stringify(p));
-      throw new SelectionError(`--retention-policy ${JSON.stringify(name)} is not a policy being copied (${known.join(', ') || 'none named'})`);
+      throw new SelectionError(
+        `--retention-policy ${JSON.stringify(name)} is not a policy being copied (${known.join(', ') || 'none named'})`,
+      );
     }
   }
   const policies = available.filter((p) => !sel.retentionPolicies || (p !== undefined && sel.retentionPolicies.includes(p)));
@@ -193,7 +196,8 @@ export async function planBackup(ctx: PlanContext, sel: PlanSelection): Promise<
         if (!range) continue;
         // A plan may move the checkpoint only if it starts where every older value
         // is already known to be in the backup; otherwise it would jump a gap.
-        const advances = sel.kind === 'copy' && (checkpoint === undefined ? range.startNs <= configStart : range.startNs <= checkpoint + 1n);
+        const advances =
+          sel.kind === 'copy' && (checkpoint === undefined ? range.startNs <= configStart : range.startNs <= checkpoint + 1n);
         ranges.push({ target, ...range });
         const field: PlannedField = { ...target, ...range, chunks: 0, expected: 0, advancesCheckpoint: advances };
         result.fields.push(field);
@@ -202,7 +206,11 @@ export async function planBackup(ctx: PlanContext, sel: PlanSelection): Promise<
         planned.push({ k: fieldSeq++, meta, field });
       }
       if (ranges.length === 0) continue;
-      if (enqueuer) await ctx.store.addFieldPlans(run, planned.map(({ k, meta }) => ({ k, meta })));
+      if (enqueuer)
+        await ctx.store.addFieldPlans(
+          run,
+          planned.map(({ k, meta }) => ({ k, meta })),
+        );
       // Fields in the order found, cut into groups of fields_per_job: a group's
       // buckets merge while each of its fields stays within max_values, so their
       // chunks coincide and one job copies them with one query wherever their
@@ -216,7 +224,7 @@ export async function planBackup(ctx: PlanContext, sel: PlanSelection): Promise<
       const opts = { sizeNs: ctx.chunkSizeNs, maxValues: ctx.maxValues, groups };
       for await (const piece of planMeasurementChunks(ctx.source, ctx.sourceDb, m.name, ranges, opts)) {
         const all = piece.chunks;
-        for (let a = 0; a < all.length; ) {
+        for (let a = 0; a < all.length;) {
           let b = a + 1;
           while (b < all.length && all[b]!.job === all[a]!.job) b++;
           const members = all.slice(a, b).map(({ field: f, chunk }) => ({ p: planned[f]!, chunk }));
@@ -229,7 +237,11 @@ export async function planBackup(ctx: PlanContext, sel: PlanSelection): Promise<
           const { startNs, endNs } = members[0]!.chunk;
           const fids = members.map(({ p }) => p.meta.fieldId);
           const name = chunkJobName(sel.kind, { measurement: m.name, fields: members.map(({ p }) => p.meta.field) }, ctx.sourceName);
-          const data = chunkPayload(members.map(({ p, chunk }) => ({ k: p.k, i: chunk.index })), startNs, endNs);
+          const data = chunkPayload(
+            members.map(({ p, chunk }) => ({ k: p.k, i: chunk.index })),
+            startNs,
+            endNs,
+          );
           if (enqueuer) await enqueuer.push(m.name, chunkDedupeId(sel.kind, fids, startNs, endNs), data, name);
           else result.chunks++;
         }
@@ -237,11 +249,15 @@ export async function planBackup(ctx: PlanContext, sel: PlanSelection): Promise<
     }
     result.missing.push(...[...(missingEverywhere ?? [])].map((f) => `${m.name}.${f}`));
     if (!foundAny && (missingEverywhere?.size ?? 0) === 0) {
-      ctx.logger.warn(`measurement ${JSON.stringify(m.name)} has no fields in ${ctx.sourceDb} on ${ctx.source.endpoint} (yet); nothing to copy`);
+      ctx.logger.warn(
+        `measurement ${JSON.stringify(m.name)} has no fields in ${ctx.sourceDb} on ${ctx.source.endpoint} (yet); nothing to copy`,
+      );
     }
   }
   if (sel.fields && !matchedField && result.missing.length === 0) {
-    throw new SelectionError(`--field ${sel.fields.map((f) => JSON.stringify(f)).join(', ')} matches no configured field of the selected measurements`);
+    throw new SelectionError(
+      `--field ${sel.fields.map((f) => JSON.stringify(f)).join(', ')} matches no configured field of the selected measurements`,
+    );
   }
   await enqueuer?.close();
   ctx.logger.info(sel.dryRun ? 'counted' : 'planned', {
@@ -319,7 +335,8 @@ class Enqueuer {
     const left = new Map<string, number>();
     batch.forEach((j, n) => (verdicts[n] === 1 || verdicts[n] === 0) && left.set(j.measurement, (left.get(j.measurement) ?? 0) + 1));
     const unfollowable = verdicts.filter((v) => v === -1).length;
-    if (unfollowable > 0) this.ctx.logger.warn(`${unfollowable} chunks are queued by an earlier version's planner; left to it, not counted in this run`);
+    if (unfollowable > 0)
+      this.ctx.logger.warn(`${unfollowable} chunks are queued by an earlier version's planner; left to it, not counted in this run`);
     if (toAdd.length > 0) {
       try {
         await this.ctx.queue.addBulk(toAdd.map((j) => ({ name: j.name, data: j.data, opts: { ...this.opts, jobId: j.id } })));

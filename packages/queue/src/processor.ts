@@ -1,7 +1,15 @@
 import { UnrecoverableError, type Job, type Queue } from 'bullmq';
 import { copyChunk, type BackupWriter, type Logger, type SourceReader } from '@influx-backup/core';
 import { InfluxError } from '@influx-backup/influx';
-import { chunkPayload, chunkRange, jobFields, type CopyChunkPayload, type CopyChunkResultPayload, type FieldPlanMeta, type RunMeta } from './catalog.js';
+import {
+  chunkPayload,
+  chunkRange,
+  jobFields,
+  type CopyChunkPayload,
+  type CopyChunkResultPayload,
+  type FieldPlanMeta,
+  type RunMeta,
+} from './catalog.js';
 import { chunkDedupeId, chunkJobId, chunkJobName, fieldPlanKey, parseChunkJobId } from './names.js';
 import { SourceBreaker } from './source-breaker.js';
 import type { ChunkFailure, FinishChunk, StateStore } from './state-store.js';
@@ -89,7 +97,15 @@ export function createCopyProcessor(ctx: ProcessorContext): (job: Job<CopyChunkP
     const fields = found.map((p) => p.field);
     const first = fields[0]!;
     const { startNs, endNs } = chunkRange(d);
-    const claim = { chunk: chunkDedupeId(run.kind, fields.map((f) => f.fieldId), startNs, endNs), jobId: job.id ?? '' };
+    const claim = {
+      chunk: chunkDedupeId(
+        run.kind,
+        fields.map((f) => f.fieldId),
+        startNs,
+        endNs,
+      ),
+      jobId: job.id ?? '',
+    };
     const startedAt = Date.now();
     let lastProgressAt = 0;
     const signal = AbortSignal.timeout(ctx.operationTimeoutMs);
@@ -175,7 +191,9 @@ export function createCopyProcessor(ctx: ProcessorContext): (job: Job<CopyChunkP
           .catch((e: Error) => ctx.logger.warn(`could not count a failed chunk of run ${run.runId}: ${e.message}`));
       } else {
         // The error rate counts every failed attempt; one write per failure, none per success.
-        await ctx.store.countRetry(id.run, run.source).catch((e: Error) => ctx.logger.warn(`could not count a retry of run ${run.runId}: ${e.message}`));
+        await ctx.store
+          .countRetry(id.run, run.source)
+          .catch((e: Error) => ctx.logger.warn(`could not count a retry of run ${run.runId}: ${e.message}`));
       }
       throw failure;
     }
@@ -204,7 +222,11 @@ async function splitGroup(
   const jobs = members.map((m, n) => ({
     name: chunkJobName(run.kind, undefined, run.source),
     data: chunkPayload([m], startNs, endNs),
-    opts: { attempts: job.opts.attempts ?? 1, ...(job.opts.backoff ? { backoff: job.opts.backoff } : {}), jobId: chunkJobId(id.run, base + n) },
+    opts: {
+      attempts: job.opts.attempts ?? 1,
+      ...(job.opts.backoff ? { backoff: job.opts.backoff } : {}),
+      jobId: chunkJobId(id.run, base + n),
+    },
   }));
   await queue.addBulk(jobs);
   return jobs.map((j) => j.opts.jobId);
@@ -237,5 +259,12 @@ export function chunkFailure(
 ): ChunkFailure {
   const { startNs, endNs } = chunkRange(job.data);
   const fields = group && group.length > 1 ? group.map((f) => f.field).join(', ') : field.field;
-  return { jobId: job.id ?? '', measurement: field.measurement, field: fields, startNs: startNs.toString(), endNs: endNs.toString(), reason };
+  return {
+    jobId: job.id ?? '',
+    measurement: field.measurement,
+    field: fields,
+    startNs: startNs.toString(),
+    endNs: endNs.toString(),
+    reason,
+  };
 }

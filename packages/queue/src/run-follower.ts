@@ -51,7 +51,8 @@ export async function followRun(queue: Queue, store: StateStore, run: string, op
       continue;
     }
     const snap = { total: c.total, completed: c.done, failed: c.failed, values: c.values };
-    if (!last || c.done !== last.done || c.failed !== last.failed || c.total !== last.total || c.planned !== last.planned) lastChange = Date.now();
+    if (!last || c.done !== last.done || c.failed !== last.failed || c.total !== last.total || c.planned !== last.planned)
+      lastChange = Date.now();
     last = c;
     onUpdate?.(snap);
     if (c.planned && c.done + c.failed >= c.total) return { ...snap, failures: await store.runFailures(run) };

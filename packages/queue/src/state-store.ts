@@ -526,7 +526,12 @@ export class StateStore {
    * Records that a chunk's values are acknowledged by the backup server and moves
    * the field's checkpoint to the plan's low watermark; never backwards.
    */
-  async completeChunk(planKey: string, fid: string, index: number, lastTimeNs: bigint | null): Promise<{ frontier: number; checkpointNs: bigint | undefined }> {
+  async completeChunk(
+    planKey: string,
+    fid: string,
+    index: number,
+    lastTimeNs: bigint | null,
+  ): Promise<{ frontier: number; checkpointNs: bigint | undefined }> {
     const meta = JSON.stringify({ updatedAt: new Date().toISOString(), planKey });
     const [frontier, best] = (await this.script('ibCompleteChunk')(
       3,
@@ -552,7 +557,11 @@ export class StateStore {
     }
     // The runs the metrics block and the cluster-wide alerts look at: the newest
     // one, and the newest of each source (one field per source: bounded by the configuration).
-    await this.redis.multi().set(this.k.newestRun, run).hset(this.k.newestRuns, meta.source ?? '', run).exec();
+    await this.redis
+      .multi()
+      .set(this.k.newestRun, run)
+      .hset(this.k.newestRuns, meta.source ?? '', run)
+      .exec();
   }
 
   /** Records the field plans of a run (position k: meta) and opens the progress records of those that advance. */
@@ -628,7 +637,11 @@ export class StateStore {
 
   /** A failed attempt that will be tried again, in its run and in its source's totals (absent: the single source): one round trip. */
   async countRetry(run: string, source = ''): Promise<void> {
-    await this.redis.multi().hincrby(this.k.run + run, 'retried', 1).hincrby(this.k.totals, totalField('retried', source), 1).exec();
+    await this.redis
+      .multi()
+      .hincrby(this.k.run + run, 'retried', 1)
+      .hincrby(this.k.totals, totalField('retried', source), 1)
+      .exec();
   }
 
   /** The totals of every source that has any, and those counted before they were kept per source; see totalField. */
@@ -693,7 +706,12 @@ export class StateStore {
       JSON.stringify(f.fieldIds),
       f.measurement,
       f.source ?? '',
-      ...ws.flatMap((w) => [String(w.index), w.lastTimeNs === null ? '' : w.lastTimeNs.toString(), w.fieldId, JSON.stringify({ updatedAt, planKey: w.planKey })]),
+      ...ws.flatMap((w) => [
+        String(w.index),
+        w.lastTimeNs === null ? '' : w.lastTimeNs.toString(),
+        w.fieldId,
+        JSON.stringify({ updatedAt, planKey: w.planKey }),
+      ]),
     );
     return Number(r) === 1;
   }
@@ -708,10 +726,18 @@ export class StateStore {
    * SPLIT_CHUNK. Returns the first of their positions, or undefined when the
    * group was counted as finished already (nothing to split).
    */
-  async splitChunk(run: string, seq: number, n: number, claim: { chunk: string; jobId: string }, measurement: string): Promise<number | undefined> {
+  async splitChunk(
+    run: string,
+    seq: number,
+    n: number,
+    claim: { chunk: string; jobId: string },
+    measurement: string,
+  ): Promise<number | undefined> {
     const key = this.k.run + run;
     const keys = [key, `${key}:bits`, `${key}:split`, `${key}:follow`, this.k.claim + claim.chunk, `${key}:m`];
-    const base = Number(await this.script('ibSplitChunk')(6, ...keys, String(seq), String(n), claim.jobId, String(PROGRESS_TTL_S), measurement));
+    const base = Number(
+      await this.script('ibSplitChunk')(6, ...keys, String(seq), String(n), claim.jobId, String(PROGRESS_TTL_S), measurement),
+    );
     return base < 0 ? undefined : base;
   }
 
@@ -781,7 +807,9 @@ export class StateStore {
 
   /** See RECORD_ALERT: true when `holder` (still holding the lease) is the one to send it. */
   async recordAlert(holder: string, name: string, state: 'firing' | 'resolved', detail: unknown): Promise<boolean> {
-    return Number(await this.script('ibRecordAlert')(2, this.k.alertLease, this.k.alerts, holder, name, state, JSON.stringify(detail))) === 1;
+    return (
+      Number(await this.script('ibRecordAlert')(2, this.k.alertLease, this.k.alerts, holder, name, state, JSON.stringify(detail))) === 1
+    );
   }
 
   /**

@@ -57,8 +57,19 @@ export function createCopyWorker(opts: CopyWorkerOptions): Worker<CopyChunkPaylo
         if (!p || plans.length !== found.length) return;
         const { startNs, endNs } = chunkRange(job.data);
         const fields = plans.map((x) => x.field);
-        const claim = { chunk: chunkDedupeId(p.run.kind, fields.map((f) => f.fieldId), startNs, endNs), jobId: job.id ?? '' };
-        return opts.store.finishChunk({ ...failedChunk(id, p.run, claim, fields), failure: chunkFailure(job, p.field, err.message, fields) });
+        const claim = {
+          chunk: chunkDedupeId(
+            p.run.kind,
+            fields.map((f) => f.fieldId),
+            startNs,
+            endNs,
+          ),
+          jobId: job.id ?? '',
+        };
+        return opts.store.finishChunk({
+          ...failedChunk(id, p.run, claim, fields),
+          failure: chunkFailure(job, p.field, err.message, fields),
+        });
       })
       .catch(() => undefined);
   });

@@ -13,7 +13,6 @@ function planOf(f: string, start: bigint, end: bigint, size: bigint): string {
   return fieldPlanKey(runKey(`${f}|${start}|${end}|${size}`), 0);
 }
 
-
 let server: RedisServer;
 let redis: Redis;
 let n = 0;
@@ -225,7 +224,10 @@ test('hostile names make distinct field ids, and prefixes keep stores apart', as
   assert.equal(info?.field, 'f\nb');
   const keys = await redis.keys(`${a.prefix}:*`);
   assert.ok(keys.length > 0);
-  assert.ok(keys.every((k) => k.startsWith(`${a.prefix}:state:`)), keys.join(', '));
+  assert.ok(
+    keys.every((k) => k.startsWith(`${a.prefix}:state:`)),
+    keys.join(', '),
+  );
 });
 
 test('totals are kept per source, once per chunk, in four fields a source however many chunks; the one set of an earlier version reads as before', async () => {
@@ -256,7 +258,17 @@ test('totals are kept per source, once per chunk, in four fields a source howeve
     plant_b: { values: 0, done: 0, failed: 1, retried: 1 },
     '': { values: 10, done: 1, failed: 0, retried: 1 },
   });
-  assert.deepEqual((await redis.hkeys(key)).sort(), ['done', 'done:', 'done:plant_a', 'failed:plant_b', 'retried:', 'retried:plant_b', 'values', 'values:', 'values:plant_a']);
+  assert.deepEqual((await redis.hkeys(key)).sort(), [
+    'done',
+    'done:',
+    'done:plant_a',
+    'failed:plant_b',
+    'retried:',
+    'retried:plant_b',
+    'values',
+    'values:',
+    'values:plant_a',
+  ]);
   // Nothing counted yet: no source, nothing before.
   assert.deepEqual(await freshStore().store.totals(), { bySource: new Map() });
 });

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { planBackup } from '../src/planner.js';
 import { chunkJobId, fieldId } from '../src/names.js';
-import type { RetryPolicy } from '../src/catalog.js';
+import type { CopyChunkResultPayload, RetryPolicy } from '../src/catalog.js';
 import { DAY, H, MIN, assertAllDone, at, lp, openRig, useServers, type PlannedJob, type Rig } from './rig.js';
 
 const RETRY: RetryPolicy = { maxAttempts: 2, backoffFactor: 1, maxBackoffMs: 50 };
@@ -81,8 +81,10 @@ test('fields with different checkpoints start from their own and share chunks af
   try {
     const D = at('2024-03-01T00:00:00Z');
     const lines: string[] = [];
-    for (let t = D; t <= D + 10n * H + 30n * MIN; t += 15n * MIN) lines.push(`solar,site=north Irradiance=${Number((t - D) / MIN) + 0.5} ${t}`);
-    for (let t = D; t <= D + 15n * H + 45n * MIN; t += 15n * MIN) lines.push(`solar,site=north Temperature=${(t - D) / MIN + 1_000n}i ${t}`);
+    for (let t = D; t <= D + 10n * H + 30n * MIN; t += 15n * MIN)
+      lines.push(`solar,site=north Irradiance=${Number((t - D) / MIN) + 0.5} ${t}`);
+    for (let t = D; t <= D + 15n * H + 45n * MIN; t += 15n * MIN)
+      lines.push(`solar,site=north Temperature=${(t - D) / MIN + 1_000n}i ${t}`);
     await s.src.write(srcDb, lines.join('\n'));
     const measurements = [{ name: 'solar', startNs: D, endNs: D + DAY - 1n }];
     const first = await planBackup(r.ctx(measurements), { kind: 'copy', runId: 'first' });
@@ -159,7 +161,7 @@ test('a type conflict in one field of a group: the group splits, the others fini
     assert.equal(failure?.startNs, String(D));
     assert.match(failure?.reason ?? '', /field type conflict/);
     const group = await r.queue.getJob(chunkJobId(plan.run, 0));
-    assert.equal(group?.returnvalue?.splitInto?.length, 3);
+    assert.equal((group?.returnvalue as CopyChunkResultPayload | undefined)?.splitInto?.length, 3);
 
     await assertSame(srcDb, bakDb, 'tc', 'a');
     await assertSame(srcDb, bakDb, 'tc', 'b');
@@ -222,17 +224,18 @@ test("fields_per_job 2 over five fields makes groups of 2, 2 and 1, merged by ea
     const sizes = (jobs: PlannedJob[]): number[] => jobs.map((j) => j.fields.length);
     const hourlyJobs = await r.jobs(hourly);
     assert.equal(hourlyJobs.length, 12);
-    assert.deepEqual(
-      [...new Set(hourlyJobs.map((j) => j.fields.join(',')))],
-      ['v1,v2', 'v3,v4', 'v5'],
-    );
+    assert.deepEqual([...new Set(hourlyJobs.map((j) => j.fields.join(',')))], ['v1,v2', 'v3,v4', 'v5']);
     assert.deepEqual(sizes(hourlyJobs).sort(), [1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2]);
     assertAllDone(await r.run(hourly), 12);
 
     // max_values 120: every field holds 60 values an hour at most, so every chunk
     // spans two hours, a group's as its fields' alone. Bounding the group's sum
     // (90 values an hour for v1,v2; 120 for v3,v4) would have cut them finer.
-    const merged = await planBackup(r.ctx(measurements, { fieldsPerJob: 2, maxValues: 120 }), { kind: 'backfill', runId: 'merged', full: true });
+    const merged = await planBackup(r.ctx(measurements, { fieldsPerJob: 2, maxValues: 120 }), {
+      kind: 'backfill',
+      runId: 'merged',
+      full: true,
+    });
     const mergedJobs = await r.jobs(merged);
     assert.deepEqual(
       mergedJobs.map((j) => [j.fields.join(','), (j.endNs - j.startNs + 1n) / H]),

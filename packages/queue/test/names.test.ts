@@ -21,7 +21,6 @@ import {
 } from '../src/names.js';
 import { JOBS, chunkPayload, chunkRange, copyJobOptions, jobFields, retryDelay } from '../src/catalog.js';
 
-
 const hostile = ['x"; DROP DATABASE "src', 'a:b', 'we ird,m=x', 'two\nlines', '温度', 'back\\slash', ''];
 
 test('queue and job names hold no colon', () => {
@@ -87,7 +86,8 @@ test('job ids name their run and position, and parse back; other ids do not pars
     assert.ok(!/^\d+$/.test(id), 'BullMQ refuses integer custom ids');
     assert.deepEqual(parseChunkJobId(id), { run, seq });
   }
-  for (const other of ['1', 'c_0123456789abcdef_0_99', `${run}`, `${run}.`, `${run}.A`, `x${run}.1`]) assert.equal(parseChunkJobId(other), undefined, other);
+  for (const other of ['1', 'c_0123456789abcdef_0_99', `${run}`, `${run}.`, `${run}.A`, `x${run}.1`])
+    assert.equal(parseChunkJobId(other), undefined, other);
   assert.equal(fieldPlanKey(run, 3), `${run}.3`);
   assert.notEqual(fieldPlanKey(run, 1), fieldPlanKey(runKey('other'), 1));
 });
@@ -116,7 +116,10 @@ test('a restore run has x ids: they parse, and a worker from before restore (r i
 
 test('copy jobs retry with backup.retry, capped', () => {
   const policy = { maxAttempts: 4, backoffFactor: 2, maxBackoffMs: 5_000 };
-  assert.deepEqual([1, 2, 3, 4, 5].map((n) => retryDelay(policy, n)), [1_000, 2_000, 4_000, 5_000, 5_000]);
+  assert.deepEqual(
+    [1, 2, 3, 4, 5].map((n) => retryDelay(policy, n)),
+    [1_000, 2_000, 4_000, 5_000, 5_000],
+  );
   const opts = copyJobOptions(policy);
   assert.equal(opts.attempts, 4);
   assert.equal(typeof opts.backoff.type, 'string');

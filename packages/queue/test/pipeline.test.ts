@@ -16,8 +16,14 @@ const s = useServers();
 
 const rig = (name: string, sourceDb: string, backupDb: string, retry: RetryPolicy = RETRY): Promise<Rig> =>
   openRig(s, { prefix: `pipeline-${name}`, sourceDb, backupDb, retry, worker: { concurrency: 4, batchSize: 25, pieceRows: 10 } });
-const assertSame = (srcDb: string, bakDb: string, m: string, f: string, range: [bigint, bigint], bakRange?: readonly [bigint, bigint]): Promise<number> =>
-  s.assertSame(srcDb, bakDb, m, f, range, bakRange);
+const assertSame = (
+  srcDb: string,
+  bakDb: string,
+  m: string,
+  f: string,
+  range: [bigint, bigint],
+  bakRange?: readonly [bigint, bigint],
+): Promise<number> => s.assertSame(srcDb, bakDb, m, f, range, bakRange);
 
 test('two fields ending at different times each resume from their own checkpoint (Irradiance 10:30, Temperature 15:45)', async () => {
   const srcDb = 'plant';
@@ -26,8 +32,10 @@ test('two fields ending at different times each resume from their own checkpoint
   try {
     const D = at('2024-03-01T00:00:00Z');
     const lines: string[] = [];
-    for (let t = D; t <= D + 10n * H + 30n * MIN; t += 15n * MIN) lines.push(`solar,site=north Irradiance=${Number((t - D) / MIN) + 0.5} ${t}`);
-    for (let t = D; t <= D + 15n * H + 45n * MIN; t += 15n * MIN) lines.push(`solar,site=north Temperature=${(t - D) / MIN + 1_000n}i ${t}`);
+    for (let t = D; t <= D + 10n * H + 30n * MIN; t += 15n * MIN)
+      lines.push(`solar,site=north Irradiance=${Number((t - D) / MIN) + 0.5} ${t}`);
+    for (let t = D; t <= D + 15n * H + 45n * MIN; t += 15n * MIN)
+      lines.push(`solar,site=north Temperature=${(t - D) / MIN + 1_000n}i ${t}`);
     await s.src.write(srcDb, lines.join('\n'));
     const measurements = [{ name: 'solar', startNs: D, endNs: D + DAY - 1n }];
 
@@ -122,7 +130,6 @@ test('planning the same range twice while its jobs wait enqueues each chunk once
     await r.close();
   }
 });
-
 
 test('a chunk whose job was removed by hand is copied by the next plan once its claim is past the grace', async () => {
   const srcDb = 'orphan';
@@ -227,46 +234,43 @@ test('a chunk that fails for good holds the checkpoint before it while a later c
   }
 });
 
-test(
-  'a re-plan of the same range whose chunk list shifted never jumps the checkpoint over a failed chunk',
-  async () => {
-    const srcDb = 'shift';
-    const bakDb = 'shift_backup';
-    const r = await rig('shift', srcDb, bakDb);
-    try {
-      const W0 = at('2024-01-01T00:00:00Z');
-      const clusters = [0n, 3n, 6n, 9n].map((w) => W0 + w * WEEK + 2n * DAY);
-      const lines: string[] = [];
-      clusters.forEach((c, k) => {
-        for (let i = 0n; i < 10n; i++) lines.push(`shift v=${k * 100 + Number(i)}.5 ${c + i * H}`);
-      });
-      await s.src.write(srcDb, lines.join('\n'));
-      // The chunk of week 6 cannot be written to the backup.
-      await s.bak.write(bakDb, `shift v="conflict" ${(clusters[2] as bigint) + 30n * MIN}`);
-      const measurements = [{ name: 'shift', startNs: W0, endNs: W0 + 12n * WEEK - 1n }];
-      const fid = fieldId(s.source.endpoint, srcDb, 'shift', 'v');
+test('a re-plan of the same range whose chunk list shifted never jumps the checkpoint over a failed chunk', async () => {
+  const srcDb = 'shift';
+  const bakDb = 'shift_backup';
+  const r = await rig('shift', srcDb, bakDb);
+  try {
+    const W0 = at('2024-01-01T00:00:00Z');
+    const clusters = [0n, 3n, 6n, 9n].map((w) => W0 + w * WEEK + 2n * DAY);
+    const lines: string[] = [];
+    clusters.forEach((c, k) => {
+      for (let i = 0n; i < 10n; i++) lines.push(`shift v=${k * 100 + Number(i)}.5 ${c + i * H}`);
+    });
+    await s.src.write(srcDb, lines.join('\n'));
+    // The chunk of week 6 cannot be written to the backup.
+    await s.bak.write(bakDb, `shift v="conflict" ${(clusters[2] as bigint) + 30n * MIN}`);
+    const measurements = [{ name: 'shift', startNs: W0, endNs: W0 + 12n * WEEK - 1n }];
+    const fid = fieldId(s.source.endpoint, srcDb, 'shift', 'v');
 
-      const first = await planBackup(r.ctx(measurements, { chunkSizeNs: WEEK }), { kind: 'copy', runId: 'first' });
-      assert.equal(first.chunks, 4);
-      const one = await r.run(first);
-      assert.equal(one.failed, 1);
-      assert.equal(await r.store.checkpoint(fid), (clusters[1] as bigint) + 9n * H);
+    const first = await planBackup(r.ctx(measurements, { chunkSizeNs: WEEK }), { kind: 'copy', runId: 'first' });
+    assert.equal(first.chunks, 4);
+    const one = await r.run(first);
+    assert.equal(one.failed, 1);
+    assert.equal(await r.store.checkpoint(fid), (clusters[1] as bigint) + 9n * H);
 
-      // Retention (or a DELETE) empties the first week in the source.
-      await s.src.query(`DELETE FROM "shift" WHERE time < ${W0 + WEEK}`, srcDb);
-      const second = await planBackup(r.ctx(measurements, { chunkSizeNs: WEEK }), { kind: 'copy', runId: 'second', full: true });
-      assert.equal(second.chunks, 3);
-      const two = await r.run(second);
-      assert.equal(two.failed, 1);
-      assert.equal(two.failures[0]?.startNs, String(W0 + 6n * WEEK));
-      // Week 6 is still not in the backup: the checkpoint must stay before it.
-      const cp = await r.store.checkpoint(fid);
-      assert.ok(cp !== undefined && cp < W0 + 6n * WEEK, `checkpoint ${cp} is past the failed chunk starting at ${W0 + 6n * WEEK}`);
-    } finally {
-      await r.close();
-    }
-  },
-);
+    // Retention (or a DELETE) empties the first week in the source.
+    await s.src.query(`DELETE FROM "shift" WHERE time < ${W0 + WEEK}`, srcDb);
+    const second = await planBackup(r.ctx(measurements, { chunkSizeNs: WEEK }), { kind: 'copy', runId: 'second', full: true });
+    assert.equal(second.chunks, 3);
+    const two = await r.run(second);
+    assert.equal(two.failed, 1);
+    assert.equal(two.failures[0]?.startNs, String(W0 + 6n * WEEK));
+    // Week 6 is still not in the backup: the checkpoint must stay before it.
+    const cp = await r.store.checkpoint(fid);
+    assert.ok(cp !== undefined && cp < W0 + 6n * WEEK, `checkpoint ${cp} is past the failed chunk starting at ${W0 + 6n * WEEK}`);
+  } finally {
+    await r.close();
+  }
+});
 
 test('hostile measurement, field and tag names go through the queue and land exactly', async () => {
   const srcDb = 'hostile_q';
@@ -280,7 +284,9 @@ test('hostile measurement, field and tag names go through the queue and land exa
     const lines: string[] = [];
     for (let i = 0n; i < 30n; i++) {
       const tag = i % 2n === 0n ? `${lp.key('t:k "w"')}=${lp.key('v, =w')}` : `${lp.key('t:k "w"')}=${lp.key('温度')}`;
-      lines.push(`${lp.measurement(M)},${tag} ${lp.key(F1)}=${i}.25,${lp.key(F2)}=${9_223_372_036_854_775_000n + i}i ${D + i * 7n * MIN + i}`);
+      lines.push(
+        `${lp.measurement(M)},${tag} ${lp.key(F1)}=${i}.25,${lp.key(F2)}=${9_223_372_036_854_775_000n + i}i ${D + i * 7n * MIN + i}`,
+      );
     }
     await s.src.write(srcDb, lines.join('\n'));
     const plan = await planBackup(r.ctx([{ name: M, startNs: D, endNs: D + DAY - 1n }]), { kind: 'copy', runId: 'hostile' });
@@ -313,7 +319,13 @@ test('a backfill of an older range copies it and never moves the checkpoint back
 
     // Late values in the past, older than the checkpoint: only a backfill finds them.
     await s.src.write(srcDb, `bf v=-1i ${D + 1n}\nbf v=-2i ${D + H + 1n}`);
-    const bf = await planBackup(r.ctx(measurements), { kind: 'backfill', runId: 'bf', measurements: ['bf'], startNs: D, endNs: D + 2n * H - 1n });
+    const bf = await planBackup(r.ctx(measurements), {
+      kind: 'backfill',
+      runId: 'bf',
+      measurements: ['bf'],
+      startNs: D,
+      endNs: D + 2n * H - 1n,
+    });
     assert.equal(bf.chunks, 2);
     for (const id of r.jobIds(bf)) assert.equal((await r.queue.getJob(id))?.name, 'backfill-chunk');
     assertAllDone(await r.run(bf), 2);
@@ -352,10 +364,7 @@ test('a transient backup failure is retried with backup.retry until the chunk la
       assert.equal(await job?.getState(), 'completed', id);
       assert.ok((job?.attemptsMade ?? 0) >= 2, `${id} made ${job?.attemptsMade} attempts`);
     }
-    await t.test(
-      'the run counts chunks that completed after a retry as completed',
-      () => assertAllDone(result, 3),
-    );
+    await t.test('the run counts chunks that completed after a retry as completed', () => assertAllDone(result, 3));
     assert.equal(await assertSame(srcDb, bakDb, 'tr', 'v', [D, D + DAY]), 30);
     assert.equal(await r.store.checkpoint(fieldId(s.source.endpoint, srcDb, 'tr', 'v')), D + 29n * 5n * MIN);
   } finally {

@@ -3,7 +3,7 @@
 // demand, a worker under a prefix of the test's own) to plan, copy and compare.
 import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Queue, type Worker } from 'bullmq';
+import { Queue, type Job, type Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { ALL_TIME, assertSameField, startInflux, startRedis, type InfluxServer, type RedisServer } from '@influx-backup/testkit';
 import { InfluxClient } from '@influx-backup/influx';
@@ -38,7 +38,14 @@ export interface Servers {
   readonly source: InfluxClient;
   readonly backup: InfluxClient;
   /** The backup holds exactly the source's values of the field in `range` (at `bakRange` in the backup); returns how many. */
-  assertSame(srcDb: string, bakDb: string, m: string, f: string, range?: readonly [bigint, bigint], bakRange?: readonly [bigint, bigint]): Promise<number>;
+  assertSame(
+    srcDb: string,
+    bakDb: string,
+    m: string,
+    f: string,
+    range?: readonly [bigint, bigint],
+    bakRange?: readonly [bigint, bigint],
+  ): Promise<number>;
 }
 
 /** Starts the servers before the file's tests and stops them after; the fields are set once `before` ran. */
@@ -173,7 +180,7 @@ export async function openRig(s: Servers, o: RigOptions): Promise<Rig> {
     async jobs(plan) {
       const out: PlannedJob[] = [];
       for (let n = 0; n < plan.enqueued; n++) {
-        const job = await queue.getJob(chunkJobId(plan.run, n));
+        const job = (await queue.getJob(chunkJobId(plan.run, n))) as Job<CopyChunkPayload> | undefined;
         assert.ok(job, `job ${n} of ${plan.run}`);
         const fields: string[] = [];
         for (const f of jobFields(job.data)) fields.push((await store.runPlan(plan.run, f.k))!.field.field);

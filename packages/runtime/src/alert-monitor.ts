@@ -1,7 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@influx-backup/core';
 import type { StateStore } from '@influx-backup/queue';
-import { alertRules, alertText, alertTransitions, PROCESS_METRICS, type AlertEvent, type AlertRule, type AlertSample } from './alert-engine.js';
+import {
+  alertRules,
+  alertText,
+  alertTransitions,
+  PROCESS_METRICS,
+  type AlertEvent,
+  type AlertRule,
+  type AlertSample,
+} from './alert-engine.js';
 import { Notifier } from './notifier.js';
 import { sampleRun } from './run-metrics.js';
 import { newestRunBySource, workerIdentity, type Runtime } from './runtime.js';
@@ -15,7 +23,7 @@ export interface AlertMonitor {
 
 export interface AlertMonitorOptions {
   rules: readonly AlertRule[];
-  sample: () => Promise<AlertSample>;
+  sample: () => AlertSample | Promise<AlertSample>;
   /** The source a metric of the last sample came from (several sources), named in the alert. */
   origin?: (metric: string) => string | undefined;
   notifier: Notifier;
@@ -125,7 +133,11 @@ export function processSample(rt: Runtime): AlertSample {
  * `origin` names that source (several sources only).
  */
 export function clusterSampler(rt: Runtime, runs?: ReadonlyMap<string, string>): Pick<AlertMonitorOptions, 'sample' | 'origin'> {
-  const low = new Set(rulesFor(rt, 'cluster').filter((r) => r.operator.startsWith('<')).map((r) => r.metric));
+  const low = new Set(
+    rulesFor(rt, 'cluster')
+      .filter((r) => r.operator.startsWith('<'))
+      .map((r) => r.metric),
+  );
   const several = rt.sources.length > 1;
   let origins = new Map<string, string>();
   return {
@@ -154,7 +166,13 @@ export function clusterSampler(rt: Runtime, runs?: ReadonlyMap<string, string>):
 async function runSample(rt: Runtime, run?: string): Promise<AlertSample> {
   const { block, duration, attempts } = await sampleRun(rt.store, rt.copyQueue, run);
   // Before a run's first attempt ends its rates say nothing: their alerts keep their state.
-  const rates = attempts === 0 ? {} : { error_rate: block.quality.error_rate, ...(block.quality.success_rate === null ? {} : { success_rate: block.quality.success_rate }) };
+  const rates =
+    attempts === 0
+      ? {}
+      : {
+          error_rate: block.quality.error_rate,
+          ...(block.quality.success_rate === null ? {} : { success_rate: block.quality.success_rate }),
+        };
   return {
     ...rates,
     retry_count: block.quality.retry_count,
@@ -184,9 +202,18 @@ export function monitorAlerts(
   // The seed's own list form names e-mail rules without a server: they are logged, and said so once.
   const { webhookUrl, email } = rt.config.monitoring.notify;
   for (const r of rules) {
-    if (r.actions.includes('email') && !email.host) logger.warn(`alert rule ${r.name} sends e-mail, but monitoring.notify.email.host is not set: it is only logged`);
-    if (r.actions.includes('notification') && !webhookUrl) logger.warn(`alert rule ${r.name} posts to a webhook, but monitoring.notify.webhook_url is not set: it is only logged`);
+    if (r.actions.includes('email') && !email.host)
+      logger.warn(`alert rule ${r.name} sends e-mail, but monitoring.notify.email.host is not set: it is only logged`);
+    if (r.actions.includes('notification') && !webhookUrl)
+      logger.warn(`alert rule ${r.name} posts to a webhook, but monitoring.notify.webhook_url is not set: it is only logged`);
   }
   const notifier = new Notifier(rt.config.monitoring.notify, logger);
-  return startAlertMonitor({ ...opts, rules, notifier, logger, appName: rt.config.appName, intervalMs: rt.config.monitoring.metrics.intervalMs });
+  return startAlertMonitor({
+    ...opts,
+    rules,
+    notifier,
+    logger,
+    appName: rt.config.appName,
+    intervalMs: rt.config.monitoring.metrics.intervalMs,
+  });
 }

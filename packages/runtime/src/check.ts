@@ -22,7 +22,7 @@ async function influx(
   name: 'source' | 'backup',
   key: string,
   client: InfluxClient,
-  describe: (dbs: string[]) => Promise<{ ok: boolean; detail: string }>,
+  describe: (dbs: string[]) => { ok: boolean; detail: string } | Promise<{ ok: boolean; detail: string }>,
 ): Promise<ServerCheck> {
   const where = `${client.role ?? name} ${client.endpoint}`;
   try {
@@ -50,7 +50,12 @@ export async function checkServers(rt: Runtime): Promise<ServerCheck[]> {
       const version = /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown';
       return { server: 'redis', where: `Redis ${rt.redisEndpoint}`, ok: true, detail: `Redis ${version}` };
     } catch (err) {
-      return { server: 'redis', where: `Redis ${rt.redisEndpoint}`, ok: false, detail: `${reason(err, '')} (check redis.url or REDIS_URL)` };
+      return {
+        server: 'redis',
+        where: `Redis ${rt.redisEndpoint}`,
+        ok: false,
+        detail: `${reason(err, '')} (check redis.url or REDIS_URL)`,
+      };
     }
   };
   return Promise.all([
@@ -58,13 +63,19 @@ export async function checkServers(rt: Runtime): Promise<ServerCheck[]> {
     ...rt.sources.map(({ client, config: { database }, key }) =>
       influx('source', key, client, async (dbs) => {
         if (!dbs.includes(database)) {
-          return { ok: false, detail: `database ${JSON.stringify(database)} does not exist or the user may not read it (check ${key}.database)` };
+          return {
+            ok: false,
+            detail: `database ${JSON.stringify(database)} does not exist or the user may not read it (check ${key}.database)`,
+          };
         }
         const policies = await withTimeout(client.retentionPolicies(database), TIMEOUT_MS, 'SHOW RETENTION POLICIES');
-        return { ok: true, detail: `database ${JSON.stringify(database)} readable, retention policies ${policies.map((p) => JSON.stringify(p.name)).join(', ')}` };
+        return {
+          ok: true,
+          detail: `database ${JSON.stringify(database)} readable, retention policies ${policies.map((p) => JSON.stringify(p.name)).join(', ')}`,
+        };
       }),
     ),
-    influx('backup', 'databases.backup', rt.backup, async (dbs) => {
+    influx('backup', 'databases.backup', rt.backup, (dbs) => {
       const wanted = rt.sources.map((s) => s.config.backupDatabase);
       const missing = wanted.filter((db) => !dbs.includes(db));
       const names = (list: string[]): string => list.map((db) => JSON.stringify(db)).join(', ');

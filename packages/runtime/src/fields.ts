@@ -45,7 +45,20 @@ export async function collectFields(rt: Runtime, now = Date.now()): Promise<Fiel
   const owner = sourceOfField(rt);
   const blank = (fieldId: string): FieldRow => {
     const [source = '?', database = '?', measurement = '?', field = '?', retentionPolicy] = JSON.parse(fieldId) as string[];
-    return { sourceName: owner(source, database)?.name ?? null, source, database, retentionPolicy: retentionPolicy ?? null, measurement, field, checkpoint: null, lagSeconds: null, lastSuccessAt: null, active: 0, waiting: 0, lastFailure: null };
+    return {
+      sourceName: owner(source, database)?.name ?? null,
+      source,
+      database,
+      retentionPolicy: retentionPolicy ?? null,
+      measurement,
+      field,
+      checkpoint: null,
+      lagSeconds: null,
+      lastSuccessAt: null,
+      active: 0,
+      waiting: 0,
+      lastFailure: null,
+    };
   };
   const row = (fieldId: string): FieldRow => {
     let r = rows.get(fieldId);
@@ -65,7 +78,14 @@ export async function collectFields(rt: Runtime, now = Date.now()): Promise<Fiel
     const key = `${run}.${k}`;
     let p = plans.get(key);
     // The page shows the backup's fields: a restore's chunks are not theirs.
-    if (!p) plans.set(key, (p = rt.store.runPlan(run, k).then((x) => (x?.run.kind === 'restore' ? undefined : x?.field), () => undefined)));
+    if (!p)
+      plans.set(
+        key,
+        (p = rt.store.runPlan(run, k).then(
+          (x) => (x?.run.kind === 'restore' ? undefined : x?.field),
+          () => undefined,
+        )),
+      );
     return p;
   };
   /** Every field a job copies: its first (k) and, for a group job, the others (f holds k, i pairs). */

@@ -100,11 +100,15 @@ export class Notifier {
   private async deliver(n: Notification, where: string, fn: () => Promise<void>): Promise<void> {
     try {
       await withRetry(this.backoff, fn, (err, attempt, delay) =>
-        this.logger.warn(`alert ${n.alert} ${n.state}: ${where} failed (try ${attempt}): ${(err as Error).message}; again in ${delay / 1000} s`),
+        this.logger.warn(
+          `alert ${n.alert} ${n.state}: ${where} failed (try ${attempt}): ${(err as Error).message}; again in ${delay / 1000} s`,
+        ),
       );
       this.logger.debug(`alert ${n.alert} ${n.state}: sent by ${where}`);
     } catch (err) {
-      this.logger.error(`alert ${n.alert} ${n.state}: could not be sent by ${where} after ${this.backoff.attempts} tries: ${(err as Error).message}`);
+      this.logger.error(
+        `alert ${n.alert} ${n.state}: could not be sent by ${where} after ${this.backoff.attempts} tries: ${(err as Error).message}`,
+      );
     }
   }
 

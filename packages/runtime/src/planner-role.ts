@@ -52,7 +52,12 @@ async function upsertSchedule(rt: Runtime, id: string, pattern: string, data: Sc
         {
           name: JOBS.scheduledPlan.name,
           data,
-          opts: { attempts: 3, backoff: { type: 'exponential', delay: 5_000 }, removeOnComplete: { count: 200 }, removeOnFail: { count: 200 } },
+          opts: {
+            attempts: 3,
+            backoff: { type: 'exponential', delay: 5_000 },
+            removeOnComplete: { count: 200 },
+            removeOnFail: { count: 200 },
+          },
         },
       );
       return;
@@ -136,7 +141,8 @@ export function startPlanner(rt: Runtime): RunningPlanner {
 export async function runPlanner(rt: Runtime, stop: AbortSignal): Promise<void> {
   const sync = await syncSchedules(rt);
   if (!rt.config.scheduler.enabled) rt.logger.warn('scheduler.enabled is false: no schedule will tick');
-  for (const s of sync.upserted) rt.logger.info(`schedule ${s.id}: "${s.pattern}" ${rt.config.scheduler.timezone}, ${s.full ? 'full' : 'incremental'}`);
+  for (const s of sync.upserted)
+    rt.logger.info(`schedule ${s.id}: "${s.pattern}" ${rt.config.scheduler.timezone}, ${s.full ? 'full' : 'incremental'}`);
   for (const id of sync.removed) rt.logger.info(`schedule ${id}: removed (no longer in the configuration, or disabled)`);
   const planner = startPlanner(rt);
   const why = await whenAborted(stop);

@@ -20,7 +20,13 @@ export interface RestoreRoute {
  * (runServers).
  */
 export function restoreRoute(rt: Runtime, source: SourceRuntime, targetDb?: string): RestoreRoute {
-  return { source, reader: rt.backup, readDb: source.config.backupDatabase, writer: source.client, writeDb: targetDb ?? source.config.database };
+  return {
+    source,
+    reader: rt.backup,
+    readDb: source.config.backupDatabase,
+    writer: source.client,
+    writeDb: targetDb ?? source.config.database,
+  };
 }
 
 /** Checks Redis once before the restores of one command. */
@@ -44,7 +50,14 @@ export async function restorePreflight(route: RestoreRoute, wanted?: readonly st
 /** Creates the database a restore writes when it is missing, with the backup's policies; changes nothing that exists. */
 export async function prepareRestoreTarget(rt: Runtime, route: RestoreRoute, policies: SourcePolicies): Promise<void> {
   await onServer(route.source.key, () =>
-    prepareBackupTarget({ backup: route.writer, backupDb: route.writeDb, source: policies, retention: 'source', logger: rt.logger, purpose: 'restore' }),
+    prepareBackupTarget({
+      backup: route.writer,
+      backupDb: route.writeDb,
+      source: policies,
+      retention: 'source',
+      logger: rt.logger,
+      purpose: 'restore',
+    }),
   );
 }
 

@@ -91,12 +91,19 @@ export async function sampleRun(store: StateStore, queue: Queue, named?: string,
  * Redis calls: the workers and the queue's counts are read once and shared, as
  * they are the installation's (one queue, whichever source a chunk is of).
  */
-export async function sampleRuns(store: StateStore, queue: Queue, runs: readonly (string | null)[], now = Date.now()): Promise<RunSample[]> {
+export async function sampleRuns(
+  store: StateStore,
+  queue: Queue,
+  runs: readonly (string | null)[],
+  now = Date.now(),
+): Promise<RunSample[]> {
   const none: RunCounters = { total: 0, done: 0, failed: 0, values: 0, retried: 0, planned: false, exists: false };
   const [workers, counts, ...read] = await Promise.all([
     store.workers(),
     queue.getJobCounts('active', 'waiting', 'delayed', 'prioritized', 'paused'),
-    ...runs.map((run) => Promise.all([run === null ? none : store.runCounters(run), run === null ? {} : store.measurementsLeft(run)] as const)),
+    ...runs.map((run) =>
+      run === null ? Promise.resolve([none, {}] as const) : Promise.all([store.runCounters(run), store.measurementsLeft(run)] as const),
+    ),
   ]);
   const queued = (counts.waiting ?? 0) + (counts.delayed ?? 0) + (counts.prioritized ?? 0) + (counts.paused ?? 0);
   return read.map(([c, left], i) => {

@@ -164,7 +164,12 @@ export async function preflight(
   await reachRedis(rt);
   for (const w of await redisHealthWarnings(rt.redis)) rt.logger.warn(w);
   const reached = await Promise.all(
-    sources.map((source) => reachDatabase(source.key, source.client, source.config.database).then((): { source: SourceRuntime; error?: Error } => ({ source }), (error: Error) => ({ source, error }))),
+    sources.map((source) =>
+      reachDatabase(source.key, source.client, source.config.database).then(
+        (): { source: SourceRuntime; error?: Error } => ({ source }),
+        (error: Error) => ({ source, error }),
+      ),
+    ),
   );
   const first = reached[0];
   if (first?.error && reached.every((c) => c.error)) throw first.error;
@@ -214,12 +219,18 @@ export async function reachDatabase(key: string, server: InfluxClient, db: strin
  * `prepareBackup`, its backup database and same-named policies are made ready
  * too (created only when missing).
  */
-export async function policiesToCopy(rt: Runtime, source: SourceRuntime, { prepareBackup = true }: { prepareBackup?: boolean } = {}): Promise<SourcePolicies> {
+export async function policiesToCopy(
+  rt: Runtime,
+  source: SourceRuntime,
+  { prepareBackup = true }: { prepareBackup?: boolean } = {},
+): Promise<SourcePolicies> {
   const { database, retentionPolicies, backupDatabase } = source.config;
   const policies = await onServer(source.key, () => sourcePolicies(source.client, database, retentionPolicies));
   if (prepareBackup) {
     const { retention } = rt.config.databases.backup;
-    await onServer('databases.backup', () => prepareBackupTarget({ backup: rt.backup, backupDb: backupDatabase, source: policies, retention, logger: rt.logger }));
+    await onServer('databases.backup', () =>
+      prepareBackupTarget({ backup: rt.backup, backupDb: backupDatabase, source: policies, retention, logger: rt.logger }),
+    );
   }
   return policies;
 }

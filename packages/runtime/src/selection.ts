@@ -10,7 +10,10 @@ import type { Runtime, SourceRuntime } from './runtime.js';
 export function selectSources(rt: Runtime, names: readonly string[] | undefined): SourceRuntime[] {
   const known = rt.sources.map((s) => s.name);
   for (const name of names ?? []) {
-    if (!known.includes(name)) throw new UsageError(`--source ${JSON.stringify(name)} is not a configured source${didYouMean(name, known)}; the sources: ${known.join(', ')}`);
+    if (!known.includes(name))
+      throw new UsageError(
+        `--source ${JSON.stringify(name)} is not a configured source${didYouMean(name, known)}; the sources: ${known.join(', ')}`,
+      );
   }
   return rt.sources.filter((s) => !names?.length || names.includes(s.name));
 }

@@ -1,6 +1,14 @@
 import { formatTimeNs } from '@influx-backup/config';
 import type { Job } from 'bullmq';
-import { chunkRange, jobFields, parseChunkJobId, type CopyChunkPayload, type Totals, type TotalsBySource, type WorkerSeen } from '@influx-backup/queue';
+import {
+  chunkRange,
+  jobFields,
+  parseChunkJobId,
+  type CopyChunkPayload,
+  type Totals,
+  type TotalsBySource,
+  type WorkerSeen,
+} from '@influx-backup/queue';
 import { sampleRun, sampleRuns, type MetricsBlock } from './run-metrics.js';
 import { newestRunBySource, sourceOfField, storedSourceName, type FieldIdentity, type Runtime, type SourceRuntime } from './runtime.js';
 
@@ -30,7 +38,17 @@ export interface StatusReport {
   runs: WorkerSeen[];
   schedules: { id: string; pattern: string | null; tz: string | null; next: string | null }[];
   /** The newest chunks that failed for good, with the server's reason. */
-  failures: { jobId: string; kind: string; source: string | null; measurement: string; field: string; start: string; end: string; reason: string; at: string | null }[];
+  failures: {
+    jobId: string;
+    kind: string;
+    source: string | null;
+    measurement: string;
+    field: string;
+    start: string;
+    end: string;
+    reason: string;
+    at: string | null;
+  }[];
   lastRun: unknown;
   /** The last restore, kept apart so that lastRun stays the backup's. */
   lastRestore: unknown;
@@ -49,25 +67,33 @@ export interface StatusReport {
  * (--source), only their checkpoints, failures and part of the last run (the
  * queues are shared by all sources and shown whole).
  */
-export async function collectStatus(rt: Runtime, { sources = rt.sources }: { sources?: readonly SourceRuntime[] } = {}): Promise<StatusReport> {
+export async function collectStatus(
+  rt: Runtime,
+  { sources = rt.sources }: { sources?: readonly SourceRuntime[] } = {},
+): Promise<StatusReport> {
   const owner = sourceOfField(rt);
   const shown = new Set(sources.map((s) => s.name));
   const all = sources.length === rt.sources.length;
-  const [copy, schedule, checkpoints, workers, lastRun, lastRestore, schedulers, failed, sample, totals, successes, newest] = await Promise.all([
-    rt.copyQueue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed', 'paused'),
-    rt.scheduleQueue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed', 'paused'),
-    rt.store.checkpoints(),
-    rt.store.workers(),
-    rt.store.lastRun(),
-    rt.store.lastRun('restore'),
-    rt.scheduleQueue.getJobSchedulers(0, -1).catch(() => []),
-    rt.copyQueue.getJobs(['failed'], 0, 9, false) as Promise<Job<CopyChunkPayload>[]>,
-    sampleRun(rt.store, rt.copyQueue),
-    rt.store.totals(),
-    rt.store.lastSuccesses(),
-    newestRunBySource(rt),
-  ]);
-  const bySource = await sampleRuns(rt.store, rt.copyQueue, sources.map((s) => newest.get(s.name) ?? null));
+  const [copy, schedule, checkpoints, workers, lastRun, lastRestore, schedulers, failed, sample, totals, successes, newest] =
+    await Promise.all([
+      rt.copyQueue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed', 'paused'),
+      rt.scheduleQueue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed', 'paused'),
+      rt.store.checkpoints(),
+      rt.store.workers(),
+      rt.store.lastRun(),
+      rt.store.lastRun('restore'),
+      rt.scheduleQueue.getJobSchedulers(0, -1).catch(() => []),
+      rt.copyQueue.getJobs(['failed'], 0, 9, false) as Promise<Job<CopyChunkPayload>[]>,
+      sampleRun(rt.store, rt.copyQueue),
+      rt.store.totals(),
+      rt.store.lastSuccesses(),
+      newestRunBySource(rt),
+    ]);
+  const bySource = await sampleRuns(
+    rt.store,
+    rt.copyQueue,
+    sources.map((s) => newest.get(s.name) ?? null),
+  );
   const byName = sourceTotals(rt, totals);
   const rows = checkpoints
     .map((c) => ({ c, name: owner(c.source, c.database)?.name ?? null }))
@@ -109,27 +135,27 @@ export async function collectStatus(rt: Runtime, { sources = rt.sources }: { sou
     })),
     failures: (
       await Promise.all(
-      failed
-        .filter((j): j is Job<CopyChunkPayload> => Boolean(j))
-        .map(async (j) => {
-          // Names live once per run in Redis, not in every job.
-          const id = parseChunkJobId(j.id ?? '');
-          const plans = id ? await Promise.all(jobFields(j.data).map((f) => rt.store.runPlan(id.run, f.k).catch(() => undefined))) : [];
-          const plan = plans[0];
-          const range = plan ? chunkRange(j.data) : undefined;
-          return {
-            jobId: j.id ?? '',
-            kind: j.name,
-            source: plan ? (plan.run.source ?? rt.sources.find((s) => !s.config.listed)?.name ?? null) : null,
-            measurement: plan?.field.measurement ?? '?',
-            // A group job (processing.fields_per_job) names every field it holds.
-            field: plan ? plans.map((p) => p?.field.field ?? '?').join(', ') : '?',
-            start: range ? formatTimeNs(range.startNs) : '?',
-            end: range ? formatTimeNs(range.endNs) : '?',
-            reason: j.failedReason,
-            at: j.finishedOn ? new Date(j.finishedOn).toISOString() : null,
-          };
-        }),
+        failed
+          .filter((j): j is Job<CopyChunkPayload> => Boolean(j))
+          .map(async (j) => {
+            // Names live once per run in Redis, not in every job.
+            const id = parseChunkJobId(j.id ?? '');
+            const plans = id ? await Promise.all(jobFields(j.data).map((f) => rt.store.runPlan(id.run, f.k).catch(() => undefined))) : [];
+            const plan = plans[0];
+            const range = plan ? chunkRange(j.data) : undefined;
+            return {
+              jobId: j.id ?? '',
+              kind: j.name,
+              source: plan ? (plan.run.source ?? rt.sources.find((s) => !s.config.listed)?.name ?? null) : null,
+              measurement: plan?.field.measurement ?? '?',
+              // A group job (processing.fields_per_job) names every field it holds.
+              field: plan ? plans.map((p) => p?.field.field ?? '?').join(', ') : '?',
+              start: range ? formatTimeNs(range.startNs) : '?',
+              end: range ? formatTimeNs(range.endNs) : '?',
+              reason: j.failedReason,
+              at: j.finishedOn ? new Date(j.finishedOn).toISOString() : null,
+            };
+          }),
       )
     ).filter((f) => all || (f.source !== null && shown.has(f.source))),
     lastRun: await liveLastRun(rt, lastRun, all ? undefined : shown),
@@ -186,12 +212,29 @@ async function liveLastRun(rt: Runtime, recorded: unknown, shown?: ReadonlySet<s
   const sum = (k: string): number => mine.reduce((n, p) => n + (typeof p[k] === 'number' ? p[k] : 0), 0);
   const inProgress = mine.some((p) => p.inProgress === true);
   const failures = (pass as { failures?: { source?: string }[] }).failures?.filter((f) => !shown || shown.has(String(f.source)));
-  return { ...pass, chunks: sum('chunks'), completed: sum('completed'), failed: sum('failed'), values: sum('values'), inProgress, ok: mine.every((p) => p.ok !== false), failures, sources: mine };
+  return {
+    ...pass,
+    chunks: sum('chunks'),
+    completed: sum('completed'),
+    failed: sum('failed'),
+    values: sum('values'),
+    inProgress,
+    ok: mine.every((p) => p.ok !== false),
+    failures,
+    sources: mine,
+  };
 }
 
 async function live(rt: Runtime, recorded: Record<string, unknown>): Promise<Record<string, unknown>> {
   if (typeof recorded.run !== 'string') return recorded;
   const c = await rt.store.runCounters(recorded.run).catch(() => undefined);
   if (!c?.exists) return recorded;
-  return { ...recorded, chunks: c.total, completed: c.done, failed: c.failed, values: c.values, inProgress: !(c.planned && c.done + c.failed >= c.total) };
+  return {
+    ...recorded,
+    chunks: c.total,
+    completed: c.done,
+    failed: c.failed,
+    values: c.values,
+    inProgress: !(c.planned && c.done + c.failed >= c.total),
+  };
 }

@@ -56,10 +56,12 @@ export function startWorker(rt: Runtime, { role = 'worker' }: { role?: 'worker' 
   // takes at once while one holds; BullMQ lets the chunks in flight finish.
   const full = rt.config.processing.maxWorkers;
   const alerts = monitorAlerts(rt, rulesFor(rt, 'process'), {
-    sample: async () => processSample(rt),
+    sample: () => processSample(rt),
     onReduce: (held) => {
       worker.concurrency = held ? Math.max(1, Math.floor(full / 2)) : full;
-      rt.logger.warn(held ? `reduce_workers: ${worker.concurrency} jobs at once until the alert ends` : `reduce_workers: back to ${full} jobs at once`);
+      rt.logger.warn(
+        held ? `reduce_workers: ${worker.concurrency} jobs at once until the alert ends` : `reduce_workers: back to ${full} jobs at once`,
+      );
     },
   });
   let stoppedAt: string | undefined;

@@ -5,7 +5,11 @@ import type { AlertsConfig } from '@influx-backup/config';
 import { alertRules, alertText, alertTransitions, type AlertRule } from '../src/alert-engine.js';
 import { errorRate, estimatedCompletion } from '../src/run-metrics.js';
 
-const thresholds: AlertsConfig = { kind: 'thresholds', enabled: true, thresholds: { errorRate: 0.02, memoryUsage: 0.85, durationMs: 7_200_000 } };
+const thresholds: AlertsConfig = {
+  kind: 'thresholds',
+  enabled: true,
+  thresholds: { errorRate: 0.02, memoryUsage: 0.85, durationMs: 7_200_000 },
+};
 
 test('the thresholds form gives the seed three alerts; disabled, none', () => {
   assert.deepEqual(
@@ -24,7 +28,15 @@ test('the list form keeps its names, conditions, actions and recipients', () => 
   const rules = alertRules({
     kind: 'rules',
     rules: [
-      { name: 'mail', condition: 'error_rate >= 0.1', metric: 'error_rate', operator: '>=', value: 0.1, action: 'email', recipients: ['a@example.org'] },
+      {
+        name: 'mail',
+        condition: 'error_rate >= 0.1',
+        metric: 'error_rate',
+        operator: '>=',
+        value: 0.1,
+        action: 'email',
+        recipients: ['a@example.org'],
+      },
       { name: 'slow', condition: 'records_per_second < 10', metric: 'records_per_second', operator: '<', value: 10, action: 'log' },
     ],
   });
@@ -41,7 +53,15 @@ test('an alert starts once and ends once, whatever the number of checks; a metri
   ];
   const firing = new Set<string>();
   const seen: string[] = [];
-  for (const sample of [{ error_rate: 0 }, { error_rate: 0.2 }, { error_rate: 0.3 }, { error_rate: 0.3, memory_usage: 0.9 }, {}, { error_rate: 0.01 }, { error_rate: 0 }]) {
+  for (const sample of [
+    { error_rate: 0 },
+    { error_rate: 0.2 },
+    { error_rate: 0.3 },
+    { error_rate: 0.3, memory_usage: 0.9 },
+    {},
+    { error_rate: 0.01 },
+    { error_rate: 0 },
+  ]) {
     for (const e of alertTransitions(rules, sample, firing)) {
       seen.push(`${e.rule.name} ${e.state} ${e.value}`);
       if (e.state === 'firing') firing.add(e.rule.name);
@@ -55,7 +75,10 @@ test('an alert starts once and ends once, whatever the number of checks; a metri
 test('the text names the rule, the state, the value and the threshold', () => {
   const rule: AlertRule = { name: 'high_error_rate', metric: 'error_rate', operator: '>', threshold: 0.05, actions: ['notify'] };
   assert.equal(alertText({ rule, state: 'firing', value: 0.25 }, 'plant'), '[plant] alert high_error_rate firing: error_rate 0.25 > 0.05');
-  assert.equal(alertText({ rule, state: 'resolved', value: 0 }, 'plant'), '[plant] alert high_error_rate resolved: error_rate 0 no longer > 0.05');
+  assert.equal(
+    alertText({ rule, state: 'resolved', value: 0 }, 'plant'),
+    '[plant] alert high_error_rate resolved: error_rate 0 no longer > 0.05',
+  );
 });
 
 test('error rate: failed attempts (retried and failed for good) over every attempt', () => {

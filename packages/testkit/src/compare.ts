@@ -9,7 +9,11 @@ export type FieldTypeName = 'float' | 'integer' | 'string' | 'boolean';
  */
 export interface FieldReader {
   fieldKeys(db: string, measurement: string): Promise<{ field: string; type: FieldTypeName }[]>;
-  select(q: string, db: string, chunkSize: number): AsyncIterable<{ name: string; tags?: Record<string, string> | undefined; values: unknown[][] }>;
+  select(
+    q: string,
+    db: string,
+    chunkSize: number,
+  ): AsyncIterable<{ name: string; tags?: Record<string, string> | undefined; values: unknown[][] }>;
 }
 
 /** Wider than any time a test writes: "everything the server holds". */

@@ -62,7 +62,7 @@ export async function copyCommand(ctx: ProcessContext, mode: Mode, opts: CopyCom
     // With several sources, --measurement and --field select among them: a source
     // without any of the names is left alone; a name no source has is bad usage.
     const usable: typeof ready = [];
-    let unused: unknown;
+    let unused: UsageError | undefined;
     for (const c of ready) {
       const flags = { ...sel, anyMeasurement: mode === 'backfill', retentionPolicies: c.policies.policies.map((p) => p.name) };
       try {
@@ -77,7 +77,11 @@ export async function copyCommand(ctx: ProcessContext, mode: Mode, opts: CopyCom
     const started = Date.now();
     for (const { source, policies } of usable) {
       try {
-        const plan = await planHere(ctx, rt, planContext(rt, source, policies), { kind: mode === 'backfill' ? 'backfill' : 'copy', runId: sourceRunId(id, source), ...sel });
+        const plan = await planHere(ctx, rt, planContext(rt, source, policies), {
+          kind: mode === 'backfill' ? 'backfill' : 'copy',
+          runId: sourceRunId(id, source),
+          ...sel,
+        });
         parts.push({ source, plan });
       } catch (err) {
         if (selected.length === 1 || err instanceof UsageError) throw err;
@@ -138,7 +142,11 @@ export async function followParts(
   if (!follow || chunks === 0) {
     if (follow) {
       await rt.store.setLastRun(lastRun(id, mode, parts, started), of);
-      out.write(mode === 'restore' ? 'nothing to restore: the backup holds no value in the range\n' : 'nothing to copy: every field is up to date\n');
+      out.write(
+        mode === 'restore'
+          ? 'nothing to restore: the backup holds no value in the range\n'
+          : 'nothing to copy: every field is up to date\n',
+      );
     }
     reportLeftOut(rt, failedParts());
     return failedParts().length > 0 ? EXIT_FAILED : EXIT_OK;
@@ -249,7 +257,10 @@ function printSummary(rt: Runtime, parts: readonly SourcePart[], started: number
   ];
   const several = parts.length > 1 || parts.some((p) => p.source.config.listed);
   for (const { source, result: r } of results) {
-    if (several) lines.push(`  source     ${source.name}: ${r.failed === 0 ? 'done' : 'FAILED'}, ${r.completed} of ${counted(r.total, 'chunk')}, ${counted(r.values, 'value')}`);
+    if (several)
+      lines.push(
+        `  source     ${source.name}: ${r.failed === 0 ? 'done' : 'FAILED'}, ${r.completed} of ${counted(r.total, 'chunk')}, ${counted(r.values, 'value')}`,
+      );
     for (const f of r.failures) {
       const range = f.startNs && f.endNs ? ` ${formatTimeNs(BigInt(f.startNs))} .. ${formatTimeNs(BigInt(f.endNs))}` : '';
       const what = f.measurement ? `${f.measurement}.${f.field ?? '?'}${range}: ` : '';

@@ -33,7 +33,9 @@ export interface RestoreOptions extends SelectorOptions {
 export async function restoreCommand(ctx: ProcessContext, opts: RestoreOptions): Promise<number> {
   const named = opts.measurement?.length ?? 0;
   if (named === 0 && !opts.all) {
-    throw new UsageError('restore needs --measurement NAME (repeatable) or --all: it overwrites points in the source, so it restores only what it is told to');
+    throw new UsageError(
+      'restore needs --measurement NAME (repeatable) or --all: it overwrites points in the source, so it restores only what it is told to',
+    );
   }
   if (named > 0 && opts.all) throw new UsageError('restore takes --measurement or --all, not both');
   if (opts.targetDb !== undefined && opts.targetDb.trim() === '') throw new UsageError('--target-db needs a database name');
@@ -47,7 +49,13 @@ export async function restoreCommand(ctx: ProcessContext, opts: RestoreOptions):
     }
     await restoreRedisCheck(rt);
     // Every source is checked and counted before anything is written to any of them.
-    const planned: { route: RestoreRoute; planning: ReturnType<typeof restorePlanContext>; wanted: PlanSelection; preview: PlanResult; policies: Awaited<ReturnType<typeof restorePreflight>> }[] = [];
+    const planned: {
+      route: RestoreRoute;
+      planning: ReturnType<typeof restorePlanContext>;
+      wanted: PlanSelection;
+      preview: PlanResult;
+      policies: Awaited<ReturnType<typeof restorePreflight>>;
+    }[] = [];
     for (const source of sources) {
       const route = restoreRoute(rt, source, opts.targetDb);
       const policies = await restorePreflight(route, sel.retentionPolicies);

@@ -50,7 +50,9 @@ function lastRunLines(recorded: unknown): string[] {
       (secs && r.values ? ` (${fmtInt(r.values / Math.max(secs, 0.001))}/s)` : ''),
   ];
   for (const p of r.sources ?? []) {
-    const how = p.error ? `FAILED: ${p.error}` : `${p.inProgress ? 'in progress' : p.ok === false || (p.failed ?? 0) > 0 ? 'FAILED' : 'done'}, ${fmtInt(p.completed ?? 0)} of ${fmtInt(p.chunks ?? 0)} chunks, ${fmtInt(p.failed ?? 0)} failed`;
+    const how = p.error
+      ? `FAILED: ${p.error}`
+      : `${p.inProgress ? 'in progress' : p.ok === false || (p.failed ?? 0) > 0 ? 'FAILED' : 'done'}, ${fmtInt(p.completed ?? 0)} of ${fmtInt(p.chunks ?? 0)} chunks, ${fmtInt(p.failed ?? 0)} failed`;
     lines.push(`  source ${p.source ?? '?'}: ${how}`);
   }
   for (const f of r.failures ?? []) {
@@ -64,7 +66,12 @@ function processLines(list: StatusReport['workers']): string[] {
   if (list.length === 0) return ['  (none)'];
   return table([
     ['id', 'state', 'done', 'failed'],
-    ...list.map((w) => [w.id, w.stoppedAt ? `stopped ${w.stoppedAt}` : `last seen ${w.lastSeen}`, String(w.jobsDone), String(w.jobsFailed)]),
+    ...list.map((w) => [
+      w.id,
+      w.stoppedAt ? `stopped ${w.stoppedAt}` : `last seen ${w.lastSeen}`,
+      String(w.jobsDone),
+      String(w.jobsFailed),
+    ]),
   ]);
 }
 
@@ -79,7 +86,12 @@ function runLine({ quality: q, progress: g }: MetricsBlock): string {
 
 function metricsLines(m: MetricsBlock): string[] {
   if (m.run === null) return [];
-  return ['', `metrics of ${m.run}:`, `  ${m.performance.records_per_second} values/s, ${installationLine(m.performance)}`, `  ${runLine(m)}`];
+  return [
+    '',
+    `metrics of ${m.run}:`,
+    `  ${m.performance.records_per_second} values/s, ${installationLine(m.performance)}`,
+    `  ${runLine(m)}`,
+  ];
 }
 
 /** Several sources: a line per source shown, of its newest run; what the sources share (queue, workers) once. */
@@ -89,7 +101,12 @@ function sourceMetricsLines(status: StatusReport): string[] {
   return [
     '',
     `metrics by source (all sources: ${installationLine(status.metrics.performance)}):`,
-    ...table(blocks.map(([name, m]) => [name, m.run === null ? '(no run yet)' : `${m.run}: ${m.performance.records_per_second} values/s, ${runLine(m)}`])),
+    ...table(
+      blocks.map(([name, m]) => [
+        name,
+        m.run === null ? '(no run yet)' : `${m.run}: ${m.performance.records_per_second} values/s, ${runLine(m)}`,
+      ]),
+    ),
   ];
 }
 
@@ -106,11 +123,25 @@ export async function statusCommand(ctx: ProcessContext, opts: { json?: boolean;
     const { copy, schedule } = status.queues;
     const states = Object.keys(copy);
     const out: string[] = [`Redis ${status.redis}`, ''];
-    out.push(...table([['queue', ...states], ['copy', ...states.map((k) => String(copy[k] ?? '-'))], ['schedule', ...states.map((k) => String(schedule[k] ?? '-'))]], ''));
+    out.push(
+      ...table(
+        [
+          ['queue', ...states],
+          ['copy', ...states.map((k) => String(copy[k] ?? '-'))],
+          ['schedule', ...states.map((k) => String(schedule[k] ?? '-'))],
+        ],
+        '',
+      ),
+    );
     const several = rt.sources.some((s) => s.config.listed);
     if (several) {
       out.push('', 'sources:');
-      out.push(...table([['source', 'server', 'database', 'backup database', 'checkpoints'], ...status.sources.map((s) => [s.name, s.server, s.database, s.backupDatabase, String(s.checkpoints)])]));
+      out.push(
+        ...table([
+          ['source', 'server', 'database', 'backup database', 'checkpoints'],
+          ...status.sources.map((s) => [s.name, s.server, s.database, s.backupDatabase, String(s.checkpoints)]),
+        ]),
+      );
     }
     out.push('', 'checkpoints:');
     if (status.checkpoints.length === 0) out.push('  (none yet)');
@@ -131,15 +162,25 @@ export async function statusCommand(ctx: ProcessContext, opts: { json?: boolean;
       );
     }
     out.push('', 'workers:', ...processLines(status.workers));
-    if (status.runs.length > 0) out.push('', 'run processes (not workers: each copies its own run, then exits):', ...processLines(status.runs));
+    if (status.runs.length > 0)
+      out.push('', 'run processes (not workers: each copies its own run, then exits):', ...processLines(status.runs));
     if (status.schedules.length > 0) {
-      out.push('', 'schedules:', ...table([['id', 'pattern', 'zone', 'next'], ...status.schedules.map((s) => [s.id, s.pattern ?? '', s.tz ?? '', s.next ?? '-'])]));
+      out.push(
+        '',
+        'schedules:',
+        ...table([['id', 'pattern', 'zone', 'next'], ...status.schedules.map((s) => [s.id, s.pattern ?? '', s.tz ?? '', s.next ?? '-'])]),
+      );
     }
     if (status.failures.length > 0) {
       out.push('', 'chunks failed for good (newest first):');
       // A restore's chunk wrote the source, not the backup: say so.
-      const what = (f: StatusReport['failures'][number]): string => `${f.kind.startsWith(JOB_RESTORE) ? 'restore ' : ''}${f.measurement}.${f.field}`;
-      out.push(...table(status.failures.map((f) => [...(several ? [f.source ?? '?'] : []), what(f), `${f.start} .. ${f.end}`, f.at ?? '', f.reason])));
+      const what = (f: StatusReport['failures'][number]): string =>
+        `${f.kind.startsWith(JOB_RESTORE) ? 'restore ' : ''}${f.measurement}.${f.field}`;
+      out.push(
+        ...table(
+          status.failures.map((f) => [...(several ? [f.source ?? '?'] : []), what(f), `${f.start} .. ${f.end}`, f.at ?? '', f.reason]),
+        ),
+      );
     }
     out.push('', 'last run:', ...lastRunLines(status.lastRun));
     if (status.lastRestore) out.push('', 'last restore:', ...lastRunLines(status.lastRestore));

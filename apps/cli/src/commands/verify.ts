@@ -38,7 +38,9 @@ export async function verifyCommand(ctx: ProcessContext, opts: VerifyOptions): P
       const names = check.policies.policies.map((p) => p.name);
       for (const rp of opts.retentionPolicy ?? []) {
         if (!names.includes(rp)) {
-          throw new UsageError(`--retention-policy ${JSON.stringify(rp)} is not a policy being copied${several ? ` from source ${source.name}` : ''} (${names.map((n) => JSON.stringify(n)).join(', ')})`);
+          throw new UsageError(
+            `--retention-policy ${JSON.stringify(rp)} is not a policy being copied${several ? ` from source ${source.name}` : ''} (${names.map((n) => JSON.stringify(n)).join(', ')})`,
+          );
         }
       }
       await checkSelection(source, { measurements: opts.measurement, fields: opts.field, retentionPolicies: names });
@@ -73,15 +75,29 @@ export async function verifyCommand(ctx: ProcessContext, opts: VerifyOptions): P
       const fields = results.map((r) => ({
         ...r,
         examples: [...typeNote(r), ...r.ranges.flatMap((g) => g.examples.map(describe))],
-        ranges: r.ranges.map((g) => ({ ...g, start: formatTimeNs(g.startNs), end: formatTimeNs(g.endNs), repair: repair(r, g), examples: g.examples.map(describe) })),
+        ranges: r.ranges.map((g) => ({
+          ...g,
+          start: formatTimeNs(g.startNs),
+          end: formatTimeNs(g.endNs),
+          repair: repair(r, g),
+          examples: g.examples.map(describe),
+        })),
       }));
-      const text = JSON.stringify({ ok: bad.length === 0 && down.length === 0, deep, fields, ...(down.length ? { unreachable: down } : {}) }, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2);
+      const text = JSON.stringify(
+        { ok: bad.length === 0 && down.length === 0, deep, fields, ...(down.length ? { unreachable: down } : {}) },
+        (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v),
+        2,
+      );
       process.stdout.write(`${text}\n`);
     } else {
       process.stdout.write(`${table(results, deep).join('\n')}\n`);
       const total = counted(results.length, 'field');
       const verdict = deep ? 'identical value by value' : 'identical by count and type';
-      process.stdout.write(bad.length === 0 ? `verify: ${total} ${verdict}\n` : `verify: ${bad.length} of ${total} ${bad.length === 1 ? 'differs' : 'differ'}\n`);
+      process.stdout.write(
+        bad.length === 0
+          ? `verify: ${total} ${verdict}\n`
+          : `verify: ${bad.length} of ${total} ${bad.length === 1 ? 'differs' : 'differ'}\n`,
+      );
       for (const d of down) process.stdout.write(`verify: not compared: ${d}\n`);
     }
     return bad.length === 0 && down.length === 0 ? EXIT_OK : EXIT_FAILED;
@@ -97,7 +113,8 @@ function table(results: readonly PolicyResult[], deep: boolean): string[] {
   const named = results.some((r) => r.sourceName !== undefined);
   const sourceW = named ? Math.max('source'.length, ...results.map((r) => r.sourceName?.length ?? 0)) : 0;
   const policyW = Math.max('policy'.length, ...results.map((r) => r.retentionPolicy.length));
-  const row = (source: string, policy: string, field: string): string => `${named ? `${source.padEnd(sourceW)} ` : ''}${policy.padEnd(policyW)} ${field}`;
+  const row = (source: string, policy: string, field: string): string =>
+    `${named ? `${source.padEnd(sourceW)} ` : ''}${policy.padEnd(policyW)} ${field}`;
   const name = (r: PolicyResult): string => row(r.sourceName ?? '', r.retentionPolicy, `${r.measurement}.${r.field}`);
   const nameW = Math.max(12, ...results.map((r) => name(r).length));
   const cols = deep ? ['source', 'backup', 'missing', 'extra', 'changed'] : ['source', 'backup', 'difference'];
@@ -105,17 +122,25 @@ function table(results: readonly PolicyResult[], deep: boolean): string[] {
   for (const r of results) {
     const sum = (k: 'missing' | 'extra' | 'changed'): number => r.ranges.reduce((n, g) => n + g[k], 0);
     const delta = r.backup - r.source;
-    const cells = deep ? [r.source, r.backup, sum('missing'), sum('extra'), sum('changed')].map(fmtInt) : [fmtInt(r.source), fmtInt(r.backup), delta > 0 ? `+${fmtInt(delta)}` : fmtInt(delta)];
+    const cells = deep
+      ? [r.source, r.backup, sum('missing'), sum('extra'), sum('changed')].map(fmtInt)
+      : [fmtInt(r.source), fmtInt(r.backup), delta > 0 ? `+${fmtInt(delta)}` : fmtInt(delta)];
     out.push([name(r).padEnd(nameW), ...cells.map((v) => v.padStart(12))].join('  ') + (r.differences ? '  DIFFERENT' : ''));
     // InfluxDB refuses a second type in a shard: the backup's values of the other type must go before a backfill.
-    for (const note of typeNote(r)) out.push(`    ${note}: delete the backup's ${r.backupTypes.join(', ')} values of this field, then backfill`);
+    for (const note of typeNote(r))
+      out.push(`    ${note}: delete the backup's ${r.backupTypes.join(', ')} values of this field, then backfill`);
     for (const g of r.ranges.slice(0, MAX_RANGES)) {
-      const what = [g.missing && `${fmtInt(g.missing)} missing`, g.extra && `${fmtInt(g.extra)} in the backup only`, g.changed && `${fmtInt(g.changed)} changed`];
+      const what = [
+        g.missing && `${fmtInt(g.missing)} missing`,
+        g.extra && `${fmtInt(g.extra)} in the backup only`,
+        g.changed && `${fmtInt(g.changed)} changed`,
+      ];
       out.push(`    ${formatTimeNs(g.startNs)} .. ${formatTimeNs(g.endNs)}  ${what.filter(Boolean).join(', ')}`);
       for (const d of g.examples) out.push(`      ${describe(d)}`);
       if (g.missing + g.changed > 0) out.push(`      repair: ${repair(r, g)}`);
     }
-    if (r.ranges.length > MAX_RANGES) out.push(`    ... and ${counted(r.ranges.length - MAX_RANGES, 'more range')} (verify --deep --json lists them all)`);
+    if (r.ranges.length > MAX_RANGES)
+      out.push(`    ... and ${counted(r.ranges.length - MAX_RANGES, 'more range')} (verify --deep --json lists them all)`);
   }
   return out;
 }
@@ -134,7 +159,16 @@ function describe(d: ValueDifference): string {
 /** The backfill that copies a range again (it never moves a checkpoint back), names quoted for a POSIX shell. */
 function repair(r: PolicyResult, g: DifferenceRange): string {
   const range = ['--start-time', formatTimeNs(g.startNs), '--end-time', formatTimeNs(g.endNs)];
-  const args = [...(r.sourceName === undefined ? [] : ['--source', r.sourceName]), '--measurement', r.measurement, '--field', r.field, '--retention-policy', r.retentionPolicy, ...range];
+  const args = [
+    ...(r.sourceName === undefined ? [] : ['--source', r.sourceName]),
+    '--measurement',
+    r.measurement,
+    '--field',
+    r.field,
+    '--retention-policy',
+    r.retentionPolicy,
+    ...range,
+  ];
   return `influx-backup backfill ${args.map(shellWord).join(' ')}`;
 }
 
