@@ -23,6 +23,7 @@ COPY apps/dashboard/package.json apps/dashboard/
 COPY packages/config/package.json packages/config/
 COPY packages/core/package.json packages/core/
 COPY packages/dashboard/package.json packages/dashboard/
+COPY packages/errors/package.json packages/errors/
 COPY packages/influx/package.json packages/influx/
 COPY packages/logger/package.json packages/logger/
 COPY packages/process/package.json packages/process/

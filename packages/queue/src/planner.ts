@@ -1,3 +1,4 @@
+import { UsageError } from '@influx-backup/errors';
 import type { Queue } from 'bullmq';
 import {
   discoverFields,
@@ -96,7 +97,8 @@ export interface PlanResult {
   expectedValues: number;
 }
 
-export class SelectionError extends Error {
+/** A --measurement, --field or --retention-policy that selects nothing: bad usage (exit 2). */
+export class SelectionError extends UsageError {
   override readonly name = 'SelectionError';
 }
 

@@ -1,6 +1,6 @@
 import { UnrecoverableError, type Job, type Queue } from 'bullmq';
 import { copyChunk, type BackupWriter, type Logger, type SourceReader } from '@influx-backup/core';
-import { InfluxError } from '@influx-backup/influx';
+import { InfluxError, LineProtocolError } from '@influx-backup/influx';
 import {
   chunkPayload,
   chunkRange,
@@ -174,7 +174,7 @@ export function createCopyProcessor(ctx: ProcessorContext): (job: Job<CopyChunkP
         const message = err instanceof Error ? err.message : String(err);
         const retriable = (err as { retriable?: boolean }).retriable;
         failure =
-          retriable === false || (err instanceof Error && (err.name === 'LineProtocolError' || err.name === 'TypeError'))
+          retriable === false || err instanceof LineProtocolError || err instanceof TypeError
             ? new UnrecoverableError(`${where}: ${message}`)
             : new Error(`${where}: ${message}`, { cause: err });
       }

@@ -1,4 +1,4 @@
-import type { Worker } from 'bullmq';
+import { UnrecoverableError, type Worker } from 'bullmq';
 import { createCopyWorker, type CopyChunkPayload, type CopyChunkResultPayload } from '@influx-backup/queue';
 import { EXIT_OK, onShutdownSignals, whenAborted, type ProcessContext, type Role } from '@influx-backup/process';
 import { monitorAlerts, processSample, rulesFor } from './alert-monitor.js';
@@ -44,7 +44,7 @@ export function startWorker(rt: Runtime, { role = 'worker' }: { role?: 'worker' 
     jobsFailed++;
     since.failed++;
     const final = job && job.attemptsMade >= (job.opts.attempts ?? 1);
-    const level = final || err.name === 'UnrecoverableError' ? 'error' : 'warn';
+    const level = final || err instanceof UnrecoverableError ? 'error' : 'warn';
     rt.logger[level](final ? `chunk failed for good: ${err.message}` : `chunk failed, will retry: ${err.message}`, {
       job: job?.id,
       attempt: job?.attemptsMade,
