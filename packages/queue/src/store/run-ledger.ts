@@ -304,7 +304,7 @@ export class RunLedger {
         const ref = s && parseChunkJobId(s.holder);
         if (s === null) out[i] = 1;
         else if (!ref) out[i] = -1;
-        else held.push({ i, holder: s.holder, ref, old: s.ageMs > this.orphanGraceMs });
+        else held.push({ i, holder: s.holder, ref, old: s.ageMs >= this.orphanGraceMs });
       });
       pending = [];
       if (held.length === 0) break;
