@@ -23,8 +23,10 @@ COPY apps/dashboard/package.json apps/dashboard/
 COPY packages/config/package.json packages/config/
 COPY packages/core/package.json packages/core/
 COPY packages/dashboard/package.json packages/dashboard/
+COPY packages/errors/package.json packages/errors/
 COPY packages/influx/package.json packages/influx/
 COPY packages/logger/package.json packages/logger/
+COPY packages/monitoring/package.json packages/monitoring/
 COPY packages/process/package.json packages/process/
 COPY packages/queue/package.json packages/queue/
 COPY packages/runtime/package.json packages/runtime/

@@ -13,7 +13,8 @@ import { SMTPServer } from 'smtp-server';
 import { loadConfig } from '@influx-backup/config';
 import type { Logger } from '@influx-backup/core';
 import { createMetricsRegistry } from '@influx-backup/dashboard';
-import { collectStatus, createRuntime, startWorker, type MetricsBlock } from '@influx-backup/runtime';
+import type { MetricsBlock } from '@influx-backup/monitoring';
+import { collectStatus, createRuntime, startWorker } from '@influx-backup/runtime';
 import { startInflux, startRedis, waitFor, type InfluxServer, type RedisServer } from '@influx-backup/testkit';
 import { cli, ROOT, spawnCli, tempDir, writeConfig, y, type LongRunning } from './helpers.js';
 

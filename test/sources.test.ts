@@ -10,7 +10,8 @@ import { loadConfig } from '@influx-backup/config';
 import type { Logger } from '@influx-backup/core';
 import { createMetricsRegistry } from '@influx-backup/dashboard';
 import { escapeMeasurement } from '@influx-backup/influx';
-import { collectStatus, createRuntime, type MetricsBlock } from '@influx-backup/runtime';
+import type { MetricsBlock } from '@influx-backup/monitoring';
+import { collectStatus, createRuntime } from '@influx-backup/runtime';
 import { startInflux, startRedis, waitFor, type InfluxServer, type RedisServer } from '@influx-backup/testkit';
 import { cli, client, dump, ROOT, spawnCli, tempDir, testConfig, writeConfig, y } from './helpers.js';
 

@@ -13,5 +13,5 @@ export {
 export { cronPattern } from './cron.js';
 export { configSecrets, maskSecrets, printableConfig } from './printable.js';
 export { MASK, maskText } from './secrets.js';
-export { didYouMean } from './formats.js';
+export { didYouMean } from './issues.js';
 export type * from './types.js';

@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import convict from 'convict';
-import { got, invalid, isMapping } from './formats.js';
+import { got, invalid, isMapping } from './issues.js';
 import { ConfigError } from './config-error.js';
 import { formatPath, Issue, readEnvironment, substituteTree } from './environment.js';
 import { LOG_LEVEL_NAMES, normalizeLogLevel, type LogLevel } from './logging.js';

@@ -2,7 +2,7 @@
 // printed, defaulted and overridden; a section maps properties to leaves and sections. From one
 // declaration come the typed value and its type, the convict schema and the printed view.
 
-import { didYouMean, got, invalid, isMapping } from './formats.js';
+import { didYouMean, got, invalid, isMapping } from './issues.js';
 import { at, Issue } from './environment.js';
 import type { LogLevel } from './logging.js';
 import { maskText } from './secrets.js';

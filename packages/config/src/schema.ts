@@ -6,7 +6,7 @@
 import { checkCronFields, CRON_FIELDS, type CronField, type CronFieldValue } from './cron.js';
 import { formatDuration } from './duration.js';
 import * as f from './formats.js';
-import { didYouMean, fail, got, invalid } from './formats.js';
+import { didYouMean, fail, got, invalid, isMapping } from './issues.js';
 import type { PathSegment } from './environment.js';
 import { DEFAULT_FILE_HANDLER, DEFAULT_LOG_FORMAT, LOG_LEVEL_NAMES, type LogLevel } from './logging.js';
 import {
@@ -271,7 +271,7 @@ type Alerts = TypeOf<typeof thresholds> | { readonly kind: 'rules'; readonly rul
 const alerts: Format<Alerts> = {
   read(value, ctx) {
     if (Array.isArray(value)) return { kind: 'rules', rules: rules.read(value, ctx) };
-    if (value === null || value === undefined || f.isMapping(value)) return readSection(thresholds, value, ctx);
+    if (value === null || value === undefined || isMapping(value)) return readSection(thresholds, value, ctx);
     throw invalid(`must be a mapping {enabled, thresholds} or a list of rules {name, condition, action}, ${got(value)}`);
   },
   show: (a, secrets) => (a.kind === 'rules' ? rules.show?.(a.rules, secrets) : showSection(thresholds, a, secrets)),

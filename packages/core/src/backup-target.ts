@@ -1,3 +1,4 @@
+import { UsageError } from '@influx-backup/errors';
 import {
   createDatabaseStatement,
   createRetentionPolicyStatement,
@@ -34,8 +35,8 @@ export class PrivilegeError extends Error {
   readonly retriable = false;
 }
 
-/** A retention policy asked for by name that the source database does not have. */
-export class UnknownRetentionPolicyError extends Error {
+/** A retention policy asked for by name that the source database does not have: bad usage (exit 2). */
+export class UnknownRetentionPolicyError extends UsageError {
   override readonly name = 'UnknownRetentionPolicyError';
   readonly retriable = false;
 }

@@ -1,6 +1,7 @@
 /**
- * The low watermark of one field's plan, as pure logic (the Redis store runs the
- * same rule atomically in Lua). Chunks finish in any order; the checkpoint may
+ * The low watermark of one field's plan, as pure logic. Its twin in Lua, the same
+ * rule run atomically in Redis, is packages/queue/src/commands/includes/watermark.lua.
+ * Chunks finish in any order; the checkpoint may
  * only move to the newest value of the unbroken run of finished chunks from the
  * plan's first chunk, and never backwards.
  *

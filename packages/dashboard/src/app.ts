@@ -19,7 +19,7 @@ import { createMetricsRegistry } from './metrics.js';
 import { withTimeout, type FieldsReport, type StatusReport } from '@influx-backup/runtime';
 import { fieldsHandler } from './fields-page.js';
 import type { Logger } from '@influx-backup/core';
-import type { StateStore } from '@influx-backup/queue';
+import type { JobDescriber } from '@influx-backup/queue';
 
 export interface DashboardDeps {
   /** The status report (collectStatus of a Runtime) for /api/status and /metrics. */
@@ -28,8 +28,8 @@ export interface DashboardDeps {
   fields?: () => Promise<FieldsReport>;
   /** The queues Bull Board shows: copy and schedule. */
   queues: readonly Queue[];
-  /** Where Bull Board finds the field of a chunk (its run's plan); without it a chunk shows its range only. */
-  store?: StateStore;
+  /** What a chunk job copies (its run's plan); without it Bull Board shows a chunk's range only. */
+  describer?: JobDescriber;
   /** dashboard.username and dashboard.password; an empty password is refused. */
   auth: { username: string; password?: string | undefined };
   /** The Redis connection /health pings. */
@@ -134,7 +134,7 @@ export function createApp(deps: DashboardDeps): Application {
   const board = new ExpressAdapter();
   board.setBasePath('/');
   createBullBoard({
-    queues: deps.queues.map((q) => queueAdapter(q, deps.store, deps.readOnly ?? false)),
+    queues: deps.queues.map((q) => queueAdapter(q, deps.describer, deps.readOnly ?? false)),
     serverAdapter: board,
     options: {
       uiConfig: {

@@ -1,8 +1,15 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ConfigError } from '@influx-backup/config';
-import { EXIT_OK, onShutdownSignals, whenAborted, type ProcessContext, type Role } from '@influx-backup/process';
-import { collectFields, collectStatus, withRuntime, withTimeout, type Runtime } from '@influx-backup/runtime';
+import {
+  collectFields,
+  collectStatus,
+  longRunningRole,
+  serveUntil,
+  withTimeout,
+  type RunningRole,
+  type Runtime,
+} from '@influx-backup/runtime';
 import { createApp, type DashboardDeps } from './app.js';
 import { requirePassword } from './basic-auth.js';
 
@@ -17,7 +24,7 @@ export function dashboardDeps(rt: Runtime): DashboardDeps {
     status: () => collectStatus(rt),
     fields: () => collectFields(rt),
     queues: [rt.copyQueue, rt.scheduleQueue],
-    store: rt.store,
+    describer: rt.describer,
     auth: { username: rt.config.dashboard.username, password: rt.config.dashboard.password },
     redis: rt.redis,
     logger: rt.logger,
@@ -69,15 +76,11 @@ function close(server: Server, graceMs = 5_000): Promise<void> {
   });
 }
 
-/**
- * Serves on dashboard.host:dashboard.port until `stop` is aborted, then closes the
- * server and resolves. Refuses to start without dashboard.password.
- */
-export async function runDashboard(rt: Runtime, stop: AbortSignal, options: RunDashboardOptions = {}): Promise<void> {
+/** Starts serving on dashboard.host:dashboard.port. Refuses to start without dashboard.password. */
+export async function startDashboard(rt: Runtime, options: RunDashboardOptions = {}): Promise<RunningRole & { readonly url: string }> {
   const { host, port, username } = rt.config.dashboard;
   requirePassword(rt.config.dashboard, rt.config.file);
-  const app = createApp(dashboardDeps(rt));
-  const server = createServer(app);
+  const server = createServer(createApp(dashboardDeps(rt)));
   await listen(server, host, port, rt.config.file);
 
   const actualPort = (server.address() as AddressInfo).port;
@@ -87,10 +90,14 @@ export async function runDashboard(rt: Runtime, stop: AbortSignal, options: RunD
   void withTimeout(rt.redis.ping(), 5_000, `Redis at ${rt.redisEndpoint}`).catch((err: Error) =>
     rt.logger.warn(`${err.message}; /health answers 503 until Redis is back`),
   );
+  return { url, stop: () => close(server) };
+}
 
-  const why = await whenAborted(stop);
-  rt.logger.info(`${why}: closing the dashboard`);
-  await close(server);
+const STOPPING = 'closing the dashboard';
+
+/** Serves until `stop` is aborted, then closes the server and resolves. */
+export async function runDashboard(rt: Runtime, stop: AbortSignal, options: RunDashboardOptions = {}): Promise<void> {
+  await serveUntil(rt, stop, await startDashboard(rt, options), STOPPING);
 }
 
 /**
@@ -99,19 +106,10 @@ export async function runDashboard(rt: Runtime, stop: AbortSignal, options: RunD
  * that /health can say so. Without dashboard.password it refuses to start (a
  * ConfigError, exit 2) before any connection is opened.
  */
-export const dashboardRole: Role = {
+export const dashboardRole = longRunningRole({
   name: 'dashboard',
   description: 'serve Bull Board at / (basic auth), /health, /metrics and /api/status',
-  async run(ctx: ProcessContext) {
-    requirePassword(ctx.config.dashboard, ctx.config.file);
-    return withRuntime(ctx, async (rt) => {
-      const shutdown = onShutdownSignals();
-      try {
-        await runDashboard(rt, shutdown.signal);
-      } finally {
-        shutdown.dispose();
-      }
-      return EXIT_OK;
-    });
-  },
-};
+  stopping: STOPPING,
+  check: (ctx) => requirePassword(ctx.config.dashboard, ctx.config.file),
+  start: (rt) => startDashboard(rt),
+});

@@ -6,15 +6,13 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { formatTimeNs } from '@influx-backup/config';
 import {
   chunkRange,
-  parseChunkJobId,
   QUEUE_COPY,
   QUEUE_SCHEDULE,
+  type ChunkJob,
   type CopyChunkPayload,
   type CopyChunkResultPayload,
-  type FieldPlanMeta,
-  type RunMeta,
+  type JobDescriber,
   type ScheduledPlanPayload,
-  type StateStore,
 } from '@influx-backup/queue';
 
 /**
@@ -30,8 +28,6 @@ export const QUEUE_DESCRIPTIONS: Readonly<Record<string, string>> = {
     'Served by influx-backup planner: "No workers" means no planner runs, as expected without scheduler.jobs. ' +
     'One scheduled-plan job per cron tick.',
 };
-
-type Plan = { run: RunMeta; field: FieldPlanMeta };
 
 /** A base-36 range of a payload in RFC 3339, or nothing when the payload holds none. */
 function range(d: Partial<CopyChunkPayload> | undefined): { from: string; to: string } | undefined {
@@ -55,32 +51,32 @@ function scheduleName(job: { name?: string; data?: Partial<ScheduledPlanPayload>
  * Redis: the plans of the jobs about to be shown are read when Bull Board reads the jobs, then formatted.
  */
 export class CopyQueueAdapter extends BullMQAdapter {
-  private readonly plans = new Map<string, Plan>();
-  /** The plan of each job's payload being shown (the formatters get the payload, not the job). */
-  private readonly planOf = new WeakMap<object, Plan>();
+  /** What each job being shown copies, by its payload (the formatters get the payload, not the job). */
+  private readonly planOf = new WeakMap<object, ChunkJob>();
 
   constructor(
     queue: Queue,
-    private readonly store: StateStore | undefined,
+    private readonly describer: JobDescriber | undefined,
     options: ConstructorParameters<typeof BullMQAdapter>[1],
   ) {
     super(queue, options);
     this.setFormatter('name', (job: { name?: string; data?: Partial<CopyChunkPayload> }) => {
       const plan = job.data ? this.planOf.get(job.data) : undefined;
       const r = range(job.data);
-      const policy = plan?.field.retentionPolicy === undefined ? '' : ` in ${plan.field.retentionPolicy}`;
+      const first = plan?.fields[0];
+      const policy = first?.retentionPolicy === undefined ? '' : ` in ${first.retentionPolicy}`;
       // A group job's name already lists its measurement and fields.
       const group = Array.isArray(job.data?.f) && job.data.f.length > 0;
       // A restore names the database it writes, since it may be another than the source's (--target-db).
       const into = plan?.run.reads === 'backup' ? ` into ${plan.run.backupDb}` : '';
-      const what = plan ? (group ? policy : ` ${plan.field.measurement}.${plan.field.field}${policy}`) + into : '';
+      const what = first ? (group ? policy : ` ${first.measurement}.${first.field}${policy}`) + into : '';
       return `${job.name ?? ''}${what}${r ? ` ${r.from} .. ${r.to}` : ''}`;
     });
     // The readable keys first, then the payload unchanged (Bull Board's "update data" edits what it shows).
     this.setFormatter('data', (d: Partial<CopyChunkPayload> | undefined) => {
       if (d === null || typeof d !== 'object') return d;
       const plan = this.planOf.get(d);
-      const f = plan?.field;
+      const f = plan?.fields[0];
       const others = Array.isArray(d.f) ? d.f.length / 2 : 0;
       const copies = f
         ? `${f.measurement}.${f.field}${others > 0 ? ` and ${others} more ${others === 1 ? 'field' : 'fields'} (named in the job's name)` : ''}`
@@ -116,30 +112,21 @@ export class CopyQueueAdapter extends BullMQAdapter {
   }
 
   private async readPlans(jobs: readonly (Job | undefined)[]): Promise<void> {
-    if (!this.store) return;
-    // A run's plan never changes; the cache only has to stay bounded.
-    if (this.plans.size > 10_000) this.plans.clear();
+    const describer = this.describer;
+    if (!describer) return;
     await Promise.all(
       jobs.map(async (job) => {
-        const ref = job?.id ? parseChunkJobId(job.id) : undefined;
-        const k = (job?.data as Partial<CopyChunkPayload> | undefined)?.k;
-        if (!job || !ref || typeof k !== 'number') return;
-        const key = `${ref.run}.${k}`;
-        let plan = this.plans.get(key);
-        if (!plan) {
-          plan = await this.store?.runPlan(ref.run, k).catch(() => undefined);
-          if (plan) this.plans.set(key, plan);
-        }
-        if (plan) this.planOf.set(job.data as object, plan);
+        const chunk = job ? await describer.describe(job).catch(() => undefined) : undefined;
+        if (job && chunk) this.planOf.set(job.data as object, chunk);
       }),
     );
   }
 }
 
 /** Bull Board's adapter of one of our queues: its description, and formatters that make its jobs readable. */
-export function queueAdapter(queue: Queue, store: StateStore | undefined, readOnlyMode: boolean): BullMQAdapter {
+export function queueAdapter(queue: Queue, describer: JobDescriber | undefined, readOnlyMode: boolean): BullMQAdapter {
   const description = QUEUE_DESCRIPTIONS[queue.name] ?? '';
-  if (queue.name === QUEUE_COPY) return new CopyQueueAdapter(queue, store, { readOnlyMode, description });
+  if (queue.name === QUEUE_COPY) return new CopyQueueAdapter(queue, describer, { readOnlyMode, description });
   const adapter = new BullMQAdapter(queue, { readOnlyMode, description });
   if (queue.name === QUEUE_SCHEDULE) adapter.setFormatter('name', scheduleName);
   return adapter;

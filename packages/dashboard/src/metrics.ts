@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import type { PassRecord } from '@influx-backup/queue';
 import type { StatusReport } from '@influx-backup/runtime';
 
 export interface MetricsOptions {
@@ -8,15 +9,6 @@ export interface MetricsOptions {
   now?: () => number;
   /** Called when the status cannot be read at scrape time (the scrape still answers). */
   onError?: (err: Error) => void;
-}
-
-interface LastRunLike {
-  mode?: unknown;
-  ok?: unknown;
-  values?: unknown;
-  failed?: unknown;
-  startedAt?: unknown;
-  finishedAt?: unknown;
 }
 
 // The label sets, each written once here: a field's series carry these. source: the configured source's name
@@ -199,11 +191,7 @@ export function createMetricsRegistry(status: () => Promise<StatusReport>, optio
     },
   });
 
-  const lastRun = async (): Promise<LastRunLike | undefined> => {
-    const run = (await snapshot())?.lastRun;
-    return run !== null && typeof run === 'object' ? run : undefined;
-  };
-  const lastRunGauge = (name: string, help: string, value: (r: LastRunLike) => number | undefined): void => {
+  const lastRunGauge = (name: string, help: string, value: (r: PassRecord) => number | undefined): void => {
     // Labelled by mode (run, plan, backfill) so that "no run yet" is no sample
     // rather than an unlabelled gauge's 0, which would read as a failed run.
     new Gauge({
@@ -213,21 +201,17 @@ export function createMetricsRegistry(status: () => Promise<StatusReport>, optio
       registers,
       async collect() {
         this.reset();
-        const r = await lastRun();
+        const r = (await snapshot())?.lastRun;
         const v = r ? value(r) : undefined;
-        if (r && v !== undefined && Number.isFinite(v)) this.set({ mode: typeof r.mode === 'string' ? r.mode : 'unknown' }, v);
+        if (r && v !== undefined && Number.isFinite(v)) this.set({ mode: r.mode }, v);
       },
     });
   };
   lastRunGauge('influx_backup_last_run_ok', '1 when the last run, plan or backfill finished without a failed chunk', (r) =>
     typeof r.ok === 'boolean' ? Number(r.ok) : undefined,
   );
-  lastRunGauge('influx_backup_last_run_values', 'Values copied by the last run', (r) =>
-    typeof r.values === 'number' ? r.values : undefined,
-  );
-  lastRunGauge('influx_backup_last_run_failed_chunks', 'Chunks of the last run that failed for good', (r) =>
-    typeof r.failed === 'number' ? r.failed : undefined,
-  );
+  lastRunGauge('influx_backup_last_run_values', 'Values copied by the last run', (r) => r.values);
+  lastRunGauge('influx_backup_last_run_failed_chunks', 'Chunks of the last run that failed for good', (r) => r.failed);
   lastRunGauge('influx_backup_last_run_duration_seconds', 'How long the last run took', (r) => {
     const start = seconds(r.startedAt);
     const end = seconds(r.finishedAt);

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ConfigError, loadConfig } from '@influx-backup/config';
+import { ConfigError, formatTimeNs, loadConfig } from '@influx-backup/config';
 import type { Logger, LogMeta } from '@influx-backup/core';
 import { chunkJobId, chunkPayload, fieldId, JOB_BACKFILL, JOB_COPY, JOB_RESTORE, restoreFieldId, runKey } from '@influx-backup/queue';
 import { createRuntime, type Runtime } from '@influx-backup/runtime';
@@ -231,20 +231,26 @@ describe('dashboard against a real Redis', () => {
   it('shows a queued job in /api/status, /metrics and the board, by its job name', async () => {
     const r = await rig();
     try {
-      await r.rt.copyQueue.add(JOB_COPY, { measurement: 'cpu', field: 'usage' }, { jobId: 'dash-test-1' });
+      // Payloads of no run's plan: the board shows their kind and range only.
+      const payload = chunkPayload([{ k: 0, i: 0 }], 0n, 3_599_999_999_999n);
+      await r.rt.copyQueue.add(JOB_COPY, payload, { jobId: 'dash-test-1' });
       const report = JSON.parse((await r.get('/api/status', auth)).body) as { queues: { copy: Record<string, number> } };
       assert.equal(report.queues.copy.waiting, 1);
       const metrics = await r.get('/metrics', auth);
       assert.match(metrics.body, /^influx_backup_jobs\{queue="copy",state="waiting"\} 1$/m);
       assert.match(metrics.body, /^influx_backup_jobs\{queue="schedule",state="waiting"\} 0$/m);
 
-      await r.rt.copyQueue.add(JOB_BACKFILL, { measurement: 'cpu', field: 'usage' }, { jobId: 'dash-test-2' });
+      await r.rt.copyQueue.add(JOB_BACKFILL, payload, { jobId: 'dash-test-2' });
       const board = JSON.parse((await r.get('/api/queues?activeQueue=copy&status=waiting&page=1&jobsPerPage=10', auth)).body) as {
         queues: { name: string; counts: Record<string, number>; jobs: { id: string; name: string }[] }[];
       };
       const copy = board.queues.find((q) => q.name === 'copy');
       assert.equal(copy?.counts.waiting, 2);
-      assert.deepEqual(copy?.jobs.map((j) => `${j.id} ${j.name}`).sort(), ['dash-test-1 copy-chunk', 'dash-test-2 backfill-chunk']);
+      const range = `${formatTimeNs(0n)} .. ${formatTimeNs(3_599_999_999_999n)}`;
+      assert.deepEqual(copy?.jobs.map((j) => `${j.id} ${j.name}`).sort(), [
+        `dash-test-1 copy-chunk ${range}`,
+        `dash-test-2 backfill-chunk ${range}`,
+      ]);
     } finally {
       await r.close();
     }
@@ -255,10 +261,10 @@ describe('dashboard against a real Redis', () => {
     try {
       // A chunk as the planner enqueues it: the names live in the run's plan, the payload holds positions and times.
       const run = runKey('plan-x');
-      await r.rt.store.openRun(run, { runId: 'plan-x', kind: 'copy', sourceDb: 'metrics', backupDb: 'metrics_backup' });
+      await r.rt.store.runs.open(run, { runId: 'plan-x', kind: 'copy', sourceDb: 'metrics', backupDb: 'metrics_backup' });
       const fid = fieldId('127.0.0.1:1', 'metrics', 'cpu', 'usage');
       const field = { fieldId: fid, measurement: 'cpu', field: 'usage', type: 'float' as const, retentionPolicy: 'raw', advances: true };
-      await r.rt.store.addFieldPlans(run, [{ k: 3, meta: field }]);
+      await r.rt.store.runs.addFieldPlans(run, [{ k: 3, meta: field }]);
       const payload = chunkPayload([{ k: 3, i: 2 }], 1_795_564_800_000_000_000n, 1_795_568_399_999_999_999n);
       const id = chunkJobId(run, 7);
       await r.rt.copyQueue.add(JOB_COPY, payload, { jobId: id });
@@ -294,7 +300,7 @@ describe('dashboard against a real Redis', () => {
     const r = await rig();
     try {
       const run = runKey('restore-x', 'restore');
-      await r.rt.store.openRun(run, {
+      await r.rt.store.runs.open(run, {
         runId: 'restore-x',
         kind: 'restore',
         sourceDb: 'metrics_backup',
@@ -302,7 +308,7 @@ describe('dashboard against a real Redis', () => {
         reads: 'backup',
       });
       const fid = restoreFieldId('127.0.0.1:2', 'metrics_backup', 'cpu', 'usage', 'raw', 'scratch');
-      await r.rt.store.addFieldPlans(run, [
+      await r.rt.store.runs.addFieldPlans(run, [
         { k: 0, meta: { fieldId: fid, measurement: 'cpu', field: 'usage', type: 'float', retentionPolicy: 'raw', advances: false } },
       ]);
       const id = chunkJobId(run, 0);
@@ -353,18 +359,30 @@ describe('dashboard against a real Redis', () => {
     try {
       const { store } = r.rt;
       const fid = fieldId('127.0.0.1:1', 'metrics', 'cpu', 'usage', 'one "year"');
-      await store.openPlan('dash-plan', 1);
-      await store.completeChunk('dash-plan', fid, 0, 1_700_000_000_500_000_000n);
+      await store.checkpoints.openPlan('dash-plan', 1);
+      await store.checkpoints.complete('dash-plan', fid, 0, 1_700_000_000_500_000_000n);
       const now = new Date().toISOString();
-      await store.heartbeat({ id: 'host-a-42', host: 'host-a', pid: 42, startedAt: now, lastSeen: now, jobsDone: 7, jobsFailed: 1 });
-      await store.setLastRun({
+      await store.workers.heartbeat({
+        id: 'host-a-42',
+        host: 'host-a',
+        pid: 42,
+        startedAt: now,
+        lastSeen: now,
+        jobsDone: 7,
+        jobsFailed: 1,
+      });
+      await store.lastRuns.set({
         runId: 'run-x',
         mode: 'run',
         startedAt: '2024-05-01T10:00:00.000Z',
         finishedAt: '2024-05-01T10:01:30.000Z',
+        fields: 1,
+        chunks: 3,
+        completed: 3,
         values: 12345,
         failed: 0,
         ok: true,
+        failures: [],
       });
 
       const body = (await r.get('/metrics', auth)).body;

@@ -1,14 +1,13 @@
+export { InfluxClient, influxAgent, MAX_SOCKETS_PER_SERVER, type InfluxConnectionOptions, type FieldKey } from './client.js';
+export type { SeriesPiece } from './message-decoder.js';
 export {
-  InfluxClient,
-  influxAgent,
-  MAX_SOCKETS_PER_SERVER,
+  parseGoDuration,
+  formatInfluxDuration,
+  describeDuration,
   createDatabaseStatement,
   createRetentionPolicyStatement,
-  type InfluxConnectionOptions,
-  type SeriesPiece,
-  type FieldKey,
-} from './client.js';
-export { parseGoDuration, formatInfluxDuration, describeDuration, type RetentionPolicyInfo } from './retention-policy.js';
+  type RetentionPolicyInfo,
+} from './retention-policy.js';
 export { InfluxError, networkError, isTransientServerMessage } from './errors.js';
 export { Backoff, NO_RETRY, withRetry, backoffDelay, type BackoffCurve } from './backoff.js';
 export {

@@ -1,3 +1,5 @@
+import { quoteIdent } from './escape.js';
+
 // Retention policies as InfluxDB 1.x reports them (SHOW RETENTION POLICIES) and as
 // CREATE RETENTION POLICY takes them. Durations arrive in Go's form ("8736h0m0s",
 // "0s" for infinite); they are kept as nanoseconds so two servers' policies compare.
@@ -56,4 +58,19 @@ export function describeDuration(ns: bigint): string {
   if (ns % WEEK === 0n) return `${ns / WEEK}w`;
   if (ns % DAY === 0n) return `${ns / DAY}d`;
   return formatInfluxDuration(ns);
+}
+
+/** The statement that creates `db`; also what an operator is told to run when we may not. */
+export function createDatabaseStatement(db: string): string {
+  return `CREATE DATABASE ${quoteIdent(db)}`;
+}
+
+/** The statement that creates `policy` on `db`; replication and shard duration as given (0: the server's default). */
+export function createRetentionPolicyStatement(db: string, policy: RetentionPolicyInfo): string {
+  const shard = policy.shardGroupDurationNs > 0n ? ` SHARD DURATION ${formatInfluxDuration(policy.shardGroupDurationNs)}` : '';
+  const replication = Number.isInteger(policy.replicaN) && policy.replicaN >= 1 ? policy.replicaN : 1;
+  return (
+    `CREATE RETENTION POLICY ${quoteIdent(policy.name)} ON ${quoteIdent(db)}` +
+    ` DURATION ${formatInfluxDuration(policy.durationNs)} REPLICATION ${replication}${shard}${policy.isDefault ? ' DEFAULT' : ''}`
+  );
 }

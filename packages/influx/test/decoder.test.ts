@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Packr, Unpackr } from 'msgpackr';
-import { MessageDecoder, type RawMessage } from '../src/client.js';
+import { MessageDecoder, type RawMessage } from '../src/message-decoder.js';
 
 const packr = new Packr({ useRecords: false });
 const unpackr = () => new Unpackr({ int64AsType: 'string', useRecords: false, mapsAsObjects: true });

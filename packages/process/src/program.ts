@@ -15,14 +15,11 @@ export function addGlobalOptions(cmd: Command): Command {
  * Prints an error as one line on stderr (with the stack only under --verbose) and
  * returns its exit status: 2 for bad usage or configuration, 1 for anything else.
  */
-const USAGE_ERRORS = new Set(['SelectionError', 'UnknownRetentionPolicyError']);
-
 export function reportError(err: unknown, verbose: boolean, stderr: NodeJS.WritableStream = process.stderr): number {
   const e = err instanceof Error ? err : new Error(String(err));
-  // SelectionError (a --measurement or --field that matches nothing) and a retention
-  // policy the source lacks come from packages matched by name, so that loading a
-  // program does not load BullMQ.
-  const usage = e instanceof ConfigError || e instanceof UsageError || USAGE_ERRORS.has(e.name);
+  // UsageError lives in a leaf package: its subclasses (SelectionError, an unknown
+  // retention policy) are recognised without loading the packages that throw them.
+  const usage = e instanceof ConfigError || e instanceof UsageError;
   // Masked like every log line: a server's message could quote a credential.
   stderr.write(`error: ${maskText(e.message, loadedSecrets())}\n`);
   if (verbose && e.stack) stderr.write(`${maskText(e.stack, loadedSecrets())}\n`);

@@ -105,7 +105,19 @@ export interface ScheduledPlanPayload {
   full: boolean;
 }
 
-/** Every job the system knows: its queue, name and payload type in one place. */
+/** What a scheduled tick planned, across its sources. */
+export interface ScheduledPlanResult {
+  runId: string;
+  expectedValues: number;
+  jobs: number;
+}
+
+/**
+ * Every job the system knows, declared once: its queue, its name, and (through
+ * JobTypes) its payload and result. The queues of createQueues are typed by it, so a
+ * payload of the wrong shape does not compile. A copy job's name carries more after
+ * its kind's (the source, a group's fields: chunkJobName).
+ */
 export const JOBS = {
   copy: { queue: QUEUE_COPY, name: JOB_COPY },
   backfill: { queue: QUEUE_COPY, name: JOB_BACKFILL },
@@ -113,12 +125,25 @@ export const JOBS = {
   scheduledPlan: { queue: QUEUE_SCHEDULE, name: JOB_SCHEDULED_PLAN },
 } as const;
 
-export interface JobPayloads {
-  copy: CopyChunkPayload;
-  backfill: CopyChunkPayload;
-  restore: CopyChunkPayload;
-  scheduledPlan: ScheduledPlanPayload;
+export interface JobTypes {
+  copy: { payload: CopyChunkPayload; result: CopyChunkResultPayload };
+  backfill: { payload: CopyChunkPayload; result: CopyChunkResultPayload };
+  restore: { payload: CopyChunkPayload; result: CopyChunkResultPayload };
+  scheduledPlan: { payload: ScheduledPlanPayload; result: ScheduledPlanResult };
 }
+
+/**
+ * Job states, each set written once. `queued`: waiting to be taken; `inFlight`: not
+ * finished (queued or being copied); `all`: every state a count is shown for.
+ */
+export const JOB_STATES = {
+  queued: ['waiting', 'prioritized', 'delayed', 'paused', 'waiting-children'],
+  inFlight: ['active', 'waiting', 'prioritized', 'delayed', 'paused', 'waiting-children'],
+  all: ['waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed', 'paused', 'waiting-children'],
+} as const satisfies Record<string, readonly JobState[]>;
+
+/** The states BullMQ counts jobs in (Queue.getJobCounts). */
+export type JobState = 'waiting' | 'active' | 'delayed' | 'prioritized' | 'completed' | 'failed' | 'paused' | 'waiting-children';
 
 export interface RetryPolicy {
   maxAttempts: number;
@@ -144,6 +169,14 @@ export function copyJobOptions(policy: RetryPolicy): {
   // finished jobs are kept is the worker's (FINISHED_JOBS_KEPT).
   return { attempts: policy.maxAttempts, backoff: { type: BACKOFF_TYPE } };
 }
+
+/** A scheduled tick's options: a tick that failed is tried again twice, 5 s then 10 s later. */
+export const SCHEDULED_PLAN_OPTIONS = {
+  attempts: 3,
+  backoff: { type: 'exponential', delay: 5_000 },
+  removeOnComplete: { count: 200 },
+  removeOnFail: { count: 200 },
+} as const;
 
 /** Finished copy jobs kept a day for status and Bull Board; correctness never depends on them. */
 export const FINISHED_JOBS_KEPT = {

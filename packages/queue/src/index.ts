@@ -1,16 +1,29 @@
 export * from './names.js';
 export * from './catalog.js';
 export { createRedis, redisEndpoint, redisHealthWarnings, type RedisSettings } from './connection.js';
+export { createQueues, jobsGone, type Queues, type CopyQueue, type ScheduleQueue } from './queues.js';
 export {
-  StateStore,
+  createStore,
+  CheckpointStore,
+  RunLedger,
+  WorkerRegistry,
+  AlertState,
+  LastRunStore,
+  type Store,
   type CheckpointInfo,
   type WorkerSeen,
   type RunCounters,
   type ChunkFailure,
+  type ChunkClaim,
   type FinishChunk,
   type Totals,
   type TotalsBySource,
-} from './state-store.js';
+  type PassRecord,
+  type PassPart,
+  type PassFailure,
+  type PassMode,
+} from './store/index.js';
+export { JobDescriber, type ChunkJob, type JobLike } from './describe.js';
 export {
   planBackup,
   nowNs,
@@ -21,7 +34,7 @@ export {
   type PlannedField,
   type MeasurementPlanConfig,
 } from './planner.js';
-export { createCopyProcessor, chunkFailure, isFinalAttempt, type ProcessorContext } from './processor.js';
-export { createCopyWorker, type CopyWorkerOptions } from './worker.js';
+export { createCopyProcessor, chunkFailure, isFinalAttempt, runServers, type ProcessorContext } from './processor.js';
+export { createCopyWorker, type CopyWorker, type CopyWorkerOptions } from './worker.js';
 export { followRun, type FollowOptions, type RunResult, type RunSnapshot } from './run-follower.js';
 export { SourceBreaker } from './source-breaker.js';

@@ -23,11 +23,28 @@ const JOB_NAMES: Readonly<Record<CopyKind, string>> = { copy: JOB_COPY, backfill
  * measurement, field, retention policy). JSON keeps it unambiguous whatever the
  * names hold. Without a policy it is the form checkpoints had before policies were
  * copied one by one; the planner adopts such a checkpoint as the default
- * policy's (StateStore.adoptCheckpoint).
+ * policy's (CheckpointStore.adopt).
  */
 export function fieldId(sourceEndpoint: string, sourceDb: string, measurement: string, field: string, retentionPolicy?: string): string {
   const id = [sourceEndpoint, sourceDb, measurement, field];
   return JSON.stringify(retentionPolicy === undefined ? id : [...id, retentionPolicy]);
+}
+
+/** What a field id (fieldId) names; '?' where an id of another shape has nothing. */
+export interface FieldIdParts {
+  /** host:port of the source server. */
+  source: string;
+  database: string;
+  measurement: string;
+  field: string;
+  /** Absent in an id saved before policies were copied one by one. */
+  retentionPolicy?: string;
+}
+
+/** The parts of a field id made by fieldId. */
+export function parseFieldId(fid: string): FieldIdParts {
+  const [source = '?', database = '?', measurement = '?', field = '?', retentionPolicy] = JSON.parse(fid) as string[];
+  return { source, database, measurement, field, ...(retentionPolicy === undefined ? {} : { retentionPolicy }) };
 }
 
 /**
@@ -54,7 +71,7 @@ export function shortHash(text: string): string {
 /**
  * A chunk's identity: the same field and range always get the same one. While a
  * job of the chunk is in flight, the run that queued it holds a claim on it
- * (StateStore.claimChunks), so planning the same range again, or two planners at
+ * (RunLedger.claimChunks), so planning the same range again, or two planners at
  * once, enqueue it once; the claim goes when the job finishes for good, so a
  * finished chunk planned again is copied again.
  */

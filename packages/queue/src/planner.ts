@@ -1,4 +1,4 @@
-import type { Queue } from 'bullmq';
+import { UsageError } from '@influx-backup/errors';
 import {
   discoverFields,
   incrementalRange,
@@ -10,7 +10,8 @@ import {
 } from '@influx-backup/core';
 import { chunkPayload, copyJobOptions, type CopyChunkPayload, type FieldPlanMeta, type RetryPolicy } from './catalog.js';
 import { chunkDedupeId, chunkJobId, chunkJobName, fieldId, restoreFieldId, runKey, type CopyKind } from './names.js';
-import type { StateStore } from './state-store.js';
+import { jobsGone, type CopyQueue } from './queues.js';
+import type { Store } from './store/index.js';
 
 export interface MeasurementPlanConfig {
   name: string;
@@ -45,8 +46,8 @@ export interface PlanContext {
   source: SourceReader;
   /** The source's name in databases.sources (in its run record and job names); absent: the single databases.source. */
   sourceName?: string;
-  queue: Queue;
-  store: StateStore;
+  queue: CopyQueue;
+  store: Pick<Store, 'checkpoints' | 'runs'>;
   sourceDb: string;
   backupDb: string;
   measurements: readonly MeasurementPlanConfig[];
@@ -96,7 +97,8 @@ export interface PlanResult {
   expectedValues: number;
 }
 
-export class SelectionError extends Error {
+/** A --measurement, --field or --retention-policy that selects nothing: bad usage (exit 2). */
+export class SelectionError extends UsageError {
   override readonly name = 'SelectionError';
 }
 
@@ -139,7 +141,14 @@ export async function planBackup(ctx: PlanContext, sel: PlanSelection): Promise<
   const source = ctx.sourceName === undefined ? {} : { source: ctx.sourceName };
   const reads = restore ? { reads: 'backup' as const } : {};
   if (enqueuer)
-    await ctx.store.openRun(run, { runId: sel.runId, kind: sel.kind, ...source, sourceDb: ctx.sourceDb, backupDb: ctx.backupDb, ...reads });
+    await ctx.store.runs.open(run, {
+      runId: sel.runId,
+      kind: sel.kind,
+      ...source,
+      sourceDb: ctx.sourceDb,
+      backupDb: ctx.backupDb,
+      ...reads,
+    });
   let matchedField = false;
   let fieldSeq = 0;
 
@@ -182,8 +191,8 @@ export async function planBackup(ctx: PlanContext, sel: PlanSelection): Promise<
         const checkpoint = restore
           ? undefined
           : rp !== undefined && rp === ctx.defaultPolicy
-            ? await ctx.store.adoptCheckpoint(fieldId(ctx.source.endpoint, ctx.sourceDb, target.measurement, target.field), fid)
-            : await ctx.store.checkpoint(fid);
+            ? await ctx.store.checkpoints.adopt(fieldId(ctx.source.endpoint, ctx.sourceDb, target.measurement, target.field), fid)
+            : await ctx.store.checkpoints.get(fid);
         let range: { startNs: bigint; endNs: bigint } | undefined;
         if (sel.kind !== 'copy') {
           range = { startNs: sel.startNs ?? configStart, endNs: sel.endNs ?? configEnd };
@@ -207,7 +216,7 @@ export async function planBackup(ctx: PlanContext, sel: PlanSelection): Promise<
       }
       if (ranges.length === 0) continue;
       if (enqueuer)
-        await ctx.store.addFieldPlans(
+        await ctx.store.runs.addFieldPlans(
           run,
           planned.map(({ k, meta }) => ({ k, meta })),
         );
@@ -280,7 +289,7 @@ interface Pending {
 
 /**
  * Adds a run's jobs in batches with addBulk. Before each batch, one atomic
- * script claims its chunks (StateStore.claimChunks): a chunk whose job is still
+ * script claims its chunks (RunLedger.claimChunks): a chunk whose job is still
  * in flight for another run is followed, not enqueued again, so planning a range
  * twice, or two planners racing on it, enqueue each chunk once; a chunk whose job
  * finished is claimed afresh and copied again. Job ids are unique per run and
@@ -319,16 +328,16 @@ class Enqueuer {
     const batch = this.batch;
     this.batch = [];
     await Promise.all([...this.inflight, this.add(batch)]);
-    await this.ctx.store.addPlanned(this.run, 0, true);
+    await this.ctx.store.runs.addPlanned(this.run, 0, true);
   }
 
   private async add(pending: Pending[]): Promise<void> {
     if (pending.length === 0) return;
     // Positions come from the run's counter, shared with the jobs a failed group is split into.
-    const base = await this.ctx.store.allocatePositions(this.run, pending.length);
+    const base = await this.ctx.store.runs.allocatePositions(this.run, pending.length);
     const batch = pending.map((j, n) => ({ ...j, id: chunkJobId(this.run, base + n) }));
     const claims = batch.map((j) => ({ chunk: j.dedupe, jobId: j.id }));
-    const verdicts = await this.ctx.store.claimChunks(this.run, claims);
+    const verdicts = await this.ctx.store.runs.claimChunks(this.run, claims, jobsGone(this.ctx.queue));
     const toAdd = batch.filter((_, n) => verdicts[n] === 1);
     // Followed chunks count in this run when their job finishes; those finished already (2) were counted at once.
     const followed = verdicts.filter((v) => v === 0 || v === 2).length;
@@ -342,13 +351,13 @@ class Enqueuer {
         await this.ctx.queue.addBulk(toAdd.map((j) => ({ name: j.name, data: j.data, opts: { ...this.opts, jobId: j.id } })));
       } catch (err) {
         // Claims of jobs never added would hold their chunks for a day.
-        await this.ctx.store.releaseClaims(claims.filter((_, n) => verdicts[n] === 1)).catch(() => undefined);
+        await this.ctx.store.runs.releaseClaims(claims.filter((_, n) => verdicts[n] === 1)).catch(() => undefined);
         throw err;
       }
     }
     this.result.chunks += batch.length;
     this.result.enqueued += toAdd.length;
     this.result.reused += followed + unfollowable;
-    await this.ctx.store.addPlanned(this.run, toAdd.length + followed, false, left);
+    await this.ctx.store.runs.addPlanned(this.run, toAdd.length + followed, false, left);
   }
 }

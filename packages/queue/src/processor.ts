@@ -1,18 +1,12 @@
-import { UnrecoverableError, type Job, type Queue } from 'bullmq';
+import { UnrecoverableError, type Job } from 'bullmq';
 import { copyChunk, type BackupWriter, type Logger, type SourceReader } from '@influx-backup/core';
-import { InfluxError } from '@influx-backup/influx';
-import {
-  chunkPayload,
-  chunkRange,
-  jobFields,
-  type CopyChunkPayload,
-  type CopyChunkResultPayload,
-  type FieldPlanMeta,
-  type RunMeta,
-} from './catalog.js';
-import { chunkDedupeId, chunkJobId, chunkJobName, fieldPlanKey, parseChunkJobId } from './names.js';
+import { InfluxError, LineProtocolError } from '@influx-backup/influx';
+import { chunkPayload, type CopyChunkPayload, type CopyChunkResultPayload, type RunMeta } from './catalog.js';
+import { JobDescriber, type ChunkJob } from './describe.js';
+import { chunkJobId, chunkJobName, fieldPlanKey } from './names.js';
+import type { CopyQueue } from './queues.js';
 import { SourceBreaker } from './source-breaker.js';
-import type { ChunkFailure, FinishChunk, StateStore } from './state-store.js';
+import type { ChunkFailure, FinishChunk, RunLedger } from './store/index.js';
 
 /** An InfluxDB server as the engine uses it: read from by a backup or a restore, written to by the other. */
 export type InfluxServerPort = SourceReader & BackupWriter;
@@ -23,21 +17,21 @@ export interface ProcessorContext {
   /** The servers of the sources of databases.sources, by name: a run names its source. */
   sources?: ReadonlyMap<string, InfluxServerPort>;
   backup: InfluxServerPort;
-  store: StateStore;
+  runs: RunLedger;
+  /** Reads what a job copies; default one per processor. */
+  describer?: JobDescriber;
   batchSize: number;
   batchIntervalMs: number;
   pieceRows: number;
   operationTimeoutMs: number;
   logger: Logger;
   /** The copy queue: a group job that fails for good is split into per-field jobs added here. Absent: it fails whole. */
-  queue?: Queue;
+  queue?: CopyQueue;
   /** Sources of databases.sources found unreachable; default one per processor. */
   breaker?: SourceBreaker;
 }
 
 const PROGRESS_EVERY_MS = 1_000;
-/** Field plans a worker remembers; a run has one per field, so this is many runs' worth. */
-const PLAN_CACHE = 5_000;
 
 /**
  * The servers a run's jobs read and write, from its record: the one place a
@@ -68,44 +62,18 @@ export function isFinalAttempt(job: Job, err: unknown): boolean {
  * move their checkpoints.
  */
 export function createCopyProcessor(ctx: ProcessorContext): (job: Job<CopyChunkPayload>) => Promise<CopyChunkResultPayload> {
-  const plans = new Map<string, { run: RunMeta; field: FieldPlanMeta }>();
   const breaker = ctx.breaker ?? new SourceBreaker();
-  const planOf = async (run: string, k: number): Promise<{ run: RunMeta; field: FieldPlanMeta }> => {
-    const key = fieldPlanKey(run, k);
-    let p = plans.get(key);
-    if (!p) {
-      p = await ctx.store.runPlan(run, k);
-      if (!p) throw new UnrecoverableError(`the plan of run ${run} is gone from Redis (expired, or Redis lost its data); plan again`);
-      if (plans.size >= PLAN_CACHE) plans.clear();
-      plans.set(key, p);
-    }
-    return p;
-  };
+  const describer = ctx.describer ?? new JobDescriber(ctx.runs);
 
   return async (job) => {
-    const d = job.data;
-    const id = parseChunkJobId(job.id ?? '');
-    if (!id) throw new UnrecoverableError(`job ${job.id} was not made by this version's planner; plan again`);
-    const members = jobFields(d);
-    const found = await Promise.all(members.map((m) => planOf(id.run, m.k)));
-    const run = found[0]!.run;
+    const chunk = await describer.require(job);
+    const { ref: id, run, members, fields, startNs, endNs, claim } = chunk;
     const source = run.source === undefined ? ctx.source : ctx.sources?.get(run.source);
     if (!source) {
       const which = run.source === undefined ? 'the single databases.source' : `source ${JSON.stringify(run.source)}`;
       throw new UnrecoverableError(`run ${run.runId} copies ${which}, which this worker's configuration does not have`);
     }
-    const fields = found.map((p) => p.field);
     const first = fields[0]!;
-    const { startNs, endNs } = chunkRange(d);
-    const claim = {
-      chunk: chunkDedupeId(
-        run.kind,
-        fields.map((f) => f.fieldId),
-        startNs,
-        endNs,
-      ),
-      jobId: job.id ?? '',
-    };
     const startedAt = Date.now();
     let lastProgressAt = 0;
     const signal = AbortSignal.timeout(ctx.operationTimeoutMs);
@@ -141,7 +109,7 @@ export function createCopyProcessor(ctx: ProcessorContext): (job: Job<CopyChunkP
         },
       });
       if (run.source !== undefined) breaker.succeeded(run.source);
-      await ctx.store.finishChunk({
+      await ctx.runs.finishChunk({
         run: id.run,
         seq: id.seq,
         ...(run.source === undefined ? {} : { source: run.source }),
@@ -160,7 +128,7 @@ export function createCopyProcessor(ctx: ProcessorContext): (job: Job<CopyChunkP
       ctx.logger.debug('chunk copied', {
         measurement: first.measurement,
         field: fields.map((f) => f.field).join(', '),
-        chunk: d.i + 1,
+        chunk: members[0]!.i + 1,
         values: result.values,
         ms: Date.now() - startedAt,
       });
@@ -174,24 +142,24 @@ export function createCopyProcessor(ctx: ProcessorContext): (job: Job<CopyChunkP
         const message = err instanceof Error ? err.message : String(err);
         const retriable = (err as { retriable?: boolean }).retriable;
         failure =
-          retriable === false || (err instanceof Error && (err.name === 'LineProtocolError' || err.name === 'TypeError'))
+          retriable === false || err instanceof LineProtocolError || err instanceof TypeError
             ? new UnrecoverableError(`${where}: ${message}`)
             : new Error(`${where}: ${message}`, { cause: err });
       }
       if (isFinalAttempt(job, failure)) {
         if (members.length > 1 && ctx.queue) {
-          const ids = await splitGroup(ctx.queue, ctx.store, job, id, run, claim, first.measurement);
+          const ids = await splitGroup(ctx.queue, ctx.runs, job, chunk);
           if (ids) {
             ctx.logger.warn(`${where} failed for good; split into one job per field`, { reason: failure.message, jobs: ids.join(' ') });
             return { values: 0, batches: 0, lastTimeNs: null, splitInto: ids };
           }
         }
-        await ctx.store
-          .finishChunk({ ...failedChunk(id, run, claim, fields), failure: chunkFailure(job, first, failure.message, fields) })
+        await ctx.runs
+          .finishChunk({ ...failedChunk(chunk), failure: chunkFailure(chunk, failure.message) })
           .catch((e: Error) => ctx.logger.warn(`could not count a failed chunk of run ${run.runId}: ${e.message}`));
       } else {
         // The error rate counts every failed attempt; one write per failure, none per success.
-        await ctx.store
+        await ctx.runs
           .countRetry(id.run, run.source)
           .catch((e: Error) => ctx.logger.warn(`could not count a retry of run ${run.runId}: ${e.message}`));
       }
@@ -201,70 +169,52 @@ export function createCopyProcessor(ctx: ProcessorContext): (job: Job<CopyChunkP
 }
 
 /**
- * Adds one job per field of a failed group at the positions SPLIT_CHUNK gives
+ * Adds one job per field of a failed group at the positions splitChunk gives
  * (the same ones if this runs again, so a retried split adds nothing twice).
  * The group job then completes, its result naming the new jobs; undefined if the
  * group was counted as finished already.
  */
-async function splitGroup(
-  queue: Queue,
-  store: StateStore,
-  job: Job<CopyChunkPayload>,
-  id: { run: string; seq: number },
-  run: RunMeta,
-  claim: { chunk: string; jobId: string },
-  measurement: string,
-): Promise<string[] | undefined> {
-  const members = jobFields(job.data);
-  const base = await store.splitChunk(id.run, id.seq, members.length, claim, measurement);
+async function splitGroup(queue: CopyQueue, runs: RunLedger, job: Job<CopyChunkPayload>, chunk: ChunkJob): Promise<string[] | undefined> {
+  const { ref, run, members, fields, startNs, endNs, claim } = chunk;
+  const base = await runs.splitChunk(ref.run, ref.seq, members.length, claim, fields[0]!.measurement);
   if (base === undefined) return undefined;
-  const { startNs, endNs } = chunkRange(job.data);
   const jobs = members.map((m, n) => ({
     name: chunkJobName(run.kind, undefined, run.source),
     data: chunkPayload([m], startNs, endNs),
     opts: {
       attempts: job.opts.attempts ?? 1,
       ...(job.opts.backoff ? { backoff: job.opts.backoff } : {}),
-      jobId: chunkJobId(id.run, base + n),
+      jobId: chunkJobId(ref.run, base + n),
     },
   }));
   await queue.addBulk(jobs);
   return jobs.map((j) => j.opts.jobId);
 }
 
-/** What FINISH_CHUNK needs of a job that failed for good, but its reason. */
-export function failedChunk(
-  id: { run: string; seq: number },
-  run: Pick<RunMeta, 'source'>,
-  claim: { chunk: string; jobId: string },
-  fields: readonly Pick<FieldPlanMeta, 'measurement' | 'fieldId'>[],
-): Omit<FinishChunk, 'failure'> {
+/** What finishChunk needs of a job that failed for good, but its reason. */
+export function failedChunk(chunk: ChunkJob): Omit<FinishChunk, 'failure'> {
   return {
-    run: id.run,
-    seq: id.seq,
-    ...(run.source === undefined ? {} : { source: run.source }),
-    claim,
+    run: chunk.ref.run,
+    seq: chunk.ref.seq,
+    ...(chunk.run.source === undefined ? {} : { source: chunk.run.source }),
+    claim: chunk.claim,
     outcome: 'failed',
     values: 0,
-    measurement: fields[0]?.measurement ?? '',
-    fieldIds: fields.map((f) => f.fieldId),
+    measurement: chunk.fields[0]?.measurement ?? '',
+    fieldIds: chunk.fields.map((f) => f.fieldId),
   };
 }
 
-export function chunkFailure(
-  job: Job<CopyChunkPayload>,
-  field: Pick<FieldPlanMeta, 'measurement' | 'field'>,
-  reason: string,
-  group?: readonly Pick<FieldPlanMeta, 'field'>[],
-): ChunkFailure {
-  const { startNs, endNs } = chunkRange(job.data);
-  const fields = group && group.length > 1 ? group.map((f) => f.field).join(', ') : field.field;
+/** A chunk's failure as its run records it: its job, field (a group's fields), range and the reason. */
+export function chunkFailure(chunk: ChunkJob, reason: string): ChunkFailure {
+  const first = chunk.fields[0]!;
+  const field = chunk.fields.length > 1 ? chunk.fields.map((f) => f.field).join(', ') : first.field;
   return {
-    jobId: job.id ?? '',
-    measurement: field.measurement,
-    field: fields,
-    startNs: startNs.toString(),
-    endNs: endNs.toString(),
+    jobId: chunk.claim.jobId,
+    measurement: first.measurement,
+    field,
+    startNs: chunk.startNs.toString(),
+    endNs: chunk.endNs.toString(),
     reason,
   };
 }

@@ -1,6 +1,7 @@
-import type { Queue } from 'bullmq';
 import { isRestoreRun } from './names.js';
-import type { ChunkFailure, RunCounters, StateStore } from './state-store.js';
+import { JOB_STATES } from './catalog.js';
+import type { CopyQueue } from './queues.js';
+import type { ChunkFailure, RunCounters, RunLedger } from './store/index.js';
 
 export interface RunSnapshot {
   total: number;
@@ -27,15 +28,13 @@ export interface FollowOptions {
   idleMs?: number;
 }
 
-const IN_FLIGHT_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'paused', 'waiting-children'] as const;
-
 /**
  * Follows a run until every chunk it planned has finished for good, whatever
  * worker ran it. It reads the run's counters, which workers update atomically as
  * chunks finish: one small read per poll however many chunks the run has, right
  * when finished jobs are removed, and across a Redis restart that keeps its data.
  */
-export async function followRun(queue: Queue, store: StateStore, run: string, opts: FollowOptions = {}): Promise<RunResult> {
+export async function followRun(queue: CopyQueue, runs: RunLedger, run: string, opts: FollowOptions = {}): Promise<RunResult> {
   const { onUpdate, pollMs = 200, signal, idleMs = 5_000 } = opts;
   let last: RunCounters | undefined;
   let lastChange = Date.now();
@@ -43,7 +42,7 @@ export async function followRun(queue: Queue, store: StateStore, run: string, op
     signal?.throwIfAborted();
     let c: RunCounters;
     try {
-      c = await store.runCounters(run);
+      c = await runs.counters(run);
     } catch (err) {
       // Redis away: ioredis reconnects; keep waiting unless asked to stop.
       if (signal?.aborted) throw err;
@@ -55,15 +54,15 @@ export async function followRun(queue: Queue, store: StateStore, run: string, op
       lastChange = Date.now();
     last = c;
     onUpdate?.(snap);
-    if (c.planned && c.done + c.failed >= c.total) return { ...snap, failures: await store.runFailures(run) };
+    if (c.planned && c.done + c.failed >= c.total) return { ...snap, failures: await runs.failures(run) };
     if (Date.now() - lastChange >= idleMs) {
-      const counts = await queue.getJobCounts(...IN_FLIGHT_STATES).catch(() => undefined);
+      const counts = await queue.getJobCounts(...JOB_STATES.inFlight).catch(() => undefined);
       if (counts && Object.values(counts).every((n) => n === 0)) {
         // Nothing is in flight anywhere, so no worker will count the rest: say so.
-        const again = await store.runCounters(run);
+        const again = await runs.counters(run);
         const missing = Math.max(0, again.total - again.done - again.failed);
         if (again.done + again.failed === last.done + last.failed) {
-          const failures = await store.runFailures(run);
+          const failures = await runs.failures(run);
           const reason = again.exists
             ? `${missing} chunks are gone from the queue (removed${isRestoreRun(run) ? ', refused by a worker older than restore' : ''}, or Redis lost its data)`
             : 'the run is gone from Redis (its record expired, or Redis lost its data)';

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { planBackup } from '../src/planner.js';
 import { chunkJobId, fieldId } from '../src/names.js';
-import type { CopyChunkResultPayload, RetryPolicy } from '../src/catalog.js';
+import type { RetryPolicy } from '../src/catalog.js';
 import { DAY, H, MIN, assertAllDone, at, lp, openRig, useServers, type PlannedJob, type Rig } from './rig.js';
 
 const RETRY: RetryPolicy = { maxAttempts: 2, backoffFactor: 1, maxBackoffMs: 50 };
@@ -65,7 +65,7 @@ test('sparse rows: one query per chunk for every field, each copied exactly with
     const row = rows[0]?.values[0] ?? [];
     assert.deepEqual(row.slice(1), [36, 180, 90, 3, 60]);
     for (const f of ['f', 'i', 's', 'b', 'rare']) {
-      const cp = await r.store.checkpoint(fieldId(s.source.endpoint, srcDb, 'sp', f));
+      const cp = await r.store.checkpoints.get(fieldId(s.source.endpoint, srcDb, 'sp', f));
       const last = { f: 179n, i: 178n, s: 177n, b: 175n, rare: 110n }[f]!;
       assert.equal(cp, D + last * MIN + last, `checkpoint of ${f}`);
     }
@@ -94,8 +94,8 @@ test('fields with different checkpoints start from their own and share chunks af
     assertAllDone(await r.run(first), 16);
     const irr = fieldId(s.source.endpoint, srcDb, 'solar', 'Irradiance');
     const temp = fieldId(s.source.endpoint, srcDb, 'solar', 'Temperature');
-    assert.equal(await r.store.checkpoint(irr), D + 10n * H + 30n * MIN);
-    assert.equal(await r.store.checkpoint(temp), D + 15n * H + 45n * MIN);
+    assert.equal(await r.store.checkpoints.get(irr), D + 10n * H + 30n * MIN);
+    assert.equal(await r.store.checkpoints.get(temp), D + 15n * H + 45n * MIN);
 
     // New Irradiance values after its own last one but before Temperature's
     // checkpoint (a shared checkpoint would skip them), then both later on.
@@ -131,8 +131,8 @@ test('fields with different checkpoints start from their own and share chunks af
     assertAllDone(await r.run(second), 6);
     await assertSame(srcDb, bakDb, 'solar', 'Irradiance');
     await assertSame(srcDb, bakDb, 'solar', 'Temperature');
-    assert.equal(await r.store.checkpoint(irr), D + 17n * H + 50n * MIN);
-    assert.equal(await r.store.checkpoint(temp), D + 17n * H + 45n * MIN);
+    assert.equal(await r.store.checkpoints.get(irr), D + 17n * H + 50n * MIN);
+    assert.equal(await r.store.checkpoints.get(temp), D + 17n * H + 45n * MIN);
   } finally {
     await r.close();
   }
@@ -161,11 +161,11 @@ test('a type conflict in one field of a group: the group splits, the others fini
     assert.equal(failure?.startNs, String(D));
     assert.match(failure?.reason ?? '', /field type conflict/);
     const group = await r.queue.getJob(chunkJobId(plan.run, 0));
-    assert.equal((group?.returnvalue as CopyChunkResultPayload | undefined)?.splitInto?.length, 3);
+    assert.equal(group?.returnvalue?.splitInto?.length, 3);
 
     await assertSame(srcDb, bakDb, 'tc', 'a');
     await assertSame(srcDb, bakDb, 'tc', 'b');
-    const cp = (f: string): Promise<bigint | undefined> => r.store.checkpoint(fieldId(s.source.endpoint, srcDb, 'tc', f));
+    const cp = (f: string): Promise<bigint | undefined> => r.store.checkpoints.get(fieldId(s.source.endpoint, srcDb, 'tc', f));
     assert.equal(await cp('a'), D + 39n * MIN);
     assert.equal(await cp('b'), D + 39n * MIN);
     assert.equal(await cp('c'), undefined);

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { waitFor } from '@influx-backup/testkit';
 import { planBackup, type PlanResult } from '../src/planner.js';
 import { followRun } from '../src/run-follower.js';
-import { StateStore } from '../src/state-store.js';
+import { createStore } from '../src/store/index.js';
 import { fieldId, parseChunkJobId } from '../src/names.js';
 import type { RetryPolicy } from '../src/catalog.js';
 import { DAY, H, MIN, WEEK, assertAllDone, at, lp, openRig, useServers, type Rig } from './rig.js';
@@ -48,8 +48,8 @@ test('two fields ending at different times each resume from their own checkpoint
 
     const irr = fieldId(s.source.endpoint, srcDb, 'solar', 'Irradiance');
     const temp = fieldId(s.source.endpoint, srcDb, 'solar', 'Temperature');
-    assert.equal(await r.store.checkpoint(irr), D + 10n * H + 30n * MIN);
-    assert.equal(await r.store.checkpoint(temp), D + 15n * H + 45n * MIN);
+    assert.equal(await r.store.checkpoints.get(irr), D + 10n * H + 30n * MIN);
+    assert.equal(await r.store.checkpoints.get(temp), D + 15n * H + 45n * MIN);
     await assertSame(srcDb, bakDb, 'solar', 'Irradiance', [D, D + DAY - 1n]);
     await assertSame(srcDb, bakDb, 'solar', 'Temperature', [D, D + DAY - 1n]);
 
@@ -75,8 +75,8 @@ test('two fields ending at different times each resume from their own checkpoint
 
     await assertSame(srcDb, bakDb, 'solar', 'Irradiance', [D, D + DAY - 1n]);
     await assertSame(srcDb, bakDb, 'solar', 'Temperature', [D, D + DAY - 1n]);
-    assert.equal(await r.store.checkpoint(irr), D + 15n * H + 30n * MIN);
-    assert.equal(await r.store.checkpoint(temp), D + 17n * H + 45n * MIN);
+    assert.equal(await r.store.checkpoints.get(irr), D + 15n * H + 30n * MIN);
+    assert.equal(await r.store.checkpoints.get(temp), D + 17n * H + 45n * MIN);
   } finally {
     await r.close();
   }
@@ -147,7 +147,7 @@ test('a chunk whose job was removed by hand is copied by the next plan once its 
     const removed = r.jobIds(one).slice(1, 3);
     for (const id of removed) await (await r.queue.getJob(id))!.remove();
 
-    const store = new StateStore(r.redis, 'pipeline-orphan', { orphanGraceMs: 1_000 });
+    const store = createStore(r.redis, 'pipeline-orphan', { orphanGraceMs: 1_000 });
     // Within the grace a missing job may be one a planner is about to add: followed, not taken.
     const two = await planBackup(r.ctx(measurements, { store }), { kind: 'copy', runId: 'two' });
     assert.deepEqual([two.enqueued, two.reused], [0, 5]);
@@ -181,7 +181,7 @@ test('one day of data in a range of years plans a day of chunks, not tens of tho
     for (const id of r.jobIds(plan)) assert.equal(await r.redis.call('OBJECT', 'ENCODING', r.queue.toKey(id)), 'listpack', id);
     assertAllDone(await r.run(plan), 24);
     assert.equal(await assertSame(srcDb, bakDb, 'day', 'v', [start, end]), 144);
-    assert.equal(await r.store.checkpoint(fieldId(s.source.endpoint, srcDb, 'day', 'v')), D + DAY - 10n * MIN + 17n);
+    assert.equal(await r.store.checkpoints.get(fieldId(s.source.endpoint, srcDb, 'day', 'v')), D + DAY - 10n * MIN + 17n);
   } finally {
     await r.close();
   }
@@ -219,7 +219,7 @@ test('a chunk that fails for good holds the checkpoint before it while a later c
     assert.equal(failedJob?.attemptsMade, 1);
 
     const fid = fieldId(s.source.endpoint, srcDb, 'fail', 'v');
-    assert.equal(await r.store.checkpoint(fid), (clusters[0] as bigint) + 9n * H);
+    assert.equal(await r.store.checkpoints.get(fid), (clusters[0] as bigint) + 9n * H);
     // The chunks that succeeded are in the backup, exactly.
     for (const k of [0, 2]) {
       const c = clusters[k] as bigint;
@@ -255,7 +255,7 @@ test('a re-plan of the same range whose chunk list shifted never jumps the check
     assert.equal(first.chunks, 4);
     const one = await r.run(first);
     assert.equal(one.failed, 1);
-    assert.equal(await r.store.checkpoint(fid), (clusters[1] as bigint) + 9n * H);
+    assert.equal(await r.store.checkpoints.get(fid), (clusters[1] as bigint) + 9n * H);
 
     // Retention (or a DELETE) empties the first week in the source.
     await s.src.query(`DELETE FROM "shift" WHERE time < ${W0 + WEEK}`, srcDb);
@@ -265,7 +265,7 @@ test('a re-plan of the same range whose chunk list shifted never jumps the check
     assert.equal(two.failed, 1);
     assert.equal(two.failures[0]?.startNs, String(W0 + 6n * WEEK));
     // Week 6 is still not in the backup: the checkpoint must stay before it.
-    const cp = await r.store.checkpoint(fid);
+    const cp = await r.store.checkpoints.get(fid);
     assert.ok(cp !== undefined && cp < W0 + 6n * WEEK, `checkpoint ${cp} is past the failed chunk starting at ${W0 + 6n * WEEK}`);
   } finally {
     await r.close();
@@ -315,7 +315,7 @@ test('a backfill of an older range copies it and never moves the checkpoint back
     assertAllDone(await r.run(await planBackup(r.ctx(measurements), { kind: 'copy', runId: 'copy' })), 6);
     const fid = fieldId(s.source.endpoint, srcDb, 'bf', 'v');
     const cp = D + 5n * H + 59n * MIN;
-    assert.equal(await r.store.checkpoint(fid), cp);
+    assert.equal(await r.store.checkpoints.get(fid), cp);
 
     // Late values in the past, older than the checkpoint: only a backfill finds them.
     await s.src.write(srcDb, `bf v=-1i ${D + 1n}\nbf v=-2i ${D + H + 1n}`);
@@ -330,7 +330,7 @@ test('a backfill of an older range copies it and never moves the checkpoint back
     for (const id of r.jobIds(bf)) assert.equal((await r.queue.getJob(id))?.name, 'backfill-chunk');
     assertAllDone(await r.run(bf), 2);
     assert.equal(await assertSame(srcDb, bakDb, 'bf', 'v', [D, D + DAY]), 8);
-    assert.equal(await r.store.checkpoint(fid), cp);
+    assert.equal(await r.store.checkpoints.get(fid), cp);
   } finally {
     await r.close();
   }
@@ -357,7 +357,7 @@ test('a transient backup failure is retried with backup.retry until the chunk la
     });
     await s.bak.start();
     stopped = false;
-    const result = await followRun(r.queue, r.store, plan.run, { pollMs: 50 });
+    const result = await followRun(r.queue, r.store.runs, plan.run, { pollMs: 50 });
     // What BullMQ itself says: every chunk completed, after at least one retry.
     for (const id of r.jobIds(plan)) {
       const job = await r.queue.getJob(id);
@@ -366,7 +366,7 @@ test('a transient backup failure is retried with backup.retry until the chunk la
     }
     await t.test('the run counts chunks that completed after a retry as completed', () => assertAllDone(result, 3));
     assert.equal(await assertSame(srcDb, bakDb, 'tr', 'v', [D, D + DAY]), 30);
-    assert.equal(await r.store.checkpoint(fieldId(s.source.endpoint, srcDb, 'tr', 'v')), D + 29n * 5n * MIN);
+    assert.equal(await r.store.checkpoints.get(fieldId(s.source.endpoint, srcDb, 'tr', 'v')), D + 29n * 5n * MIN);
   } finally {
     if (stopped) await s.bak.start();
     await r.close();
@@ -436,7 +436,7 @@ test('the run counters are right when completed jobs are removed as they finish'
     assert.equal(cleaned, 24, 'every completed job was removed');
     assert.equal((await r.queue.getJobCounts('completed')).completed, 0);
     // The counters live on without the jobs.
-    const again = await followRun(r.queue, r.store, plan.run, { pollMs: 10 });
+    const again = await followRun(r.queue, r.store.runs, plan.run, { pollMs: 10 });
     assert.deepEqual({ ...again, failures: [] }, { ...result, failures: [] });
     assert.equal(await assertSame(srcDb, bakDb, 'rm', 'v', [D, D + DAY - 1n]), 240);
   } finally {
@@ -471,13 +471,13 @@ test('the low watermark over merged chunks: one failing in the middle holds the 
     assert.equal(result.failures[0]?.endNs, String((clusters[1] as bigint) + 10n * H - 1n), 'the failed chunk spans its ten buckets');
     assert.match(result.failures[0]?.reason ?? '', /field type conflict/);
     const fid = fieldId(s.source.endpoint, srcDb, 'mf', 'v');
-    assert.equal(await r.store.checkpoint(fid), (clusters[0] as bigint) + 9n * H, 'the checkpoint stops before the failed chunk');
+    assert.equal(await r.store.checkpoints.get(fid), (clusters[0] as bigint) + 9n * H, 'the checkpoint stops before the failed chunk');
     // The conflict gone, the next run resumes from the checkpoint and the watermark passes all three.
     await s.bak.query('DROP MEASUREMENT "mf"', bakDb);
     const again = await planBackup(r.ctx(measurements, { maxValues: 10 }), { kind: 'copy', runId: 'mergedfail-again' });
     assert.equal(again.fields[0]?.startNs, (clusters[0] as bigint) + 9n * H);
     assertAllDone(await r.run(again), again.chunks);
-    assert.equal(await r.store.checkpoint(fid), (clusters[2] as bigint) + 9n * H);
+    assert.equal(await r.store.checkpoints.get(fid), (clusters[2] as bigint) + 9n * H);
     await assertSame(srcDb, bakDb, 'mf', 'v', [(clusters[0] as bigint) + 9n * H, W0 + 10n * WEEK]);
   } finally {
     await r.close();

@@ -3,17 +3,18 @@
 // demand, a worker under a prefix of the test's own) to plan, copy and compare.
 import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Queue, type Job, type Worker } from 'bullmq';
+import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { ALL_TIME, assertSameField, startInflux, startRedis, type InfluxServer, type RedisServer } from '@influx-backup/testkit';
 import { InfluxClient } from '@influx-backup/influx';
 import { silentLogger } from '@influx-backup/core';
 import { createRedis } from '../src/connection.js';
-import { StateStore } from '../src/state-store.js';
+import { createStore, type Store } from '../src/store/index.js';
 import type { MeasurementPlanConfig, PlanContext, PlanResult } from '../src/planner.js';
 import { createCopyWorker } from '../src/worker.js';
 import { followRun, type RunResult } from '../src/run-follower.js';
-import { QUEUE_COPY, chunkJobId } from '../src/names.js';
+import { chunkJobId } from '../src/names.js';
+import { createQueues, type CopyQueue } from '../src/queues.js';
 import { chunkRange, jobFields, type CopyChunkPayload, type CopyChunkResultPayload, type RetryPolicy } from '../src/catalog.js';
 
 export const MS = 1_000_000n;
@@ -111,9 +112,9 @@ export interface RigOptions {
 }
 
 export interface Rig {
-  queue: Queue;
+  queue: CopyQueue;
   redis: Redis;
-  store: StateStore;
+  store: Store;
   ctx(measurements: MeasurementPlanConfig[], extra?: Partial<PlanContext>): PlanContext;
   startWorker(): Worker<CopyChunkPayload, CopyChunkResultPayload>;
   run(plan: PlanResult): Promise<RunResult>;
@@ -131,8 +132,9 @@ export async function openRig(s: Servers, o: RigOptions): Promise<Rig> {
   await s.bak.query(`CREATE DATABASE "${backupDb}"`);
   const redis = createRedis({ url: s.redis.url, prefix });
   const workerRedis = createRedis({ url: s.redis.url, prefix });
-  const queue = new Queue(QUEUE_COPY, { connection: redis, prefix });
-  const store = new StateStore(redis, prefix);
+  const queues = createQueues(redis, prefix);
+  const queue = queues.copy;
+  const store = createStore(redis, prefix);
   let worker: Worker<CopyChunkPayload, CopyChunkResultPayload> | undefined;
   const startWorker = (): Worker<CopyChunkPayload, CopyChunkResultPayload> => {
     if (!worker) {
@@ -142,7 +144,7 @@ export async function openRig(s: Servers, o: RigOptions): Promise<Rig> {
         retry,
         source: s.source,
         backup: s.backup,
-        store,
+        runs: store.runs,
         ...o.worker,
         batchIntervalMs: 0,
         operationTimeoutMs: 30_000,
@@ -174,23 +176,23 @@ export async function openRig(s: Servers, o: RigOptions): Promise<Rig> {
     startWorker,
     async run(plan) {
       startWorker();
-      return followRun(queue, store, plan.run, { pollMs: 50 });
+      return followRun(queue, store.runs, plan.run, { pollMs: 50 });
     },
     jobIds: (plan) => Array.from({ length: plan.enqueued }, (_, n) => chunkJobId(plan.run, n)),
     async jobs(plan) {
       const out: PlannedJob[] = [];
       for (let n = 0; n < plan.enqueued; n++) {
-        const job = (await queue.getJob(chunkJobId(plan.run, n))) as Job<CopyChunkPayload> | undefined;
+        const job = await queue.getJob(chunkJobId(plan.run, n));
         assert.ok(job, `job ${n} of ${plan.run}`);
         const fields: string[] = [];
-        for (const f of jobFields(job.data)) fields.push((await store.runPlan(plan.run, f.k))!.field.field);
+        for (const f of jobFields(job.data)) fields.push((await store.runs.plan(plan.run, f.k))!.field.field);
         out.push({ id: job.id!, name: job.name, ...chunkRange(job.data), fields });
       }
       return out;
     },
     async close() {
       await worker?.close();
-      await queue.close();
+      await queues.close();
       await Promise.all([redis.quit(), workerRedis.quit()]);
     },
   };

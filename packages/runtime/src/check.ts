@@ -1,6 +1,7 @@
 import type { InfluxClient } from '@influx-backup/influx';
 import { withTimeout } from './timeout.js';
-import { serverHint, type Runtime } from './runtime.js';
+import type { Runtime } from './connections.js';
+import { serverHint } from './preflight.js';
 
 export interface ServerCheck {
   /** redis, source or backup */

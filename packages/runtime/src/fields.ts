@@ -1,7 +1,7 @@
-import type { Job } from 'bullmq';
 import { formatTimeNs } from '@influx-backup/config';
-import { chunkRange, parseChunkJobId, type CopyChunkPayload, type FieldPlanMeta } from '@influx-backup/queue';
-import { sourceOfField, type FieldIdentity, type Runtime } from './runtime.js';
+import { JOB_STATES, parseFieldId, type CheckpointInfo, type ChunkJob, type FieldPlanMeta, type JobLike } from '@influx-backup/queue';
+import type { Runtime } from './connections.js';
+import { sourceOfField, type FieldIdentity } from './sources.js';
 
 /** One field of one retention policy, as the dashboard's fields page shows it. */
 export interface FieldRow extends FieldIdentity {
@@ -27,6 +27,80 @@ export interface FieldsReport {
 const WAITING_SAMPLE = 2_000;
 const FAILED_SAMPLE = 200;
 
+/** A failed job as the fields page reads it: what it copied, when it failed and why. */
+export interface FailedChunk {
+  readonly chunk: { readonly fields: readonly Pick<FieldPlanMeta, 'fieldId'>[]; readonly startNs: bigint; readonly endNs: bigint };
+  readonly finishedOn?: number | undefined;
+  readonly reason: string;
+}
+
+/** What the fields page is made of, once read. */
+export interface FieldsInput {
+  readonly checkpoints: readonly CheckpointInfo[];
+  /** The fields of each active job, and of each waiting job sampled. */
+  readonly active: readonly (readonly Pick<FieldPlanMeta, 'fieldId'>[])[];
+  readonly waiting: readonly (readonly Pick<FieldPlanMeta, 'fieldId'>[])[];
+  readonly failed: readonly FailedChunk[];
+  /** The configured source a field's server and database belong to, if any. */
+  readonly owner: (endpoint: string, database: string) => { readonly name: string } | undefined;
+  readonly now: number;
+}
+
+/**
+ * The rows of the fields page: one per field that has a checkpoint or a chunk in
+ * the queue, with its lag behind `now`, its chunks active and waiting, and its newest
+ * failure (a group that failed for good was split, so its first field's own jobs carry
+ * their failures), in the order of source, database, policy, measurement and field.
+ */
+export function fieldRows(input: FieldsInput): FieldRow[] {
+  const rows = new Map<string, FieldRow>();
+  const row = (fieldId: string): FieldRow => {
+    let r = rows.get(fieldId);
+    if (!r) {
+      const { source, database, measurement, field, retentionPolicy } = parseFieldId(fieldId);
+      r = {
+        sourceName: input.owner(source, database)?.name ?? null,
+        source,
+        database,
+        retentionPolicy: retentionPolicy ?? null,
+        measurement,
+        field,
+        checkpoint: null,
+        lagSeconds: null,
+        lastSuccessAt: null,
+        active: 0,
+        waiting: 0,
+        lastFailure: null,
+      };
+      rows.set(fieldId, r);
+    }
+    return r;
+  };
+  for (const c of input.checkpoints) {
+    const r = row(c.fieldId);
+    r.checkpoint = formatTimeNs(c.timeNs);
+    r.lagSeconds = Math.max(0, Math.round(input.now / 1000 - Number(c.timeNs / 1_000_000n) / 1000));
+    r.lastSuccessAt = c.updatedAt ?? null;
+  }
+  for (const fields of input.active) for (const f of fields) row(f.fieldId).active++;
+  for (const fields of input.waiting) for (const f of fields) row(f.fieldId).waiting++;
+  // Newest first: the first failure seen of a field is its last.
+  for (const f of [...input.failed].sort((a, b) => (b.finishedOn ?? 0) - (a.finishedOn ?? 0))) {
+    const first = f.chunk.fields[0];
+    if (!first) continue;
+    const r = row(first.fieldId);
+    if (r.lastFailure) continue;
+    r.lastFailure = {
+      at: f.finishedOn ? new Date(f.finishedOn).toISOString() : null,
+      start: formatTimeNs(f.chunk.startNs),
+      end: formatTimeNs(f.chunk.endNs),
+      reason: f.reason,
+    };
+  }
+  const order = (r: FieldRow): string => JSON.stringify([r.source, r.database, r.retentionPolicy ?? '', r.measurement, r.field]);
+  return [...rows.values()].sort((a, b) => order(a).localeCompare(order(b)));
+}
+
 /**
  * Per policy, measurement and field: the checkpoint and its lag, when a chunk last
  * moved it, the chunks active and waiting, and the newest failure with the server's
@@ -35,88 +109,35 @@ const FAILED_SAMPLE = 200;
 export async function collectFields(rt: Runtime, now = Date.now()): Promise<FieldsReport> {
   const q = rt.copyQueue;
   const [checkpoints, active, waiting, failed, counts] = await Promise.all([
-    rt.store.checkpoints(),
-    q.getJobs(['active'], 0, 999) as Promise<Job<CopyChunkPayload>[]>,
-    q.getJobs(['waiting', 'prioritized', 'delayed'], 0, WAITING_SAMPLE - 1) as Promise<Job<CopyChunkPayload>[]>,
-    q.getJobs(['failed'], 0, FAILED_SAMPLE - 1) as Promise<Job<CopyChunkPayload>[]>,
-    q.getJobCounts('waiting', 'prioritized', 'delayed'),
+    rt.store.checkpoints.list(),
+    q.getJobs(['active'], 0, 999),
+    q.getJobs([...JOB_STATES.queued], 0, WAITING_SAMPLE - 1),
+    q.getJobs(['failed'], 0, FAILED_SAMPLE - 1),
+    q.getJobCounts(...JOB_STATES.queued),
   ]);
-  const rows = new Map<string, FieldRow>();
-  const owner = sourceOfField(rt);
-  const blank = (fieldId: string): FieldRow => {
-    const [source = '?', database = '?', measurement = '?', field = '?', retentionPolicy] = JSON.parse(fieldId) as string[];
-    return {
-      sourceName: owner(source, database)?.name ?? null,
-      source,
-      database,
-      retentionPolicy: retentionPolicy ?? null,
-      measurement,
-      field,
-      checkpoint: null,
-      lagSeconds: null,
-      lastSuccessAt: null,
-      active: 0,
-      waiting: 0,
-      lastFailure: null,
-    };
+  /** What a job copies; undefined for a restore's (the page shows the backup's fields) or a job not ours. */
+  const chunkOf = async (job: JobLike): Promise<ChunkJob | undefined> => {
+    const chunk = await rt.describer.describe(job).catch(() => undefined);
+    return chunk?.run.kind === 'restore' ? undefined : chunk;
   };
-  const row = (fieldId: string): FieldRow => {
-    let r = rows.get(fieldId);
-    if (!r) rows.set(fieldId, (r = blank(fieldId)));
-    return r;
-  };
-  for (const c of checkpoints) {
-    const r = row(c.fieldId);
-    r.checkpoint = formatTimeNs(c.timeNs);
-    r.lagSeconds = Math.max(0, Math.round(now / 1000 - Number(c.timeNs / 1_000_000n) / 1000));
-    r.lastSuccessAt = c.updatedAt ?? null;
-  }
-
-  // A job names its run and its field's position in it; the names live once per run.
-  const plans = new Map<string, Promise<FieldPlanMeta | undefined>>();
-  const fieldOf = (run: string, k: number): Promise<FieldPlanMeta | undefined> => {
-    const key = `${run}.${k}`;
-    let p = plans.get(key);
-    // The page shows the backup's fields: a restore's chunks are not theirs.
-    if (!p)
-      plans.set(
-        key,
-        (p = rt.store.runPlan(run, k).then(
-          (x) => (x?.run.kind === 'restore' ? undefined : x?.field),
-          () => undefined,
-        )),
-      );
-    return p;
-  };
-  /** Every field a job copies: its first (k) and, for a group job, the others (f holds k, i pairs). */
-  const fieldsOf = async (job: Job<CopyChunkPayload> | undefined): Promise<FieldPlanMeta[]> => {
-    const id = parseChunkJobId(job?.id ?? '');
-    if (!job || !id || typeof job.data?.k !== 'number') return [];
-    const ks = [job.data.k, ...(job.data.f ?? []).filter((_, n) => n % 2 === 0)];
-    return (await Promise.all(ks.map((k) => fieldOf(id.run, k)))).filter((f): f is FieldPlanMeta => f !== undefined);
-  };
-  for (const job of active) for (const f of await fieldsOf(job)) row(f.fieldId).active++;
-  for (const job of waiting) for (const f of await fieldsOf(job)) row(f.fieldId).waiting++;
-  // Newest first: the first failure seen of a field is its last. A group that
-  // failed for good was split, so its fields' own jobs carry their failures.
-  const newest = [...failed].filter(Boolean).sort((a, b) => (b.finishedOn ?? 0) - (a.finishedOn ?? 0));
-  for (const job of newest) {
-    const [f] = await fieldsOf(job);
-    if (!f) continue;
-    const r = row(f.fieldId);
-    if (r.lastFailure) continue;
-    const range = chunkRange(job.data);
-    r.lastFailure = {
-      at: job.finishedOn ? new Date(job.finishedOn).toISOString() : null,
-      start: formatTimeNs(range.startNs),
-      end: formatTimeNs(range.endNs),
-      reason: job.failedReason,
-    };
-  }
-  const order = (r: FieldRow): string => JSON.stringify([r.source, r.database, r.retentionPolicy ?? '', r.measurement, r.field]);
+  const fieldsOf = async (jobs: readonly JobLike[]): Promise<(readonly FieldPlanMeta[])[]> =>
+    Promise.all(jobs.map(async (j) => (await chunkOf(j))?.fields ?? []));
+  const failures = await Promise.all(
+    failed.filter(Boolean).map(async (j) => {
+      const chunk = await chunkOf(j);
+      return chunk ? [{ chunk, finishedOn: j.finishedOn, reason: j.failedReason }] : [];
+    }),
+  );
   return {
-    fields: [...rows.values()].sort((a, b) => order(a).localeCompare(order(b))),
-    waitingTotal: (counts.waiting ?? 0) + (counts.prioritized ?? 0) + (counts.delayed ?? 0),
+    fields: fieldRows({
+      checkpoints,
+      active: await fieldsOf(active),
+      waiting: await fieldsOf(waiting),
+      failed: failures.flat(),
+      owner: sourceOfField(rt),
+      now,
+    }),
+    waitingTotal: JOB_STATES.queued.reduce((n, state) => n + (counts[state] ?? 0), 0),
     sampled: Math.min(WAITING_SAMPLE, waiting.length),
   };
 }

@@ -1,9 +1,12 @@
 import { getNextMillis, Worker, type Job } from 'bullmq';
 import { cronPattern } from '@influx-backup/config';
-import { JOBS, planBackup, QUEUE_SCHEDULE, type PlanResult, type ScheduledPlanPayload } from '@influx-backup/queue';
-import { EXIT_OK, onShutdownSignals, whenAborted, type ProcessContext, type Role } from '@influx-backup/process';
-import { clusterSampler, monitorAlerts, rulesFor, sharedAlerts } from './alert-monitor.js';
-import { planContext, policiesToCopy, preflight, sourceRunId, withRuntime, type Runtime } from './runtime.js';
+import { clusterSampler, monitorAlerts, rulesFor, sharedAlerts } from '@influx-backup/monitoring';
+import { QUEUE_SCHEDULE, SCHEDULED_PLAN_OPTIONS, JOBS, type ScheduledPlanPayload, type ScheduledPlanResult } from '@influx-backup/queue';
+import type { Runtime } from './connections.js';
+import { followPass, planPass } from './pass.js';
+import { preflight } from './preflight.js';
+import { longRunningRole, type RunningRole } from './role.js';
+import { clusterSources, monitorSettings, workerIdentity } from './settings.js';
 
 export interface ScheduleSync {
   upserted: { id: string; pattern: string; full: boolean }[];
@@ -46,20 +49,7 @@ async function upsertSchedule(rt: Runtime, id: string, pattern: string, data: Sc
   const tz = rt.config.scheduler.timezone;
   for (let attempt = 1; ; attempt++) {
     try {
-      await rt.scheduleQueue.upsertJobScheduler(
-        id,
-        { pattern, tz },
-        {
-          name: JOBS.scheduledPlan.name,
-          data,
-          opts: {
-            attempts: 3,
-            backoff: { type: 'exponential', delay: 5_000 },
-            removeOnComplete: { count: 200 },
-            removeOnFail: { count: 200 },
-          },
-        },
-      );
+      await rt.scheduleQueue.upsertJobScheduler(id, { pattern, tz }, { name: JOBS.scheduledPlan.name, data, opts: SCHEDULED_PLAN_OPTIONS });
       return;
     } catch (err) {
       if (!/job scheduler iteration/.test((err as Error).message)) throw err;
@@ -68,7 +58,7 @@ async function upsertSchedule(rt: Runtime, id: string, pattern: string, data: Sc
         continue;
       }
       const kept = await rt.scheduleQueue.getJobScheduler(id);
-      const keptData = kept?.template?.data as ScheduledPlanPayload | undefined;
+      const keptData = kept?.template?.data;
       if (kept?.pattern === pattern && kept.tz === tz && keptData?.full === data.full) return;
       // The slot BullMQ computes for the next tick, and so the id of the job in its way.
       const next = getNextMillis(Date.now(), { pattern, tz });
@@ -82,44 +72,39 @@ async function upsertSchedule(rt: Runtime, id: string, pattern: string, data: Sc
 }
 const SCHEDULE_UPSERT_TRIES = 5;
 
-export interface RunningPlanner {
-  readonly worker: Worker<ScheduledPlanPayload, Pick<PlanResult, 'runId' | 'expectedValues'> & { jobs: number }>;
-  stop(): Promise<void>;
+export interface RunningPlanner extends RunningRole {
+  readonly worker: Worker<ScheduledPlanPayload, ScheduledPlanResult>;
 }
 
 /**
- * Takes the schedule's ticks: each tick plans the backup (incremental, or a full
- * pass for a schedule marked `full`) of every source the schedule applies to
- * (a source's `schedule_ids`, or all), one run per source. A tick is one BullMQ
- * job, so with several planners running exactly one of them plans it, and the
- * chunks it enqueues have deterministic ids, so nothing is enqueued twice. A
- * source that cannot be planned (down, credentials refused) does not keep the
- * others from being planned; the tick then fails naming it, and is retried.
+ * Takes the schedule's ticks: each tick plans a pass (incremental, or a full pass for a
+ * schedule marked `full`) of every source the schedule applies to (a source's
+ * `schedule_ids`, or all), one run per source, and records it as the last run. A tick
+ * is one BullMQ job, so with several planners running exactly one of them plans it,
+ * and a chunk already queued is followed, not enqueued twice. A source that cannot be
+ * planned (down, credentials refused) does not keep the others from being planned; the
+ * tick then fails naming it, and is retried.
  */
 export function startPlanner(rt: Runtime): RunningPlanner {
-  const worker = new Worker<ScheduledPlanPayload, Pick<PlanResult, 'runId' | 'expectedValues'> & { jobs: number }>(
+  const worker = new Worker<ScheduledPlanPayload, ScheduledPlanResult>(
     QUEUE_SCHEDULE,
     async (job: Job<ScheduledPlanPayload>) => {
       const tick = new Date(job.timestamp).toISOString().replace(/[-:.]/g, '');
       const { scheduleId, full } = job.data;
-      const baseId = `${scheduleId}-${tick}`;
-      const result = { runId: baseId, expectedValues: 0, jobs: 0 };
-      const failed: string[] = [];
-      for (const source of rt.sources.filter((s) => !s.config.scheduleIds || s.config.scheduleIds.includes(scheduleId))) {
-        const runId = sourceRunId(baseId, source);
-        rt.logger.info(`schedule ${scheduleId}: planning a ${full ? 'full' : 'incremental'} pass of ${source.name}`, { run: runId });
-        try {
-          const plan = await planBackup(planContext(rt, source, await policiesToCopy(rt, source)), { kind: 'copy', full, runId });
-          for (const m of plan.missing) rt.logger.warn(`field ${m} of ${source.name} is configured but the source has no such field (yet)`);
-          result.expectedValues += plan.expectedValues;
-          result.jobs += plan.chunks;
-        } catch (err) {
-          rt.logger.error(`schedule ${scheduleId}: planning source ${source.name} failed: ${(err as Error).message}`);
-          failed.push(source.name);
-        }
-      }
-      if (failed.length > 0) throw new Error(`planning failed for source ${failed.join(', ')}; the others are planned`);
-      return result;
+      const id = `${scheduleId}-${tick}`;
+      const sources = rt.sources.filter((s) => !s.config.scheduleIds || s.config.scheduleIds.includes(scheduleId));
+      rt.logger.info(
+        `schedule ${scheduleId}: planning a ${full ? 'full' : 'incremental'} pass of ${sources.map((s) => s.name).join(', ')}`,
+        { run: id },
+      );
+      const started = Date.now();
+      const parts = await planPass(rt, { id, mode: 'schedule', selection: { full }, sources });
+      // The workers copy it: its record follows their counters (status reads them live).
+      const { record, failed } = await followPass(rt, { id, mode: 'schedule', parts, started, follow: false });
+      for (const p of failed) rt.logger.error(`schedule ${scheduleId}: planning source ${p.source.name} failed: ${p.error ?? 'unknown'}`);
+      if (failed.length > 0)
+        throw new Error(`planning failed for source ${failed.map((p) => p.source.name).join(', ')}; the others are planned`);
+      return { runId: id, expectedValues: parts.reduce((n, p) => n + (p.plan?.expectedValues ?? 0), 0), jobs: record.chunks };
     },
     { connection: rt.redis, prefix: rt.prefix, concurrency: 1 },
   );
@@ -127,7 +112,11 @@ export function startPlanner(rt: Runtime): RunningPlanner {
   worker.on('error', (err) => rt.logger.warn(`planner: ${err.message}`));
   // The cluster's alerts (each source's newest run: error rate, duration, ...): every
   // planner runs the monitor, the one holding the lease checks, and Redis keeps what fired.
-  const alerts = monitorAlerts(rt, rulesFor(rt, 'cluster'), { ...clusterSampler(rt), shared: sharedAlerts(rt) });
+  const rules = rulesFor(rt.config.monitoring.alerts, 'cluster');
+  const alerts = monitorAlerts(monitorSettings(rt), rules, {
+    ...clusterSampler(clusterSources(rt), rules),
+    shared: sharedAlerts(rt.store.alerts, workerIdentity().id),
+  });
   return {
     worker,
     async stop() {
@@ -137,32 +126,23 @@ export function startPlanner(rt: Runtime): RunningPlanner {
   };
 }
 
-/** Keeps the schedules and plans on every tick until `stop` is aborted. */
-export async function runPlanner(rt: Runtime, stop: AbortSignal): Promise<void> {
+/** Makes the schedules match the configuration and logs them, then starts taking their ticks. */
+async function startScheduling(rt: Runtime): Promise<RunningPlanner> {
   const sync = await syncSchedules(rt);
   if (!rt.config.scheduler.enabled) rt.logger.warn('scheduler.enabled is false: no schedule will tick');
   for (const s of sync.upserted)
     rt.logger.info(`schedule ${s.id}: "${s.pattern}" ${rt.config.scheduler.timezone}, ${s.full ? 'full' : 'incremental'}`);
   for (const id of sync.removed) rt.logger.info(`schedule ${id}: removed (no longer in the configuration, or disabled)`);
-  const planner = startPlanner(rt);
-  const why = await whenAborted(stop);
-  rt.logger.info(`${why}: stopping the planner`);
-  await planner.stop();
+  return startPlanner(rt);
 }
 
 /** The `planner` role: `influx-backup planner` and `apps/planner`. Exits 0 after SIGINT or SIGTERM. */
-export const plannerRole: Role = {
+export const plannerRole = longRunningRole({
   name: 'planner',
   description: 'keep the cron schedules of scheduler.jobs and plan on every tick',
-  run: (ctx: ProcessContext) =>
-    withRuntime(ctx, async (rt) => {
-      await preflight(rt);
-      const shutdown = onShutdownSignals();
-      try {
-        await runPlanner(rt, shutdown.signal);
-      } finally {
-        shutdown.dispose();
-      }
-      return EXIT_OK;
-    }),
-};
+  stopping: 'stopping the planner',
+  async start(rt) {
+    await preflight(rt);
+    return startScheduling(rt);
+  },
+});

@@ -1,7 +1,14 @@
 import type { InfluxClient } from '@influx-backup/influx';
-import { prepareBackupTarget, sourcePolicies, type SourcePolicies } from '@influx-backup/core';
-import { redisHealthWarnings, type PlanContext } from '@influx-backup/queue';
-import { backupDatabaseKey, onServer, planContext, reachDatabase, reachRedis, type Runtime, type SourceRuntime } from './runtime.js';
+import { prepareBackupTarget, sourcePolicies, type Logger, type SourcePolicies } from '@influx-backup/core';
+import { UsageError } from '@influx-backup/errors';
+import { type PlanContext, type PlanResult, type PlanSelection } from '@influx-backup/queue';
+import type { Runtime, SourceRuntime } from './connections.js';
+import type { PassSelection, SourcePart } from './pass.js';
+import { planSource } from './pass.js';
+import { backupDatabaseKey, onServer, reachDatabase, reachRedis, warnAboutRedis } from './preflight.js';
+import { checkSelection } from './selection.js';
+import { planContext } from './settings.js';
+import { sourceRunId } from './sources.js';
 
 /** Where a restore of one source reads and where it writes. */
 export interface RestoreRoute {
@@ -19,7 +26,7 @@ export interface RestoreRoute {
  * direction and the source, so workers follow it without deciding again
  * (runServers).
  */
-export function restoreRoute(rt: Runtime, source: SourceRuntime, targetDb?: string): RestoreRoute {
+function restoreRoute(rt: Runtime, source: SourceRuntime, targetDb?: string): RestoreRoute {
   return {
     source,
     reader: rt.backup,
@@ -30,9 +37,9 @@ export function restoreRoute(rt: Runtime, source: SourceRuntime, targetDb?: stri
 }
 
 /** Checks Redis once before the restores of one command. */
-export async function restoreRedisCheck(rt: Runtime): Promise<void> {
+async function restoreRedisCheck(rt: Runtime): Promise<void> {
   await reachRedis(rt);
-  for (const w of await redisHealthWarnings(rt.redis)) rt.logger.warn(w);
+  await warnAboutRedis(rt);
 }
 
 /**
@@ -40,7 +47,7 @@ export async function restoreRedisCheck(rt: Runtime): Promise<void> {
  * to read (`wanted`, else the source's `retention_policies`, else all). It writes
  * nothing.
  */
-export async function restorePreflight(route: RestoreRoute, wanted?: readonly string[]): Promise<SourcePolicies> {
+async function restorePreflight(route: RestoreRoute, wanted?: readonly string[]): Promise<SourcePolicies> {
   await onServer(route.source.key, () => route.writer.ping());
   await reachDatabase('databases.backup', route.reader, route.readDb, backupDatabaseKey(route.source));
   const names = wanted?.length ? wanted : route.source.config.retentionPolicies;
@@ -48,7 +55,7 @@ export async function restorePreflight(route: RestoreRoute, wanted?: readonly st
 }
 
 /** Creates the database a restore writes when it is missing, with the backup's policies; changes nothing that exists. */
-export async function prepareRestoreTarget(rt: Runtime, route: RestoreRoute, policies: SourcePolicies): Promise<void> {
+async function prepareRestoreTarget(rt: Runtime, route: RestoreRoute, policies: SourcePolicies): Promise<void> {
   await onServer(route.source.key, () =>
     prepareBackupTarget({
       backup: route.writer,
@@ -62,6 +69,69 @@ export async function prepareRestoreTarget(rt: Runtime, route: RestoreRoute, pol
 }
 
 /** A plan that reads the route's reader and writes its writer, with the configuration's chunking, grouping and retry. */
-export function restorePlanContext(rt: Runtime, route: RestoreRoute, policies: SourcePolicies): PlanContext {
+function restorePlanContext(rt: Runtime, route: RestoreRoute, policies: SourcePolicies): PlanContext {
   return { ...planContext(rt, route.source, policies), source: route.reader, sourceDb: route.readDb, backupDb: route.writeDb };
+}
+
+/** One source's restore, counted before anything is written: where it goes, and what the backup holds of the selection. */
+export interface RestorePlan {
+  readonly route: RestoreRoute;
+  readonly preview: PlanResult;
+  readonly planning: PlanContext;
+  readonly wanted: PlanSelection;
+  readonly policies: SourcePolicies;
+}
+
+export interface RestoreRequest {
+  readonly id: string;
+  readonly selection: PassSelection;
+  readonly sources: readonly SourceRuntime[];
+  /** --target-db: write into this database of the source server instead (one source only). */
+  readonly targetDb?: string;
+  /** Where each plan's own log line goes; default the runtime's logger. */
+  readonly planLogger?: Logger;
+}
+
+/**
+ * Checks Redis and both servers of each source's restore, and counts what the backup
+ * holds of the selection, writing nothing: every source is checked and counted before
+ * anything is written to any of them.
+ */
+export async function previewRestore(rt: Runtime, req: RestoreRequest): Promise<RestorePlan[]> {
+  // One database name for several sources would write them all into it, each over the others.
+  if (req.targetDb !== undefined && req.sources.length > 1) {
+    throw new UsageError(`--target-db writes one database: give it with one --source (of ${req.sources.map((s) => s.name).join(', ')})`);
+  }
+  await restoreRedisCheck(rt);
+  const out: RestorePlan[] = [];
+  for (const source of req.sources) {
+    const route = restoreRoute(rt, source, req.targetDb);
+    const policies = await restorePreflight(route, req.selection.retentionPolicies);
+    const measurements = req.selection.measurements ?? (await route.reader.measurements(route.readDb));
+    await checkSelection(source, {
+      ...req.selection,
+      measurements,
+      anyMeasurement: true,
+      retentionPolicies: policies.policies.map((p) => p.name),
+      on: { server: route.reader, db: route.readDb, what: 'backup' },
+    });
+    const planning = restorePlanContext(rt, route, policies);
+    const wanted: PlanSelection = { ...req.selection, kind: 'restore', runId: sourceRunId(req.id, source), measurements };
+    // Counted first, for the preview; the plan counts again as it enqueues.
+    const preview = await planSource(rt, planning, { ...wanted, dryRun: true }, req.planLogger);
+    for (const m of preview.missing) rt.logger.warn(`field ${m} is configured but the backup has no such field; nothing to restore`);
+    out.push({ route, preview, planning, wanted, policies });
+  }
+  return out;
+}
+
+/** Creates each restore's target database when missing and plans its jobs (sources with nothing to restore are left out). */
+export async function planRestore(rt: Runtime, plans: readonly RestorePlan[], planLogger?: Logger): Promise<SourcePart[]> {
+  const parts: SourcePart[] = [];
+  for (const { route, planning, wanted, preview, policies } of plans) {
+    if (preview.chunks === 0) continue;
+    await prepareRestoreTarget(rt, route, policies);
+    parts.push({ source: route.source, plan: await planSource(rt, planning, wanted, planLogger) });
+  }
+  return parts;
 }

@@ -1,7 +1,7 @@
 import { didYouMean } from '@influx-backup/config';
-import { UsageError } from '@influx-backup/process';
+import { UsageError } from '@influx-backup/errors';
 import type { InfluxClient } from '@influx-backup/influx';
-import type { Runtime, SourceRuntime } from './runtime.js';
+import type { Runtime, SourceRuntime } from './connections.js';
 
 /**
  * The sources --source names (repeatable), in the configuration's order; all without it.

@@ -1,16 +1,9 @@
 import { formatTimeNs } from '@influx-backup/config';
-import type { Job } from 'bullmq';
-import {
-  chunkRange,
-  jobFields,
-  parseChunkJobId,
-  type CopyChunkPayload,
-  type Totals,
-  type TotalsBySource,
-  type WorkerSeen,
-} from '@influx-backup/queue';
-import { sampleRun, sampleRuns, type MetricsBlock } from './run-metrics.js';
-import { newestRunBySource, sourceOfField, storedSourceName, type FieldIdentity, type Runtime, type SourceRuntime } from './runtime.js';
+import { sampleRun, sampleRuns, type MetricsBlock } from '@influx-backup/monitoring';
+import { JOB_STATES, type PassRecord, type RunCounters, type Totals, type WorkerSeen } from '@influx-backup/queue';
+import { addTotals, passRuns, passWithCounters, sourceTotals } from './status-shape.js';
+import type { Runtime, SourceRuntime } from './connections.js';
+import { newestRunBySource, sourceOfField, storedSourceName, type FieldIdentity } from './sources.js';
 
 export interface StatusReport {
   redis: string;
@@ -49,10 +42,11 @@ export interface StatusReport {
     reason: string;
     at: string | null;
   }[];
-  lastRun: unknown;
+  /** The last backup pass, with live counters while it goes on; null before the first. */
+  lastRun: PassRecord | null;
   /** The last restore, kept apart so that lastRun stays the backup's. */
-  lastRestore: unknown;
-  /** The seed's metrics block, of the run in progress or the last one (of whichever source). */
+  lastRestore: PassRecord | null;
+  /** The metrics block of the original design, of the run in progress or the last one (of whichever source). */
   metrics: MetricsBlock;
   /**
    * The block of each source shown, of that source's newest run (`run` null: none
@@ -76,25 +70,27 @@ export async function collectStatus(
   const all = sources.length === rt.sources.length;
   const [copy, schedule, checkpoints, workers, lastRun, lastRestore, schedulers, failed, sample, totals, successes, newest] =
     await Promise.all([
-      rt.copyQueue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed', 'paused'),
-      rt.scheduleQueue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed', 'paused'),
-      rt.store.checkpoints(),
-      rt.store.workers(),
-      rt.store.lastRun(),
-      rt.store.lastRun('restore'),
+      rt.copyQueue.getJobCounts(...JOB_STATES.all),
+      rt.scheduleQueue.getJobCounts(...JOB_STATES.all),
+      rt.store.checkpoints.list(),
+      rt.store.workers.list(),
+      rt.store.lastRuns.get(),
+      rt.store.lastRuns.get('restore'),
       rt.scheduleQueue.getJobSchedulers(0, -1).catch(() => []),
-      rt.copyQueue.getJobs(['failed'], 0, 9, false) as Promise<Job<CopyChunkPayload>[]>,
-      sampleRun(rt.store, rt.copyQueue),
-      rt.store.totals(),
-      rt.store.lastSuccesses(),
+      rt.copyQueue.getJobs(['failed'], 0, 9, false),
+      sampleRun(runSources(rt)),
+      rt.store.runs.totals(),
+      rt.store.checkpoints.lastSuccesses(),
       newestRunBySource(rt),
     ]);
   const bySource = await sampleRuns(
-    rt.store,
-    rt.copyQueue,
+    runSources(rt),
     sources.map((s) => newest.get(s.name) ?? null),
   );
-  const byName = sourceTotals(rt, totals);
+  const byName = sourceTotals(
+    rt.sources.map((s) => ({ name: s.name, stored: storedSourceName(s) })),
+    totals,
+  );
   const rows = checkpoints
     .map((c) => ({ c, name: owner(c.source, c.database)?.name ?? null }))
     .filter(({ name }) => all || (name !== null && shown.has(name)));
@@ -136,22 +132,19 @@ export async function collectStatus(
     failures: (
       await Promise.all(
         failed
-          .filter((j): j is Job<CopyChunkPayload> => Boolean(j))
+          .filter((j) => Boolean(j))
           .map(async (j) => {
             // Names live once per run in Redis, not in every job.
-            const id = parseChunkJobId(j.id ?? '');
-            const plans = id ? await Promise.all(jobFields(j.data).map((f) => rt.store.runPlan(id.run, f.k).catch(() => undefined))) : [];
-            const plan = plans[0];
-            const range = plan ? chunkRange(j.data) : undefined;
+            const chunk = await rt.describer.describe(j).catch(() => undefined);
             return {
               jobId: j.id ?? '',
               kind: j.name,
-              source: plan ? (plan.run.source ?? rt.sources.find((s) => !s.config.listed)?.name ?? null) : null,
-              measurement: plan?.field.measurement ?? '?',
+              source: chunk ? (chunk.run.source ?? rt.sources.find((s) => !s.config.listed)?.name ?? null) : null,
+              measurement: chunk?.fields[0]?.measurement ?? '?',
               // A group job (processing.fields_per_job) names every field it holds.
-              field: plan ? plans.map((p) => p?.field.field ?? '?').join(', ') : '?',
-              start: range ? formatTimeNs(range.startNs) : '?',
-              end: range ? formatTimeNs(range.endNs) : '?',
+              field: chunk ? chunk.fields.map((f) => f.field).join(', ') : '?',
+              start: chunk ? formatTimeNs(chunk.startNs) : '?',
+              end: chunk ? formatTimeNs(chunk.endNs) : '?',
               reason: j.failedReason,
               at: j.finishedOn ? new Date(j.finishedOn).toISOString() : null,
             };
@@ -165,76 +158,31 @@ export async function collectStatus(
   };
 }
 
-/**
- * The totals under the names /metrics labels them with: each configured source
- * (zeros before its first chunk, so its counters exist from the start), then any
- * other source its runs named (one since left out of the configuration), and ""
- * for what a version counting one total for the installation counted (and what
- * the single databases.source counted, should the configuration now list its
- * sources instead).
- */
-function sourceTotals(rt: Runtime, totals: TotalsBySource): (Totals & { source: string })[] {
-  const out = new Map<string, Totals>(rt.sources.map((s) => [s.name, addTotals()]));
-  const add = (name: string, t: Totals): void => void out.set(name, addTotals(out.get(name), t));
-  const byStored = new Map(rt.sources.map((s) => [storedSourceName(s), s.name]));
-  for (const [stored, t] of totals.bySource) add(byStored.get(stored) ?? stored, t);
-  if (totals.before) add('', totals.before);
-  return [...out].map(([source, t]) => ({ source, ...t }));
-}
-
-function addTotals(...list: (Totals | undefined)[]): Totals {
-  const sum = { values: 0, done: 0, failed: 0, retried: 0 };
-  for (const t of list) {
-    if (!t) continue;
-    sum.values += t.values;
-    sum.done += t.done;
-    sum.failed += t.failed;
-    sum.retried += t.retried;
-  }
-  return sum;
-}
-
 function iso(ms: number | undefined): string | null {
   return ms === undefined ? null : new Date(ms).toISOString();
 }
 
-/**
- * The last run as recorded; while it is still going (it names its run key, or
- * each source's part names its own), with the counters the workers keep in
- * Redis: one read per source, whatever the run's size. `shown`: only these
- * sources' parts (--source).
- */
-async function liveLastRun(rt: Runtime, recorded: unknown, shown?: ReadonlySet<string>): Promise<unknown> {
-  if (!recorded || typeof recorded !== 'object') return recorded ?? null;
-  const { sources: parts, ...pass } = recorded as { sources?: Record<string, unknown>[] };
-  if (!Array.isArray(parts)) return live(rt, recorded as Record<string, unknown>);
-  const mine = await Promise.all(parts.filter((p) => !shown || shown.has(String(p.source))).map((p) => live(rt, p)));
-  const sum = (k: string): number => mine.reduce((n, p) => n + (typeof p[k] === 'number' ? p[k] : 0), 0);
-  const inProgress = mine.some((p) => p.inProgress === true);
-  const failures = (pass as { failures?: { source?: string }[] }).failures?.filter((f) => !shown || shown.has(String(f.source)));
-  return {
-    ...pass,
-    chunks: sum('chunks'),
-    completed: sum('completed'),
-    failed: sum('failed'),
-    values: sum('values'),
-    inProgress,
-    ok: mine.every((p) => p.ok !== false),
-    failures,
-    sources: mine,
-  };
+/** What a run's metrics block is read from. */
+function runSources(rt: Runtime): Parameters<typeof sampleRun>[0] {
+  return { runs: rt.store.runs, workers: rt.store.workers, queue: rt.copyQueue };
 }
 
-async function live(rt: Runtime, recorded: Record<string, unknown>): Promise<Record<string, unknown>> {
-  if (typeof recorded.run !== 'string') return recorded;
-  const c = await rt.store.runCounters(recorded.run).catch(() => undefined);
-  if (!c?.exists) return recorded;
-  return {
-    ...recorded,
-    chunks: c.total,
-    completed: c.done,
-    failed: c.failed,
-    values: c.values,
-    inProgress: !(c.planned && c.done + c.failed >= c.total),
-  };
+/**
+ * The last pass as recorded, with the counters the workers keep in Redis while it goes
+ * on: one read per source, whatever the run's size (see passWithCounters).
+ */
+async function liveLastRun(
+  rt: Pick<Runtime, 'store'>,
+  recorded: PassRecord | undefined,
+  shown?: ReadonlySet<string>,
+): Promise<PassRecord | null> {
+  if (!recorded) return null;
+  const counters = new Map<string, RunCounters>();
+  await Promise.all(
+    passRuns(recorded).map(async (run) => {
+      const c = await rt.store.runs.counters(run).catch(() => undefined);
+      if (c) counters.set(run, c);
+    }),
+  );
+  return passWithCounters(recorded, counters, shown);
 }

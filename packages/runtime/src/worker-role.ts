@@ -1,12 +1,14 @@
-import type { Worker } from 'bullmq';
-import { createCopyWorker, type CopyChunkPayload, type CopyChunkResultPayload } from '@influx-backup/queue';
-import { EXIT_OK, onShutdownSignals, whenAborted, type ProcessContext, type Role } from '@influx-backup/process';
-import { monitorAlerts, processSample, rulesFor } from './alert-monitor.js';
+import { UnrecoverableError } from 'bullmq';
+import { monitorAlerts, processSample, rulesFor } from '@influx-backup/monitoring';
+import { createCopyWorker, type CopyWorker } from '@influx-backup/queue';
+import type { Runtime } from './connections.js';
 import { startMemoryGovernor } from './memory-governor.js';
-import { preflight, processorContext, retryPolicy, withRuntime, workerIdentity, type Runtime } from './runtime.js';
+import { preflight } from './preflight.js';
+import { longRunningRole } from './role.js';
+import { monitorSettings, processorContext, retryPolicy, workerIdentity } from './settings.js';
 
 export interface RunningWorker {
-  readonly worker: Worker<CopyChunkPayload, CopyChunkResultPayload>;
+  readonly worker: CopyWorker;
   readonly id: string;
   /** Stops taking jobs, waits for the active ones (or hands them back after `graceMs`), closes. */
   stop(graceMs?: number): Promise<void>;
@@ -44,7 +46,7 @@ export function startWorker(rt: Runtime, { role = 'worker' }: { role?: 'worker' 
     jobsFailed++;
     since.failed++;
     const final = job && job.attemptsMade >= (job.opts.attempts ?? 1);
-    const level = final || err.name === 'UnrecoverableError' ? 'error' : 'warn';
+    const level = final || err instanceof UnrecoverableError ? 'error' : 'warn';
     rt.logger[level](final ? `chunk failed for good: ${err.message}` : `chunk failed, will retry: ${err.message}`, {
       job: job?.id,
       attempt: job?.attemptsMade,
@@ -55,8 +57,8 @@ export function startWorker(rt: Runtime, { role = 'worker' }: { role?: 'worker' 
   // This process's own alerts (memory_usage). reduce_workers halves how many jobs it
   // takes at once while one holds; BullMQ lets the chunks in flight finish.
   const full = rt.config.processing.maxWorkers;
-  const alerts = monitorAlerts(rt, rulesFor(rt, 'process'), {
-    sample: () => processSample(rt),
+  const alerts = monitorAlerts(monitorSettings(rt), rulesFor(rt.config.monitoring.alerts, 'process'), {
+    sample: () => processSample(rt.config.processing.workerMemoryLimitMb),
     onReduce: (held) => {
       worker.concurrency = held ? Math.max(1, Math.floor(full / 2)) : full;
       rt.logger.warn(
@@ -66,7 +68,7 @@ export function startWorker(rt: Runtime, { role = 'worker' }: { role?: 'worker' 
   });
   let stoppedAt: string | undefined;
   const beat = (): Promise<void> =>
-    rt.store
+    rt.store.workers
       .heartbeat({
         ...me,
         role,
@@ -121,30 +123,19 @@ export function startWorker(rt: Runtime, { role = 'worker' }: { role?: 'worker' 
   };
 }
 
-/**
- * Copies jobs until `stop` is aborted, then finishes or hands back its active chunks.
- */
-export async function runWorker(rt: Runtime, stop: AbortSignal): Promise<void> {
+function startLoggedWorker(rt: Runtime): RunningWorker {
   const w = startWorker(rt);
   rt.logger.info(`worker ${w.id} started: ${rt.config.processing.maxWorkers} jobs at once, Redis ${rt.redisEndpoint}`);
-  const why = await whenAborted(stop);
-  rt.logger.info(`${why}: finishing active chunks, then exiting`);
-  await w.stop();
+  return w;
 }
 
 /** The `worker` role: `influx-backup worker` and `apps/worker`. Exits 0 after SIGINT or SIGTERM. */
-export const workerRole: Role = {
+export const workerRole = longRunningRole({
   name: 'worker',
   description: 'copy jobs until SIGINT or SIGTERM, then finish or hand back the active chunks',
-  run: (ctx: ProcessContext) =>
-    withRuntime(ctx, async (rt) => {
-      await preflight(rt, { prepareBackup: false });
-      const shutdown = onShutdownSignals();
-      try {
-        await runWorker(rt, shutdown.signal);
-      } finally {
-        shutdown.dispose();
-      }
-      return EXIT_OK;
-    }),
-};
+  stopping: 'finishing active chunks, then exiting',
+  async start(rt) {
+    await preflight(rt, { prepareBackup: false });
+    return startLoggedWorker(rt);
+  },
+});

@@ -1,6 +1,7 @@
 import { EXIT_OK, type ProcessContext } from '@influx-backup/process';
-import { collectStatus, reachRedis, selectSources, withRuntime, type MetricsBlock, type StatusReport } from '@influx-backup/runtime';
-import { JOB_RESTORE } from '@influx-backup/queue';
+import type { MetricsBlock } from '@influx-backup/monitoring';
+import { JOB_RESTORE, type PassRecord } from '@influx-backup/queue';
+import { collectStatus, reachRedis, selectSources, withRuntime, type StatusReport } from '@influx-backup/runtime';
 import { fmtInt, fmtSecs } from '../progress.js';
 
 /** Rows of cells as columns: each column as wide as its widest cell; the last one unpadded. */
@@ -19,45 +20,27 @@ function lag(ns: string, now: number): string {
   return `${(secs / 86_400).toFixed(1)} d`;
 }
 
-interface LastRunRecord {
-  runId?: string;
-  mode?: string;
-  startedAt?: string;
-  finishedAt?: string | null;
-  fields?: number;
-  chunks?: number;
-  completed?: number;
-  failed?: number;
-  values?: number;
-  ok?: boolean | null;
-  inProgress?: boolean;
-  failures?: { source?: string; measurement?: string; field?: string; reason?: string }[];
-  /** Each source's part, with several sources. */
-  sources?: (LastRunRecord & { source?: string; error?: string })[];
-}
-
-function lastRunLines(recorded: unknown): string[] {
-  if (recorded === null || typeof recorded !== 'object') return ['  (none yet)'];
-  const r = recorded as LastRunRecord;
+function lastRunLines(r: PassRecord | null): string[] {
+  if (r === null) return ['  (none yet)'];
   const running = r.inProgress === true || r.finishedAt === null;
-  const state = running ? 'in progress' : r.ok === false || (r.failed ?? 0) > 0 ? 'FAILED' : 'done';
+  const state = running ? 'in progress' : r.ok === false || r.failed > 0 ? 'FAILED' : 'done';
   const started = r.startedAt ? Date.parse(r.startedAt) : NaN;
   const ended = r.finishedAt ? Date.parse(r.finishedAt) : Date.now();
   const secs = Number.isNaN(started) ? undefined : (ended - started) / 1000;
   const lines = [
-    `  ${r.runId ?? '?'} (${r.mode ?? '?'}): ${state}${r.startedAt ? `, started ${r.startedAt}` : ''}${secs === undefined ? '' : `, ${fmtSecs(secs)}`}`,
-    `  chunks ${fmtInt(r.chunks ?? 0)}: ${fmtInt(r.completed ?? 0)} done, ${fmtInt(r.failed ?? 0)} failed; ${fmtInt(r.values ?? 0)} values` +
+    `  ${r.runId} (${r.mode}): ${state}${r.startedAt ? `, started ${r.startedAt}` : ''}${secs === undefined ? '' : `, ${fmtSecs(secs)}`}`,
+    `  chunks ${fmtInt(r.chunks)}: ${fmtInt(r.completed)} done, ${fmtInt(r.failed)} failed; ${fmtInt(r.values)} values` +
       (secs && r.values ? ` (${fmtInt(r.values / Math.max(secs, 0.001))}/s)` : ''),
   ];
   for (const p of r.sources ?? []) {
     const how = p.error
       ? `FAILED: ${p.error}`
-      : `${p.inProgress ? 'in progress' : p.ok === false || (p.failed ?? 0) > 0 ? 'FAILED' : 'done'}, ${fmtInt(p.completed ?? 0)} of ${fmtInt(p.chunks ?? 0)} chunks, ${fmtInt(p.failed ?? 0)} failed`;
-    lines.push(`  source ${p.source ?? '?'}: ${how}`);
+      : `${p.inProgress ? 'in progress' : !p.ok || p.failed > 0 ? 'FAILED' : 'done'}, ${fmtInt(p.completed)} of ${fmtInt(p.chunks)} chunks, ${fmtInt(p.failed)} failed`;
+    lines.push(`  source ${p.source}: ${how}`);
   }
-  for (const f of r.failures ?? []) {
+  for (const f of r.failures) {
     const what = f.measurement ? `${f.measurement}.${f.field ?? '?'}: ` : '';
-    lines.push(`  failed: ${f.source && r.sources ? `${f.source} ` : ''}${what}${f.reason ?? ''}`);
+    lines.push(`  failed: ${f.source && r.sources ? `${f.source} ` : ''}${what}${f.reason}`);
   }
   return lines;
 }

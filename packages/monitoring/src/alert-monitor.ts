@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import type { AlertsConfig, NotifyConfig } from '@influx-backup/config';
 import type { Logger } from '@influx-backup/core';
-import type { StateStore } from '@influx-backup/queue';
+import type { AlertState } from '@influx-backup/queue';
 import {
   alertRules,
   alertText,
@@ -11,8 +12,7 @@ import {
   type AlertSample,
 } from './alert-engine.js';
 import { Notifier } from './notifier.js';
-import { sampleRun } from './run-metrics.js';
-import { newestRunBySource, workerIdentity, type Runtime } from './runtime.js';
+import { sampleRun, type RunSources } from './run-metrics.js';
 
 export interface AlertMonitor {
   /** Checks the rules now (the timer does so every monitoring.metrics.interval); the transitions it acted on. */
@@ -36,7 +36,7 @@ export interface AlertMonitorOptions {
    * Cluster-wide alerts: the firing state lives in Redis and only the holder of
    * the alerts lease checks, so two planners send each alert once.
    */
-  shared?: { store: StateStore; holder: string };
+  shared?: SharedAlerts;
 }
 
 /**
@@ -56,7 +56,7 @@ export function startAlertMonitor(o: AlertMonitorOptions): AlertMonitor {
     for (const e of events) {
       const { rule } = e;
       const detail = { value: e.value, at: new Date().toISOString() };
-      if (o.shared && !(await o.shared.store.recordAlert(o.shared.holder, rule.name, e.state, detail))) continue;
+      if (o.shared && !(await o.shared.alerts.record(o.shared.holder, rule.name, e.state, detail))) continue;
       acted.push(e);
       const text = alertText(e, o.appName);
       const source = e.source === undefined ? {} : { source: e.source };
@@ -77,9 +77,9 @@ export function startAlertMonitor(o: AlertMonitorOptions): AlertMonitor {
 
   const once = async (): Promise<AlertEvent[]> => {
     try {
-      if (o.shared && !(await o.shared.store.alertLease(o.shared.holder, o.intervalMs * 3 + 5_000))) return [];
+      if (o.shared && !(await o.shared.alerts.lease(o.shared.holder, o.intervalMs * 3 + 5_000))) return [];
       const sample = await o.sample();
-      const before = o.shared ? await o.shared.store.firingAlerts() : firing;
+      const before = o.shared ? await o.shared.alerts.firing() : firing;
       const events = alertTransitions(o.rules, sample, before).map((e) => {
         const source = o.origin?.(e.rule.metric);
         return source === undefined ? e : { ...e, source };
@@ -105,66 +105,86 @@ export function startAlertMonitor(o: AlertMonitorOptions): AlertMonitor {
       clearInterval(timer);
       await inFlight;
       // Hand the cluster's alerts to another planner now rather than when the lease lapses.
-      if (o.shared) await o.shared.store.releaseAlertLease(o.shared.holder).catch(() => undefined);
+      if (o.shared) await o.shared.alerts.release(o.shared.holder).catch(() => undefined);
       await o.notifier.flush(flushMs);
     },
   };
 }
 
+/**
+ * Cluster-wide alerts: the firing state lives in Redis and only the holder of the
+ * alerts lease checks, so two planners, or a planner and a `run`, send each alert
+ * once. `holder` names this process (unique per monitor).
+ */
+export interface SharedAlerts {
+  readonly alerts: Pick<AlertState, 'lease' | 'release' | 'firing' | 'record'>;
+  readonly holder: string;
+}
+
+/** The cluster's alerts under the lease, as one holder of them: `processId` (host-pid) and a random part. */
+export function sharedAlerts(alerts: SharedAlerts['alerts'], processId: string): SharedAlerts {
+  return { alerts, holder: `${processId}-${randomUUID().slice(0, 8)}` };
+}
+
 /** Where rules are checked: on the process's own memory (each worker, and `run`), or on the cluster's runs (`run`, the planner). */
 export type AlertScope = 'process' | 'cluster';
 
-/** The configured rules on the metrics a scope sees. */
-export function rulesFor(rt: Runtime, scope: AlertScope): AlertRule[] {
-  return alertRules(rt.config.monitoring.alerts).filter((r) => PROCESS_METRICS.has(r.metric) === (scope === 'process'));
+/** The configured rules (monitoring.alerts) on the metrics a scope sees. */
+export function rulesFor(alerts: AlertsConfig, scope: AlertScope): AlertRule[] {
+  return alertRules(alerts).filter((r) => PROCESS_METRICS.has(r.metric) === (scope === 'process'));
 }
 
-/** memory_usage: resident memory over processing.worker_memory_limit. */
-export function processSample(rt: Runtime): AlertSample {
-  return { memory_usage: process.memoryUsage.rss() / (rt.config.processing.workerMemoryLimitMb * 1048576) };
+/** memory_usage: this process's resident memory over processing.worker_memory_limit. */
+export function processSample(memoryLimitMb: number): AlertSample {
+  return { memory_usage: process.memoryUsage.rss() / (memoryLimitMb * 1048576) };
+}
+
+/** What cluster-wide rules read: the runs' metrics, and each configured source's newest run by its name. */
+export interface ClusterSources extends RunSources {
+  readonly newestBySource: () => Promise<ReadonlyMap<string, string>>;
+  /** With several sources an alert names the source whose run gave its value. */
+  readonly several: boolean;
 }
 
 /**
- * What cluster-wide rules test: the metrics of the runs given by source name
- * ('' for the single databases.source), or, with none given, of each configured
- * source's newest run (what the planner watches). With several runs, each
- * metric is the worst of theirs by the rules that test it (the highest for `>`,
- * the lowest for `<`), so a rule fires when any source's run crosses it, and
- * `origin` names that source (several sources only).
+ * What cluster-wide rules test: the metrics of the runs given by source name, or,
+ * with none given, of each configured source's newest run (what the planner
+ * watches). With several runs, each metric is the worst of theirs by the rules that
+ * test it (the highest for `>`, the lowest for `<`), so a rule fires when any
+ * source's run crosses it, and `origin` names that source (several sources only).
  */
-export function clusterSampler(rt: Runtime, runs?: ReadonlyMap<string, string>): Pick<AlertMonitorOptions, 'sample' | 'origin'> {
-  const low = new Set(
-    rulesFor(rt, 'cluster')
-      .filter((r) => r.operator.startsWith('<'))
-      .map((r) => r.metric),
-  );
-  const several = rt.sources.length > 1;
+export function clusterSampler(
+  from: ClusterSources,
+  rules: readonly AlertRule[],
+  runs?: ReadonlyMap<string, string>,
+): Pick<AlertMonitorOptions, 'sample' | 'origin'> {
+  const low = new Set(rules.filter((r) => r.operator.startsWith('<')).map((r) => r.metric));
   let origins = new Map<string, string>();
   return {
     async sample() {
-      const byName = runs ?? (await newestRunBySource(rt));
+      const byName = runs ?? (await from.newestBySource());
       const out: Record<string, number> = {};
-      const from = new Map<string, string>();
-      if (byName.size === 0) return runSample(rt);
+      const origin = new Map<string, string>();
+      if (byName.size === 0) return runSample(from);
       for (const [name, run] of byName) {
-        for (const [metric, value] of Object.entries(await runSample(rt, run))) {
+        for (const [metric, value] of Object.entries(await runSample(from, run))) {
           if (value === undefined) continue;
           const seen = out[metric];
           if (seen === undefined || (low.has(metric) ? value < seen : value > seen)) {
             out[metric] = value;
-            from.set(metric, name);
+            origin.set(metric, name);
           }
         }
       }
-      origins = from;
+      origins = origin;
       return out;
     },
-    origin: (metric) => (several ? origins.get(metric) : undefined),
+    origin: (metric) => (from.several ? origins.get(metric) : undefined),
   };
 }
 
-async function runSample(rt: Runtime, run?: string): Promise<AlertSample> {
-  const { block, duration, attempts } = await sampleRun(rt.store, rt.copyQueue, run);
+async function runSample(from: RunSources, run?: string): Promise<AlertSample> {
+  const { block, duration, attempts } = await sampleRun(from, run);
   // Before a run's first attempt ends its rates say nothing: their alerts keep their state.
   const rates =
     attempts === 0
@@ -182,38 +202,36 @@ async function runSample(rt: Runtime, run?: string): Promise<AlertSample> {
   };
 }
 
-/**
- * The cluster's alerts, checked by whichever process holds the alerts lease (a
- * planner, or a `run`), with what fired kept in Redis: each alert is sent once
- * however many planners and runs there are.
- */
-export function sharedAlerts(rt: Runtime): NonNullable<AlertMonitorOptions['shared']> {
-  return { store: rt.store, holder: `${workerIdentity().id}-${randomUUID().slice(0, 8)}` };
+/** What a monitor is given besides its rules: where alerts go, who logs them, how often to check. */
+export interface MonitorSettings {
+  readonly notify: NotifyConfig;
+  readonly logger: Logger;
+  readonly appName: string;
+  readonly intervalMs: number;
 }
 
-/** A monitor of `rules` with this runtime's logger, notify settings and interval; undefined when there is nothing to check. */
+/** A monitor of `rules` with these settings; undefined when there is nothing to check. */
 export function monitorAlerts(
-  rt: Runtime,
+  settings: MonitorSettings,
   rules: readonly AlertRule[],
   opts: Pick<AlertMonitorOptions, 'sample' | 'origin' | 'onReduce' | 'shared'>,
 ): AlertMonitor | undefined {
   if (rules.length === 0) return undefined;
-  const logger = rt.logger.child({ component: 'alerts' });
-  // The seed's own list form names e-mail rules without a server: they are logged, and said so once.
-  const { webhookUrl, email } = rt.config.monitoring.notify;
+  const logger = settings.logger.child({ component: 'alerts' });
+  // The original design's own list form names e-mail rules without a server: they are logged, and said so once.
+  const { webhookUrl, email } = settings.notify;
   for (const r of rules) {
     if (r.actions.includes('email') && !email.host)
       logger.warn(`alert rule ${r.name} sends e-mail, but monitoring.notify.email.host is not set: it is only logged`);
     if (r.actions.includes('notification') && !webhookUrl)
       logger.warn(`alert rule ${r.name} posts to a webhook, but monitoring.notify.webhook_url is not set: it is only logged`);
   }
-  const notifier = new Notifier(rt.config.monitoring.notify, logger);
   return startAlertMonitor({
     ...opts,
     rules,
-    notifier,
+    notifier: new Notifier(settings.notify, logger),
     logger,
-    appName: rt.config.appName,
-    intervalMs: rt.config.monitoring.metrics.intervalMs,
+    appName: settings.appName,
+    intervalMs: settings.intervalMs,
   });
 }

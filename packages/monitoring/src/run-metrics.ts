@@ -1,7 +1,6 @@
-import type { Queue } from 'bullmq';
-import type { RunCounters, StateStore, WorkerSeen } from '@influx-backup/queue';
+import { JOB_STATES, type CopyQueue, type RunCounters, type RunLedger, type WorkerRegistry, type WorkerSeen } from '@influx-backup/queue';
 
-/** The seed's metrics block, for the run in progress or the last one (`run` null: none yet). */
+/** The metrics block of the original design, for the run in progress or the last one (`run` null: none yet). */
 export interface MetricsBlock {
   run: string | null;
   performance: { records_per_second: number; memory_usage_mb: number; active_workers: number; queue_size: number };
@@ -80,9 +79,16 @@ function round(x: number): number {
 }
 
 /** A run's block and duration (the newest run's when none is named), in one round of Redis calls whatever its size. */
-export async function sampleRun(store: StateStore, queue: Queue, named?: string, now = Date.now()): Promise<RunSample> {
-  const run = named ?? (await store.newestRun()) ?? null;
-  const [sample] = await sampleRuns(store, queue, [run], now);
+/** What a run's block is read from: its counters, the workers' heartbeats and the copy queue's counts. */
+export interface RunSources {
+  readonly runs: Pick<RunLedger, 'newest' | 'counters' | 'measurementsLeft'>;
+  readonly workers: Pick<WorkerRegistry, 'list'>;
+  readonly queue: Pick<CopyQueue, 'getJobCounts'>;
+}
+
+export async function sampleRun(from: RunSources, named?: string, now = Date.now()): Promise<RunSample> {
+  const run = named ?? (await from.runs.newest()) ?? null;
+  const [sample] = await sampleRuns(from, [run], now);
   return sample!;
 }
 
@@ -91,21 +97,18 @@ export async function sampleRun(store: StateStore, queue: Queue, named?: string,
  * Redis calls: the workers and the queue's counts are read once and shared, as
  * they are the installation's (one queue, whichever source a chunk is of).
  */
-export async function sampleRuns(
-  store: StateStore,
-  queue: Queue,
-  runs: readonly (string | null)[],
-  now = Date.now(),
-): Promise<RunSample[]> {
+export async function sampleRuns(from: RunSources, runs: readonly (string | null)[], now = Date.now()): Promise<RunSample[]> {
   const none: RunCounters = { total: 0, done: 0, failed: 0, values: 0, retried: 0, planned: false, exists: false };
   const [workers, counts, ...read] = await Promise.all([
-    store.workers(),
-    queue.getJobCounts('active', 'waiting', 'delayed', 'prioritized', 'paused'),
+    from.workers.list(),
+    from.queue.getJobCounts(...JOB_STATES.inFlight),
     ...runs.map((run) =>
-      run === null ? Promise.resolve([none, {}] as const) : Promise.all([store.runCounters(run), store.measurementsLeft(run)] as const),
+      run === null
+        ? Promise.resolve([none, {}] as const)
+        : Promise.all([from.runs.counters(run), from.runs.measurementsLeft(run)] as const),
     ),
   ]);
-  const queued = (counts.waiting ?? 0) + (counts.delayed ?? 0) + (counts.prioritized ?? 0) + (counts.paused ?? 0);
+  const queued = JOB_STATES.queued.reduce((n, state) => n + (counts[state] ?? 0), 0);
   return read.map(([c, left], i) => {
     const block = metricsBlock(c.runId ?? runs[i] ?? null, c, left, { workers, active: counts.active ?? 0, queued }, now);
     const duration = c.startedAt !== undefined && c.finishedAt === undefined ? (now - c.startedAt) / 1000 : 0;

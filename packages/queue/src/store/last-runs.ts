@@ -1,0 +1,86 @@
+import type { Redis } from 'ioredis';
+import type { StoreKeys } from '../keys.js';
+
+/** What a pass was: `run`, `plan`, `backfill` or `restore` as the command line named it, or a scheduled tick. */
+export type PassMode = 'run' | 'plan' | 'backfill' | 'restore' | 'schedule';
+
+/** A chunk that failed for good, as a pass records it (its source named with several). */
+export interface PassFailure {
+  source?: string;
+  jobId?: string;
+  measurement?: string;
+  field?: string;
+  startNs?: string;
+  endNs?: string;
+  reason: string;
+}
+
+/** One source's part of a pass. */
+export interface PassPart {
+  source: string;
+  /** Absent when the source was left out (down, credentials refused, planning failed). */
+  runId?: string;
+  /** The run's key in Redis, whose live counters status reads while it goes on. */
+  run?: string;
+  fields: number;
+  chunks: number;
+  completed: number;
+  failed: number;
+  values: number;
+  ok: boolean;
+  /** Why the source was left out. */
+  error?: string;
+  /** Set by status while the run goes on (from its live counters). */
+  inProgress?: boolean;
+}
+
+/**
+ * A pass (run, plan, backfill or restore) as status and the dashboard show it: written
+ * when it is planned (finishedAt and ok null), and again when it ends.
+ */
+export interface PassRecord {
+  runId: string;
+  mode: PassMode;
+  startedAt: string;
+  /** null while it goes on. */
+  finishedAt: string | null;
+  fields: number;
+  chunks: number;
+  completed: number;
+  failed: number;
+  values: number;
+  /** null while it goes on. */
+  ok: boolean | null;
+  /** The newest failures (at most 20). */
+  failures: PassFailure[];
+  /** The single databases.source keeps the record it always had: its run key here, and no parts. */
+  run?: string;
+  /** With several sources: each one's part. */
+  sources?: PassPart[];
+  /** Set by status while it goes on. */
+  inProgress?: boolean;
+}
+
+/**
+ * The last backup pass and, kept apart, the last restore, so that status and the
+ * last-run metrics (and alerts on them) still describe the backup.
+ */
+export class LastRunStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: StoreKeys,
+  ) {}
+
+  async set(record: PassRecord): Promise<void> {
+    await this.redis.set(this.key(record.mode === 'restore' ? 'restore' : 'backup'), JSON.stringify(record));
+  }
+
+  async get(of: 'backup' | 'restore' = 'backup'): Promise<PassRecord | undefined> {
+    const v = await this.redis.get(this.key(of));
+    return v === null ? undefined : (JSON.parse(v) as PassRecord);
+  }
+
+  private key(of: 'backup' | 'restore'): string {
+    return of === 'restore' ? this.keys.lastRestore : this.keys.lastRun;
+  }
+}

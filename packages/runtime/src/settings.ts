@@ -1,0 +1,98 @@
+import { hostname } from 'node:os';
+import { parseTime, type BackupConfig, type SourceConfig } from '@influx-backup/config';
+import type { SourcePolicies } from '@influx-backup/core';
+import type { ClusterSources, MonitorSettings } from '@influx-backup/monitoring';
+import type { MeasurementPlanConfig, PlanContext, ProcessorContext, RetryPolicy } from '@influx-backup/queue';
+import type { Runtime, SourceRuntime } from './connections.js';
+import { newestRunBySource } from './sources.js';
+
+export function retryPolicy(config: BackupConfig): RetryPolicy {
+  return { ...config.backup.retry };
+}
+
+export function measurementPlans(source: SourceConfig): MeasurementPlanConfig[] {
+  return source.measurements.map((m) => ({
+    name: m.name,
+    fields: m.fields,
+    startNs: parseTime(m.startTime),
+    endNs: m.endTime === undefined ? undefined : parseTime(m.endTime),
+  }));
+}
+
+/** What a plan of one source needs: the configuration's settings and the source's policies to copy (from preflight or policiesToCopy). */
+export function planContext(rt: Runtime, source: SourceRuntime, policies: SourcePolicies): PlanContext {
+  const c = rt.config;
+  return {
+    retentionPolicies: policies.policies.map((p) => p.name),
+    defaultPolicy: policies.defaultPolicy,
+    source: source.client,
+    ...(source.config.listed ? { sourceName: source.name } : {}),
+    queue: rt.copyQueue,
+    store: rt.store,
+    sourceDb: source.config.database,
+    backupDb: source.config.backupDatabase,
+    measurements: measurementPlans(source.config),
+    chunkSizeNs: BigInt(c.backup.timeChunks.sizeMs) * 1_000_000n,
+    maxValues: c.backup.timeChunks.maxValues,
+    fieldsPerJob: c.processing.fieldsPerJob === 'all' ? Number.POSITIVE_INFINITY : c.processing.fieldsPerJob,
+    overlapNs: BigInt(c.backup.timeChunks.overlapMs) * 1_000_000n,
+    retry: retryPolicy(c),
+    logger: rt.logger,
+  };
+}
+
+/**
+ * Rows per streamed piece of a source answer. A decoded row costs about 0.5 KB
+ * with its line; every concurrent job holds one piece and two batches, and the
+ * budget leaves most of processing.worker_memory_limit to Node itself.
+ */
+export function pieceRowsFor(config: BackupConfig): number {
+  const { workerMemoryLimitMb, maxWorkers } = config.processing;
+  const budget = Math.floor((workerMemoryLimitMb * 1024 * 1024 * 0.25) / maxWorkers / 512);
+  return Math.max(500, Math.min(10_000, budget));
+}
+
+export function processorContext(rt: Runtime): ProcessorContext {
+  const p = rt.config.processing;
+  // A run of a listed source names it; a run of the single databases.source names none.
+  const single = rt.sources.find((s) => !s.config.listed);
+  return {
+    ...(single ? { source: single.client } : {}),
+    sources: new Map(rt.sources.filter((s) => s.config.listed).map((s) => [s.name, s.client])),
+    backup: rt.backup,
+    runs: rt.store.runs,
+    describer: rt.describer,
+    batchSize: p.batchSize,
+    batchIntervalMs: p.batchIntervalMs,
+    pieceRows: pieceRowsFor(rt.config),
+    operationTimeoutMs: p.operationTimeoutMs,
+    queue: rt.copyQueue,
+    logger: rt.logger,
+  };
+}
+
+export function workerIdentity(): { id: string; host: string; pid: number } {
+  const host = hostname();
+  return { id: `${host}-${process.pid}`, host, pid: process.pid };
+}
+
+/** What an alert monitor of this process needs of the configuration. */
+export function monitorSettings(rt: Runtime): MonitorSettings {
+  return {
+    notify: rt.config.monitoring.notify,
+    logger: rt.logger,
+    appName: rt.config.appName,
+    intervalMs: rt.config.monitoring.metrics.intervalMs,
+  };
+}
+
+/** What cluster-wide alert rules read: the runs, the workers, the copy queue, each source's newest run. */
+export function clusterSources(rt: Runtime): ClusterSources {
+  return {
+    runs: rt.store.runs,
+    workers: rt.store.workers,
+    queue: rt.copyQueue,
+    newestBySource: () => newestRunBySource(rt),
+    several: rt.sources.length > 1,
+  };
+}

@@ -1,0 +1,48 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fieldId } from '@influx-backup/queue';
+import { fieldRows } from '../src/fields.js';
+
+const NOW = Date.parse('2026-12-01T12:00:00.000Z');
+const ns = (iso: string): bigint => BigInt(Date.parse(iso)) * 1_000_000n;
+
+test('a row per field with a checkpoint or a chunk, its lag, its chunks and its newest failure, in a stable order', () => {
+  const temp = fieldId('10.0.0.1:8086', 'iot', 'weather', 'temp', 'autogen');
+  const hum = fieldId('10.0.0.1:8086', 'iot', 'weather', 'hum', 'autogen');
+  const other = fieldId('10.0.0.9:8086', 'old', 'x', 'y');
+  const rows = fieldRows({
+    checkpoints: [
+      {
+        fieldId: temp,
+        source: '10.0.0.1:8086',
+        database: 'iot',
+        retentionPolicy: 'autogen',
+        measurement: 'weather',
+        field: 'temp',
+        timeNs: ns('2026-12-01T11:00:00.000Z'),
+        updatedAt: '2026-12-01T11:01:00.000Z',
+      },
+      { fieldId: other, source: '10.0.0.9:8086', database: 'old', measurement: 'x', field: 'y', timeNs: ns('2026-12-01T12:00:30.000Z') },
+    ],
+    active: [[{ fieldId: temp }, { fieldId: hum }]],
+    waiting: [[{ fieldId: hum }], [{ fieldId: hum }]],
+    failed: [
+      { chunk: { fields: [{ fieldId: hum }], startNs: 0n, endNs: 1n }, finishedOn: NOW - 5_000, reason: 'older' },
+      { chunk: { fields: [{ fieldId: hum }], startNs: 2n, endNs: 3n }, finishedOn: NOW - 1_000, reason: 'newest' },
+    ],
+    owner: (endpoint, db) => (endpoint === '10.0.0.1:8086' && db === 'iot' ? { name: 'iot' } : undefined),
+    now: NOW,
+  });
+  assert.deepEqual(
+    rows.map((r) => [r.sourceName, r.measurement, r.field, r.lagSeconds, r.active, r.waiting, r.lastFailure?.reason ?? null]),
+    [
+      ['iot', 'weather', 'hum', null, 1, 2, 'newest'],
+      ['iot', 'weather', 'temp', 3600, 1, 0, null],
+      [null, 'x', 'y', 0, 0, 0, null],
+    ],
+  );
+  assert.equal(rows[1]?.retentionPolicy, 'autogen');
+  assert.equal(rows[2]?.retentionPolicy, null, 'a checkpoint saved before policies were named');
+  assert.equal(rows[1]?.lastSuccessAt, '2026-12-01T11:01:00.000Z');
+  assert.equal(rows[0]?.lastFailure?.at, new Date(NOW - 1_000).toISOString());
+});
