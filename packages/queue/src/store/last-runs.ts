@@ -1,18 +1,13 @@
 import type { Redis } from 'ioredis';
 import type { StoreKeys } from '../keys.js';
+import type { ChunkFailure } from './run-ledger.js';
 
 /** What a pass was: `run`, `plan`, `backfill` or `restore` as the command line named it, or a scheduled tick. */
 export type PassMode = 'run' | 'plan' | 'backfill' | 'restore' | 'schedule';
 
-/** A chunk that failed for good, as a pass records it (its source named with several). */
-export interface PassFailure {
+/** A chunk that failed for good as its run recorded it, or a source left out, as a pass records it (the source named). */
+export interface PassFailure extends ChunkFailure {
   source?: string;
-  jobId?: string;
-  measurement?: string;
-  field?: string;
-  startNs?: string;
-  endNs?: string;
-  reason: string;
 }
 
 /** One source's part of a pass. */
