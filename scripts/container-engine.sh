@@ -144,12 +144,12 @@ EOF
   fi
 
   build_standin() { # name tag context [build args...]
-    local image="$standin/$1:$2" context=$3
+    local name=$1 image="$standin/$1:$2" context=$3
     shift 3
     if ! has_image "$image"; then
       say "building $image"
       "$engine" build "${local_only[@]}" --network host --build-arg "DEBIAN_IMAGE=$debian" "$@" -t "$image" "$context" \
-        >"$dir/build-$1.log" 2>&1 || fail "could not build $image from $context; see $dir/build-$1.log"
+        >"$dir/build-$name.log" 2>&1 || fail "could not build $image from $context; see $dir/build-$name.log"
     fi
   }
 
