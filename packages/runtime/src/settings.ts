@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { parseTime, type BackupConfig, type SourceConfig } from '@influx-backup/config';
 import type { SourcePolicies } from '@influx-backup/core';
@@ -71,9 +73,20 @@ export function processorContext(rt: Runtime): ProcessorContext {
   };
 }
 
+let identity: { id: string; host: string; pid: number } | undefined;
+
+/**
+ * This process as status and Bull Board name it: host-pid. In a container the pid is the
+ * container's own (often 1) and, with host networking, the host name is the host's: a
+ * random part then keeps several worker containers on one host apart.
+ */
 export function workerIdentity(): { id: string; host: string; pid: number } {
-  const host = hostname();
-  return { id: `${host}-${process.pid}`, host, pid: process.pid };
+  if (!identity) {
+    const host = hostname();
+    const contained = existsSync('/.dockerenv') || existsSync('/run/.containerenv');
+    identity = { id: `${host}-${process.pid}${contained ? `-${randomBytes(3).toString('hex')}` : ''}`, host, pid: process.pid };
+  }
+  return identity;
 }
 
 /** What an alert monitor of this process needs of the configuration. */

@@ -109,14 +109,16 @@ export function startWorker(rt: Runtime, { role = 'worker' }: { role?: 'worker' 
       }
       governor.stop();
       await alerts?.stop(5_000);
-      // close() waits for active jobs; past the grace period, force it: the
-      // unfinished chunks' locks expire and another worker takes them.
-      const closing = worker.close();
+      // pause() takes no more jobs and waits for the active ones; past the grace period
+      // the worker closes without them: their locks lapse and another worker takes them.
+      // (Not close() then close(true): BullMQ answers a second close with the first one's
+      // promise, which waits for the active jobs however long they take.)
+      const drained = worker.pause().then(() => 'drained' as const);
       const forced = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), graceMs).unref());
-      if ((await Promise.race([closing, forced])) === 'timeout') {
+      if ((await Promise.race([drained, forced])) === 'timeout') {
         rt.logger.warn(`active chunks did not finish within ${graceMs / 1000} s; handing them back`);
-        await worker.close(true);
       }
+      await worker.close(true);
       stoppedAt = new Date().toISOString();
       await beat();
     },
