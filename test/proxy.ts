@@ -12,9 +12,9 @@ export interface PausingProxy {
   /** Holds every connection, open or to come, until release(). */
   hold(): void;
   /**
-   * Holds once a client sends bytes for which `match` is true (that chunk is held
-   * too): every connection with `scope` 'all', only that one with 'connection' (the
-   * rest keep flowing). Resolves when it holds.
+   * Holds once a client sends a chunk of bytes (as it arrives, in latin1) for which
+   * `match` is true, that chunk included: every connection with `scope` 'all', only
+   * that one with 'connection' (the rest keep flowing). Resolves when it holds.
    */
   holdWhen(match: (sent: string) => boolean, scope?: 'all' | 'connection'): Promise<void>;
   /** How many connections hold bytes back now. */
@@ -32,13 +32,11 @@ interface Pipe {
   upstream: Socket;
   held: boolean;
   queue: { to: Socket; data: Buffer }[];
-  /** The end of what the client sent last, so a match may span two chunks. */
-  tail: string;
 }
 
-/** A text in a query's form body (`q=...`, URL-encoded) as InfluxQL, for holdWhen's match. */
+/** The InfluxQL of a request's `q=` parameter (URL-encoded, in the form body or the URL), for holdWhen's match; '' without one. */
 export function formQuery(sent: string): string {
-  const q = /(?:^|[\s&])q=([^&\s]*)/.exec(sent)?.[1];
+  const q = /(?:^|[\s&?])q=([^&\s]*)/.exec(sent)?.[1];
   if (q === undefined) return '';
   try {
     return decodeURIComponent(q.replace(/\+/g, ' '));
@@ -64,19 +62,15 @@ export async function pausingProxy(targetPort: number, targetHost = '127.0.0.1')
 
   const onConnection = (client: Socket): void => {
     const upstream = connect(targetPort, targetHost);
-    const pipe: Pipe = { client, upstream, held: false, queue: [], tail: '' };
+    const pipe: Pipe = { client, upstream, held: false, queue: [] };
     pipes.add(pipe);
     client.on('data', (data: Buffer) => {
-      if (trigger) {
-        const text = data.toString('latin1');
-        if (trigger.match(pipe.tail + text)) {
-          const { scope, fire } = trigger;
-          trigger = undefined;
-          if (scope === 'all') all = true;
-          else pipe.held = true;
-          fire();
-        }
-        pipe.tail = text.slice(-200);
+      if (trigger?.match(data.toString('latin1'))) {
+        const { scope, fire } = trigger;
+        trigger = undefined;
+        if (scope === 'all') all = true;
+        else pipe.held = true;
+        fire();
       }
       send(pipe, upstream, data);
     });
