@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { escapeMeasurement, InfluxClient, type SeriesPiece } from '@influx-backup/influx';
-import type { InfluxServer, RedisServer } from '@influx-backup/testkit';
+import type { RedisServer } from '@influx-backup/testkit';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const CLI = join(ROOT, 'apps/cli/dist/main.js');
@@ -94,25 +94,28 @@ export function namer(tag = ''): () => TestNames {
 /**
  * The configuration of the end-to-end tests: both servers, small batches (so a chunk
  * takes several writes), 1h chunks, a quick retry, no log file. `processing` and
- * `maxValues` replace the defaults; `extra` adds top-level keys.
+ * `maxValues` replace the defaults; `extra` adds top-level keys; `timeout` is each
+ * server's request timeout in seconds (longer when a test holds requests at a proxy).
+ * A server is anything with its port (a PausingProxy in front of one, too).
  */
 export function testConfig(
   dir: string,
-  servers: { source: InfluxServer; backup: InfluxServer; redis: RedisServer },
+  servers: { source: { port: number }; backup: { port: number }; redis: Pick<RedisServer, 'url'> },
   n: TestNames,
   measurements: string,
   {
     extra = '',
     processing = 'max_workers: 3, batch_size: 7, batch_interval: 0',
     maxValues = 1,
-  }: { extra?: string; processing?: string; maxValues?: number } = {},
+    timeout = 5,
+  }: { extra?: string; processing?: string; maxValues?: number; timeout?: number } = {},
 ): string {
   return writeConfig(
     dir,
     `${n.prefix}.yaml`,
     `databases:
-  source: { host: "127.0.0.1", port: ${servers.source.port}, database: ${y(n.src)}, retries: 1, timeout: 5 }
-  backup: { host: "127.0.0.1", port: ${servers.backup.port}, database: ${y(n.dst)}, retries: 1, timeout: 5 }
+  source: { host: "127.0.0.1", port: ${servers.source.port}, database: ${y(n.src)}, retries: 1, timeout: ${timeout} }
+  backup: { host: "127.0.0.1", port: ${servers.backup.port}, database: ${y(n.dst)}, retries: 1, timeout: ${timeout} }
 processing: { ${processing} }
 backup:
   measurements:
@@ -167,6 +170,14 @@ export async function dump(
   }
   points.sort();
   return { types, points };
+}
+
+/** One column of dump()'s rows of one field, in row order: `value` (exact()'s text, the default) or `time` (ns). */
+export function column(points: readonly string[], field: string, which: 'value' | 'time' = 'value'): string[] {
+  return points
+    .map((p) => JSON.parse(p) as [string, unknown, string, string, string, string])
+    .filter((row) => row[2] === field)
+    .map((row) => (which === 'value' ? row[5] : row[3]));
 }
 
 /** A value as text that tells apart every two values a server may hold: -0 from 0, 1 from "1", true from "true". */

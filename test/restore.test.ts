@@ -4,10 +4,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import { startInflux, startRedis, type InfluxServer, type RedisServer } from '@influx-backup/testkit';
+import { Queue } from 'bullmq';
+import { startInflux, startRedis, waitFor, type InfluxServer, type RedisServer } from '@influx-backup/testkit';
 import {
   cli,
   client,
+  column,
   dump,
   exact,
   HOSTILE_LINES,
@@ -18,8 +20,10 @@ import {
   tempDir,
   testConfig,
   y,
+  type LongRunning,
   type TestNames,
 } from './helpers.js';
+import { formQuery, pausingProxy } from './proxy.js';
 
 let source: InfluxServer;
 let backup: InfluxServer;
@@ -37,10 +41,12 @@ after(async () => {
 /** A fresh source database, backup database and Redis prefix for one test. */
 const names = namer('r');
 
-function config(n: TestNames, measurements: string): string {
-  return testConfig(dir, { source, backup, redis }, n, measurements, {
+/** `through`: the source as the CLI reaches it (a proxy in front of it), with requests that wait 2 minutes for an answer. */
+function config(n: TestNames, measurements: string, through?: { port: number }): string {
+  return testConfig(dir, { source: through ?? source, backup, redis }, n, measurements, {
     processing: 'max_workers: 3, batch_size: 7, batch_interval: 0, fields_per_job: 2',
     maxValues: 3,
+    ...(through ? { timeout: 120 } : {}),
   });
 }
 
@@ -53,6 +59,18 @@ async function checkpoints(file: string): Promise<unknown> {
   const r = await cli(['status', '--json', '--config', file]);
   assert.equal(r.code, 0, r.stderr);
   return (JSON.parse(r.stdout) as { checkpoints: unknown }).checkpoints;
+}
+
+/** The jobs being copied now under a Redis prefix, as BullMQ lists them. */
+async function activeJobs(prefix: string): Promise<{ id: string; name: string }[]> {
+  const conn = new Redis(redis.url, { maxRetriesPerRequest: null });
+  const queue = new Queue('copy', { connection: conn, prefix });
+  try {
+    return (await queue.getJobs(['active'])).map((j) => ({ id: j.id ?? '', name: j.name }));
+  } finally {
+    await queue.close();
+    conn.disconnect();
+  }
 }
 
 async function ok(args: string[]): Promise<string> {
@@ -83,7 +101,12 @@ describe('influx-backup restore', () => {
     const dst = client(backup.port);
     const before = await dump(src, n.src, HOSTILE_M);
     assert.equal(before.points.length, 15);
-    assert.deepEqual(await dump(dst, n.dst, HOSTILE_M), before, 'the backup is exact before the restore');
+    // The float -0 at t=1 keeps its sign through the backup and back: its row says "-0", not "0".
+    const negativeZero = JSON.stringify([HOSTILE_M, [], 'same', '1', 'number', '-0']);
+    assert.ok(before.points.includes(negativeZero), `the source holds -0: ${before.points.join('\n')}`);
+    const backedUp = await dump(dst, n.dst, HOSTILE_M);
+    assert.ok(backedUp.points.includes(negativeZero), 'the backup holds -0');
+    assert.deepEqual(backedUp, before, 'the backup is exact before the restore');
     const marks = await checkpoints(file);
 
     await source.query(`DROP MEASUREMENT ${JSON.stringify(HOSTILE_M)}`, n.src);
@@ -108,10 +131,13 @@ describe('influx-backup restore', () => {
     const restored = await dump(src, n.src, HOSTILE_M);
     assert.deepEqual(restored.types, before.types, 'every field keeps its type');
     assert.deepEqual(restored.points, before.points, 'every value, tag set and ns time comes back');
-    const text = restored.points.join('\n');
-    for (const v of ['-9223372036854775807', '9223372036854775807', '9007199254740993', '"-86400000000001"', '"1700000000123456789"']) {
-      assert.ok(text.includes(v), `${v} is whole after the restore`);
-    }
+    assert.ok(restored.points.includes(negativeZero), 'the restore brought -0 back, not 0');
+    // int64 extremes and 2^53 + 1 are whole (the client reads integers past 2^53 as decimal
+    // text), each value checked on its own; so are ns and pre-1970 times.
+    assert.deepEqual(column(restored.points, 'f 1,x=y').sort(), ['"-9223372036854775807"', '"9223372036854775807"']);
+    assert.deepEqual(column(restored.points, 'big').sort(), ['"9007199254740993"', '-1']);
+    assert.deepEqual(column(restored.points, 'b', 'time').sort(), ['-86400000000001', '0', String(T + 5n * HOUR + 1n)].sort());
+    assert.ok(column(restored.points, 'same', 'time').includes('1700000000123456789'));
     assert.deepEqual((await dump(src, n.src, 'kept')).points.length, 1, 'other measurements are untouched');
     assert.deepEqual(await checkpoints(file), marks, 'a restore moves no checkpoint');
 
@@ -237,51 +263,74 @@ describe('influx-backup restore', () => {
     }
   });
 
-  test('a restore while a worker copies a backup of other fields: both finish exactly', async () => {
+  test('a restore while a worker is copying a backup of other fields (one of its chunks held mid-read): the restore finishes first, both exactly', async () => {
     const n = names();
     await source.query(`CREATE DATABASE "${n.src}"`);
     const restoreLines: string[] = [];
     for (let i = 0n; i < 300n; i++) restoreLines.push(`lost,s=${i % 3n} v=${i}i,w=${i}.5 ${T + i * 60_000_000_000n}`);
     await source.write(n.src, restoreLines.join('\n'));
-    const file = config(n, [measurement('lost'), measurement('busy')].join('\n'));
-    await ok(['run', '--measurement', 'lost', '--config', file]);
-    const lost = await dump(client(backup.port), n.dst, 'lost');
-    assert.equal(lost.points.length, 600);
-    await source.query(`DROP MEASUREMENT "lost"`, n.src);
-    const busyLines: string[] = [];
-    for (let i = 0n; i < 3000n; i++) busyLines.push(`busy,h=${i % 5n} x=${i}i,y="${i}" ${T + i * 10_000_000_000n}`);
-    await source.write(n.src, busyLines.join('\n'));
-
+    // The CLI reaches the source through a proxy, which holds the first read of a chunk of "busy".
+    const proxy = await pausingProxy(source.port);
+    const file = config(n, [measurement('lost'), measurement('busy')].join('\n'), proxy);
     const worker = spawnCli(['worker', '--config', file]);
+    let plan: LongRunning | undefined;
     try {
-      // The backup is planned first, so the worker is copying it when the restore's jobs arrive.
-      const plan = cli(['plan', '--wait', '--measurement', 'busy', '--config', file]);
-      const restored = cli(['restore', '--measurement', 'lost', '--config', file]);
-      const [p, r] = await Promise.all([plan, restored]);
-      assert.equal(p.code, 0, p.stderr + p.stdout);
+      await ok(['run', '--measurement', 'lost', '--config', file]);
+      const lost = await dump(client(backup.port), n.dst, 'lost');
+      assert.equal(lost.points.length, 600);
+      await source.query(`DROP MEASUREMENT "lost"`, n.src);
+      const busyLines: string[] = [];
+      for (let i = 0n; i < 3000n; i++) busyLines.push(`busy,h=${i % 5n} x=${i}i,y="${i}" ${T + i * 10_000_000_000n}`);
+      await source.write(n.src, busyLines.join('\n'));
+
+      const readsBusy = (sent: string): boolean =>
+        /^SELECT .* FROM (?:"[^"]*"\.)?"busy" WHERE time >= -?\d+ AND time <= -?\d+ GROUP BY \*$/.test(formQuery(sent));
+      let holding = false;
+      void proxy.holdWhen(readsBusy, 'connection').then(() => (holding = true));
+      plan = spawnCli(['plan', '--wait', '--measurement', 'busy', '--config', file]);
+      await waitFor('a chunk of the backup held mid-read', () => holding, { timeoutMs: 60_000 });
+      const copying = (await activeJobs(n.prefix)).filter((j) => j.name.startsWith('copy-chunk'));
+
+      // The restore's jobs go to the same worker, beside the held chunk, and finish while it waits.
+      const r = await cli(['restore', '--measurement', 'lost', '--config', file]);
       assert.equal(r.code, 0, r.stderr + r.stdout);
       assert.match(r.stdout, /600 values in the backup to restore/);
+      assert.equal(plan.child.exitCode, null, 'the backup is still running');
+      // The held chunk was in flight before the restore began and still is once it ended.
+      const still = new Set((await activeJobs(n.prefix)).map((j) => j.id));
+      assert.ok(
+        copying.some((j) => still.has(j.id)),
+        `a chunk of the backup in flight through the whole restore (then ${copying.map((j) => j.id).join(', ')}, now ${[...still].join(', ')})`,
+      );
+
+      proxy.release();
+      const planned = await plan.exited;
+      assert.equal(planned, 0, plan.output());
       // Neither followed the other's chunks: their claims are apart.
-      assert.match(p.stdout, /\(0 already queued\)/);
+      assert.match(plan.output(), /\(0 already queued\)/);
       assert.match(r.stdout, /\(0 already queued\), 600 values to restore/);
+
+      const src = client(source.port);
+      const dst = client(backup.port);
+      assert.deepEqual(await dump(src, n.src, 'lost'), lost, 'the restore is exact');
+      const busy = await dump(src, n.src, 'busy');
+      assert.equal(busy.points.length, 6000);
+      assert.deepEqual(await dump(dst, n.dst, 'busy'), busy, 'the backup is exact');
+      // The backup's checkpoints are each field's newest value; the restore added none.
+      const marks = (await checkpoints(file)) as { measurement: string; field: string; checkpointNs: string }[];
+      assert.deepEqual(marks.map((c) => [c.measurement, c.field, c.checkpointNs]).sort(), [
+        ['busy', 'x', String(T + 2999n * 10_000_000_000n)],
+        ['busy', 'y', String(T + 2999n * 10_000_000_000n)],
+        ['lost', 'v', String(T + 299n * 60_000_000_000n)],
+        ['lost', 'w', String(T + 299n * 60_000_000_000n)],
+      ]);
     } finally {
+      proxy.release();
+      plan?.child.kill('SIGKILL');
       worker.child.kill('SIGTERM');
-      await worker.exited;
+      await Promise.all([worker.exited, plan?.exited]);
+      await proxy.close();
     }
-    const src = client(source.port);
-    const dst = client(backup.port);
-    assert.deepEqual(await dump(src, n.src, 'lost'), lost, 'the restore is exact');
-    const busy = await dump(src, n.src, 'busy');
-    assert.equal(busy.points.length, 6000);
-    assert.deepEqual(await dump(dst, n.dst, 'busy'), busy, 'the backup is exact');
-    // The backup's checkpoints are each field's newest value; the restore added none.
-    const marks = (await checkpoints(file)) as { measurement: string; field: string; checkpointNs: string }[];
-    assert.deepEqual(marks.map((c) => [c.measurement, c.field, c.checkpointNs]).sort(), [
-      ['busy', 'x', String(T + 2999n * 10_000_000_000n)],
-      ['busy', 'y', String(T + 2999n * 10_000_000_000n)],
-      ['lost', 'v', String(T + 299n * 60_000_000_000n)],
-      ['lost', 'w', String(T + 299n * 60_000_000_000n)],
-    ]);
   });
 
   test('a restore runs the backup engine: a group that fails for good (a type conflict in the source) splits, the healthy field comes back', async () => {

@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startInflux, startRedis, type InfluxServer, type RedisServer } from '@influx-backup/testkit';
 import { InfluxClient, type RetentionPolicyInfo } from '@influx-backup/influx';
+import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { appendFileSync } from 'node:fs';
 import { cli, dump, tempDir, writeConfig, y } from './helpers.js';
@@ -125,11 +126,29 @@ describe('retention policies', () => {
     const r = await cli(['run', '--config', d.file]);
     assert.equal(r.code, 0, r.stderr + r.stdout);
     await assertExactPerPolicy(d);
-    // Jobs named after their group: both fields of m, one policy each.
-    const names = await conn
-      .keys(`${d.prefix}:copy:*`)
-      .then(async (keys) => Promise.all(keys.filter((k) => /:r[0-9a-z]{8}\.[0-9a-z]+$/.test(k)).map((k) => conn.hget(k, 'name'))));
-    assert.ok(names.includes('copy-chunk m: s, v'), names.join('\n'));
+    // Each policy's data lies in one chunk (the same range in each), so: 8 field plans (4 policies
+    // x 2 fields), 4 chunks, and 4 jobs, each holding both fields of one policy's chunk.
+    assert.match(r.stdout, /^run-\S+: 8 fields, 4 chunks \(0 already queued\), 16 values to copy$/m);
+    const queue = new Queue('copy', { connection: conn, prefix: d.prefix });
+    try {
+      const jobs = await queue.getJobs(['completed']);
+      assert.deepEqual(
+        jobs.map((j) => j.name),
+        Array<string>(4).fill('copy-chunk m: s, v'),
+      );
+      // A job holds its first field (k) and the others as pairs of field and chunk positions (f):
+      // every field plan of the run is in exactly one job.
+      const fieldsOf = (data: unknown): number[] => {
+        const { k, f = [] } = data as { k: number; f?: number[] };
+        return [k, ...f.filter((_, i) => i % 2 === 0)];
+      };
+      assert.deepEqual(
+        jobs.flatMap((j) => fieldsOf(j.data)).sort((a, b) => a - b),
+        [0, 1, 2, 3, 4, 5, 6, 7],
+      );
+    } finally {
+      await queue.close();
+    }
     const checkpoints = await conn.hgetall(`${d.prefix}:state:checkpoints`);
     for (const rp of POLICIES) {
       const id = (f: string): string => JSON.stringify([`127.0.0.1:${source.port}`, d.src, 'm', f, rp]);

@@ -43,12 +43,11 @@ test('chunk deduplication ids hold no colon whatever the names and times, negati
   for (const m of hostile) {
     for (const f of hostile) {
       const fid = fieldId('10.0.0.1:8086', 'db:1', m, f);
+      assert.ok(fid.includes(':'), 'the field id itself holds colons');
       for (const [s, e] of times) {
         for (const kind of ['copy', 'backfill'] as const) {
-          const id = chunkDedupeId(kind, fid, s, e);
-          assert.ok(!id.includes(':'), id);
-          assert.doesNotThrow(() => assertNoColon('deduplication id', id));
-          assert.ok(/^[cb][0-9a-f]{16}$/.test(id), id);
+          // A kind letter and 16 hex digits: no colon, nor anything of the names.
+          assert.match(chunkDedupeId(kind, fid, s, e), /^[cb][0-9a-f]{16}$/);
         }
       }
     }

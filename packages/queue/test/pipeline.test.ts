@@ -147,11 +147,26 @@ test('a chunk whose job was removed by hand is copied by the next plan once its 
     const removed = r.jobIds(one).slice(1, 3);
     for (const id of removed) await (await r.queue.getJob(id))!.remove();
 
-    const store = createStore(r.redis, 'pipeline-orphan', { orphanGraceMs: 1_000 });
-    // Within the grace a missing job may be one a planner is about to add: followed, not taken.
-    const two = await planBackup(r.ctx(measurements, { store }), { kind: 'copy', runId: 'two' });
+    // The claims of the removed jobs, and how long each had left just after the plan (Redis's own clock).
+    const claims: { key: string; ttlMs: number }[] = [];
+    for (const key of await r.redis.keys('pipeline-orphan:state:claim:*')) {
+      if (removed.includes((await r.redis.get(key)) ?? '')) claims.push({ key, ttlMs: await r.redis.pttl(key) });
+    }
+    assert.equal(claims.length, 2);
+    // Within the grace (the default, a minute) a missing job may be one a planner is about to add: followed, not taken.
+    const two = await planBackup(r.ctx(measurements), { kind: 'copy', runId: 'two' });
     assert.deepEqual([two.enqueued, two.reused], [0, 5]);
-    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    // A planner whose grace is 1 s, once both claims are older than that by Redis's clock (the one the claim script reads):
+    const grace = 1_000;
+    await waitFor(
+      'the claims of the removed jobs to be older than the grace',
+      async () => {
+        for (const c of claims) if (c.ttlMs - (await r.redis.pttl(c.key)) <= grace) return false;
+        return true;
+      },
+      { intervalMs: 100 },
+    );
+    const store = createStore(r.redis, 'pipeline-orphan', { orphanGraceMs: grace });
     // Past it, the two chunks are claimed and enqueued again; the three waiting ones are still followed.
     const three = await planBackup(r.ctx(measurements, { store }), { kind: 'copy', runId: 'three' });
     assert.deepEqual([three.enqueued, three.reused], [2, 3]);
@@ -291,8 +306,23 @@ test('hostile measurement, field and tag names go through the queue and land exa
     await s.src.write(srcDb, lines.join('\n'));
     const plan = await planBackup(r.ctx([{ name: M, startNs: D, endNs: D + DAY - 1n }]), { kind: 'copy', runId: 'hostile' });
     assert.deepEqual(plan.fields.map((f) => f.field).sort(), [F1, F2].sort());
-    for (const id of r.jobIds(plan)) assert.ok(!id.includes(':'), id);
+    // The names travel in the run's record, which each job points to; they reach no job id and no
+    // Redis key, while the jobs wait (claims and all) or once they are done.
+    const noNameInKeys = async (): Promise<void> => {
+      const keys = await r.redis.keys('pipeline-hostile:*');
+      assert.ok(keys.length > 0);
+      for (const key of keys) assert.match(key, /^pipeline-hostile:[\w.:{}-]+$/, 'a key holds none of the names');
+    };
+    for (const job of await r.jobs(plan)) {
+      assert.ok(parseChunkJobId(job.id), job.id);
+      assert.ok(
+        job.fields.every((f) => f === F1 || f === F2),
+        job.fields.join(', '),
+      );
+    }
+    await noNameInKeys();
     assertAllDone(await r.run(plan), plan.chunks);
+    await noNameInKeys();
     assert.equal(await assertSame(srcDb, bakDb, M, F1, [D, D + DAY]), 30);
     assert.equal(await assertSame(srcDb, bakDb, M, F2, [D, D + DAY]), 30);
     assert.ok((await s.source.databases()).includes(srcDb));
