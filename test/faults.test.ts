@@ -135,11 +135,11 @@ async function copying(
   );
 }
 
-/** The id a worker process registered under (it ends with its pid). */
+/** The id a worker process registered under (its record names its pid). */
 async function workerId(r: Rig, worker: LongRunning): Promise<string> {
   return waitFor(`worker ${worker.child.pid} to register`, async () => {
     const all = await r.conn.hgetall(`${r.prefix}:state:workers`);
-    return Object.keys(all).find((id) => id.endsWith(`-${worker.child.pid}`));
+    return Object.entries(all).find(([, seen]) => (JSON.parse(seen) as { pid: number }).pid === worker.child.pid)?.[0];
   });
 }
 

@@ -42,7 +42,8 @@ export async function followRun(queue: CopyQueue, runs: RunLedger, run: string, 
     signal?.throwIfAborted();
     let c: RunCounters;
     try {
-      c = await runs.counters(run);
+      // While Redis is away the read waits for it to come back: a Ctrl-C must not wait too.
+      c = await abortable(runs.counters(run), signal);
     } catch (err) {
       // Redis away: ioredis reconnects; keep waiting unless asked to stop.
       if (signal?.aborted) throw err;
@@ -79,6 +80,26 @@ export async function followRun(queue: CopyQueue, runs: RunLedger, run: string, 
     }
     await sleep(pollMs, signal);
   }
+}
+
+/** `p`, or a rejection as soon as `signal` is aborted, whichever comes first. */
+function abortable<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!signal) return p;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason instanceof Error ? signal.reason : new Error(`stopped: ${String(signal.reason)}`));
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+  });
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
