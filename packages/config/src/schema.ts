@@ -4,7 +4,7 @@
 // typed value carries (timeoutMs is `timeout`). Adding a key is one entry.
 
 import { checkCronFields, CRON_FIELDS, type CronField, type CronFieldValue } from './cron.js';
-import { formatDuration } from './duration.js';
+import { formatDuration, parseDuration } from './duration.js';
 import * as f from './formats.js';
 import { didYouMean, fail, got, invalid, isMapping } from './issues.js';
 import type { PathSegment } from './environment.js';
@@ -253,6 +253,14 @@ const rule = section(
 );
 const rules = list(rule, 'alert rule', { unique: ['name', (name) => `rule ${JSON.stringify(name)} is defined twice`] });
 
+// Alertmanager's repeat_interval and its default: an alert that stays firing is sent again this often.
+const REPEAT_INTERVAL = '4h';
+const REPEAT_INTERVAL_MS = parseDuration(REPEAT_INTERVAL);
+const repeatIntervalMs = leaf(f.duration, {
+  doc: 'How often an alert that stays firing is sent again; "0": never.',
+  default: REPEAT_INTERVAL,
+});
+
 const thresholds = section(
   {
     enabled: leaf(f.boolean, { default: false }),
@@ -261,20 +269,34 @@ const thresholds = section(
       memoryUsage: leaf(fraction, { doc: 'Fraction of the worker memory limit.', default: 0.8 }),
       durationMs: leaf(positiveSeconds, { doc: 'Seconds a run may take.', default: 3600 }),
     }),
+    repeatIntervalMs,
   },
   (alerts) => ({ kind: 'thresholds' as const, ...alerts }),
 );
 
-type Alerts = TypeOf<typeof thresholds> | { readonly kind: 'rules'; readonly rules: readonly TypeOf<typeof rule>[] };
+/** The list form with its settings: `{repeat_interval, rules: [...]}` (a bare list takes the defaults). */
+const ruleList = section({ repeatIntervalMs, rules: leaf(rules, { default: [] }) }, (alerts) => ({ kind: 'rules' as const, ...alerts }));
 
-/** The seed's two forms: `{enabled, thresholds}` or a list of rules `[{name, condition, action, recipients}]`. */
+type Alerts = TypeOf<typeof thresholds> | TypeOf<typeof ruleList>;
+
+/**
+ * The seed's two forms: `{enabled, thresholds}` or a list of rules `[{name, condition, action, recipients}]`;
+ * `{repeat_interval, rules}` is the list form with a repeat_interval (a list has no room for it).
+ */
 const alerts: Format<Alerts> = {
   read(value, ctx) {
-    if (Array.isArray(value)) return { kind: 'rules', rules: rules.read(value, ctx) };
+    if (Array.isArray(value)) return { kind: 'rules', rules: rules.read(value, ctx), repeatIntervalMs: REPEAT_INTERVAL_MS };
+    if (isMapping(value) && 'rules' in value) return readSection(ruleList, value, ctx);
     if (value === null || value === undefined || isMapping(value)) return readSection(thresholds, value, ctx);
-    throw invalid(`must be a mapping {enabled, thresholds} or a list of rules {name, condition, action}, ${got(value)}`);
+    throw invalid(
+      `must be a mapping {enabled, thresholds, repeat_interval}, a list of rules {name, condition, action} or {repeat_interval, rules}, ${got(value)}`,
+    );
   },
-  show: (a, secrets) => (a.kind === 'rules' ? rules.show?.(a.rules, secrets) : showSection(thresholds, a, secrets)),
+  show(a, secrets) {
+    if (a.kind === 'thresholds') return showSection(thresholds, a, secrets);
+    // As written in the seed's form while it can be.
+    return a.repeatIntervalMs === REPEAT_INTERVAL_MS ? rules.show?.(a.rules, secrets) : showSection(ruleList, a, secrets);
+  },
 };
 
 export const configSchema = section(
