@@ -4,28 +4,16 @@
 // typed value carries (timeoutMs is `timeout`). Adding a key is one entry.
 
 import { checkCronFields, CRON_FIELDS, type CronField, type CronFieldValue } from './cron.js';
+import { alerts } from './alerts.js';
 import { formatDuration } from './duration.js';
 import * as f from './formats.js';
-import { didYouMean, fail, got, invalid, isMapping } from './issues.js';
+import { didYouMean, fail, got, invalid } from './issues.js';
 import type { PathSegment } from './environment.js';
 import { DEFAULT_FILE_HANDLER, DEFAULT_LOG_FORMAT, LOG_LEVEL_NAMES, type LogLevel } from './logging.js';
-import {
-  leaf,
-  list,
-  optional,
-  optionalSection,
-  readSection,
-  section,
-  showSection,
-  type Fields,
-  type Format,
-  type Leaf,
-  type TypeOf,
-} from './nodes.js';
+import { leaf, list, optional, optionalSection, section, type Fields, type Format, type Leaf, type TypeOf } from './nodes.js';
 import { parseTime } from './time.js';
 
 const port = f.number({ integer: true, min: 1, max: 65535 });
-const fraction = f.number({ min: 0, max: 1 });
 const positiveSeconds = f.seconds({ above: 0 });
 
 /** The keys of a connection to an InfluxDB server; `side` names the variables that override them (the seed's two). */
@@ -207,75 +195,6 @@ const scheduler = section({
     default: [],
   }),
 });
-
-/** The metrics a rule's condition may test: the seed's three (duration in seconds), then the metrics block's. */
-export const ALERT_METRICS = [
-  'error_rate',
-  'memory_usage',
-  'duration',
-  'retry_count',
-  'success_rate',
-  'queue_size',
-  'records_per_second',
-] as const;
-export const ALERT_ACTIONS = ['email', 'notification', 'reduce_workers', 'log'] as const;
-export type AlertAction = (typeof ALERT_ACTIONS)[number];
-export type AlertOperator = '>' | '>=' | '<' | '<=' | '==' | '!=';
-const CONDITION = /^\s*([a-z_]+)\s*(>=|<=|==|!=|>|<)\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+))\s*$/;
-
-const rule = section(
-  {
-    name: leaf(f.text),
-    condition: leaf({
-      read(value, ctx) {
-        const condition = f.text.read(value, ctx);
-        const [, metric = '', operator, number] = CONDITION.exec(condition) ?? [];
-        if (operator === undefined) {
-          throw invalid(`must read "<metric> <operator> <number>", e.g. "error_rate > 0.05", ${got(condition)}`);
-        }
-        if (!(ALERT_METRICS as readonly string[]).includes(metric)) {
-          throw invalid(`unknown metric ${JSON.stringify(metric)} (known: ${ALERT_METRICS.join(', ')})`);
-        }
-        return { condition, metric, operator: operator as AlertOperator, value: Number(number) };
-      },
-    }),
-    action: leaf<AlertAction>({
-      read: (v) =>
-        ALERT_ACTIONS.includes(v as AlertAction) ? (v as AlertAction) : fail(`must be one of ${ALERT_ACTIONS.join(', ')}, ${got(v)}`),
-    }),
-    recipients: optional(f.stringList),
-  },
-  // The rule keeps the condition as written under `condition`, which is what prints.
-  ({ condition, ...rule }) => {
-    if (rule.action === 'email' && !rule.recipients?.length) throw invalid('an "email" action needs recipients', ['recipients']);
-    return { ...rule, ...condition };
-  },
-);
-const rules = list(rule, 'alert rule', { unique: ['name', (name) => `rule ${JSON.stringify(name)} is defined twice`] });
-
-const thresholds = section(
-  {
-    enabled: leaf(f.boolean, { default: false }),
-    thresholds: section({
-      errorRate: leaf(fraction, { doc: 'Fraction of failed jobs.', default: 0.05 }),
-      memoryUsage: leaf(fraction, { doc: 'Fraction of the worker memory limit.', default: 0.8 }),
-      durationMs: leaf(positiveSeconds, { doc: 'Seconds a run may take.', default: 3600 }),
-    }),
-  },
-  (alerts) => ({ kind: 'thresholds' as const, ...alerts }),
-);
-
-type Alerts = TypeOf<typeof thresholds> | { readonly kind: 'rules'; readonly rules: readonly TypeOf<typeof rule>[] };
-
-/** The seed's two forms: `{enabled, thresholds}` or a list of rules `[{name, condition, action, recipients}]`. */
-const alerts: Format<Alerts> = {
-  read(value, ctx) {
-    if (Array.isArray(value)) return { kind: 'rules', rules: rules.read(value, ctx) };
-    if (value === null || value === undefined || isMapping(value)) return readSection(thresholds, value, ctx);
-    throw invalid(`must be a mapping {enabled, thresholds} or a list of rules {name, condition, action}, ${got(value)}`);
-  },
-  show: (a, secrets) => (a.kind === 'rules' ? rules.show?.(a.rules, secrets) : showSection(thresholds, a, secrets)),
-};
 
 export const configSchema = section(
   {

@@ -6,7 +6,8 @@ import type { configSchema } from './schema.js';
 
 export type { LogLevel } from './logging.js';
 export type { CronFields, CronFieldValue } from './cron.js';
-export type { AlertOperator, SourceConfig } from './schema.js';
+export type { SourceConfig } from './schema.js';
+export type { AlertOperator } from './alerts.js';
 
 export type BackupConfig = TypeOf<typeof configSchema> & {
   /** Absolute path of the file this configuration was read from. */

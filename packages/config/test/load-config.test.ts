@@ -75,7 +75,12 @@ describe('the seed examples', () => {
     ]);
     assert.deepEqual(c.monitoring, {
       metrics: { enabled: true, intervalMs: 30_000 },
-      alerts: { kind: 'thresholds', enabled: true, thresholds: { errorRate: 0.05, memoryUsage: 0.8, durationMs: 3_600_000 } },
+      alerts: {
+        kind: 'thresholds',
+        enabled: true,
+        thresholds: { errorRate: 0.05, memoryUsage: 0.8, durationMs: 3_600_000 },
+        repeatIntervalMs: 4 * 3_600_000,
+      },
       notify: { email: { port: 587, secure: false, from: 'influx-backup@localhost' } },
     });
     assert.deepEqual(c.redis, { url: 'redis://127.0.0.1:6379/0', prefix: 'influx-backup' });
@@ -307,7 +312,34 @@ describe('defaults and values', () => {
           action: 'reduce_workers',
         },
       ],
+      repeatIntervalMs: 4 * 3_600_000,
     });
+  });
+
+  test('monitoring.alerts.repeat_interval: 4h by default, "0" for never, in both forms; a list with it is {repeat_interval, rules}', () => {
+    const rule = `    - name: "errors"\n      condition: "error_rate > 0.05"\n      action: "log"\n`;
+    const thresholds = load(`${MINIMAL}monitoring:\n  alerts:\n    enabled: true\n    repeat_interval: "30m"\n`).monitoring.alerts;
+    assert.equal(thresholds.repeatIntervalMs, 1_800_000);
+    const list = load(`${MINIMAL}monitoring:\n  alerts:\n    repeat_interval: "0"\n    rules:\n${rule.replace(/^ {4}/gm, '      ')}`)
+      .monitoring.alerts;
+    assert.equal(list.kind, 'rules');
+    assert.equal(list.repeatIntervalMs, 0);
+    assert.deepEqual(list.kind === 'rules' && list.rules.map((r) => r.name), ['errors']);
+    // The printed configuration keeps the form it was written in.
+    assert.match(
+      printableConfig(
+        load(`${MINIMAL}monitoring:\n  alerts:\n    repeat_interval: "2s"\n    rules:\n${rule.replace(/^ {4}/gm, '      ')}`),
+      ),
+      /repeat_interval: 2s/,
+    );
+    assert.equal(load(`${MINIMAL}monitoring:\n  alerts:\n${rule}`).monitoring.alerts.repeatIntervalMs, 4 * 3_600_000);
+    const bad = failure(`${MINIMAL}monitoring:\n  alerts:\n    enabled: true\n    repeat_interval: "often"\n`);
+    assert.equal(bad.key, 'monitoring.alerts.repeat_interval');
+    assert.match(bad.message, /invalid duration "often"/);
+    const badRule = failure(
+      `${MINIMAL}monitoring:\n  alerts:\n    rules:\n      - name: "a"\n        condition: "errors > 1"\n        action: "log"\n`,
+    );
+    assert.equal(badRule.key, 'monitoring.alerts.rules[0].condition');
   });
 
   test('monitoring.notify: the webhook URL and the SMTP password are secrets, printed masked and never quoted in an error', () => {

@@ -233,6 +233,25 @@ export function createMetricsRegistry(status: () => Promise<StatusReport>, optio
     },
   });
 
+  // The cluster-wide alerts firing now: one series per rule, source and kind of run, gone once resolved.
+  const alertGauge = (name: string, help: string, value: (a: StatusReport['alerts'][number]) => number | undefined): void => {
+    new Gauge({
+      name,
+      help,
+      labelNames: ['alert', 'source', 'kind'] as const,
+      registers,
+      async collect() {
+        this.reset();
+        for (const a of (await snapshot())?.alerts ?? []) {
+          const v = value(a);
+          if (v !== undefined) this.set({ alert: a.alert, source: a.source, kind: a.kind }, v);
+        }
+      },
+    });
+  };
+  alertGauge('influx_backup_alert_firing', 'Alerts firing now (influx-backup checks monitoring.alerts itself): 1 each', () => 1);
+  alertGauge('influx_backup_alert_firing_since_timestamp_seconds', 'When the alert firing now started', (a) => seconds(a.since));
+
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
   return registry;
 }

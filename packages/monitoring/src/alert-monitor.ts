@@ -1,21 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import type { AlertsConfig, NotifyConfig } from '@influx-backup/config';
 import type { Logger } from '@influx-backup/core';
-import type { AlertState } from '@influx-backup/queue';
+import type { AlertState, FiringAlert, StoredAlert } from '@influx-backup/queue';
 import {
   alertRules,
   alertText,
-  alertTransitions,
+  decideAlerts,
   PROCESS_METRICS,
   type AlertEvent,
   type AlertRule,
   type AlertSample,
+  type AlertSubject,
 } from './alert-engine.js';
 import { Notifier } from './notifier.js';
-import { sampleRun, type RunSources } from './run-metrics.js';
+import { sampleRuns, type RunSample, type RunSources } from './run-metrics.js';
 
 export interface AlertMonitor {
-  /** Checks the rules now (the timer does so every monitoring.metrics.interval); the transitions it acted on. */
+  /** Checks the rules now (the timer does so every monitoring.metrics.interval); the alerts it sent. */
   check(): Promise<AlertEvent[]>;
   /** Stops checking and waits (at most `flushMs`) for the notifications queued to go out. */
   stop(flushMs?: number): Promise<void>;
@@ -23,13 +24,14 @@ export interface AlertMonitor {
 
 export interface AlertMonitorOptions {
   rules: readonly AlertRule[];
-  sample: () => AlertSample | Promise<AlertSample>;
-  /** The source a metric of the last sample came from (several sources), named in the alert. */
-  origin?: (metric: string) => string | undefined;
+  /** What to check: the runs (cluster-wide rules) or this process. */
+  sample: () => readonly AlertSubject[] | Promise<readonly AlertSubject[]>;
   notifier: Notifier;
   logger: Logger;
   appName: string;
   intervalMs: number;
+  /** monitoring.alerts.repeat_interval (ms); 0: an alert is sent once until it is resolved. */
+  repeatMs: number;
   /** reduce_workers: true when the first such alert starts, false when the last one ends. */
   onReduce?: (held: boolean) => void;
   /**
@@ -39,55 +41,107 @@ export interface AlertMonitorOptions {
   shared?: SharedAlerts;
 }
 
+/** Where a monitor keeps what fires: Redis under the lease (shared), or this process's memory. */
+interface FiringStore {
+  now(): Promise<number>;
+  read(): Promise<Map<string, StoredAlert>>;
+  /** True when the entry was still `read` and is now `next`: this process sends it. */
+  swap(key: string, read: string | undefined, next: FiringAlert | undefined): Promise<boolean>;
+}
+
+function memoryStore(): FiringStore {
+  const entries = new Map<string, StoredAlert>();
+  return {
+    now: () => Promise.resolve(Date.now()),
+    read: () => Promise.resolve(new Map(entries)),
+    swap(key, read, next) {
+      if (entries.get(key)?.raw !== read) return Promise.resolve(false);
+      if (next) entries.set(key, { raw: JSON.stringify(next), alert: next });
+      else entries.delete(key);
+      return Promise.resolve(true);
+    },
+  };
+}
+
+function sharedStore({ alerts, holder }: SharedAlerts): FiringStore {
+  return {
+    now: () => alerts.now(),
+    read: () => alerts.read(),
+    swap: (key, read, next) => alerts.swap(holder, key, read, next),
+  };
+}
+
 /**
- * Checks alert rules on a timer: each alert is logged at WARNING and sent once
- * when it starts and once when it ends. A check that cannot read its metrics is
- * logged (once per distinct reason) and skipped; nothing here throws into the
- * caller's work.
+ * Checks alert rules on a timer: each alert is logged at WARNING and sent when a run
+ * crosses its rule, again every `repeatMs` while it stays firing, and once when it is
+ * resolved (see decideAlerts). A check that cannot read its metrics is logged (once
+ * per distinct reason) and skipped; nothing here throws into the caller's work.
  */
 export function startAlertMonitor(o: AlertMonitorOptions): AlertMonitor {
-  const firing = new Set<string>();
+  const store = o.shared ? sharedStore(o.shared) : memoryStore();
   const reducing = new Set<string>();
   let inFlight: Promise<AlertEvent[]> | undefined;
   let lastError = '';
 
-  const act = async (events: AlertEvent[]): Promise<AlertEvent[]> => {
-    const acted: AlertEvent[] = [];
-    for (const e of events) {
-      const { rule } = e;
-      const detail = { value: e.value, at: new Date().toISOString() };
-      if (o.shared && !(await o.shared.alerts.record(o.shared.holder, rule.name, e.state, detail))) continue;
-      acted.push(e);
-      const text = alertText(e, o.appName);
-      const source = e.source === undefined ? {} : { source: e.source };
-      o.logger.warn(text, { alert: rule.name, state: e.state, metric: rule.metric, value: e.value, threshold: rule.threshold, ...source });
-      if (e.state === 'firing') firing.add(rule.name);
-      else firing.delete(rule.name);
-      if (rule.actions.includes('reduce_workers')) {
-        const before = reducing.size;
-        if (e.state === 'firing') reducing.add(rule.name);
-        else reducing.delete(rule.name);
-        if ((before === 0) !== (reducing.size === 0)) o.onReduce?.(reducing.size > 0);
-      }
-      const n = { alert: rule.name, state: e.state, metric: rule.metric, value: e.value, threshold: rule.threshold, ...source, text };
-      o.notifier.send(n, o.notifier.delivery(rule.actions, rule.recipients));
+  const act = (e: AlertEvent, key: string): void => {
+    const { rule } = e;
+    const text = alertText(e, o.appName);
+    const source = e.source === undefined ? {} : { source: e.source };
+    const run = e.run === undefined ? {} : { run: e.run };
+    o.logger.warn(text, {
+      alert: rule.name,
+      state: e.state,
+      metric: rule.metric,
+      value: e.value,
+      threshold: rule.threshold,
+      ...source,
+      ...run,
+    });
+    if (rule.actions.includes('reduce_workers') && !e.repeat) {
+      const before = reducing.size;
+      if (e.state === 'firing') reducing.add(key);
+      else reducing.delete(key);
+      if ((before === 0) !== (reducing.size === 0)) o.onReduce?.(reducing.size > 0);
     }
-    return acted;
+    const n = {
+      alert: rule.name,
+      state: e.state,
+      metric: rule.metric,
+      value: e.value,
+      threshold: rule.threshold,
+      ...source,
+      ...run,
+      kind: e.kind,
+      since: new Date(e.since).toISOString(),
+      at: new Date(e.at).toISOString(),
+      repeat: e.repeat,
+      text,
+    };
+    o.notifier.send(n, o.notifier.delivery(rule.actions, rule.recipients));
   };
 
   const once = async (): Promise<AlertEvent[]> => {
     try {
       if (o.shared && !(await o.shared.alerts.lease(o.shared.holder, o.intervalMs * 3 + 5_000))) return [];
-      const sample = await o.sample();
-      const before = o.shared ? await o.shared.alerts.firing() : firing;
-      const events = alertTransitions(o.rules, sample, before).map((e) => {
-        const source = o.origin?.(e.rule.metric);
-        return source === undefined ? e : { ...e, source };
-      });
-      const acted = await act(events);
-      o.logger.debug(`alerts: checked ${o.rules.length} rules`, { firing: [...before].join(' ') });
+      const subjects = await o.sample();
+      const [now, stored] = await Promise.all([store.now(), store.read()]);
+      const firing = new Map([...stored].map(([key, s]) => [key, s.alert]));
+      const sent: AlertEvent[] = [];
+      for (const d of decideAlerts({ rules: o.rules, subjects, firing, now, repeatMs: o.repeatMs })) {
+        if (!(await store.swap(d.key, stored.get(d.key)?.raw, d.after))) continue;
+        if (d.dropped) {
+          const was = d.before
+            ? `alert ${d.before.alert} (firing since ${new Date(d.before.since).toISOString()})`
+            : `alert entry ${d.key}`;
+          o.logger.info(`${was}: its rule is no longer configured as it was; it starts fresh`);
+        }
+        if (!d.event) continue;
+        act(d.event, d.key);
+        sent.push(d.event);
+      }
+      o.logger.debug(`alerts: checked ${o.rules.length} rules on ${subjects.length} runs`, { firing: firing.size });
       lastError = '';
-      return acted;
+      return sent;
     } catch (err) {
       const message = (err as Error).message;
       if (message !== lastError) o.logger.warn(`alerts: cannot check the rules now: ${message}`);
@@ -117,7 +171,7 @@ export function startAlertMonitor(o: AlertMonitorOptions): AlertMonitor {
  * once. `holder` names this process (unique per monitor).
  */
 export interface SharedAlerts {
-  readonly alerts: Pick<AlertState, 'lease' | 'release' | 'firing' | 'record'>;
+  readonly alerts: Pick<AlertState, 'lease' | 'release' | 'now' | 'read' | 'swap'>;
   readonly holder: string;
 }
 
@@ -134,61 +188,59 @@ export function rulesFor(alerts: AlertsConfig, scope: AlertScope): AlertRule[] {
   return alertRules(alerts).filter((r) => PROCESS_METRICS.has(r.metric) === (scope === 'process'));
 }
 
-/** memory_usage: this process's resident memory over processing.worker_memory_limit. */
-export function processSample(memoryLimitMb: number): AlertSample {
-  return { memory_usage: process.memoryUsage.rss() / (memoryLimitMb * 1048576) };
-}
-
-/** What cluster-wide rules read: the runs' metrics, and each configured source's newest run by its name. */
-export interface ClusterSources extends RunSources {
-  readonly newestBySource: () => Promise<ReadonlyMap<string, string>>;
-  /** With several sources an alert names the source whose run gave its value. */
-  readonly several: boolean;
-}
-
-/**
- * What cluster-wide rules test: the metrics of the runs given by source name, or,
- * with none given, of each configured source's newest run (what the planner
- * watches). With several runs, each metric is the worst of theirs by the rules that
- * test it (the highest for `>`, the lowest for `<`), so a rule fires when any
- * source's run crosses it, and `origin` names that source (several sources only).
- */
-export function clusterSampler(
-  from: ClusterSources,
-  rules: readonly AlertRule[],
-  runs?: ReadonlyMap<string, string>,
-): Pick<AlertMonitorOptions, 'sample' | 'origin'> {
-  const low = new Set(rules.filter((r) => r.operator.startsWith('<')).map((r) => r.metric));
-  let origins = new Map<string, string>();
+/** memory_usage: this process's resident memory over processing.worker_memory_limit; it resolves as soon as it drops. */
+export function processSubject(memoryLimitMb: number): AlertSubject {
   return {
-    async sample() {
-      const byName = runs ?? (await from.newestBySource());
-      const out: Record<string, number> = {};
-      const origin = new Map<string, string>();
-      if (byName.size === 0) return runSample(from);
-      for (const [name, run] of byName) {
-        for (const [metric, value] of Object.entries(await runSample(from, run))) {
-          if (value === undefined) continue;
-          const seen = out[metric];
-          if (seen === undefined || (low.has(metric) ? value < seen : value > seen)) {
-            out[metric] = value;
-            origin.set(metric, name);
-          }
-        }
-      }
-      origins = origin;
-      return out;
-    },
-    origin: (metric) => (from.several ? origins.get(metric) : undefined),
+    source: '',
+    kind: 'process',
+    startedAt: 0,
+    ended: false,
+    values: { memory_usage: process.memoryUsage.rss() / (memoryLimitMb * 1048576) },
   };
 }
 
-async function runSample(from: RunSources, run?: string): Promise<AlertSample> {
-  const { block, duration, attempts } = await sampleRun(from, run);
+/** What cluster-wide rules read: the runs' metrics, and the newest run of each configured source and kind. */
+export interface ClusterSources extends RunSources {
+  /** Run keys: the newest of each configured source and kind. */
+  readonly newestRuns: () => Promise<readonly string[]>;
+}
+
+/**
+ * What cluster-wide rules test: the runs given (their run keys), or, with none
+ * given, the newest run of each configured source and kind (what the planner
+ * watches). Each run is checked on its own, so every source's and kind's runs
+ * fire and resolve their own alerts. A run whose record is gone is left out.
+ */
+export function clusterSampler(from: ClusterSources, runs?: readonly string[]): () => Promise<AlertSubject[]> {
+  return async () => {
+    const keys = runs ?? (await from.newestRuns());
+    const samples = await sampleRuns(from, keys);
+    return samples.flatMap((s) => {
+      const c = s.counters;
+      if (!c.exists || c.startedAt === undefined) return [];
+      return [
+        {
+          source: c.source ?? '',
+          kind: c.kind ?? 'copy',
+          run: c.runId ?? s.block.run ?? '',
+          startedAt: c.startedAt,
+          ended: c.finishedAt !== undefined,
+          values: runValues(s),
+        },
+      ];
+    });
+  };
+}
+
+function runValues({ block, duration, attempts, counters }: RunSample): AlertSample {
   // Before a run's first attempt ends its rates say nothing: their alerts keep their state.
+  // A run that ended without one (nothing to copy) failed nothing.
+  const ended = counters.finishedAt !== undefined;
   const rates =
     attempts === 0
-      ? {}
+      ? ended
+        ? { error_rate: 0 }
+        : {}
       : {
           error_rate: block.quality.error_rate,
           ...(block.quality.success_rate === null ? {} : { success_rate: block.quality.success_rate }),
@@ -208,13 +260,15 @@ export interface MonitorSettings {
   readonly logger: Logger;
   readonly appName: string;
   readonly intervalMs: number;
+  /** monitoring.alerts.repeat_interval (ms). */
+  readonly repeatMs: number;
 }
 
 /** A monitor of `rules` with these settings; undefined when there is nothing to check. */
 export function monitorAlerts(
   settings: MonitorSettings,
   rules: readonly AlertRule[],
-  opts: Pick<AlertMonitorOptions, 'sample' | 'origin' | 'onReduce' | 'shared'>,
+  opts: Pick<AlertMonitorOptions, 'sample' | 'onReduce' | 'shared'>,
 ): AlertMonitor | undefined {
   if (rules.length === 0) return undefined;
   const logger = settings.logger.child({ component: 'alerts' });
@@ -233,5 +287,6 @@ export function monitorAlerts(
     logger,
     appName: settings.appName,
     intervalMs: settings.intervalMs,
+    repeatMs: settings.repeatMs,
   });
 }

@@ -10,8 +10,17 @@ export interface Notification {
   readonly metric: string;
   readonly value: number;
   readonly threshold: number;
-  /** With several sources: the one whose run gave the value. */
+  /** A source of databases.sources: the one whose run gave the value. */
   readonly source?: string;
+  /** The run it is about (a process's own alert names none): the one that crossed the rule, or that ended below it. */
+  readonly run?: string;
+  /** The run's kind (copy, restore, ...; `process` for a process's own metric). */
+  readonly kind: string;
+  /** When it started firing, and when this notification was decided (ISO). */
+  readonly since: string;
+  readonly at: string;
+  /** Sent again because it stays firing (monitoring.alerts.repeat_interval). */
+  readonly repeat: boolean;
   /** One readable line (Slack-compatible receivers show `text`). */
   readonly text: string;
 }

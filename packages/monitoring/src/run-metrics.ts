@@ -8,13 +8,14 @@ export interface MetricsBlock {
   progress: { measurements_completed: number; measurements_total: number; estimated_completion: string | null };
 }
 
-/** What the cluster-wide alerts test, besides the block: the run's duration so far (s). */
+/** What the cluster-wide alerts test, besides the block: the run's duration, and its counters as read. */
 export interface RunSample {
   block: MetricsBlock;
-  /** Seconds the newest run has taken so far; 0 once it finished (a finished run runs long no more). */
+  /** Seconds the run has taken so far, or took (0 before it started). */
   duration: number;
   /** Chunk attempts ended so far (done, failed for good, retried). */
   attempts: number;
+  counters: RunCounters;
 }
 
 /** A worker whose heartbeat is older than this is not counted as running (it beats every 5 s). */
@@ -111,7 +112,7 @@ export async function sampleRuns(from: RunSources, runs: readonly (string | null
   const queued = JOB_STATES.queued.reduce((n, state) => n + (counts[state] ?? 0), 0);
   return read.map(([c, left], i) => {
     const block = metricsBlock(c.runId ?? runs[i] ?? null, c, left, { workers, active: counts.active ?? 0, queued }, now);
-    const duration = c.startedAt !== undefined && c.finishedAt === undefined ? (now - c.startedAt) / 1000 : 0;
-    return { block, duration, attempts: c.done + c.failed + c.retried };
+    const duration = c.startedAt === undefined ? 0 : ((c.finishedAt ?? now) - c.startedAt) / 1000;
+    return { block, duration, attempts: c.done + c.failed + c.retried, counters: c };
   });
 }

@@ -8,6 +8,8 @@ export {
   RunLedger,
   WorkerRegistry,
   AlertState,
+  type FiringAlert,
+  type StoredAlert,
   LastRunStore,
   type Store,
   type CheckpointInfo,

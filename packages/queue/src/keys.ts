@@ -33,8 +33,9 @@ export class StoreKeys {
   readonly lastSuccess: string;
   readonly newestRun: string;
   readonly newestRuns: string;
+  readonly newestRunsByKind: string;
   readonly alertLease: string;
-  readonly alerts: string;
+  readonly alertsFiring: string;
   private readonly state: string;
 
   constructor(prefix: string) {
@@ -49,8 +50,10 @@ export class StoreKeys {
     this.lastSuccess = `${this.state}last-success`;
     this.newestRun = `${this.state}newest-run`;
     this.newestRuns = `${this.state}newest-runs`;
+    this.newestRunsByKind = `${this.state}newest-runs-by-kind`;
     this.alertLease = `${this.state}alerts-lease`;
-    this.alerts = `${this.state}alerts`;
+    // Per rule as configured, source and run kind; `alerts` held one entry per rule name before.
+    this.alertsFiring = `${this.state}alerts-firing`;
   }
 
   /** A run's keys, by its run key (runKey). */

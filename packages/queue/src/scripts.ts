@@ -229,12 +229,12 @@ export class Scripts {
     return Number(await this.call('alertLease', [lease], [holder, Math.ceil(ttlMs)])) === 1;
   }
 
-  /** recordAlert-2.lua: true when `holder` is the one to send it. */
-  async recordAlert(
+  /** swapAlert-2.lua: true when `holder` (holding the lease) changed the entry from `read` to `next`, and so sends it. */
+  async swapAlert(
     keys: { lease: string; alerts: string },
-    a: { holder: string; name: string; state: 'firing' | 'resolved'; detail: string },
+    a: { holder: string; field: string; read: string; next: string },
   ): Promise<boolean> {
-    return Number(await this.call('recordAlert', [keys.lease, keys.alerts], [a.holder, a.name, a.state, a.detail])) === 1;
+    return Number(await this.call('swapAlert', [keys.lease, keys.alerts], [a.holder, a.field, a.read, a.next])) === 1;
   }
 
   /** compareAndDelete-1.lua. */

@@ -137,7 +137,8 @@ export async function planSource(rt: Runtime, planning: PlanContext, sel: PlanSe
  * After planning: records the pass for status, then (when `follow`) copies its runs
  * in this process (run, restore) or follows whatever workers copy them (plan --wait),
  * and records how it ended. The cluster-wide alerts of the runs are checked here
- * while this process copies them, under the same lease as planners.
+ * while this process follows them, under the same lease as planners (a pass left to
+ * the workers, as `plan` and a scheduled tick leave it, is the planners' to check).
  */
 export async function followPass(rt: Runtime, req: FollowRequest): Promise<PassOutcome> {
   const { id, mode, parts, started, follow } = req;
@@ -151,21 +152,25 @@ export async function followPass(rt: Runtime, req: FollowRequest): Promise<PassO
   });
   // Until it ends, status reads these runs' live counters through their keys.
   if (chunks > 0) await rt.store.lastRuns.set({ ...passRecord(id, mode, parts, started), finishedAt: null, ok: null });
-  if (!follow || chunks === 0) {
+  if (!follow) return outcome(false);
+  // The cluster-wide rules on these runs, each on its own, under the same lease as planners.
+  const rules = rulesFor(rt.config.monitoring.alerts, 'cluster');
+  const alerts = monitorAlerts(monitorSettings(rt), rules, {
+    sample: clusterSampler(
+      clusterSources(rt),
+      planned.map((p) => p.plan.run),
+    ),
+    shared: sharedAlerts(rt.store.alerts, workerIdentity().id),
+  });
+  if (chunks === 0) {
+    // Nothing to copy is a run that ended well: it resolves what an earlier run of its sources started.
+    await alerts?.check();
+    await alerts?.stop();
     const done = outcome(false);
-    if (follow) await rt.store.lastRuns.set(done.record);
+    await rt.store.lastRuns.set(done.record);
     return done;
   }
   const worker = mode === 'run' || mode === 'restore' ? startWorker(rt, { role: 'run' }) : undefined;
-  // With several sources each rule tests the worst of their runs.
-  const runs = new Map(planned.map((p) => [p.source.name, p.plan.run]));
-  const rules = rulesFor(rt.config.monitoring.alerts, 'cluster');
-  const alerts = worker
-    ? monitorAlerts(monitorSettings(rt), rules, {
-        ...clusterSampler(clusterSources(rt), rules, runs),
-        shared: sharedAlerts(rt.store.alerts, workerIdentity().id),
-      })
-    : undefined;
   const seen = new Map<string, PassProgress>();
   try {
     await Promise.all(

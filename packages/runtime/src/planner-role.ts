@@ -110,11 +110,11 @@ export function startPlanner(rt: Runtime): RunningPlanner {
   );
   worker.on('failed', (job, err) => rt.logger.error(`schedule ${job?.data.scheduleId ?? '?'}: planning failed: ${err.message}`));
   worker.on('error', (err) => rt.logger.warn(`planner: ${err.message}`));
-  // The cluster's alerts (each source's newest run: error rate, duration, ...): every
-  // planner runs the monitor, the one holding the lease checks, and Redis keeps what fired.
+  // The cluster's alerts (the newest run of each source and kind: error rate, duration, ...):
+  // every planner runs the monitor, the one holding the lease checks, and Redis keeps what fires.
   const rules = rulesFor(rt.config.monitoring.alerts, 'cluster');
   const alerts = monitorAlerts(monitorSettings(rt), rules, {
-    ...clusterSampler(clusterSources(rt), rules),
+    sample: clusterSampler(clusterSources(rt)),
     shared: sharedAlerts(rt.store.alerts, workerIdentity().id),
   });
   return {

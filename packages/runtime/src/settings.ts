@@ -6,7 +6,7 @@ import type { SourcePolicies } from '@influx-backup/core';
 import type { ClusterSources, MonitorSettings } from '@influx-backup/monitoring';
 import type { MeasurementPlanConfig, PlanContext, ProcessorContext, RetryPolicy } from '@influx-backup/queue';
 import type { Runtime, SourceRuntime } from './connections.js';
-import { newestRunBySource } from './sources.js';
+import { newestRunBySource, storedSourceName } from './sources.js';
 
 export function retryPolicy(config: BackupConfig): RetryPolicy {
   return { ...config.backup.retry };
@@ -96,16 +96,27 @@ export function monitorSettings(rt: Runtime): MonitorSettings {
     logger: rt.logger,
     appName: rt.config.appName,
     intervalMs: rt.config.monitoring.metrics.intervalMs,
+    repeatMs: rt.config.monitoring.alerts.repeatIntervalMs,
   };
 }
 
-/** What cluster-wide alert rules read: the runs, the workers, the copy queue, each source's newest run. */
+/** What cluster-wide alert rules read: the runs, the workers, the copy queue, the newest run of each configured source and kind. */
 export function clusterSources(rt: Runtime): ClusterSources {
   return {
     runs: rt.store.runs,
     workers: rt.store.workers,
     queue: rt.copyQueue,
-    newestBySource: () => newestRunBySource(rt),
-    several: rt.sources.length > 1,
+    newestRuns: () => newestRuns(rt),
   };
+}
+
+/**
+ * The newest run of each configured source and kind, and each source's newest (a
+ * run opened by a version that kept only that), once each: the runs whose alerts
+ * the planner checks.
+ */
+async function newestRuns(rt: Runtime): Promise<string[]> {
+  const configured = new Set(rt.sources.map(storedSourceName));
+  const [byKind, bySource] = await Promise.all([rt.store.runs.newestByKind(), newestRunBySource(rt)]);
+  return [...new Set([...byKind.filter((r) => configured.has(r.source)).map((r) => r.run), ...bySource.values()])];
 }

@@ -1,6 +1,6 @@
 import { formatTimeNs } from '@influx-backup/config';
 import { sampleRun, sampleRuns, type MetricsBlock } from '@influx-backup/monitoring';
-import { JOB_STATES, type PassRecord, type RunCounters, type Totals, type WorkerSeen } from '@influx-backup/queue';
+import { JOB_STATES, type FiringAlert, type PassRecord, type RunCounters, type Totals, type WorkerSeen } from '@influx-backup/queue';
 import { addTotals, passRuns, passWithCounters, sourceTotals } from './status-shape.js';
 import type { Runtime, SourceRuntime } from './connections.js';
 import { newestRunBySource, sourceOfField, storedSourceName, type FieldIdentity } from './sources.js';
@@ -54,6 +54,24 @@ export interface StatusReport {
    * installation's, as in `metrics`: the workers and the queue serve every source.
    */
   metricsBySource: Record<string, MetricsBlock>;
+  /** The cluster-wide alerts firing now, oldest first (a process's own, memory_usage, are that process's). */
+  alerts: FiringAlertRow[];
+}
+
+/** An alert firing now: since when, the run that crossed its rule last, and when it was last sent. */
+export interface FiringAlertRow {
+  alert: string;
+  /** The configured source's name (the single databases.source's too). */
+  source: string;
+  /** The runs' kind: copy (run, plan, scheduled), restore, ... */
+  kind: string;
+  run: string;
+  since: string;
+  lastSent: string;
+  metric: string;
+  operator: string;
+  threshold: number;
+  value: number;
 }
 
 /**
@@ -68,7 +86,7 @@ export async function collectStatus(
   const owner = sourceOfField(rt);
   const shown = new Set(sources.map((s) => s.name));
   const all = sources.length === rt.sources.length;
-  const [copy, schedule, checkpoints, workers, lastRun, lastRestore, schedulers, failed, sample, totals, successes, newest] =
+  const [copy, schedule, checkpoints, workers, lastRun, lastRestore, schedulers, failed, sample, totals, successes, newest, firing] =
     await Promise.all([
       rt.copyQueue.getJobCounts(...JOB_STATES.all),
       rt.scheduleQueue.getJobCounts(...JOB_STATES.all),
@@ -82,6 +100,7 @@ export async function collectStatus(
       rt.store.runs.totals(),
       rt.store.checkpoints.lastSuccesses(),
       newestRunBySource(rt),
+      rt.store.alerts.firing(),
     ]);
   const bySource = await sampleRuns(
     runSources(rt),
@@ -155,7 +174,26 @@ export async function collectStatus(
     lastRestore: await liveLastRun(rt, lastRestore, all ? undefined : shown),
     metrics: sample.block,
     metricsBySource: Object.fromEntries(sources.map((s, i) => [s.name, bySource[i]!.block])),
+    alerts: alertRows(rt, firing).filter((a) => all || shown.has(a.source)),
   };
+}
+
+function alertRows(rt: Runtime, firing: readonly FiringAlert[]): FiringAlertRow[] {
+  const named = new Map(rt.sources.map((s) => [storedSourceName(s), s.name]));
+  return [...firing]
+    .sort((a, b) => a.since - b.since)
+    .map((a) => ({
+      alert: a.alert,
+      source: named.get(a.source) ?? a.source,
+      kind: a.kind,
+      run: a.run,
+      since: new Date(a.since).toISOString(),
+      lastSent: new Date(a.sentAt).toISOString(),
+      metric: a.metric,
+      operator: a.operator,
+      threshold: a.threshold,
+      value: a.value,
+    }));
 }
 
 function iso(ms: number | undefined): string | null {

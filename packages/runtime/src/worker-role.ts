@@ -1,5 +1,5 @@
 import { UnrecoverableError } from 'bullmq';
-import { monitorAlerts, processSample, rulesFor } from '@influx-backup/monitoring';
+import { monitorAlerts, processSubject, rulesFor } from '@influx-backup/monitoring';
 import { createCopyWorker, type CopyWorker } from '@influx-backup/queue';
 import type { Runtime } from './connections.js';
 import { startMemoryGovernor } from './memory-governor.js';
@@ -58,7 +58,7 @@ export function startWorker(rt: Runtime, { role = 'worker' }: { role?: 'worker' 
   // takes at once while one holds; BullMQ lets the chunks in flight finish.
   const full = rt.config.processing.maxWorkers;
   const alerts = monitorAlerts(monitorSettings(rt), rulesFor(rt.config.monitoring.alerts, 'process'), {
-    sample: () => processSample(rt.config.processing.workerMemoryLimitMb),
+    sample: () => [processSubject(rt.config.processing.workerMemoryLimitMb)],
     onReduce: (held) => {
       worker.concurrency = held ? Math.max(1, Math.floor(full / 2)) : full;
       rt.logger.warn(

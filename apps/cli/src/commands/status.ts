@@ -93,6 +93,26 @@ function sourceMetricsLines(status: StatusReport): string[] {
   ];
 }
 
+/** The alerts firing now: since when, and the run that crossed the rule last. */
+function alertLines(alerts: StatusReport['alerts'], several: boolean): string[] {
+  if (alerts.length === 0) return [];
+  return [
+    '',
+    'alerts firing:',
+    ...table([
+      ['alert', ...(several ? ['source'] : []), 'since', 'run', 'value', 'last sent'],
+      ...alerts.map((a) => [
+        a.alert,
+        ...(several ? [a.source] : []),
+        a.since,
+        a.kind === 'copy' ? a.run : `${a.run} (${a.kind})`,
+        `${a.metric} ${a.value} ${a.operator} ${a.threshold}`,
+        a.lastSent,
+      ]),
+    ]),
+  ];
+}
+
 export async function statusCommand(ctx: ProcessContext, opts: { json?: boolean; source?: string[] }): Promise<number> {
   return withRuntime(ctx, async (rt) => {
     const sources = selectSources(rt, opts.source);
@@ -165,6 +185,7 @@ export async function statusCommand(ctx: ProcessContext, opts: { json?: boolean;
         ),
       );
     }
+    out.push(...alertLines(status.alerts, several));
     out.push('', 'last run:', ...lastRunLines(status.lastRun));
     if (status.lastRestore) out.push('', 'last restore:', ...lastRunLines(status.lastRestore));
     out.push(...(several ? sourceMetricsLines(status) : metricsLines(status.metrics)));

@@ -41,6 +41,6 @@ export {
   type JobsGone,
 } from './run-ledger.js';
 export { WorkerRegistry, type WorkerSeen } from './workers.js';
-export { AlertState } from './alert-state.js';
+export { AlertState, type FiringAlert, type StoredAlert } from './alert-state.js';
 export { LastRunStore, type PassRecord, type PassPart, type PassFailure, type PassMode } from './last-runs.js';
 export type { Totals, TotalsBySource } from './totals.js';

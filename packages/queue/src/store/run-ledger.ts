@@ -19,8 +19,10 @@ export interface RunCounters {
   exists: boolean;
   /** Attempts that failed and were tried again. */
   retried: number;
-  /** The run's id as its plan named it (absent when the record is gone). */
+  /** The run's id as its plan named it, its kind (copy, restore, ...) and source (absent: the single databases.source), from its record (absent when the record is gone). */
   runId?: string;
+  kind?: string;
+  source?: string;
   /** When it was opened, and when its last chunk finished (ms). */
   startedAt?: number;
   finishedAt?: number;
@@ -103,11 +105,13 @@ export class RunLedger {
       throw new Error(`run key ${run} of ${meta.runId} is taken by run ${(JSON.parse(String(existing)) as RunMeta).runId}; plan again`);
     }
     // The runs the metrics block and the cluster-wide alerts look at: the newest
-    // one, and the newest of each source (one field per source: bounded by the configuration).
+    // one, the newest of each source, and of each source and kind (one field each:
+    // bounded by the configuration).
     await this.redis
       .multi()
       .set(this.keys.newestRun, run)
       .hset(this.keys.newestRuns, meta.source ?? '', run)
+      .hset(this.keys.newestRunsByKind, JSON.stringify([meta.source ?? '', meta.kind]), run)
       .exec();
   }
 
@@ -160,7 +164,7 @@ export class RunLedger {
       planned: planned === '1',
       exists: meta !== null,
       retried: Number(retried ?? 0),
-      ...(meta ? { runId: (JSON.parse(meta) as RunMeta).runId } : {}),
+      ...(meta ? runOf(JSON.parse(meta) as RunMeta) : {}),
       ...(started ? { startedAt: Number(started) } : {}),
       ...(finished ? { finishedAt: Number(finished) } : {}),
     };
@@ -180,6 +184,14 @@ export class RunLedger {
   /** The newest run of each source, by source name ('' for the single databases.source). */
   async newestBySource(): Promise<Map<string, string>> {
     return new Map(Object.entries(await this.redis.hgetall(this.keys.newestRuns)));
+  }
+
+  /** The newest run of each source and kind (source '' for the single databases.source). */
+  async newestByKind(): Promise<{ source: string; kind: string; run: string }[]> {
+    return Object.entries(await this.redis.hgetall(this.keys.newestRunsByKind)).map(([field, run]) => {
+      const [source = '', kind = ''] = JSON.parse(field) as string[];
+      return { source, kind, run };
+    });
   }
 
   /** A failed attempt that will be tried again, in its run and in its source's totals (absent: the single source): one round trip. */
@@ -339,4 +351,8 @@ export class RunLedger {
     for (const c of chunks) this.scripts.queueCompareAndDelete(multi, this.keys.claim(c.chunk), c.jobId);
     await multi.exec();
   }
+}
+
+function runOf(meta: RunMeta): Pick<RunCounters, 'runId' | 'kind' | 'source'> {
+  return { runId: meta.runId, kind: meta.kind, ...(meta.source === undefined ? {} : { source: meta.source }) };
 }
