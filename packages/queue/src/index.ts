@@ -9,6 +9,7 @@ export {
   WorkerRegistry,
   AlertState,
   LastRunStore,
+  VerificationStore,
   type Store,
   type CheckpointInfo,
   type WorkerSeen,
@@ -22,6 +23,8 @@ export {
   type PassPart,
   type PassFailure,
   type PassMode,
+  type FieldVerification,
+  type RepairTotals,
 } from './store/index.js';
 export { JobDescriber, type ChunkJob, type JobLike } from './describe.js';
 export {
@@ -34,6 +37,7 @@ export {
   type PlannedField,
   type MeasurementPlanConfig,
 } from './planner.js';
+export type { FieldCheck, RepairedChunks } from './repair-planner.js';
 export { createCopyProcessor, chunkFailure, isFinalAttempt, runServers, type ProcessorContext } from './processor.js';
 export { createCopyWorker, type CopyWorker, type CopyWorkerOptions } from './worker.js';
 export { followRun, type FollowOptions, type RunResult, type RunSnapshot } from './run-follower.js';

@@ -35,6 +35,7 @@ export class StoreKeys {
   readonly newestRuns: string;
   readonly alertLease: string;
   readonly alerts: string;
+  readonly verified: string;
   private readonly state: string;
 
   constructor(prefix: string) {
@@ -51,6 +52,7 @@ export class StoreKeys {
     this.newestRuns = `${this.state}newest-runs`;
     this.alertLease = `${this.state}alerts-lease`;
     this.alerts = `${this.state}alerts`;
+    this.verified = `${this.state}verified`;
   }
 
   /** A run's keys, by its run key (runKey). */
