@@ -191,11 +191,20 @@ const job = section(
     enabled: leaf(f.boolean, { default: true }),
     /** A full pass (ignore the checkpoints); by default when the id says so ("weekly_full_backup"). */
     full: optional(f.boolean),
+    /** A repair pass (verify --repair) instead of a copy; by default when the id says so ("daily_full_check"). Wins over full. */
+    repair: optional(f.boolean),
+    /** A repair pass of the newest part of the configured range only: 7d. */
+    windowMs: optional(f.duration),
     ...(cronFields as Record<CronField, Leaf<CronFieldValue, true>>),
   },
-  ({ full, ...job }) => {
+  ({ full, repair, windowMs, ...job }) => {
     checkCronFields(job);
-    return { ...job, full: full ?? /full/i.test(job.id) };
+    const repairs = repair ?? /check/i.test(job.id);
+    if (windowMs !== undefined && !repairs)
+      throw invalid('limits a repair pass: give it with repair: true (or an id with "check")', ['window']);
+    if (windowMs !== undefined && windowMs <= 0) throw invalid('must be longer than 0', ['window']);
+    // A repair pass copies only what is missing: it wins over a full pass.
+    return { ...job, full: !repairs && (full ?? /full/i.test(job.id)), repair: repairs, ...(windowMs === undefined ? {} : { windowMs }) };
   },
 );
 
@@ -203,7 +212,7 @@ const scheduler = section({
   enabled: leaf(f.boolean, { doc: 'Run the cron jobs below in the planner.', default: false }),
   timezone: leaf(f.timezone, { doc: 'IANA time zone of the cron fields.', default: 'UTC' }),
   jobs: leaf(list(job, 'job', { unique: ['id', (id, i) => `id ${JSON.stringify(id)} is already used at [${i}]`] }), {
-    doc: 'APScheduler cron jobs: [{id, trigger: cron, enabled, full, year, month, day, week, day_of_week, hour, ...}].',
+    doc: 'APScheduler cron jobs: [{id, trigger: cron, enabled, full, repair, window, year, month, day, week, day_of_week, hour, ...}].',
     default: [],
   }),
 });
