@@ -180,6 +180,19 @@ function quote(name: string): string {
   return `"${name.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 
+/**
+ * Points the server was asked to write since it started (SHOW STATS, module write,
+ * pointReq): what a test compares before and after a command to count what it wrote.
+ */
+export async function pointsWritten(server: InfluxServer): Promise<number> {
+  const answer = (await server.query('SHOW STATS')) as {
+    results: { series?: { name: string; columns: string[]; values: number[][] }[] }[];
+  };
+  const write = answer.results[0]?.series?.find((s) => s.name === 'write');
+  if (!write) throw new Error('SHOW STATS has no write module');
+  return Number(write.values[0]?.[write.columns.indexOf('pointReq')] ?? NaN);
+}
+
 export function client(port: number): InfluxClient {
   return new InfluxClient({ host: '127.0.0.1', port, retries: 0, timeoutMs: 10_000 });
 }
