@@ -234,7 +234,8 @@ export async function planBackup(ctx: PlanContext, sel: PlanSelection): Promise<
         planned.push({ k: fieldSeq++, meta, field, range: fieldRange });
       }
       if (ranges.length === 0) continue;
-      if (enqueuer)
+      // A repair records its field plans itself, once it knows which may move their checkpoint.
+      if (enqueuer && sel.kind !== 'repair')
         await ctx.store.runs.addFieldPlans(
           run,
           planned.map(({ k, meta }) => ({ k, meta })),

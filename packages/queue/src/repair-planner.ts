@@ -99,8 +99,17 @@ export async function planRepairMeasurement(a: {
       backupTypes: types.length > 1 || (types.length === 1 && types[0] !== f.meta.type) ? types : [],
       examples: [],
     };
+    // Counts cannot tell the backup's values of another type from the source's: such a field's chunks prove nothing complete.
+    if (f.field.check.backupTypes.length > 0) {
+      f.meta.advances = false;
+      f.field.advancesCheckpoint = false;
+    }
     return { plan: f, range: f.range, next: 0, span: 0 };
   });
+  await ctx.store.runs.addFieldPlans(
+    run,
+    a.fields.map(({ k, meta }) => ({ k, meta })),
+  );
   const groupOf = new Array<number>(a.fields.length).fill(0);
   a.groups.forEach((g, n) => g.forEach((j) => (groupOf[j] = n)));
   const repaired: RepairedChunks = {
