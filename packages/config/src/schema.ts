@@ -189,21 +189,16 @@ const job = section(
     id: leaf(f.checked((id) => id.includes(':') && fail(`must not contain ":", ${got(id)}`))),
     trigger: leaf<'cron'>({ read: (v) => (v === 'cron' ? v : fail(`only "cron" triggers are supported, ${got(v)}`)) }, { default: 'cron' }),
     enabled: leaf(f.boolean, { default: true }),
-    /** A full pass (ignore the checkpoints); by default when the id says so ("weekly_full_backup"). */
-    full: optional(f.boolean),
-    /** A repair pass (verify --repair) instead of a copy; by default when the id says so ("daily_full_check"). Wins over full. */
-    repair: optional(f.boolean),
-    /** A repair pass of the newest part of the configured range only: 7d. */
-    windowMs: optional(f.duration),
+    full: optional(f.boolean, { doc: 'A full pass (ignore the checkpoints); default when the id says "full" (weekly_full_backup).' }),
+    repair: optional(f.boolean, { doc: 'A repair pass (verify --repair), not a copy; default when the id says "check"; wins over full.' }),
+    windowMs: optional(f.duration, { doc: 'A repair pass of the newest part of the configured range only: 7d.' }),
     ...(cronFields as Record<CronField, Leaf<CronFieldValue, true>>),
   },
   ({ full, repair, windowMs, ...job }) => {
     checkCronFields(job);
     const repairs = repair ?? /check/i.test(job.id);
-    if (windowMs !== undefined && !repairs)
-      throw invalid('limits a repair pass: give it with repair: true (or an id with "check")', ['window']);
-    if (windowMs !== undefined && windowMs <= 0) throw invalid('must be longer than 0', ['window']);
-    // A repair pass copies only what is missing: it wins over a full pass.
+    const wrong = repairs ? 'must be longer than 0' : 'limits a repair pass: give it with repair: true (or an id with "check")';
+    if (windowMs !== undefined && !(repairs && windowMs > 0)) throw invalid(wrong, ['window']);
     return { ...job, full: !repairs && (full ?? /full/i.test(job.id)), repair: repairs, ...(windowMs === undefined ? {} : { windowMs }) };
   },
 );
