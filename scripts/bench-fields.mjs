@@ -9,17 +9,17 @@
 // /proc/PID/stat before and after). Then `run` twice with fields_per_job "all"
 // and checkpoints: the first copies everything, the second finds nothing new.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startInflux, startRedis } from '../packages/testkit/dist/index.js';
 import { countValues, load } from './lib/dataset.mjs';
+import { cpuSeconds } from './lib/proc.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const WORKERS = 4;
 const BATCH = 5000;
-const TICKS = 100; // USER_HZ on Linux
 const spec = {
   measurement: 'bench_sensors',
   tags: { site: ['north', 'south', 'east', 'west', 'lab'], sensor: Array.from({ length: 20 }, (_, i) => `s${i}`) },
@@ -28,13 +28,6 @@ const spec = {
   startNs: BigInt(Date.parse('2024-03-01T00:00:00Z')) * 1_000_000n,
   stepNs: 35n * 1_000_000_000n,
 };
-
-function cpuSeconds(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // After the name: state is field 3, utime 14 and stime 15 (1-based over the whole line).
-  return (Number(f[11]) + Number(f[12])) / TICKS;
-}
 
 async function exec(cmd, args, env = {}) {
   const child = spawn(cmd, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -5,8 +5,9 @@
 // protocol, nothing else). Prints values/s, wall time and peak RSS of each and
 // the ratio a/b; then (c) `run` again with one chunk holding every value, for memory.
 // Then the scale figures (scripts/bench-scale.mjs), then fields_per_job against
-// whole-point copying and SELECT INTO (scripts/bench-fields.mjs). `--only copy`,
-// `--only scale` or `--only fields` runs one part.
+// whole-point copying and SELECT INTO (scripts/bench-fields.mjs), then what
+// `verify --repair` costs beside a full pass (scripts/bench-repair.mjs). `--only copy`,
+// `--only scale`, `--only fields` or `--only repair` runs one part.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,10 +18,11 @@ import { peakRss } from './lib/proc.mjs';
 import { countValues, load } from './lib/dataset.mjs';
 import { scaleBench } from './bench-scale.mjs';
 import { fieldsBench } from './bench-fields.mjs';
+import { repairBench } from './bench-repair.mjs';
 
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
-if (only !== undefined && !['copy', 'scale', 'fields'].includes(only)) {
-  console.error('usage: node scripts/bench.mjs [--only copy|scale|fields]');
+if (only !== undefined && !['copy', 'scale', 'fields', 'repair'].includes(only)) {
+  console.error('usage: node scripts/bench.mjs [--only copy|scale|fields|repair]');
   process.exit(2);
 }
 
@@ -64,6 +66,7 @@ async function countBackup(backup, db) {
 if (only === undefined || only === 'copy') await copyBench();
 if (only === undefined || only === 'scale') await scaleBench();
 if (only === undefined || only === 'fields') await fieldsBench();
+if (only === undefined || only === 'repair') await repairBench();
 
 async function copyBench() {
   const [source, backup, redis] = await Promise.all([startInflux(), startInflux(), startRedis()]);

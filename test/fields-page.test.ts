@@ -28,6 +28,7 @@ interface Row {
   lagSeconds: number | null;
   waiting: number;
   lastFailure: { start: string; reason: string } | null;
+  lastCheck: { at: string; compared: number; different: number; backupTypes: string[]; ok: boolean | null } | null;
 }
 
 test('the fields page lists every field with its checkpoint, lag, waiting chunks and last failure, behind auth', async () => {
@@ -64,6 +65,9 @@ dashboard: { port: 0, password: "\${DASHBOARD_PASSWORD}" }
   // Planned, no worker: q's two chunks wait.
   const plan = await cli(['plan', '--config', q], { env: { DASHBOARD_PASSWORD: PASSWORD } });
   assert.equal(plan.code, 0, plan.stderr + plan.stdout);
+  // A check of m (its copies, none here, left to workers: q's chunks stay waiting): w is equal, v's backup type is not.
+  const check = await cli(['verify', '--repair', '--enqueue', '--config', m], { env: { DASHBOARD_PASSWORD: PASSWORD } });
+  assert.equal(check.code, 1, check.stderr + check.stdout);
 
   const app = spawnCli(['dashboard', '--config', m, '--log-level', 'INFO'], { DASHBOARD_PASSWORD: PASSWORD });
   try {
@@ -84,13 +88,28 @@ dashboard: { port: 0, password: "\${DASHBOARD_PASSWORD}" }
     assert.equal(w.retentionPolicy, 'autogen');
     assert.ok((w.lagSeconds ?? 0) > 365 * 86_400, String(w.lagSeconds));
     assert.equal(w.lastFailure, null);
+    assert.equal(w.lastCheck?.ok, true);
+    assert.equal(w.lastCheck?.different, 0);
+    assert.ok((w.lastCheck?.compared ?? 0) > 0);
+    // Its January shard holds v as an integer, February's (copied) as the source's float.
+    assert.deepEqual([...(v.lastCheck?.backupTypes ?? [])].sort(), ['float', 'integer']);
+    assert.equal(v.lastCheck?.ok, false);
     assert.equal(byName.get('q.x')?.waiting, 2);
 
     const page = await fetch(`${url}fields`, { headers: auth });
     assert.equal(page.status, 200);
     assert.match(page.headers.get('content-type') ?? '', /text\/html/);
     const html = await page.text();
-    for (const name of ['<td>v</td>', '<td>w</td>', '<td>x</td>', '2024-02-01T00:30:00Z', 'field type conflict'])
+    for (const name of [
+      '<td>v</td>',
+      '<td>w</td>',
+      '<td>x</td>',
+      '2024-02-01T00:30:00Z',
+      'field type conflict',
+      '<th>last verified</th>',
+      w.lastCheck?.at ?? '?',
+      'type conflict: ',
+    ])
       assert.ok(html.includes(name), name);
     assert.doesNotMatch(html, /https?:\/\/(?!127\.0\.0\.1)/, 'the page fetches nothing from elsewhere');
     const board = await (await fetch(url, { headers: auth })).text();

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { escapeMeasurement, InfluxClient, type SeriesPiece } from '@influx-backup/influx';
-import type { RedisServer } from '@influx-backup/testkit';
+import type { InfluxServer, RedisServer } from '@influx-backup/testkit';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const CLI = join(ROOT, 'apps/cli/dist/main.js');
@@ -189,6 +189,19 @@ export function exact(v: unknown): string {
 
 function quote(name: string): string {
   return `"${name.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+/**
+ * Points the server was asked to write since it started (SHOW STATS, module write,
+ * pointReq): what a test compares before and after a command to count what it wrote.
+ */
+export async function pointsWritten(server: InfluxServer): Promise<number> {
+  const answer = (await server.query('SHOW STATS')) as {
+    results: { series?: { name: string; columns: string[]; values: number[][] }[] }[];
+  };
+  const write = answer.results[0]?.series?.find((s) => s.name === 'write');
+  if (!write) throw new Error('SHOW STATS has no write module');
+  return Number(write.values[0]?.[write.columns.indexOf('pointReq')] ?? NaN);
 }
 
 export function client(port: number): InfluxClient {

@@ -328,6 +328,37 @@ describe('several sources', () => {
     );
   });
 
+  test('verify --repair --source repairs only that source, names it on every field, and counts its repair under its name', async () => {
+    const r = rig();
+    assert.equal((await cli(['run', '--config', r.file])).code, 0);
+    // a_iot's backup loses its second hour; b_iot's loses one value, which this repair is not asked to see.
+    await backup.query(
+      `DELETE FROM ${JSON.stringify(HOSTILE_M)} WHERE time >= ${T0 + 60n * MIN} AND time < ${T0 + 120n * MIN}`,
+      r.dbs.a_iot,
+    );
+    await backup.query(`DELETE FROM ${JSON.stringify(HOSTILE_M)} WHERE time = ${T0}`, r.dbs.b_iot);
+    const repair = await cli(['verify', '--repair', '--source', 'a_iot', '--config', r.file]);
+    assert.equal(repair.code, 0, repair.stdout + repair.stderr);
+    assert.match(repair.stdout, /^a_iot autogen .*\.temp +3 +1 +60 +0 +REPAIR$/m);
+    assert.doesNotMatch(repair.stdout, /a_two|b_iot/);
+    await assertExact(serverA, 'iot', r.dbs.a_iot, HOSTILE_M);
+    assert.equal(await backedUp(r.dbs.b_iot, HOSTILE_M), B_HOURS * B_PER_HOUR * 2 - 2, 'b_iot left as it was');
+    const status = (await cli(['status', '--json', '--config', r.file])).stdout;
+    const report = JSON.parse(status) as {
+      verifications: { sourceName: string }[];
+      repairTotalsBySource: { source: string; different: number }[];
+    };
+    assert.ok(report.verifications.length === 3 && report.verifications.every((v) => v.sourceName === 'a_iot'));
+    assert.deepEqual(
+      report.repairTotalsBySource.map((t) => [t.source, t.different]),
+      [
+        ['a_iot', 3],
+        ['a_two', 0],
+        ['b_iot', 0],
+      ],
+    );
+  });
+
   test('plan --wait --source copies only that source; after a run of two more, /metrics counts by source and status has a metrics block per source', async () => {
     const r = rig();
     const plan = await withWorker(r, () => cli(['plan', '--wait', '--source', 'a_two', '--config', r.file]));

@@ -29,8 +29,10 @@ const workerRole = role(async () => (await import('@influx-backup/runtime')).wor
 const plannerRole = role(async () => (await import('@influx-backup/runtime')).plannerRole);
 const dashboardRole = role(async () => (await import('@influx-backup/dashboard')).dashboardRole);
 
-/** Commands that only read or print: they open no log file. */
+/** Commands that only read or print: they open no log file (verify --repair copies, and opens one). */
 const NO_LOG_FILE = new Set(['config', 'status', 'verify']);
+const opensLogFile = (component: string, opts: object): boolean =>
+  !NO_LOG_FILE.has(component) || ('repair' in opts && opts.repair === true);
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -59,7 +61,7 @@ export function buildProgram(exit: (code: number) => void): Command {
   const action =
     <O extends GlobalOptions>(component: string, fn: (ctx: ProcessContext, opts: O) => Promise<number> | number) =>
     async (opts: O): Promise<void> => {
-      exit(await fn(loadContext(opts, { component, logFile: !NO_LOG_FILE.has(component) }), opts));
+      exit(await fn(loadContext(opts, { component, logFile: opensLogFile(component, opts) }), opts));
     };
 
   addSelectors(addGlobalOptions(program.command('run').description('plan the configured backup and copy it in this process')))
@@ -92,11 +94,11 @@ export function buildProgram(exit: (code: number) => void): Command {
     .option('--json', 'machine-readable output')
     .action(action<GlobalOptions & { json?: boolean; source?: string[] }>('status', (ctx, o) => statusCommand(ctx, o)));
 
-  addSource(addGlobalOptions(program.command('verify').description('compare source and backup per field')))
+  addSelectors(addGlobalOptions(program.command('verify').description('compare source and backup per field; --repair copies what differs')))
     .option('--deep', 'compare exact values chunk by chunk, not only counts')
-    .option('--measurement <name>', 'only this measurement (repeatable)', collect)
-    .option('--field <name>', 'only this field (repeatable)', collect)
-    .option('--retention-policy <name>', 'only this retention policy (repeatable)', collect)
+    .option('--repair', 'copy every chunk where the source holds a value the backup lacks or holds differently, then check again')
+    .option('--enqueue', 'with --repair: leave the copies to the workers, like plan')
+    .option('--wait', 'with --repair --enqueue: block until the workers copied them, then check again')
     .option('--json', 'machine-readable output')
     .action(action<GlobalOptions & VerifyOptions>('verify', (ctx, o) => verifyCommand(ctx, o)));
 

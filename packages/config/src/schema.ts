@@ -177,13 +177,17 @@ const job = section(
     id: leaf(f.checked((id) => id.includes(':') && fail(`must not contain ":", ${got(id)}`))),
     trigger: leaf<'cron'>({ read: (v) => (v === 'cron' ? v : fail(`only "cron" triggers are supported, ${got(v)}`)) }, { default: 'cron' }),
     enabled: leaf(f.boolean, { default: true }),
-    /** A full pass (ignore the checkpoints); by default when the id says so ("weekly_full_backup"). */
-    full: optional(f.boolean),
+    full: optional(f.boolean, { doc: 'A full pass (ignore the checkpoints); default when the id says "full" (weekly_full_backup).' }),
+    repair: optional(f.boolean, { doc: 'A repair pass (verify --repair), not a copy; default when the id says "check"; wins over full.' }),
+    windowMs: optional(f.duration, { doc: 'A repair pass of the newest part of the configured range only: 7d.' }),
     ...(cronFields as Record<CronField, Leaf<CronFieldValue, true>>),
   },
-  ({ full, ...job }) => {
+  ({ full, repair, windowMs, ...job }) => {
     checkCronFields(job);
-    return { ...job, full: full ?? /full/i.test(job.id) };
+    const repairs = repair ?? /check/i.test(job.id);
+    const wrong = repairs ? 'must be longer than 0' : 'limits a repair pass: give it with repair: true (or an id with "check")';
+    if (windowMs !== undefined && !(repairs && windowMs > 0)) throw invalid(wrong, ['window']);
+    return { ...job, full: !repairs && (full ?? /full/i.test(job.id)), repair: repairs, ...(windowMs === undefined ? {} : { windowMs }) };
   },
 );
 
@@ -191,7 +195,7 @@ const scheduler = section({
   enabled: leaf(f.boolean, { doc: 'Run the cron jobs below in the planner.', default: false }),
   timezone: leaf(f.timezone, { doc: 'IANA time zone of the cron fields.', default: 'UTC' }),
   jobs: leaf(list(job, 'job', { unique: ['id', (id, i) => `id ${JSON.stringify(id)} is already used at [${i}]`] }), {
-    doc: 'APScheduler cron jobs: [{id, trigger: cron, enabled, full, year, month, day, week, day_of_week, hour, ...}].',
+    doc: 'APScheduler cron jobs: [{id, trigger: cron, enabled, full, repair, window, year, month, day, week, day_of_week, hour, ...}].',
     default: [],
   }),
 });

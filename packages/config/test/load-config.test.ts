@@ -70,8 +70,8 @@ describe('the seed examples', () => {
     assert.deepEqual(c.backup.retry, { maxAttempts: 3, backoffFactor: 2, maxBackoffMs: 60_000 });
     assert.equal(c.scheduler.enabled, true);
     assert.deepEqual(c.scheduler.jobs, [
-      { id: 'daily_backup', trigger: 'cron', enabled: true, full: false, hour: 2, minute: 0 },
-      { id: 'weekly_full_backup', trigger: 'cron', enabled: false, full: true, dayOfWeek: 'sun', hour: 1, minute: 0 },
+      { id: 'daily_backup', trigger: 'cron', enabled: true, full: false, repair: false, hour: 2, minute: 0 },
+      { id: 'weekly_full_backup', trigger: 'cron', enabled: false, full: true, repair: false, dayOfWeek: 'sun', hour: 1, minute: 0 },
     ]);
     assert.deepEqual(c.monitoring, {
       metrics: { enabled: true, intervalMs: 30_000 },
@@ -119,12 +119,12 @@ describe('the seed examples', () => {
     });
     assert.deepEqual(c.backup.timeChunks, { sizeMs: 6 * 3_600_000, overlapMs: 5 * 60_000, maxValues: 100_000 });
     assert.equal(c.backup.retry.maxBackoffMs, 300_000);
-    // A job whose id says "full" is a full pass unless it says otherwise.
+    // A job whose id says "full" is a full pass unless it says otherwise; one whose id says "check" is a repair pass, which wins.
     assert.deepEqual(
-      c.scheduler.jobs.map((j) => [j.id, j.full, j.enabled]),
+      c.scheduler.jobs.map((j) => [j.id, j.full, j.repair, j.enabled]),
       [
-        ['hourly_incremental', false, true],
-        ['daily_full_check', true, true],
+        ['hourly_incremental', false, false, true],
+        ['daily_full_check', false, true, true],
       ],
     );
     assert.equal(c.logging.handlers.file.level, 'info', 'a handler without a level takes logging.level');
@@ -166,6 +166,39 @@ describe('the seed examples', () => {
     assert.equal(c.dashboard.password, 'c');
     assert.equal(c.backup.measurements[1]?.fields, undefined);
     assert.equal(c.scheduler.jobs[1]?.full, true);
+  });
+
+  test('scheduler.jobs[].repair: a repair pass, by default when the id says "check", winning over full; window limits it', () => {
+    const jobs = (yaml: string): BackupConfig['scheduler']['jobs'] => load(`${MINIMAL}scheduler:\n  jobs:\n${yaml}`).scheduler.jobs;
+    assert.deepEqual(
+      jobs(
+        [
+          '    - { id: "daily_full_check", hour: 3 }',
+          '    - { id: "nightly", hour: 2, repair: true, window: "7d" }',
+          '    - { id: "weekly_full_backup", hour: 1, repair: true }',
+          '    - { id: "check_full", hour: 4, repair: false }',
+          '    - { id: "weekly_full_backup_2", hour: 5, full: true, repair: false }',
+        ].join('\n') + '\n',
+      ).map((j) => [j.id, j.full, j.repair, j.windowMs]),
+      [
+        ['daily_full_check', false, true, undefined],
+        ['nightly', false, true, 7 * 24 * 3_600_000],
+        ['weekly_full_backup', false, true, undefined],
+        ['check_full', true, false, undefined],
+        ['weekly_full_backup_2', true, false, undefined],
+      ],
+    );
+    const window = failure(`${MINIMAL}scheduler:\n  jobs:\n    - { id: "hourly", minute: 0, window: "7d" }\n`);
+    assert.equal(window.key, 'scheduler.jobs[0].window');
+    assert.match(window.message, /repair: true/);
+    assert.equal(
+      failure(`${MINIMAL}scheduler:\n  jobs:\n    - { id: "a_check", minute: 0, window: "soon" }\n`).key,
+      'scheduler.jobs[0].window',
+    );
+    assert.equal(
+      failure(`${MINIMAL}scheduler:\n  jobs:\n    - { id: "a_check", minute: 0, repair: "maybe" }\n`).key,
+      'scheduler.jobs[0].repair',
+    );
   });
 
   test('the returned configuration is deeply frozen', () => {

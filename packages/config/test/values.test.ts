@@ -132,6 +132,7 @@ describe('cronPattern', () => {
     trigger: 'cron',
     enabled: true,
     full: false,
+    repair: false,
     ...fields,
   });
 

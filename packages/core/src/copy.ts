@@ -1,5 +1,5 @@
 import { escapeFieldKey, formatFieldValue, quoteIdent, seriesKey, type FieldType } from '@influx-backup/influx';
-import { fromClause } from './plan.js';
+import { fromClause } from './counts.js';
 import type { BackupWriter, SourceReader } from './ports.js';
 
 /** One field of a chunk job: its name and the type the source stores it as. */

@@ -1,8 +1,8 @@
 export { chunkBounds, chunkCount, groupOffsetNs, incrementalRange, type Chunk } from './chunks.js';
+export { countBuckets, fromClause, type BucketCounts, type CountOptions } from './counts.js';
 export { advanceWatermark } from './watermark.js';
 export {
   discoverFields,
-  fromClause,
   planFieldChunks,
   planMeasurementChunks,
   ChunkMerger,
@@ -14,7 +14,24 @@ export {
 } from './plan.js';
 export { copyChunk, selectFieldQuery, selectFieldsQuery, type CopyChunkInput, type CopyChunkResult, type CopyField } from './copy.js';
 export { silentLogger, type SourceReader, type BackupWriter, type Logger, type LogMeta } from './ports.js';
-export { verifyField, type VerifyResult, type DifferenceRange, type ValueDifference } from './verify.js';
+export {
+  verifyField,
+  compareChunkValues,
+  backupTypeConflict,
+  type VerifyResult,
+  type DifferenceRange,
+  type ValueDifference,
+  type ChunkDifferences,
+} from './verify.js';
+export {
+  compareCounts,
+  judgeChunk,
+  lastValueTime,
+  type ServerPair,
+  type GridBucket,
+  type GridOptions,
+  type ChunkVerdict,
+} from './repair.js';
 export {
   prepareBackupTarget,
   sourcePolicies,

@@ -1,5 +1,6 @@
-import { InfluxError, quoteIdent, type FieldType, type SeriesPiece } from '@influx-backup/influx';
+import { InfluxError, quoteIdent, type FieldType } from '@influx-backup/influx';
 import { chunkBounds, groupOffsetNs, type Chunk } from './chunks.js';
+import { countBuckets, fromClause } from './counts.js';
 import type { SourceReader } from './ports.js';
 
 /** One field of one measurement in one retention policy, with the type the source stores it as. */
@@ -9,11 +10,6 @@ export interface FieldTarget {
   type: FieldType;
   /** Absent: the database's default policy. */
   retentionPolicy?: string | undefined;
-}
-
-/** `"policy"."measurement"`, or the measurement alone in the default policy: names are always data. */
-export function fromClause(measurement: string, retentionPolicy?: string): string {
-  return retentionPolicy === undefined ? quoteIdent(measurement) : `${quoteIdent(retentionPolicy)}.${quoteIdent(measurement)}`;
 }
 
 export class FieldTypeConflictError extends Error {
@@ -220,19 +216,15 @@ class GroupMerger {
   }
 }
 
-const SERVER_LIMIT = /max-select-(buckets|point|series)/i;
-
 /**
  * Plans the chunks of several fields of one measurement with one COUNT per
- * piece of the range for all of them (not one per field), streaming: yields the
- * chunks each piece closes, so memory follows a piece, not the plan.
+ * piece of the range for all of them (not one per field, see countBuckets),
+ * streaming: yields the chunks found as they close, at most `piece` at a time, so
+ * memory follows a piece, not the plan.
  *
  * The grid is aligned to the earliest field start; a field that starts later
  * gets its first chunk clipped at its own start (that bucket's count may then
  * include values before it: `expected` is an estimate there, never a bound).
- * Each COUNT gets an alias (c0, c1, ...): InfluxDB names COUNT(*) columns
- * count_<field>, and aliases keep hostile or clashing field names out of the
- * mapping, and count only the fields wanted.
  */
 export async function* planMeasurementChunks(
   source: SourceReader,
@@ -251,7 +243,6 @@ export async function* planMeasurementChunks(
     if (f.startNs < gridStart) gridStart = f.startNs;
     if (f.endNs > end) end = f.endNs;
   }
-  const offset = groupOffsetNs(gridStart, sizeNs);
   const groups = opts.groups ?? fields.map((_, k) => [k]);
   const groupOf = new Array<number>(fields.length).fill(-1);
   groups.forEach((g, n) => {
@@ -283,60 +274,42 @@ export async function* planMeasurementChunks(
     // Consecutive per job: the caller takes a job's fields as one run of entries.
     out.chunks.push(...mine.sort((a, b) => a.job - b.job || a.field - b.field));
   };
-  const select = fields.map((f, k) => `COUNT(${quoteIdent(f.target.field)}::field) AS "c${k}"`).join(', ');
-  let perQuery = BigInt(opts.bucketsPerQuery ?? Math.max(1, Math.floor(50_000 / fields.length)));
   const pieceMax = opts.piece ?? 1_000;
-  let pieceStart = gridStart;
-  while (pieceStart <= end) {
-    const span = perQuery * sizeNs - 1n;
-    const pieceEnd = end - pieceStart < span ? end : pieceStart + span;
-    const q =
-      `SELECT ${select} FROM ${fromClause(measurement, live[0]!.target.retentionPolicy)}` +
-      ` WHERE time >= ${pieceStart} AND time <= ${pieceEnd}` +
-      ` GROUP BY time(${sizeNs}ns, ${offset}ns) fill(none)`;
-    let series: SeriesPiece[];
-    try {
-      [series = []] = await source.query(q, db);
-    } catch (err) {
-      if (SERVER_LIMIT.test((err as Error).message) && perQuery > 1n) {
-        perQuery = perQuery / 2n;
-        continue;
-      }
-      throw err;
+  const counted = countBuckets(
+    source,
+    db,
+    measurement,
+    fields.map((f) => f.target.field),
+    live[0]!.target.retentionPolicy,
+    {
+      originNs: gridStart,
+      startNs: gridStart,
+      endNs: end,
+      sizeNs,
+      ...(opts.bucketsPerQuery ? { bucketsPerQuery: opts.bucketsPerQuery } : {}),
+    },
+  );
+  let out: PlannedPiece = { chunks: [] };
+  for await (const { bucket, counts: row } of counted) {
+    const bucketEnd = bucket + sizeNs - 1n;
+    // Per group with values in the bucket (made on demand: a plan may have a million buckets).
+    const counts = new Map<number, Map<number, number>>();
+    for (let k = 0; k < row.length; k++) {
+      const count = row[k]!;
+      if (!(count > 0)) continue;
+      const f = fields[k]!;
+      if (bucketEnd < f.startNs || bucket > f.endNs) continue;
+      const g = groupOf[k]!;
+      let mine = counts.get(g);
+      if (!mine) counts.set(g, (mine = new Map<number, number>()));
+      mine.set(k, count);
     }
-    let out: PlannedPiece = { chunks: [] };
-    for (const piece of series) {
-      const cols = piece.columns.map((c) => (/^c\d+$/.test(c) ? Number(c.slice(1)) : -1));
-      for (const row of piece.values) {
-        const bucket = BigInt(row[0] as string | number);
-        if ((bucket - gridStart) % sizeNs !== 0n) {
-          throw new InfluxError(source.endpoint, `COUNT bucket ${bucket} is off the chunk grid of ${measurement}`, { retriable: false });
-        }
-        const bucketEnd = bucket + sizeNs - 1n;
-        // Per group with values in the bucket (made on demand: a plan may have a million buckets).
-        const counts = new Map<number, Map<number, number>>();
-        for (let c = 1; c < row.length; c++) {
-          const k = cols[c]!;
-          const count = Number(row[c]);
-          if (k < 0 || !(count > 0)) continue;
-          const f = fields[k]!;
-          if (bucketEnd < f.startNs || bucket > f.endNs) continue;
-          const g = groupOf[k]!;
-          let mine = counts.get(g);
-          if (!mine) counts.set(g, (mine = new Map<number, number>()));
-          mine.set(k, count);
-        }
-        for (const g of [...counts.keys()].sort((a, b) => a - b)) emit(mergers[g]!.push(bucket, bucketEnd, counts.get(g)!), out);
-        if (out.chunks.length >= pieceMax) {
-          yield out;
-          out = { chunks: [] };
-        }
-      }
+    for (const g of [...counts.keys()].sort((a, b) => a - b)) emit(mergers[g]!.push(bucket, bucketEnd, counts.get(g)!), out);
+    if (out.chunks.length >= pieceMax) {
+      yield out;
+      out = { chunks: [] };
     }
-    if (out.chunks.length > 0) yield out;
-    pieceStart = pieceEnd + 1n;
   }
-  const last: PlannedPiece = { chunks: [] };
-  for (const m of mergers) emit(m.flush(), last);
-  if (last.chunks.length > 0) yield last;
+  for (const m of mergers) emit(m.flush(), out);
+  if (out.chunks.length > 0) yield out;
 }

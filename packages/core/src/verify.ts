@@ -1,6 +1,7 @@
 import { quoteIdent, seriesKey, type FieldType } from '@influx-backup/influx';
 import { selectFieldQuery } from './copy.js';
-import { fromClause, planFieldChunks, type FieldTarget } from './plan.js';
+import { fromClause } from './counts.js';
+import { planFieldChunks, type FieldTarget } from './plan.js';
 import type { SourceReader } from './ports.js';
 
 /** One value that differs: in the source only (missing), in the backup only (extra), or on both with another value. */
@@ -47,16 +48,65 @@ async function countField(reader: SourceReader, db: string, t: FieldTarget, star
   return n;
 }
 
-/** The backup's types of the field, when they are not the source's alone. */
-async function typeConflict(backup: SourceReader, db: string, t: FieldTarget): Promise<FieldType[]> {
+/** The backup's types of the field, when they are not the source's alone (a type conflict); empty otherwise. */
+export async function backupTypeConflict(backup: SourceReader, db: string, t: FieldTarget): Promise<FieldType[]> {
   const types = (await backup.fieldKeys(db, t.measurement, t.retentionPolicy)).filter((k) => k.field === t.field).map((k) => k.type);
   return types.length > 1 || (types.length === 1 && types[0] !== t.type) ? types : [];
 }
 
+/** What one chunk's values differ by: values in the source only, in the backup only, and on both with another value. */
+export interface ChunkDifferences {
+  missing: number;
+  extra: number;
+  changed: number;
+}
+
+/**
+ * Compares one field's values over one chunk on both servers, value by value: both
+ * answers come ordered by series and time, so they are walked side by side without
+ * holding the chunk in memory. `onDifference` sees each difference in that order.
+ */
+export async function compareChunkValues(opts: {
+  source: SourceReader;
+  backup: SourceReader;
+  sourceDb: string;
+  backupDb: string;
+  target: FieldTarget;
+  startNs: bigint;
+  endNs: bigint;
+  pieceRows: number;
+  onDifference?: (d: ValueDifference) => void;
+}): Promise<ChunkDifferences> {
+  const { target: t } = opts;
+  const out: ChunkDifferences = { missing: 0, extra: 0, changed: 0 };
+  const note = (d: ValueDifference): void => {
+    out[d.kind]++;
+    opts.onDifference?.(d);
+  };
+  const q = selectFieldQuery(t.measurement, t.field, opts.startNs, opts.endNs, t.retentionPolicy);
+  const a = rows(opts.source.select(q, opts.sourceDb, opts.pieceRows));
+  const z = rows(opts.backup.select(q, opts.backupDb, opts.pieceRows));
+  let x = await nextRow(a);
+  let y = await nextRow(z);
+  while (x !== undefined || y !== undefined) {
+    if (x !== undefined && y !== undefined && compareRows(x, y) === 0) {
+      if (x.value !== y.value) note({ series: x.series, timeNs: x.time, kind: 'changed', source: x.value, backup: y.value });
+      x = await nextRow(a);
+      y = await nextRow(z);
+    } else if (x !== undefined && (y === undefined || compareRows(x, y) < 0)) {
+      note({ series: x.series, timeNs: x.time, kind: 'missing', source: x.value });
+      x = await nextRow(a);
+    } else if (y !== undefined) {
+      note({ series: y.series, timeNs: y.time, kind: 'extra', backup: y.value });
+      y = await nextRow(z);
+    }
+  }
+  return out;
+}
+
 /**
  * Compares one field on both servers over [startNs, endNs]: its type, and counts; with
- * `deep`, every value chunk by chunk: both answers come ordered by series and
- * time, so they are walked side by side without holding a chunk in memory.
+ * `deep`, every value chunk by chunk (compareChunkValues).
  */
 export async function verifyField(opts: {
   source: SourceReader;
@@ -74,7 +124,7 @@ export async function verifyField(opts: {
   const { source, backup, target: t } = opts;
   // Counts alike are no proof: after a chunk failed on a type conflict, the backup may hold as many values of
   // another type. The types are compared in both modes.
-  const backupTypes = await typeConflict(backup, opts.backupDb, t);
+  const backupTypes = await backupTypeConflict(backup, opts.backupDb, t);
   const base = { measurement: t.measurement, field: t.field, type: t.type, backupTypes, ranges: [] };
   if (!opts.deep) {
     const [s, b] = await Promise.all([
@@ -109,24 +159,7 @@ export async function verifyField(opts: {
       if (d.timeNs > open.endNs) open.endNs = d.timeNs;
       if (open.examples.length < maxExamples) open.examples.push(d);
     };
-    const q = selectFieldQuery(t.measurement, t.field, lo, hi, t.retentionPolicy);
-    const a = rows(source.select(q, opts.sourceDb, opts.pieceRows));
-    const z = rows(backup.select(q, opts.backupDb, opts.pieceRows));
-    let x = await nextRow(a);
-    let y = await nextRow(z);
-    while (x !== undefined || y !== undefined) {
-      if (x !== undefined && y !== undefined && compareRows(x, y) === 0) {
-        if (x.value !== y.value) note({ series: x.series, timeNs: x.time, kind: 'changed', source: x.value, backup: y.value });
-        x = await nextRow(a);
-        y = await nextRow(z);
-      } else if (x !== undefined && (y === undefined || compareRows(x, y) < 0)) {
-        note({ series: x.series, timeNs: x.time, kind: 'missing', source: x.value });
-        x = await nextRow(a);
-      } else if (y !== undefined) {
-        note({ series: y.series, timeNs: y.time, kind: 'extra', backup: y.value });
-        y = await nextRow(z);
-      }
-    }
+    await compareChunkValues({ ...opts, startNs: lo, endNs: hi, onDifference: note });
     // A chunk of equal values ends the range; the next difference opens another.
     if (!found) open = undefined;
   }

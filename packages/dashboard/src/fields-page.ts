@@ -15,6 +15,26 @@ function duration(secs: number | null): string {
   return `${(secs / 86_400).toFixed(1)} d`;
 }
 
+/** A field's last check by a repair pass, in a few words: when, what it found and what became of it. */
+function lastCheck(c: FieldRow['lastCheck']): string {
+  if (!c) return '';
+  const found =
+    `${c.compared} compared, ${c.different} different` +
+    (c.missing + c.changed > 0 ? ` (${c.missing + c.changed} values)` : '') +
+    (c.extra > 0 ? `, ${c.extra} only in the backup (kept)` : '');
+  const end =
+    c.backupTypes.length > 0
+      ? `<span class="bad">type conflict: ${esc(c.backupTypes.join(', '))} in the backup</span>`
+      : c.ok === false
+        ? `<span class="bad">${c.stillMissing ?? 0} values still missing</span>`
+        : c.ok === null
+          ? `${c.copied} values left to the workers`
+          : c.different > 0
+            ? `repaired: ${c.copied} values copied again`
+            : 'equal';
+  return `${esc(c.at)}${c.deep ? ' (deep)' : ''}<br><small>${esc(found)}</small><br>${end}`;
+}
+
 function cells(r: FieldRow, waitingMore: boolean): string {
   const failure = r.lastFailure
     ? `<span class="bad">${esc(r.lastFailure.at ?? '')}</span><br><small>${esc(`${r.lastFailure.start} .. ${r.lastFailure.end}`)}</small><br>${esc(r.lastFailure.reason)}`
@@ -29,6 +49,7 @@ function cells(r: FieldRow, waitingMore: boolean): string {
     String(r.active),
     `${r.waiting}${waitingMore && r.waiting > 0 ? '+' : ''}`,
     failure,
+    lastCheck(r.lastCheck),
   ]
     .map((c) => `<td>${c}</td>`)
     .join('');
@@ -42,7 +63,18 @@ export function renderFieldsPage(report: FieldsReport, title: string): string {
     const key = `${r.sourceName === null ? '' : `source ${r.sourceName}: `}${r.database} on ${r.source}`;
     groups.set(key, [...(groups.get(key) ?? []), r]);
   }
-  const head = ['policy', 'measurement', 'field', 'checkpoint', 'lag', 'checkpoint moved', 'active', 'waiting', 'last failure'];
+  const head = [
+    'policy',
+    'measurement',
+    'field',
+    'checkpoint',
+    'lag',
+    'checkpoint moved',
+    'active',
+    'waiting',
+    'last failure',
+    'last verified',
+  ];
   const tables = [...groups].map(
     ([where, rows]) =>
       `<h2>${esc(where)}</h2><table><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead>` +
@@ -61,7 +93,7 @@ th{background:#f3f4f6}td:nth-child(-n+8){white-space:nowrap}td:nth-child(7),td:n
 </style></head><body>
 <nav><a href="/">Queues (Bull Board)</a><a href="/api/fields">JSON</a><a href="/api/status">Status</a><a href="/metrics">Metrics</a></nav>
 <h1>Fields</h1>
-<p>${report.fields.length} ${report.fields.length === 1 ? 'field' : 'fields'}. A field's checkpoint is its newest value in the backup with every older one; lag is how far it is behind now.</p>
+<p>${report.fields.length} ${report.fields.length === 1 ? 'field' : 'fields'}. A field's checkpoint is its newest value in the backup with every older one; lag is how far it is behind now. Last verified: the field's last check by <code>verify --repair</code> or a scheduled check.</p>
 ${note}${tables.join('\n') || '<p>No checkpoints and no chunks yet: run <code>influx-backup plan</code> or start the planner.</p>'}
 </body></html>`;
 }

@@ -2,6 +2,12 @@ import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { PassRecord } from '@influx-backup/queue';
 import type { StatusReport } from '@influx-backup/runtime';
 
+/** What a field's series are labelled with: its source, policy, measurement and name. */
+type FieldIdentity = Pick<
+  StatusReport['checkpoints'][number],
+  'measurement' | 'field' | 'retentionPolicy' | 'database' | 'sourceName' | 'source'
+>;
+
 export interface MetricsOptions {
   /** Node's process metrics (CPU, memory, event loop, GC); on by default. */
   defaultMetrics?: boolean;
@@ -68,7 +74,7 @@ export function createMetricsRegistry(status: () => Promise<StatusReport>, optio
     },
   });
 
-  const checkpointLabels = (c: StatusReport['checkpoints'][number]): Record<(typeof CHECKPOINT_LABELS)[number], string> => ({
+  const checkpointLabels = (c: FieldIdentity): Record<(typeof CHECKPOINT_LABELS)[number], string> => ({
     measurement: c.measurement,
     field: c.field,
     // An older version's checkpoint not yet adopted by a plan is the default policy's.
@@ -150,6 +156,48 @@ export function createMetricsRegistry(status: () => Promise<StatusReport>, optio
   total('influx_backup_chunks_done_total', 'Chunks copied', 'done');
   total('influx_backup_chunks_failed_total', 'Chunks that failed for good', 'failed');
   total('influx_backup_chunk_retries_total', 'Failed chunk attempts that were tried again', 'retried');
+
+  // What repair passes (verify --repair, scheduled checks) compared, found and copied, per source, kept in Redis as the
+  // totals above. A chunk is one field's chunk of the time_chunks.size grid.
+  const repairTotal = (name: string, help: string, key: 'compared' | 'different' | 'repaired'): void => {
+    new Counter({
+      name,
+      help,
+      labelNames: ['source'] as const,
+      registers,
+      async collect() {
+        const s = await snapshot();
+        if (!s) return;
+        this.reset();
+        for (const t of s.repairTotalsBySource) this.inc({ source: t.source }, t[key]);
+      },
+    });
+  };
+  repairTotal(
+    'influx_backup_repair_chunks_compared_total',
+    "Chunks repair passes compared on both servers (one field's chunk each)",
+    'compared',
+  );
+  repairTotal(
+    'influx_backup_repair_chunks_different_total',
+    'Chunks repair passes found the backup lacking or differing in, and copied again',
+    'different',
+  );
+  repairTotal('influx_backup_repair_values_total', 'Values written by repair chunks (a chunk is copied again whole)', 'repaired');
+
+  new Gauge({
+    name: 'influx_backup_field_last_verified_timestamp_seconds',
+    help: 'When a repair pass (verify --repair, a scheduled check) last compared the field on both servers',
+    labelNames: CHECKPOINT_LABELS,
+    registers,
+    async collect() {
+      this.reset();
+      for (const v of (await snapshot())?.verifications ?? []) {
+        const at = seconds(v.at);
+        if (at !== undefined) this.set(checkpointLabels(v), at);
+      }
+    },
+  });
 
   new Gauge({
     name: 'influx_backup_workers_seen',

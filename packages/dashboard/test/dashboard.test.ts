@@ -413,6 +413,61 @@ describe('dashboard against a real Redis', () => {
     }
   });
 
+  it("exports the repair counters by source and each field's last-verified time", async () => {
+    const r = await rig();
+    try {
+      const { store } = r.rt;
+      const fid = fieldId('127.0.0.1:1', 'metrics', 'cpu', 'usage', 'autogen');
+      const at = '2024-05-02T03:00:00.000Z';
+      const check = {
+        at,
+        deep: false,
+        startNs: '0',
+        endNs: '1',
+        compared: 48,
+        different: 2,
+        missing: 3,
+        changed: 0,
+        extra: 1,
+        copied: 120,
+        backupTypes: [],
+        stillMissing: 0,
+        ok: true,
+      };
+      await store.verifications.record([{ fieldId: fid, verification: check }], { source: '', compared: 48, different: 2 });
+      await store.verifications.record([{ fieldId: fid, verification: { ...check, at } }], { source: '', compared: 48, different: 0 });
+      // A repair chunk's values count as repaired once, when its worker finishes it.
+      const done = {
+        run: 'rdash00001',
+        seq: 0,
+        claim: { chunk: 'pdash', jobId: 'rdash00001.0' },
+        outcome: 'done' as const,
+        values: 120,
+        measurement: 'cpu',
+        fieldIds: [fid],
+        repair: true,
+      };
+      assert.equal(await store.runs.finishChunk(done), true);
+      assert.equal(await store.runs.finishChunk(done), false, 'counted once');
+
+      const body = (await r.get('/metrics', auth)).body;
+      assert.match(body, /^influx_backup_repair_chunks_compared_total\{source="metrics"\} 96$/m);
+      assert.match(body, /^influx_backup_repair_chunks_different_total\{source="metrics"\} 2$/m);
+      assert.match(body, /^influx_backup_repair_values_total\{source="metrics"\} 120$/m);
+      const labels = 'measurement="cpu",field="usage",retention_policy="autogen",database="metrics",source="metrics",server="127.0.0.1:1"';
+      assert.match(body, new RegExp(`^influx_backup_field_last_verified_timestamp_seconds\\{${labels}\\} ${Date.parse(at) / 1000}$`, 'm'));
+      const report = JSON.parse((await r.get('/api/status', auth)).body) as {
+        verifications: { field: string; at: string; different: number }[];
+      };
+      assert.deepEqual(
+        report.verifications.map((v) => [v.field, v.at, v.different]),
+        [['usage', at, 2]],
+      );
+    } finally {
+      await r.close();
+    }
+  });
+
   it('createApp refuses an empty or missing password, naming dashboard.password', async () => {
     const r = await rig();
     try {

@@ -1,5 +1,5 @@
 import { backoffDelay, type FieldType } from '@influx-backup/influx';
-import { JOB_BACKFILL, JOB_COPY, JOB_RESTORE, JOB_SCHEDULED_PLAN, QUEUE_COPY, QUEUE_SCHEDULE, type CopyKind } from './names.js';
+import { JOB_BACKFILL, JOB_COPY, JOB_REPAIR, JOB_RESTORE, JOB_SCHEDULED_PLAN, QUEUE_COPY, QUEUE_SCHEDULE, type CopyKind } from './names.js';
 
 /**
  * Payload of a copy job: one chunk of one field. Kept small, since a plan may
@@ -103,6 +103,10 @@ export interface CopyChunkResultPayload {
 export interface ScheduledPlanPayload {
   scheduleId: string;
   full: boolean;
+  /** A repair pass (verify --repair) instead of a copy; absent in a schedule set by a version before repair. */
+  repair?: boolean;
+  /** A repair pass of the newest part of the range only (scheduler.jobs[].window), in ms. */
+  windowMs?: number;
 }
 
 /** What a scheduled tick planned, across its sources. */
@@ -122,6 +126,7 @@ export const JOBS = {
   copy: { queue: QUEUE_COPY, name: JOB_COPY },
   backfill: { queue: QUEUE_COPY, name: JOB_BACKFILL },
   restore: { queue: QUEUE_COPY, name: JOB_RESTORE },
+  repair: { queue: QUEUE_COPY, name: JOB_REPAIR },
   scheduledPlan: { queue: QUEUE_SCHEDULE, name: JOB_SCHEDULED_PLAN },
 } as const;
 
@@ -129,6 +134,7 @@ export interface JobTypes {
   copy: { payload: CopyChunkPayload; result: CopyChunkResultPayload };
   backfill: { payload: CopyChunkPayload; result: CopyChunkResultPayload };
   restore: { payload: CopyChunkPayload; result: CopyChunkResultPayload };
+  repair: { payload: CopyChunkPayload; result: CopyChunkResultPayload };
   scheduledPlan: { payload: ScheduledPlanPayload; result: ScheduledPlanResult };
 }
 

@@ -11,6 +11,7 @@ export {
   type FiringAlert,
   type StoredAlert,
   LastRunStore,
+  VerificationStore,
   type Store,
   type CheckpointInfo,
   type WorkerSeen,
@@ -24,6 +25,8 @@ export {
   type PassPart,
   type PassFailure,
   type PassMode,
+  type FieldVerification,
+  type RepairTotals,
 } from './store/index.js';
 export { JobDescriber, type ChunkJob, type JobLike } from './describe.js';
 export {
@@ -36,6 +39,7 @@ export {
   type PlannedField,
   type MeasurementPlanConfig,
 } from './planner.js';
+export type { FieldCheck, RepairedChunks } from './repair-planner.js';
 export { createCopyProcessor, chunkFailure, isFinalAttempt, runServers, type ProcessorContext } from './processor.js';
 export { createCopyWorker, type CopyWorker, type CopyWorkerOptions } from './worker.js';
 export { followRun, type FollowOptions, type RunResult, type RunSnapshot } from './run-follower.js';

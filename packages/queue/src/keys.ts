@@ -36,6 +36,7 @@ export class StoreKeys {
   readonly newestRunsByKind: string;
   readonly alertLease: string;
   readonly alertsFiring: string;
+  readonly verified: string;
   private readonly state: string;
 
   constructor(prefix: string) {
@@ -54,6 +55,7 @@ export class StoreKeys {
     this.alertLease = `${this.state}alerts-lease`;
     // Per rule as configured, source and run kind; `alerts` held one entry per rule name before.
     this.alertsFiring = `${this.state}alerts-firing`;
+    this.verified = `${this.state}verified`;
   }
 
   /** A run's keys, by its run key (runKey). */

@@ -10,13 +10,17 @@ export const QUEUE_SCHEDULE = 'schedule';
 export const JOB_COPY = 'copy-chunk';
 export const JOB_BACKFILL = 'backfill-chunk';
 export const JOB_RESTORE = 'restore-chunk';
+export const JOB_REPAIR = 'repair-chunk';
 export const JOB_SCHEDULED_PLAN = 'scheduled-plan';
 
-/** A run's kind: copy and backfill read the source and write the backup; restore goes the other way. */
-export type CopyKind = 'copy' | 'backfill' | 'restore';
+/**
+ * A run's kind: copy, backfill and repair read the source and write the backup; restore goes the other way. A
+ * repair copies again the chunks where the backup was found to lack or differ from the source (verify --repair).
+ */
+export type CopyKind = 'copy' | 'backfill' | 'restore' | 'repair';
 
-const KIND_LETTER: Readonly<Record<CopyKind, string>> = { copy: 'c', backfill: 'b', restore: 'x' };
-const JOB_NAMES: Readonly<Record<CopyKind, string>> = { copy: JOB_COPY, backfill: JOB_BACKFILL, restore: JOB_RESTORE };
+const KIND_LETTER: Readonly<Record<CopyKind, string>> = { copy: 'c', backfill: 'b', restore: 'x', repair: 'p' };
+const JOB_NAMES: Readonly<Record<CopyKind, string>> = { copy: JOB_COPY, backfill: JOB_BACKFILL, restore: JOB_RESTORE, repair: JOB_REPAIR };
 
 /**
  * The identity of one field's checkpoint: one per (source server, database,

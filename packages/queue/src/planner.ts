@@ -8,9 +8,11 @@ import {
   type FieldTarget,
   type SourceReader,
 } from '@influx-backup/core';
-import { chunkPayload, copyJobOptions, type CopyChunkPayload, type FieldPlanMeta, type RetryPolicy } from './catalog.js';
-import { chunkDedupeId, chunkJobId, chunkJobName, fieldId, restoreFieldId, runKey, type CopyKind } from './names.js';
-import { jobsGone, type CopyQueue } from './queues.js';
+import { chunkPayload, type FieldPlanMeta, type RetryPolicy } from './catalog.js';
+import { Enqueuer } from './enqueuer.js';
+import { chunkDedupeId, chunkJobName, fieldId, restoreFieldId, runKey, type CopyKind } from './names.js';
+import type { CopyQueue } from './queues.js';
+import { planRepairMeasurement, type FieldCheck, type RepairedChunks } from './repair-planner.js';
 import type { Store } from './store/index.js';
 
 export interface MeasurementPlanConfig {
@@ -35,6 +37,10 @@ export interface PlanSelection {
   full?: boolean;
   /** Count only: what would be planned, with nothing recorded in Redis and nothing enqueued. */
   dryRun?: boolean;
+  /** A repair: compare values chunk by chunk, not counts alone (verify --deep --repair). */
+  deep?: boolean;
+  /** A repair of the newest part of each range only (scheduler.jobs[].window), in ns. */
+  windowNs?: bigint;
   runId: string;
 }
 
@@ -67,6 +73,10 @@ export interface PlanContext {
   retry: RetryPolicy;
   logger: Logger;
   now?: () => bigint;
+  /** The backup server, read by a repair to compare with (`backupDb` on it). */
+  backup?: SourceReader;
+  /** Rows per streamed piece when a repair reads values (see pieceRowsFor). */
+  pieceRows?: number;
 }
 
 export interface PlannedField {
@@ -80,6 +90,8 @@ export interface PlannedField {
   expected: number;
   /** Whether finishing these chunks may move the field's checkpoint. */
   advancesCheckpoint: boolean;
+  /** A repair's findings; `chunks` and `expected` are then those of the chunks copied again. */
+  check?: FieldCheck;
 }
 
 export interface PlanResult {
@@ -95,17 +107,14 @@ export interface PlanResult {
   /** `measurement.field` named in the configuration but absent from the source. */
   missing: string[];
   expectedValues: number;
+  /** A repair: the chunks it copies again, to be checked once copied. */
+  repaired?: RepairedChunks[];
 }
 
 /** A --measurement, --field or --retention-policy that selects nothing: bad usage (exit 2). */
 export class SelectionError extends UsageError {
   override readonly name = 'SelectionError';
 }
-
-/** Jobs per addBulk: one round trip each. */
-const BATCH = 1_000;
-/** addBulk calls in flight at once: Redis adds one batch while the planner builds the next. */
-const IN_FLIGHT_BATCHES = 2;
 
 export function nowNs(): bigint {
   return BigInt(Date.now()) * 1_000_000n;
@@ -120,13 +129,16 @@ export function nowNs(): bigint {
 export async function planBackup(ctx: PlanContext, sel: PlanSelection): Promise<PlanResult> {
   const now = (ctx.now ?? nowNs)();
   const known = new Set(ctx.measurements.map((m) => m.name));
+  // A backfill or a restore takes any measurement and field it is given; a copy and a repair, configured ones.
+  const adHoc = sel.kind === 'backfill' || sel.kind === 'restore';
+  if (sel.kind === 'repair' && sel.dryRun) throw new RangeError('a repair has no dry run: its comparison is what it plans');
   for (const name of sel.measurements ?? []) {
-    if (!known.has(name) && sel.kind === 'copy') {
+    if (!known.has(name) && !adHoc) {
       throw new SelectionError(`--measurement ${JSON.stringify(name)} is not in backup.measurements`);
     }
   }
   let selected: MeasurementPlanConfig[] = ctx.measurements.filter((m) => !sel.measurements || sel.measurements.includes(m.name));
-  if (sel.kind !== 'copy') {
+  if (adHoc) {
     // A backfill or a restore may name a measurement the configuration does not list.
     for (const name of sel.measurements ?? []) {
       if (!known.has(name)) selected.push({ name, startNs: sel.startNs ?? 0n });
@@ -167,7 +179,7 @@ export async function planBackup(ctx: PlanContext, sel: PlanSelection): Promise<
     let wanted: readonly string[] | undefined = m.fields;
     if (sel.fields) {
       // A backfill or a restore takes the fields it is given, configured or not.
-      wanted = sel.kind !== 'copy' || !m.fields ? sel.fields : m.fields.filter((f) => sel.fields?.includes(f));
+      wanted = adHoc || !m.fields ? sel.fields : m.fields.filter((f) => sel.fields?.includes(f));
     }
     if (wanted && wanted.length === 0) continue;
     // A measurement may live in some policies only; it is reported when no policy has it.
@@ -182,7 +194,7 @@ export async function planBackup(ctx: PlanContext, sel: PlanSelection): Promise<
       const configEnd = m.endNs ?? now;
 
       const ranges: FieldRange[] = [];
-      const planned: { k: number; meta: FieldPlanMeta; field: PlannedField }[] = [];
+      const planned: { k: number; meta: FieldPlanMeta; field: PlannedField; range: FieldRange }[] = [];
       for (const target of targets) {
         // A restore reads no checkpoint (nor adopts one): it moves none.
         const fid = restore
@@ -194,28 +206,36 @@ export async function planBackup(ctx: PlanContext, sel: PlanSelection): Promise<
             ? await ctx.store.checkpoints.adopt(fieldId(ctx.source.endpoint, ctx.sourceDb, target.measurement, target.field), fid)
             : await ctx.store.checkpoints.get(fid);
         let range: { startNs: bigint; endNs: bigint } | undefined;
-        if (sel.kind !== 'copy') {
+        if (adHoc) {
           range = { startNs: sel.startNs ?? configStart, endNs: sel.endNs ?? configEnd };
           if (range.endNs < range.startNs) range = undefined;
         } else {
-          const lo = sel.startNs !== undefined && sel.startNs > configStart ? sel.startNs : configStart;
+          let lo = sel.startNs !== undefined && sel.startNs > configStart ? sel.startNs : configStart;
           const hi = sel.endNs !== undefined && sel.endNs < configEnd ? sel.endNs : configEnd;
-          range = sel.full ? (hi >= lo ? { startNs: lo, endNs: hi } : undefined) : incrementalRange(lo, hi, checkpoint, ctx.overlapNs);
+          // A repair's window: the newest part of the range only.
+          if (sel.kind === 'repair' && sel.windowNs !== undefined && hi - sel.windowNs + 1n > lo) lo = hi - sel.windowNs + 1n;
+          if (sel.kind === 'repair') range = hi >= lo ? { startNs: lo, endNs: hi } : undefined;
+          else range = sel.full ? (hi >= lo ? { startNs: lo, endNs: hi } : undefined) : incrementalRange(lo, hi, checkpoint, ctx.overlapNs);
         }
         if (!range) continue;
         // A plan may move the checkpoint only if it starts where every older value
-        // is already known to be in the backup; otherwise it would jump a gap.
+        // is already known to be in the backup; otherwise it would jump a gap. A
+        // repair compares its whole range, so it also may when it starts at the start.
         const advances =
-          sel.kind === 'copy' && (checkpoint === undefined ? range.startNs <= configStart : range.startNs <= checkpoint + 1n);
-        ranges.push({ target, ...range });
+          sel.kind === 'repair'
+            ? range.startNs <= configStart || (checkpoint !== undefined && range.startNs <= checkpoint + 1n)
+            : sel.kind === 'copy' && (checkpoint === undefined ? range.startNs <= configStart : range.startNs <= checkpoint + 1n);
+        const fieldRange = { target, ...range };
+        ranges.push(fieldRange);
         const field: PlannedField = { ...target, ...range, chunks: 0, expected: 0, advancesCheckpoint: advances };
         result.fields.push(field);
         const meta: FieldPlanMeta = { fieldId: fid, measurement: target.measurement, field: target.field, type: target.type, advances };
         if (rp !== undefined) meta.retentionPolicy = rp;
-        planned.push({ k: fieldSeq++, meta, field });
+        planned.push({ k: fieldSeq++, meta, field, range: fieldRange });
       }
       if (ranges.length === 0) continue;
-      if (enqueuer)
+      // A repair records its field plans itself, once it knows which may move their checkpoint.
+      if (enqueuer && sel.kind !== 'repair')
         await ctx.store.runs.addFieldPlans(
           run,
           planned.map(({ k, meta }) => ({ k, meta })),
@@ -228,6 +248,22 @@ export async function planBackup(ctx: PlanContext, sel: PlanSelection): Promise<
       if (!(size >= 1)) throw new RangeError(`fieldsPerJob must be at least 1, got ${size}`);
       const groups: number[][] = [];
       for (let n = 0; n < planned.length; n += size) groups.push(planned.slice(n, n + size).map((_, j) => n + j));
+      if (sel.kind === 'repair') {
+        if (!enqueuer) continue;
+        await planRepairMeasurement({
+          ctx,
+          run,
+          measurement: m.name,
+          originNs: configStart,
+          retentionPolicy: rp,
+          fields: planned,
+          groups,
+          deep: sel.deep ?? false,
+          enqueuer,
+          result,
+        });
+        continue;
+      }
       // One COUNT per piece of the measurement's range for all its fields; chunks
       // are enqueued as each piece is counted, so no plan is ever held whole.
       const opts = { sizeNs: ctx.chunkSizeNs, maxValues: ctx.maxValues, groups };
@@ -278,86 +314,4 @@ export async function planBackup(ctx: PlanContext, sel: PlanSelection): Promise<
     expectedValues: result.expectedValues,
   });
   return result;
-}
-
-interface Pending {
-  measurement: string;
-  dedupe: string;
-  data: CopyChunkPayload;
-  name: string;
-}
-
-/**
- * Adds a run's jobs in batches with addBulk. Before each batch, one atomic
- * script claims its chunks (RunLedger.claimChunks): a chunk whose job is still
- * in flight for another run is followed, not enqueued again, so planning a range
- * twice, or two planners racing on it, enqueue each chunk once; a chunk whose job
- * finished is claimed afresh and copied again. Job ids are unique per run and
- * position, so an add is never a no-op because of a finished job kept for
- * Bull Board.
- */
-class Enqueuer {
-  private batch: Pending[] = [];
-  private readonly inflight = new Set<Promise<void>>();
-  private readonly opts: ReturnType<typeof copyJobOptions>;
-
-  constructor(
-    private readonly ctx: PlanContext,
-    private readonly run: string,
-    private readonly result: PlanResult,
-  ) {
-    this.opts = copyJobOptions(ctx.retry);
-  }
-
-  async push(measurement: string, dedupe: string, data: CopyChunkPayload, name: string): Promise<void> {
-    this.batch.push({ measurement, dedupe, data, name });
-    if (this.batch.length >= BATCH) {
-      const batch = this.batch;
-      this.batch = [];
-      // At most IN_FLIGHT_BATCHES payload batches are held at once.
-      while (this.inflight.size >= IN_FLIGHT_BATCHES) await Promise.race(this.inflight);
-      const p: Promise<void> = this.add(batch).finally(() => this.inflight.delete(p));
-      // Its failure surfaces through race() or close(); never as an unhandled rejection.
-      p.catch(() => undefined);
-      this.inflight.add(p);
-    }
-  }
-
-  /** Adds what is left, waits for every batch, then marks the run's plan complete. */
-  async close(): Promise<void> {
-    const batch = this.batch;
-    this.batch = [];
-    await Promise.all([...this.inflight, this.add(batch)]);
-    await this.ctx.store.runs.addPlanned(this.run, 0, true);
-  }
-
-  private async add(pending: Pending[]): Promise<void> {
-    if (pending.length === 0) return;
-    // Positions come from the run's counter, shared with the jobs a failed group is split into.
-    const base = await this.ctx.store.runs.allocatePositions(this.run, pending.length);
-    const batch = pending.map((j, n) => ({ ...j, id: chunkJobId(this.run, base + n) }));
-    const claims = batch.map((j) => ({ chunk: j.dedupe, jobId: j.id }));
-    const verdicts = await this.ctx.store.runs.claimChunks(this.run, claims, jobsGone(this.ctx.queue));
-    const toAdd = batch.filter((_, n) => verdicts[n] === 1);
-    // Followed chunks count in this run when their job finishes; those finished already (2) were counted at once.
-    const followed = verdicts.filter((v) => v === 0 || v === 2).length;
-    const left = new Map<string, number>();
-    batch.forEach((j, n) => (verdicts[n] === 1 || verdicts[n] === 0) && left.set(j.measurement, (left.get(j.measurement) ?? 0) + 1));
-    const unfollowable = verdicts.filter((v) => v === -1).length;
-    if (unfollowable > 0)
-      this.ctx.logger.warn(`${unfollowable} chunks are queued by an earlier version's planner; left to it, not counted in this run`);
-    if (toAdd.length > 0) {
-      try {
-        await this.ctx.queue.addBulk(toAdd.map((j) => ({ name: j.name, data: j.data, opts: { ...this.opts, jobId: j.id } })));
-      } catch (err) {
-        // Claims of jobs never added would hold their chunks for a day.
-        await this.ctx.store.runs.releaseClaims(claims.filter((_, n) => verdicts[n] === 1)).catch(() => undefined);
-        throw err;
-      }
-    }
-    this.result.chunks += batch.length;
-    this.result.enqueued += toAdd.length;
-    this.result.reused += followed + unfollowable;
-    await this.ctx.store.runs.addPlanned(this.run, toAdd.length + followed, false, left);
-  }
 }

@@ -48,7 +48,7 @@ export function isFinalAttempt(job: Job, err: unknown): boolean {
 }
 
 /**
- * The handler of copy, backfill and restore jobs: copies the chunk of its field
+ * The handler of copy, backfill, restore and repair jobs: copies the chunk of its field
  * (or of its group of fields, with one query) the way its run goes, then (only after the backup
  * acknowledged every batch) records the job done, moves each field's low
  * watermark by that field's own plan and newest value, and counts the job in
@@ -113,6 +113,7 @@ export function createCopyProcessor(ctx: ProcessorContext): (job: Job<CopyChunkP
         run: id.run,
         seq: id.seq,
         ...(run.source === undefined ? {} : { source: run.source }),
+        ...(run.kind === 'repair' ? { repair: true } : {}),
         claim,
         outcome: 'done',
         values: result.values,

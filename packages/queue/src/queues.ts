@@ -3,7 +3,7 @@ import type { CopyChunkPayload, CopyChunkResultPayload, ScheduledPlanPayload, Sc
 import { QUEUE_COPY, QUEUE_SCHEDULE } from './names.js';
 import type { JobsGone } from './store/index.js';
 
-/** The copy queue: copy, backfill and restore chunks (JOBS), their names carrying what they copy. */
+/** The copy queue: copy, backfill, restore and repair chunks (JOBS), their names carrying what they copy. */
 export type CopyQueue = Queue<CopyChunkPayload, CopyChunkResultPayload, string>;
 /**
  * The schedule queue: one scheduled-plan job per cron tick. Its name type is string

@@ -107,6 +107,8 @@ export class Scripts {
       fieldIds: readonly string[];
       measurement: string;
       source: string;
+      /** The run is a repair: its values also count as values repaired. */
+      repair: boolean;
       watermarks: readonly { index: number; lastTimeNs: bigint | null; fieldId: string; meta: string }[];
     },
   ): Promise<FinishedChunk> {
@@ -139,6 +141,7 @@ export class Scripts {
         JSON.stringify(a.fieldIds),
         a.measurement,
         a.source,
+        a.repair ? '1' : '0',
         ...a.watermarks.flatMap((w) => [w.index, w.lastTimeNs?.toString() ?? '', w.fieldId, w.meta]),
       ],
     )) as [number, string];

@@ -270,5 +270,5 @@ test('totals are kept per source, once per chunk, in four fields a source howeve
     'values:plant_a',
   ]);
   // Nothing counted yet: no source, nothing before.
-  assert.deepEqual(await freshStore().store.runs.totals(), { bySource: new Map() });
+  assert.deepEqual(await freshStore().store.runs.totals(), { bySource: new Map(), repairs: new Map() });
 });

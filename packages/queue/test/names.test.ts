@@ -7,6 +7,7 @@ import {
   JOB_COPY,
   JOB_BACKFILL,
   JOB_RESTORE,
+  JOB_REPAIR,
   JOB_SCHEDULED_PLAN,
   assertNoColon,
   chunkDedupeId,
@@ -24,7 +25,7 @@ import { JOBS, chunkPayload, chunkRange, copyJobOptions, jobFields, retryDelay }
 const hostile = ['x"; DROP DATABASE "src', 'a:b', 'we ird,m=x', 'two\nlines', '温度', 'back\\slash', ''];
 
 test('queue and job names hold no colon', () => {
-  for (const name of [QUEUE_COPY, QUEUE_SCHEDULE, JOB_COPY, JOB_BACKFILL, JOB_RESTORE, JOB_SCHEDULED_PLAN]) {
+  for (const name of [QUEUE_COPY, QUEUE_SCHEDULE, JOB_COPY, JOB_BACKFILL, JOB_RESTORE, JOB_REPAIR, JOB_SCHEDULED_PLAN]) {
     assert.equal(assertNoColon('name', name), name);
   }
   for (const job of Object.values(JOBS)) {
@@ -111,6 +112,18 @@ test('a restore run has x ids: they parse, and a worker from before restore (r i
   assert.notEqual(into('db'), chunkDedupeId('backfill', fid, 0n, 9n));
   assert.notEqual(into('db'), into('scratch'));
   assert.equal(into('db'), into('db'));
+});
+
+test('a repair run copies the way a backup does (r ids), under its own job name, and never shares a claim with a copy', () => {
+  const run = runKey('repair-20240101-000000-42', 'repair');
+  assert.match(run, /^r[0-9a-z]{8}$/);
+  assert.equal(chunkJobName('repair'), JOB_REPAIR);
+  assert.equal(JOB_REPAIR, 'repair-chunk');
+  assert.equal(chunkJobName('repair', { measurement: 'm', fields: ['a', 'b'] }, 'plant_a'), 'repair-chunk plant_a m: a, b');
+  const fid = fieldId('h:1', 'db', 'm', 'f', 'autogen');
+  const repair = chunkDedupeId('repair', fid, 0n, 9n);
+  for (const other of ['copy', 'backfill', 'restore'] as const) assert.notEqual(repair, chunkDedupeId(other, fid, 0n, 9n), other);
+  assert.equal(repair, chunkDedupeId('repair', fid, 0n, 9n));
 });
 
 test('copy jobs retry with backup.retry, capped', () => {

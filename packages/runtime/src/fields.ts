@@ -1,5 +1,13 @@
 import { formatTimeNs } from '@influx-backup/config';
-import { JOB_STATES, parseFieldId, type CheckpointInfo, type ChunkJob, type FieldPlanMeta, type JobLike } from '@influx-backup/queue';
+import {
+  JOB_STATES,
+  parseFieldId,
+  type CheckpointInfo,
+  type ChunkJob,
+  type FieldPlanMeta,
+  type FieldVerification,
+  type JobLike,
+} from '@influx-backup/queue';
 import type { Runtime } from './connections.js';
 import { sourceOfField, type FieldIdentity } from './sources.js';
 
@@ -14,6 +22,8 @@ export interface FieldRow extends FieldIdentity {
   /** Waiting (or delayed) chunks among the first `FieldsReport.sampled` in the queue. */
   waiting: number;
   lastFailure: { at: string | null; start: string; end: string; reason: string } | null;
+  /** The field's last check by a repair pass (its `at`: when it was last verified); null: never checked. */
+  lastCheck: FieldVerification | null;
 }
 
 export interface FieldsReport {
@@ -41,6 +51,8 @@ export interface FieldsInput {
   readonly active: readonly (readonly Pick<FieldPlanMeta, 'fieldId'>[])[];
   readonly waiting: readonly (readonly Pick<FieldPlanMeta, 'fieldId'>[])[];
   readonly failed: readonly FailedChunk[];
+  /** Each field's last check by a repair pass, by field id. */
+  readonly verifications?: ReadonlyMap<string, FieldVerification>;
   /** The configured source a field's server and database belong to, if any. */
   readonly owner: (endpoint: string, database: string) => { readonly name: string } | undefined;
   readonly now: number;
@@ -71,6 +83,7 @@ export function fieldRows(input: FieldsInput): FieldRow[] {
         active: 0,
         waiting: 0,
         lastFailure: null,
+        lastCheck: null,
       };
       rows.set(fieldId, r);
     }
@@ -82,6 +95,7 @@ export function fieldRows(input: FieldsInput): FieldRow[] {
     r.lagSeconds = Math.max(0, Math.round(input.now / 1000 - Number(c.timeNs / 1_000_000n) / 1000));
     r.lastSuccessAt = c.updatedAt ?? null;
   }
+  for (const [fid, v] of input.verifications ?? []) row(fid).lastCheck = v;
   for (const fields of input.active) for (const f of fields) row(f.fieldId).active++;
   for (const fields of input.waiting) for (const f of fields) row(f.fieldId).waiting++;
   // Newest first: the first failure seen of a field is its last.
@@ -103,17 +117,18 @@ export function fieldRows(input: FieldsInput): FieldRow[] {
 
 /**
  * Per policy, measurement and field: the checkpoint and its lag, when a chunk last
- * moved it, the chunks active and waiting, and the newest failure with the server's
- * reason. Reads a bounded number of jobs, whatever the queue holds.
+ * moved it, the chunks active and waiting, the newest failure with the server's
+ * reason, and the last check by a repair pass. Reads a bounded number of jobs, whatever the queue holds.
  */
 export async function collectFields(rt: Runtime, now = Date.now()): Promise<FieldsReport> {
   const q = rt.copyQueue;
-  const [checkpoints, active, waiting, failed, counts] = await Promise.all([
+  const [checkpoints, active, waiting, failed, counts, verifications] = await Promise.all([
     rt.store.checkpoints.list(),
     q.getJobs(['active'], 0, 999),
     q.getJobs([...JOB_STATES.queued], 0, WAITING_SAMPLE - 1),
     q.getJobs(['failed'], 0, FAILED_SAMPLE - 1),
     q.getJobCounts(...JOB_STATES.queued),
+    rt.store.verifications.list(),
   ]);
   /** What a job copies; undefined for a restore's (the page shows the backup's fields) or a job not ours. */
   const chunkOf = async (job: JobLike): Promise<ChunkJob | undefined> => {
@@ -134,6 +149,7 @@ export async function collectFields(rt: Runtime, now = Date.now()): Promise<Fiel
       active: await fieldsOf(active),
       waiting: await fieldsOf(waiting),
       failed: failures.flat(),
+      verifications,
       owner: sourceOfField(rt),
       now,
     }),

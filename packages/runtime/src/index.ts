@@ -11,6 +11,7 @@ export { collectStatus, type StatusReport } from './status.js';
 export { collectFields, type FieldsReport, type FieldRow } from './fields.js';
 export { planPass, followPass, passRecord, type SourcePart, type PassOutcome, type PassProgress } from './pass.js';
 export { previewRestore, planRestore, type RestorePlan, type RestoreRoute } from './restore.js';
+export { concludeRepair, type RepairReport } from './repair.js';
 export { longRunningRole, serveUntil, type RunningRole } from './role.js';
 export { startWorker, workerRole, type RunningWorker } from './worker-role.js';
 export { plannerRole } from './planner-role.js';

@@ -30,7 +30,7 @@ export interface SourcePart {
 }
 
 /** What a pass copies: the command line's selectors. */
-export type PassSelection = Omit<PlanSelection, 'kind' | 'runId' | 'dryRun'>;
+export type PassSelection = Omit<PlanSelection, 'kind' | 'runId' | 'dryRun' | 'deep' | 'windowNs'>;
 
 export interface PassRequest {
   /** The pass's id; each source's run id is this, followed by a listed source's name. */
@@ -39,6 +39,8 @@ export interface PassRequest {
   readonly selection: PassSelection;
   /** The sources to plan (--source); default every configured source. */
   readonly sources?: readonly SourceRuntime[];
+  /** A repair pass (verify --repair, a tick of a schedule with repair): compare, and copy only what differs. */
+  readonly repair?: { readonly deep: boolean; readonly windowNs?: bigint };
   /** Where each plan's own log line goes (the CLI: the log file only, as it prints the plan); default the runtime's logger. */
   readonly planLogger?: Logger;
 }
@@ -58,6 +60,8 @@ export interface FollowRequest {
   readonly started: number;
   /** Wait for the runs to end (run, restore and plan --wait); run and restore copy in this process. */
   readonly follow: boolean;
+  /** Copy in this process while following (default: run and restore do). */
+  readonly copyHere?: boolean;
   /** Stops following (Ctrl-C): the chunks in flight go back to the queue. */
   readonly signal?: AbortSignal;
   readonly onProgress?: (p: PassProgress) => void;
@@ -100,10 +104,13 @@ export async function planPass(rt: Runtime, req: PassRequest): Promise<SourcePar
     }
   }
   if (usable.length === 0 && unused !== undefined) throw unused;
-  const kind = req.mode === 'backfill' ? 'backfill' : 'copy';
+  const kind = req.repair ? 'repair' : req.mode === 'backfill' ? 'backfill' : 'copy';
+  const repair = req.repair
+    ? { deep: req.repair.deep, ...(req.repair.windowNs === undefined ? {} : { windowNs: req.repair.windowNs }) }
+    : {};
   for (const { source, policies } of usable) {
     try {
-      const sel: PlanSelection = { kind, runId: sourceRunId(req.id, source), ...req.selection };
+      const sel: PlanSelection = { kind, runId: sourceRunId(req.id, source), ...req.selection, ...repair };
       const plan = await planSource(rt, planContext(rt, source, policies), sel, req.planLogger);
       parts.push({ source, plan });
     } catch (err) {
@@ -170,7 +177,7 @@ export async function followPass(rt: Runtime, req: FollowRequest): Promise<PassO
     await rt.store.lastRuns.set(done.record);
     return done;
   }
-  const worker = mode === 'run' || mode === 'restore' ? startWorker(rt, { role: 'run' }) : undefined;
+  const worker = (req.copyHere ?? (mode === 'run' || mode === 'restore')) ? startWorker(rt, { role: 'run' }) : undefined;
   const seen = new Map<string, PassProgress>();
   try {
     await Promise.all(

@@ -1,15 +1,16 @@
 import { getNextMillis, Worker, type Job } from 'bullmq';
-import { cronPattern } from '@influx-backup/config';
+import { cronPattern, formatDuration } from '@influx-backup/config';
 import { clusterSampler, monitorAlerts, rulesFor, sharedAlerts } from '@influx-backup/monitoring';
 import { QUEUE_SCHEDULE, SCHEDULED_PLAN_OPTIONS, JOBS, type ScheduledPlanPayload, type ScheduledPlanResult } from '@influx-backup/queue';
 import type { Runtime } from './connections.js';
-import { followPass, planPass } from './pass.js';
+import { followPass, planPass, type SourcePart } from './pass.js';
 import { preflight } from './preflight.js';
+import { concludeRepair } from './repair.js';
 import { longRunningRole, type RunningRole } from './role.js';
 import { clusterSources, monitorSettings, workerIdentity } from './settings.js';
 
 export interface ScheduleSync {
-  upserted: { id: string; pattern: string; full: boolean }[];
+  upserted: { id: string; pattern: string; full: boolean; repair: boolean; windowMs?: number }[];
   removed: string[];
 }
 
@@ -24,8 +25,20 @@ export async function syncSchedules(rt: Runtime): Promise<ScheduleSync> {
   const result: ScheduleSync = { upserted: [], removed: [] };
   for (const job of wanted) {
     const pattern = cronPattern(job);
-    await upsertSchedule(rt, job.id, pattern, { scheduleId: job.id, full: job.full });
-    result.upserted.push({ id: job.id, pattern, full: job.full });
+    const data: ScheduledPlanPayload = {
+      scheduleId: job.id,
+      full: job.full,
+      repair: job.repair,
+      ...(job.windowMs === undefined ? {} : { windowMs: job.windowMs }),
+    };
+    await upsertSchedule(rt, job.id, pattern, data);
+    result.upserted.push({
+      id: job.id,
+      pattern,
+      full: job.full,
+      repair: job.repair,
+      ...(job.windowMs === undefined ? {} : { windowMs: job.windowMs }),
+    });
   }
   const keep = new Set(wanted.map((j) => j.id));
   for (const existing of await rt.scheduleQueue.getJobSchedulers(0, -1)) {
@@ -59,7 +72,9 @@ async function upsertSchedule(rt: Runtime, id: string, pattern: string, data: Sc
       }
       const kept = await rt.scheduleQueue.getJobScheduler(id);
       const keptData = kept?.template?.data;
-      if (kept?.pattern === pattern && kept.tz === tz && keptData?.full === data.full) return;
+      const same =
+        keptData?.full === data.full && (keptData.repair ?? false) === (data.repair ?? false) && keptData.windowMs === data.windowMs;
+      if (kept?.pattern === pattern && kept.tz === tz && same) return;
       // The slot BullMQ computes for the next tick, and so the id of the job in its way.
       const next = getNextMillis(Date.now(), { pattern, tz });
       const stale = next === undefined ? `repeat:${id}:<next tick in ms>` : `repeat:${id}:${next}`;
@@ -77,9 +92,11 @@ export interface RunningPlanner extends RunningRole {
 }
 
 /**
- * Takes the schedule's ticks: each tick plans a pass (incremental, or a full pass for a
- * schedule marked `full`) of every source the schedule applies to (a source's
- * `schedule_ids`, or all), one run per source, and records it as the last run. A tick
+ * Takes the schedule's ticks: each tick plans a pass (incremental, a full pass for a
+ * schedule marked `full`, or a repair pass for one marked `repair`) of every source the
+ * schedule applies to (a source's `schedule_ids`, or all), one run per source, and
+ * records it as the last run. A repair tick is `verify --repair --enqueue`: it compares,
+ * leaves the chunks that differ to the workers and records each field's check. A tick
  * is one BullMQ job, so with several planners running exactly one of them plans it,
  * and a chunk already queued is followed, not enqueued twice. A source that cannot be
  * planned (down, credentials refused) does not keep the others from being planned; the
@@ -90,17 +107,27 @@ export function startPlanner(rt: Runtime): RunningPlanner {
     QUEUE_SCHEDULE,
     async (job: Job<ScheduledPlanPayload>) => {
       const tick = new Date(job.timestamp).toISOString().replace(/[-:.]/g, '');
-      const { scheduleId, full } = job.data;
+      const { scheduleId, full, repair = false, windowMs } = job.data;
       const id = `${scheduleId}-${tick}`;
       const sources = rt.sources.filter((s) => !s.config.scheduleIds || s.config.scheduleIds.includes(scheduleId));
-      rt.logger.info(
-        `schedule ${scheduleId}: planning a ${full ? 'full' : 'incremental'} pass of ${sources.map((s) => s.name).join(', ')}`,
-        { run: id },
-      );
+      const what = repair
+        ? `repair${windowMs === undefined ? '' : ` (the newest ${formatDuration(windowMs)})`}`
+        : full
+          ? 'full'
+          : 'incremental';
+      rt.logger.info(`schedule ${scheduleId}: planning a ${what} pass of ${sources.map((s) => s.name).join(', ')}`, { run: id });
       const started = Date.now();
-      const parts = await planPass(rt, { id, mode: 'schedule', selection: { full }, sources });
+      const window = windowMs === undefined ? {} : { windowNs: BigInt(windowMs) * 1_000_000n };
+      const parts = await planPass(rt, {
+        id,
+        mode: 'schedule',
+        selection: { full },
+        sources,
+        ...(repair ? { repair: { deep: false, ...window } } : {}),
+      });
       // The workers copy it: its record follows their counters (status reads them live).
       const { record, failed } = await followPass(rt, { id, mode: 'schedule', parts, started, follow: false });
+      if (repair) logRepair(rt, scheduleId, parts, await concludeRepair(rt, parts, { deep: false, recheck: false }));
       for (const p of failed) rt.logger.error(`schedule ${scheduleId}: planning source ${p.source.name} failed: ${p.error ?? 'unknown'}`);
       if (failed.length > 0)
         throw new Error(`planning failed for source ${failed.map((p) => p.source.name).join(', ')}; the others are planned`);
@@ -126,12 +153,30 @@ export function startPlanner(rt: Runtime): RunningPlanner {
   };
 }
 
+/** What a repair tick found, in one line. */
+function logRepair(
+  rt: Runtime,
+  scheduleId: string,
+  parts: readonly SourcePart[],
+  report: Awaited<ReturnType<typeof concludeRepair>>,
+): void {
+  const sum = (k: 'compared' | 'different' | 'extra'): number => report.fields.reduce((n, f) => n + f.check[k], 0);
+  const chunks = parts.reduce((n, p) => n + (p.plan?.chunks ?? 0), 0);
+  rt.logger.info(
+    `schedule ${scheduleId}: compared ${sum('compared')} chunks of ${report.fields.length} fields; ${sum('different')} differ` +
+      (chunks > 0 ? `, ${chunks} repair chunks queued for the workers` : '') +
+      (sum('extra') > 0 ? `; ${sum('extra')} values only in the backup, kept` : ''),
+  );
+}
+
 /** Makes the schedules match the configuration and logs them, then starts taking their ticks. */
 async function startScheduling(rt: Runtime): Promise<RunningPlanner> {
   const sync = await syncSchedules(rt);
   if (!rt.config.scheduler.enabled) rt.logger.warn('scheduler.enabled is false: no schedule will tick');
   for (const s of sync.upserted)
-    rt.logger.info(`schedule ${s.id}: "${s.pattern}" ${rt.config.scheduler.timezone}, ${s.full ? 'full' : 'incremental'}`);
+    rt.logger.info(
+      `schedule ${s.id}: "${s.pattern}" ${rt.config.scheduler.timezone}, ${s.repair ? `repair${s.windowMs === undefined ? '' : ` of the newest ${formatDuration(s.windowMs)}`}` : s.full ? 'full' : 'incremental'}`,
+    );
   for (const id of sync.removed) rt.logger.info(`schedule ${id}: removed (no longer in the configuration, or disabled)`);
   return startPlanner(rt);
 }

@@ -40,6 +40,9 @@ export function planContext(rt: Runtime, source: SourceRuntime, policies: Source
     overlapNs: BigInt(c.backup.timeChunks.overlapMs) * 1_000_000n,
     retry: retryPolicy(c),
     logger: rt.logger,
+    // What a repair compares with.
+    backup: rt.backup,
+    pieceRows: pieceRowsFor(c),
   };
 }
 

@@ -1,6 +1,6 @@
 // What status shows, shaped from what was read: pure functions, so the rules are
 // tested without servers (packages/runtime/test/status-shape.test.ts).
-import type { PassPart, PassRecord, RunCounters, Totals, TotalsBySource } from '@influx-backup/queue';
+import type { PassPart, PassRecord, RepairTotals, RunCounters, Totals, TotalsBySource } from '@influx-backup/queue';
 
 /** A configured source by its name, and the name its runs and totals are kept under in Redis (storedSourceName). */
 export interface NamedSource {
@@ -22,6 +22,21 @@ export function sourceTotals(sources: readonly NamedSource[], totals: TotalsBySo
   const byStored = new Map(sources.map((s) => [s.stored, s.name]));
   for (const [stored, t] of totals.bySource) add(byStored.get(stored) ?? stored, t);
   if (totals.before) add('', totals.before);
+  return [...out].map(([source, t]) => ({ source, ...t }));
+}
+
+/** The repair totals under the names /metrics labels them with: each configured source (zeros before its first check), then any other. */
+export function sourceRepairTotals(
+  sources: readonly NamedSource[],
+  repairs: TotalsBySource['repairs'],
+): (RepairTotals & { source: string })[] {
+  const out = new Map<string, RepairTotals>(sources.map((s) => [s.name, { compared: 0, different: 0, repaired: 0 }]));
+  const byStored = new Map(sources.map((s) => [s.stored, s.name]));
+  for (const [stored, r] of repairs) {
+    const name = byStored.get(stored) ?? stored;
+    const t = out.get(name) ?? { compared: 0, different: 0, repaired: 0 };
+    out.set(name, { compared: t.compared + r.compared, different: t.different + r.different, repaired: t.repaired + r.repaired });
+  }
   return [...out].map(([source, t]) => ({ source, ...t }));
 }
 

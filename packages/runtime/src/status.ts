@@ -1,7 +1,17 @@
 import { formatTimeNs } from '@influx-backup/config';
 import { sampleRun, sampleRuns, type MetricsBlock } from '@influx-backup/monitoring';
-import { JOB_STATES, type FiringAlert, type PassRecord, type RunCounters, type Totals, type WorkerSeen } from '@influx-backup/queue';
-import { addTotals, passRuns, passWithCounters, sourceTotals } from './status-shape.js';
+import {
+  JOB_STATES,
+  parseFieldId,
+  type FieldVerification,
+  type FiringAlert,
+  type PassRecord,
+  type RepairTotals,
+  type RunCounters,
+  type Totals,
+  type WorkerSeen,
+} from '@influx-backup/queue';
+import { addTotals, passRuns, passWithCounters, sourceRepairTotals, sourceTotals } from './status-shape.js';
 import type { Runtime, SourceRuntime } from './connections.js';
 import { newestRunBySource, sourceOfField, storedSourceName, type FieldIdentity } from './sources.js';
 
@@ -25,6 +35,14 @@ export interface StatusReport {
    * totals were kept per source.
    */
   totalsBySource: (Totals & { source: string })[];
+  /**
+   * Each field's last check by a repair pass (verify --repair, a scheduled check): when,
+   * what it compared and found, what it copied again, and (when it followed the copies)
+   * what was still missing after; in the order of the checkpoints.
+   */
+  verifications: (FieldIdentity & FieldVerification)[];
+  /** Repair passes since the first, by source as totalsBySource: chunks compared, found different, values repaired. */
+  repairTotalsBySource: (RepairTotals & { source: string })[];
   /** Long-running `worker` processes. */
   workers: WorkerSeen[];
   /** `run` processes (they copy their own run, then exit): not workers. */
@@ -86,36 +104,57 @@ export async function collectStatus(
   const owner = sourceOfField(rt);
   const shown = new Set(sources.map((s) => s.name));
   const all = sources.length === rt.sources.length;
-  const [copy, schedule, checkpoints, workers, lastRun, lastRestore, schedulers, failed, sample, totals, successes, newest, firing] =
-    await Promise.all([
-      rt.copyQueue.getJobCounts(...JOB_STATES.all),
-      rt.scheduleQueue.getJobCounts(...JOB_STATES.all),
-      rt.store.checkpoints.list(),
-      rt.store.workers.list(),
-      rt.store.lastRuns.get(),
-      rt.store.lastRuns.get('restore'),
-      rt.scheduleQueue.getJobSchedulers(0, -1).catch(() => []),
-      rt.copyQueue.getJobs(['failed'], 0, 9, false),
-      sampleRun(runSources(rt)),
-      rt.store.runs.totals(),
-      rt.store.checkpoints.lastSuccesses(),
-      newestRunBySource(rt),
-      rt.store.alerts.firing(),
-    ]);
+  const [
+    copy,
+    schedule,
+    checkpoints,
+    workers,
+    lastRun,
+    lastRestore,
+    schedulers,
+    failed,
+    sample,
+    totals,
+    successes,
+    newest,
+    firing,
+    checks,
+  ] = await Promise.all([
+    rt.copyQueue.getJobCounts(...JOB_STATES.all),
+    rt.scheduleQueue.getJobCounts(...JOB_STATES.all),
+    rt.store.checkpoints.list(),
+    rt.store.workers.list(),
+    rt.store.lastRuns.get(),
+    rt.store.lastRuns.get('restore'),
+    rt.scheduleQueue.getJobSchedulers(0, -1).catch(() => []),
+    rt.copyQueue.getJobs(['failed'], 0, 9, false),
+    sampleRun(runSources(rt)),
+    rt.store.runs.totals(),
+    rt.store.checkpoints.lastSuccesses(),
+    newestRunBySource(rt),
+    rt.store.alerts.firing(),
+    rt.store.verifications.list(),
+  ]);
   const bySource = await sampleRuns(
     runSources(rt),
     sources.map((s) => newest.get(s.name) ?? null),
   );
-  const byName = sourceTotals(
-    rt.sources.map((s) => ({ name: s.name, stored: storedSourceName(s) })),
-    totals,
-  );
+  const named = rt.sources.map((s) => ({ name: s.name, stored: storedSourceName(s) }));
+  const byName = sourceTotals(named, totals);
   const rows = checkpoints
     .map((c) => ({ c, name: owner(c.source, c.database)?.name ?? null }))
     .filter(({ name }) => all || (name !== null && shown.has(name)));
   // In the order of the configuration's sources (stable: each source's rows stay in the store's order).
   const rank = (name: string | null): number => (name === null ? rt.sources.length : rt.sources.findIndex((s) => s.name === name));
   rows.sort((a, b) => rank(a.name) - rank(b.name));
+  const order = (v: FieldIdentity): string => JSON.stringify([v.retentionPolicy ?? '', v.measurement, v.field]);
+  const verified = [...checks]
+    .map(([fid, v]) => {
+      const id = parseFieldId(fid);
+      return toRow(v, id, owner(id.source, id.database)?.name ?? null);
+    })
+    .filter((r) => all || (r.sourceName !== null && shown.has(r.sourceName)))
+    .sort((a, b) => rank(a.sourceName) - rank(b.sourceName) || order(a).localeCompare(order(b)));
   return {
     redis: rt.redisEndpoint,
     queues: { copy, schedule },
@@ -140,6 +179,8 @@ export async function collectStatus(
     })),
     totals: addTotals(...byName),
     totalsBySource: byName.filter((t) => all || shown.has(t.source)),
+    verifications: verified,
+    repairTotalsBySource: sourceRepairTotals(named, totals.repairs).filter((t) => all || shown.has(t.source)),
     workers: workers.filter((w) => w.role !== 'run'),
     runs: workers.filter((w) => w.role === 'run'),
     schedules: schedulers.map((s) => ({
@@ -194,6 +235,18 @@ function alertRows(rt: Runtime, firing: readonly FiringAlert[]): FiringAlertRow[
       threshold: a.threshold,
       value: a.value,
     }));
+}
+
+function toRow(v: FieldVerification, id: ReturnType<typeof parseFieldId>, name: string | null): FieldIdentity & FieldVerification {
+  return {
+    sourceName: name,
+    source: id.source,
+    database: id.database,
+    retentionPolicy: id.retentionPolicy ?? null,
+    measurement: id.measurement,
+    field: id.field,
+    ...v,
+  };
 }
 
 function iso(ms: number | undefined): string | null {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fieldId } from '@influx-backup/queue';
+import { fieldId, type FieldVerification } from '@influx-backup/queue';
 import { fieldRows } from '../src/fields.js';
 
 const NOW = Date.parse('2026-12-01T12:00:00.000Z');
@@ -45,4 +45,53 @@ test('a row per field with a checkpoint or a chunk, its lag, its chunks and its 
   assert.equal(rows[2]?.retentionPolicy, null, 'a checkpoint saved before policies were named');
   assert.equal(rows[1]?.lastSuccessAt, '2026-12-01T11:01:00.000Z');
   assert.equal(rows[0]?.lastFailure?.at, new Date(NOW - 1_000).toISOString());
+});
+
+test("a field's last check shows on its row, and a field checked but with no checkpoint yet has a row of its own", () => {
+  const temp = fieldId('10.0.0.1:8086', 'iot', 'weather', 'temp', 'autogen');
+  const rain = fieldId('10.0.0.1:8086', 'iot', 'weather', 'rain', 'autogen');
+  const check: FieldVerification = {
+    at: '2026-12-01T03:00:00.000Z',
+    deep: false,
+    startNs: '0',
+    endNs: '1',
+    compared: 24,
+    different: 1,
+    missing: 3,
+    changed: 0,
+    extra: 2,
+    copied: 40,
+    backupTypes: [],
+    stillMissing: 0,
+    ok: true,
+  };
+  const rows = fieldRows({
+    checkpoints: [
+      {
+        fieldId: temp,
+        source: '10.0.0.1:8086',
+        database: 'iot',
+        retentionPolicy: 'autogen',
+        measurement: 'weather',
+        field: 'temp',
+        timeNs: 1n,
+      },
+    ],
+    active: [],
+    waiting: [],
+    failed: [],
+    verifications: new Map<string, FieldVerification>([
+      [temp, check],
+      [rain, { ...check, different: 0, stillMissing: null, ok: true }],
+    ]),
+    owner: () => ({ name: 'iot' }),
+    now: NOW,
+  });
+  assert.deepEqual(
+    rows.map((r) => [r.field, r.checkpoint !== null, r.lastCheck?.at ?? null, r.lastCheck?.different ?? null]),
+    [
+      ['rain', false, '2026-12-01T03:00:00.000Z', 0],
+      ['temp', true, '2026-12-01T03:00:00.000Z', 1],
+    ],
+  );
 });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { PassRecord, RunCounters } from '@influx-backup/queue';
-import { passRuns, passWithCounters, sourceTotals } from '../src/status-shape.js';
+import { passRuns, passWithCounters, sourceRepairTotals, sourceTotals } from '../src/status-shape.js';
 
 const T0 = Date.parse('2026-12-01T10:00:00.000Z');
 
@@ -117,6 +117,7 @@ test('totals: each configured source from zero, stored names mapped to configure
         ['', t(10)],
         ['gone', t(5)],
       ]),
+      repairs: new Map(),
       before: t(7),
     },
   );
@@ -129,4 +130,22 @@ test('totals: each configured source from zero, stored names mapped to configure
       ['', 7],
     ],
   );
+});
+
+test('repair totals by source: each configured source (zeros before its first check), then a source no longer configured', () => {
+  const out = sourceRepairTotals(
+    [
+      { name: 'iot', stored: '' },
+      { name: 'quiet', stored: 'quiet' },
+    ],
+    new Map([
+      ['', { compared: 100, different: 2, repaired: 30 }],
+      ['gone', { compared: 5, different: 0, repaired: 0 }],
+    ]),
+  );
+  assert.deepEqual(out, [
+    { source: 'iot', compared: 100, different: 2, repaired: 30 },
+    { source: 'quiet', compared: 0, different: 0, repaired: 0 },
+    { source: 'gone', compared: 5, different: 0, repaired: 0 },
+  ]);
 });

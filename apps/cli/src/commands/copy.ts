@@ -46,7 +46,7 @@ export async function copyCommand(ctx: ProcessContext, mode: Mode, opts: CopyCom
  */
 export async function followHere(
   rt: Runtime,
-  req: { id: string; mode: Mode | 'restore'; parts: SourcePart[]; started: number; follow: boolean },
+  req: { id: string; mode: Mode | 'restore' | 'repair'; parts: SourcePart[]; started: number; follow: boolean; copyHere?: boolean },
 ): Promise<number> {
   const verb = req.mode === 'restore' ? 'restore' : 'copy';
   const planned = req.parts.flatMap((p) => (p.plan ? [p.plan] : []));
@@ -82,7 +82,7 @@ export async function followHere(
   }
   if (outcome.interrupted) {
     process.stderr.write(
-      req.mode === 'run' || req.mode === 'restore'
+      (req.copyHere ?? (req.mode === 'run' || req.mode === 'restore'))
         ? 'interrupted: chunks in flight go back to the queue; run again (or start a worker) to finish\n'
         : 'interrupted: the jobs stay queued; the workers go on copying them\n',
     );
@@ -92,7 +92,9 @@ export async function followHere(
     process.stdout.write(
       req.mode === 'restore'
         ? 'nothing to restore: the backup holds no value in the range\n'
-        : 'nothing to copy: every field is up to date\n',
+        : req.mode === 'repair'
+          ? 'nothing to copy again: no chunk of the backup lacks a value of the source\n'
+          : 'nothing to copy: every field is up to date\n',
     );
   } else if (req.follow) {
     printSummary(outcome, req.started);

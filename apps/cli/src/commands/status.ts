@@ -45,6 +45,32 @@ function lastRunLines(r: PassRecord | null): string[] {
   return lines;
 }
 
+/** What a field's last check came to. */
+function checkResult(v: StatusReport['verifications'][number]): string {
+  if (v.backupTypes.length > 0) return `TYPE CONFLICT (backup ${v.backupTypes.join(', ')})`;
+  if (v.ok === false) return `FAILED: ${fmtInt(v.stillMissing ?? 0)} values still missing`;
+  if (v.ok === null) return `${fmtInt(v.different)} chunks left to the workers`;
+  return v.different > 0 ? `repaired ${fmtInt(v.different)} chunks` : 'equal';
+}
+
+/** Each field's last check by a repair pass: when, what it compared and found, what it copied, how it ended. */
+function checkLines(list: StatusReport['verifications'], several: boolean): string[] {
+  return table([
+    [...(several ? ['source'] : []), 'policy', 'field', 'verified', 'compared', 'different', 'copied', 'extra', 'result'],
+    ...list.map((v) => [
+      ...(several ? [v.sourceName ?? '(not configured)'] : []),
+      v.retentionPolicy === null ? '(default)' : v.retentionPolicy,
+      `${v.measurement}.${v.field}`,
+      `${v.at}${v.deep ? ' (deep)' : ''}`,
+      fmtInt(v.compared),
+      fmtInt(v.different),
+      fmtInt(v.copied),
+      fmtInt(v.extra),
+      checkResult(v),
+    ]),
+  ]);
+}
+
 function processLines(list: StatusReport['workers']): string[] {
   if (list.length === 0) return ['  (none)'];
   return table([
@@ -164,6 +190,8 @@ export async function statusCommand(ctx: ProcessContext, opts: { json?: boolean;
         ]),
       );
     }
+    if (status.verifications.length > 0)
+      out.push('', 'last checks (verify --repair, scheduled checks):', ...checkLines(status.verifications, several));
     out.push('', 'workers:', ...processLines(status.workers));
     if (status.runs.length > 0)
       out.push('', 'run processes (not workers: each copies its own run, then exits):', ...processLines(status.runs));

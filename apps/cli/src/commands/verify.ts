@@ -3,6 +3,7 @@ import { formatTimeNs } from '@influx-backup/config';
 import { EXIT_FAILED, EXIT_OK, UsageError, type ProcessContext } from '@influx-backup/process';
 import { checkSelection, measurementPlans, pieceRowsFor, preflight, selectSources, withRuntime } from '@influx-backup/runtime';
 import { nowNs } from '@influx-backup/queue';
+import { timeFlag } from '../context.js';
 import { counted, fmtInt } from '../progress.js';
 
 export interface VerifyOptions {
@@ -10,8 +11,13 @@ export interface VerifyOptions {
   measurement?: string[];
   field?: string[];
   retentionPolicy?: string[];
+  startTime?: string;
+  endTime?: string;
   source?: string[];
   json?: boolean;
+  repair?: boolean;
+  enqueue?: boolean;
+  wait?: boolean;
 }
 
 /** `sourceName`: the name of a source of databases.sources. */
@@ -21,6 +27,14 @@ type PolicyResult = VerifyResult & { retentionPolicy: string; sourceName?: strin
 const MAX_RANGES = 10;
 
 export async function verifyCommand(ctx: ProcessContext, opts: VerifyOptions): Promise<number> {
+  if (opts.enqueue && !opts.repair) throw new UsageError('--enqueue leaves the copies of a repair to the workers: give it with --repair');
+  if (opts.wait && !opts.enqueue)
+    throw new UsageError('--wait follows the copies --enqueue leaves to the workers: give it with --repair --enqueue');
+  if (opts.repair) return (await import('./repair.js')).repairCommand(ctx, opts);
+  const fromFlag = timeFlag('--start-time', opts.startTime);
+  const toFlag = timeFlag('--end-time', opts.endTime);
+  if (fromFlag !== undefined && toFlag !== undefined && toFlag < fromFlag)
+    throw new UsageError(`--end-time ${opts.endTime} is before --start-time ${opts.startTime}`);
   return withRuntime(ctx, async (rt) => {
     const selected = selectSources(rt, opts.source);
     const checks = await preflight(rt, { prepareBackup: false, sources: selected });
@@ -50,6 +64,10 @@ export async function verifyCommand(ctx: ProcessContext, opts: VerifyOptions): P
           const wanted = opts.field?.length ? (m.fields ?? opts.field).filter((f) => opts.field?.includes(f)) : m.fields;
           if (wanted?.length === 0) continue;
           const { targets } = await discoverFields(source.client, source.config.database, m.name, wanted, rp);
+          const startNs = fromFlag !== undefined && fromFlag > m.startNs ? fromFlag : m.startNs;
+          const end = m.endNs ?? now;
+          const endNs = toFlag !== undefined && toFlag < end ? toFlag : end;
+          if (endNs < startNs) continue;
           for (const target of targets) {
             results.push(
               await verifyField({
@@ -58,8 +76,8 @@ export async function verifyCommand(ctx: ProcessContext, opts: VerifyOptions): P
                 sourceDb: source.config.database,
                 backupDb: source.config.backupDatabase,
                 target,
-                startNs: m.startNs,
-                endNs: m.endNs ?? now,
+                startNs,
+                endNs,
                 deep: opts.deep ?? false,
                 chunkSizeNs: BigInt(c.backup.timeChunks.sizeMs) * 1_000_000n,
                 pieceRows: pieceRowsFor(c),

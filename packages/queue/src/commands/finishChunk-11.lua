@@ -7,7 +7,8 @@
     (each by its own plan, chunk index and newest value), and each field's last
     success;
   - once per job, whatever the retries or stalls (the run's bitmap of finished
-    positions): the run's counters, and the totals of the run's source.
+    positions): the run's counters, and the totals of the run's source (a repair's
+    values also as values repaired).
   Runs that planned the chunk while it was in flight follow it: their keys are not
   known here, so their ids are returned, and countFollowers counts them. They are
   returned again by a later call for the same job (its retry), until counted.
@@ -21,7 +22,8 @@
   ARGV[5] TTL (s)     ARGV[6] failures kept       ARGV[7] job id   ARGV[8] now (ms)
   ARGV[9] JSON list of the job's field ids        ARGV[10] measurement
   ARGV[11] the run's source ('' = the single databases.source)
-  ARGV[12..] per watermark: chunk index, newest time ('' = none), field id, meta JSON
+  ARGV[12] '1' when the run is a repair (verify --repair), else '0'
+  ARGV[13..] per watermark: chunk index, newest time ('' = none), field id, meta JSON
   Returns {1 counted now | 0 counted before, the followers' run ids ('' = none)}.
 ]]
 --- @include "includes/watermark"
@@ -31,7 +33,7 @@ local ttl = ARGV[5]
 if redis.call('GET', KEYS[8]) == ARGV[7] then redis.call('DEL', KEYS[8]) end
 if done then
   for w = 12, #KEYS do
-    local a = 12 + (w - 12) * 4
+    local a = 13 + (w - 12) * 4
     watermark(KEYS[w], KEYS[6], KEYS[7], ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ttl)
   end
   for _, fid in ipairs(cjson.decode(ARGV[9])) do redis.call('HSET', KEYS[10], fid, ARGV[8]) end
@@ -43,6 +45,7 @@ local src = ':' .. ARGV[11]
 if done then
   redis.call('HINCRBY', KEYS[9], 'done' .. src, 1)
   redis.call('HINCRBY', KEYS[9], 'values' .. src, ARGV[3])
+  if ARGV[12] == '1' then redis.call('HINCRBY', KEYS[9], 'repaired' .. src, ARGV[3]) end
 else
   redis.call('HINCRBY', KEYS[9], 'failed' .. src, 1)
   redis.call('SETBIT', KEYS[3], ARGV[1], 1)

@@ -5,6 +5,7 @@ import { AlertState } from './alert-state.js';
 import { CheckpointStore } from './checkpoints.js';
 import { LastRunStore } from './last-runs.js';
 import { RunLedger } from './run-ledger.js';
+import { VerificationStore } from './verifications.js';
 import { WorkerRegistry } from './workers.js';
 
 /** influx-backup's own state in Redis, beside BullMQ's queues: one store per concept, on one connection. */
@@ -14,6 +15,7 @@ export interface Store {
   readonly workers: WorkerRegistry;
   readonly alerts: AlertState;
   readonly lastRuns: LastRunStore;
+  readonly verifications: VerificationStore;
 }
 
 /** The stores under `prefix` (redis.prefix). `orphanGraceMs`: see RunLedger.claimChunks (tests shorten it). */
@@ -26,6 +28,7 @@ export function createStore(redis: Redis, prefix: string, { orphanGraceMs }: { o
     workers: new WorkerRegistry(redis, keys),
     alerts: new AlertState(redis, keys, scripts),
     lastRuns: new LastRunStore(redis, keys),
+    verifications: new VerificationStore(redis, keys),
   };
 }
 
@@ -43,4 +46,5 @@ export {
 export { WorkerRegistry, type WorkerSeen } from './workers.js';
 export { AlertState, type FiringAlert, type StoredAlert } from './alert-state.js';
 export { LastRunStore, type PassRecord, type PassPart, type PassFailure, type PassMode } from './last-runs.js';
-export type { Totals, TotalsBySource } from './totals.js';
+export { VerificationStore, type FieldVerification } from './verifications.js';
+export type { Totals, TotalsBySource, RepairTotals } from './totals.js';

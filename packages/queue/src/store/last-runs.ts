@@ -2,8 +2,8 @@ import type { Redis } from 'ioredis';
 import type { StoreKeys } from '../keys.js';
 import type { ChunkFailure } from './run-ledger.js';
 
-/** What a pass was: `run`, `plan`, `backfill` or `restore` as the command line named it, or a scheduled tick. */
-export type PassMode = 'run' | 'plan' | 'backfill' | 'restore' | 'schedule';
+/** What a pass was: `run`, `plan`, `backfill`, `restore` or `repair` (verify --repair) as the command line named it, or a scheduled tick. */
+export type PassMode = 'run' | 'plan' | 'backfill' | 'restore' | 'repair' | 'schedule';
 
 /** A chunk that failed for good as its run recorded it, or a source left out, as a pass records it (the source named). */
 export interface PassFailure extends ChunkFailure {

@@ -56,6 +56,8 @@ export interface FinishChunk {
   seq: number;
   /** The run's source (RunMeta.source): its totals count the chunk. Absent: the single databases.source. */
   source?: string;
+  /** The run is a repair (RunMeta.kind): its values also count as values repaired. */
+  repair?: boolean;
   /** The claim released if this job holds it. */
   claim: ChunkClaim;
   outcome: 'done' | 'failed';
@@ -248,6 +250,7 @@ export class RunLedger {
         fieldIds: f.fieldIds,
         measurement: f.measurement,
         source: f.source ?? '',
+        repair: f.repair ?? false,
         watermarks: ws.map((w) => ({ ...w, meta: JSON.stringify({ updatedAt, planKey: w.planKey }) })),
       },
     );
