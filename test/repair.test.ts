@@ -266,7 +266,7 @@ describe('verify --repair', () => {
       const victim = workers[0]!;
       const victimId = await waitFor('the first worker to register', async () => {
         const all = await conn.hgetall(`${n.prefix}:state:workers`);
-        return Object.keys(all).find((id) => id.endsWith(`-${victim.child.pid}`));
+        return Object.entries(all).find(([, seen]) => (JSON.parse(seen) as { pid: number }).pid === victim.child.pid)?.[0];
       });
       const killed = await waitFor(
         'a repair chunk half copied by the first worker',
