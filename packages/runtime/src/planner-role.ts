@@ -7,6 +7,7 @@ import { followPass, planPass } from './pass.js';
 import { preflight } from './preflight.js';
 import { longRunningRole, type RunningRole } from './role.js';
 import { clusterSources, monitorSettings, workerIdentity } from './settings.js';
+import { waitForRedis } from './wait-for-redis.js';
 
 export interface ScheduleSync {
   upserted: { id: string; pattern: string; full: boolean }[];
@@ -141,7 +142,9 @@ export const plannerRole = longRunningRole({
   name: 'planner',
   description: 'keep the cron schedules of scheduler.jobs and plan on every tick',
   stopping: 'stopping the planner',
-  async start(rt) {
+  async start(rt, stop) {
+    // Started while Redis is away, a planner waits for it rather than exit.
+    if (!(await waitForRedis(rt, stop))) return { stop: () => Promise.resolve() };
     await preflight(rt);
     return startScheduling(rt);
   },
