@@ -8,6 +8,7 @@ import { preflight } from './preflight.js';
 import { concludeRepair } from './repair.js';
 import { longRunningRole, type RunningRole } from './role.js';
 import { clusterSources, monitorSettings, workerIdentity } from './settings.js';
+import { waitForRedis } from './wait-for-redis.js';
 
 export interface ScheduleSync {
   upserted: { id: string; pattern: string; full: boolean; repair: boolean; windowMs?: number }[];
@@ -186,7 +187,9 @@ export const plannerRole = longRunningRole({
   name: 'planner',
   description: 'keep the cron schedules of scheduler.jobs and plan on every tick',
   stopping: 'stopping the planner',
-  async start(rt) {
+  async start(rt, stop) {
+    // Started while Redis is away, a planner waits for it rather than exit.
+    if (!(await waitForRedis(rt, stop))) return { stop: () => Promise.resolve() };
     await preflight(rt);
     return startScheduling(rt);
   },

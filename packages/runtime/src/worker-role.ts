@@ -6,6 +6,7 @@ import { startMemoryGovernor } from './memory-governor.js';
 import { preflight } from './preflight.js';
 import { longRunningRole } from './role.js';
 import { monitorSettings, processorContext, retryPolicy, workerIdentity } from './settings.js';
+import { waitForRedis } from './wait-for-redis.js';
 
 export interface RunningWorker {
   readonly worker: CopyWorker;
@@ -136,7 +137,9 @@ export const workerRole = longRunningRole({
   name: 'worker',
   description: 'copy jobs until SIGINT or SIGTERM, then finish or hand back the active chunks',
   stopping: 'finishing active chunks, then exiting',
-  async start(rt) {
+  async start(rt, stop) {
+    // Started while Redis is away, a worker waits for it rather than exit.
+    if (!(await waitForRedis(rt, stop))) return { stop: () => Promise.resolve() };
     await preflight(rt, { prepareBackup: false });
     return startLoggedWorker(rt);
   },
