@@ -116,7 +116,8 @@ export function startPlanner(rt: Runtime): RunningPlanner {
         : full
           ? 'full'
           : 'incremental';
-      rt.logger.info(`schedule ${scheduleId}: planning a ${what} pass of ${sources.map((s) => s.name).join(', ')}`, { run: id });
+      const article = /^[aeiou]/.test(what) ? 'an' : 'a';
+      rt.logger.info(`schedule ${scheduleId}: planning ${article} ${what} pass of ${sources.map((s) => s.name).join(', ')}`, { run: id });
       const started = Date.now();
       const window = windowMs === undefined ? {} : { windowNs: BigInt(windowMs) * 1_000_000n };
       const parts = await planPass(rt, {
