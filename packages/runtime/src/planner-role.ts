@@ -8,7 +8,7 @@ import { preflight } from './preflight.js';
 import { concludeRepair } from './repair.js';
 import { longRunningRole, type RunningRole } from './role.js';
 import { clusterSources, monitorSettings, workerIdentity } from './settings.js';
-import { waitForRedis } from './wait-for-redis.js';
+import { untilReady } from './readiness.js';
 
 export interface ScheduleSync {
   upserted: { id: string; pattern: string; full: boolean; repair: boolean; windowMs?: number }[];
@@ -189,9 +189,8 @@ export const plannerRole = longRunningRole({
   description: 'keep the cron schedules of scheduler.jobs and plan on every tick',
   stopping: 'stopping the planner',
   async start(rt, stop) {
-    // Started while Redis is away, a planner waits for it rather than exit.
-    if (!(await waitForRedis(rt, stop))) return { stop: () => Promise.resolve() };
-    await preflight(rt);
+    // Started before Redis, its servers or the source database, a planner waits for them rather than exit.
+    if (!(await untilReady(rt, stop, () => preflight(rt)))) return { stop: () => Promise.resolve() };
     return startScheduling(rt);
   },
 });

@@ -6,7 +6,7 @@ import { startMemoryGovernor } from './memory-governor.js';
 import { preflight } from './preflight.js';
 import { longRunningRole } from './role.js';
 import { monitorSettings, processorContext, retryPolicy, workerIdentity } from './settings.js';
-import { waitForRedis } from './wait-for-redis.js';
+import { untilReady } from './readiness.js';
 
 export interface RunningWorker {
   readonly worker: CopyWorker;
@@ -138,9 +138,8 @@ export const workerRole = longRunningRole({
   description: 'copy jobs until SIGINT or SIGTERM, then finish or hand back the active chunks',
   stopping: 'finishing active chunks, then exiting',
   async start(rt, stop) {
-    // Started while Redis is away, a worker waits for it rather than exit.
-    if (!(await waitForRedis(rt, stop))) return { stop: () => Promise.resolve() };
-    await preflight(rt, { prepareBackup: false });
+    // Started before Redis, its servers or the source database, a worker waits for them rather than exit.
+    if (!(await untilReady(rt, stop, () => preflight(rt, { prepareBackup: false })))) return { stop: () => Promise.resolve() };
     return startLoggedWorker(rt);
   },
 });

@@ -62,6 +62,8 @@ export interface InfluxServerOptions {
   admin?: { username: string; password: string };
   /** Serve HTTPS with this PEM certificate and key (see makeCertificate). */
   tls?: { certFile: string; keyFile: string };
+  /** Listen for HTTP on this port (one a program already looks at); a free one by default. */
+  port?: number;
 }
 
 function configText(dir: string, httpPort: number, rpcPort: number, auth: boolean, tls?: InfluxServerOptions['tls']): string {
@@ -99,7 +101,7 @@ ${tls ? `  https-enabled = true\n  https-certificate = "${tls.certFile}"\n  http
 export async function startInflux(options: InfluxServerOptions = {}): Promise<InfluxServer> {
   const bin = ensureBinary('influxd', 'influxdb');
   const dir = mkdtempSync(join(tmpdir(), 'ib-influx-'));
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const rpcPort = await freePort();
   const conf = join(dir, 'influxd.conf');
   const logFile = join(dir, 'influxd.log');
