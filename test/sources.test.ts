@@ -500,7 +500,7 @@ describe('several sources', () => {
         .replace(`port: ${serverB.port}\n`, `port: ${serverB.port}\n      username: "reader_b"\n      password: ${y(SECRET_B)}\n`)
         .replace(`port: ${backup.port}, `, `port: ${backup.port}, username: "writer", password: "\${BACKUP_PASSWORD}", `),
     );
-    const check = await cli(['config', '--check', '--config', file], {
+    const check = await cli(['config', '--check', '--print', '--config', file], {
       env: { SOURCE_A_PASSWORD: SECRET_A, BACKUP_PASSWORD: SECRET_BACKUP },
     });
     const all = check.stdout + check.stderr;
@@ -516,11 +516,13 @@ describe('several sources', () => {
       ['b_iot', serverB],
     ] as const) {
       assert.match(
-        check.stderr,
+        check.stdout,
         new RegExp(`^ok +source "${name}" InfluxDB 127\\.0\\.0\\.1:${server.port} +InfluxDB \\S+, credentials accepted; database `, 'm'),
       );
     }
-    assert.match(check.stderr, /^ok +backup InfluxDB 127\.0\.0\.1:\d+ /m);
+    assert.match(check.stdout, /^ok +backup InfluxDB 127\.0\.0\.1:\d+ /m);
+    // The verdict first, the configuration after it.
+    assert.ok(check.stdout.indexOf('every server answered') < check.stdout.indexOf('databases:'), check.stdout);
   });
 
   test('a source stopped mid-run fails only its own chunks: the others finish exactly, the run exits 1 naming it, the next run copies its rest', async () => {
