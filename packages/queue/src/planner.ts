@@ -11,6 +11,7 @@ import {
 import { chunkPayload, copyJobOptions, type CopyChunkPayload, type FieldPlanMeta, type RetryPolicy } from './catalog.js';
 import { chunkDedupeId, chunkJobId, chunkJobName, fieldId, restoreFieldId, runKey, type CopyKind } from './names.js';
 import { jobsGone, type CopyQueue } from './queues.js';
+import { recordSourceFacts, type FactsField } from './source-facts.js';
 import type { Store } from './store/index.js';
 
 export interface MeasurementPlanConfig {
@@ -95,6 +96,8 @@ export interface PlanResult {
   /** `measurement.field` named in the configuration but absent from the source. */
   missing: string[];
   expectedValues: number;
+  /** Of expectedValues, those in the overlaps (backup.time_chunks.overlap before each field's checkpoint): already in the backup. */
+  overlapValues: number;
 }
 
 /** A --measurement, --field or --retention-policy that selects nothing: bad usage (exit 2). */
@@ -135,7 +138,17 @@ export async function planBackup(ctx: PlanContext, sel: PlanSelection): Promise<
   }
 
   const run = runKey(sel.runId, sel.kind);
-  const result: PlanResult = { runId: sel.runId, run, chunks: 0, enqueued: 0, reused: 0, fields: [], missing: [], expectedValues: 0 };
+  const result: PlanResult = {
+    runId: sel.runId,
+    run,
+    chunks: 0,
+    enqueued: 0,
+    reused: 0,
+    fields: [],
+    missing: [],
+    expectedValues: 0,
+    overlapValues: 0,
+  };
   const restore = sel.kind === 'restore';
   const enqueuer = sel.dryRun ? undefined : new Enqueuer(ctx, run, result);
   const source = ctx.sourceName === undefined ? {} : { source: ctx.sourceName };
@@ -182,7 +195,7 @@ export async function planBackup(ctx: PlanContext, sel: PlanSelection): Promise<
       const configEnd = m.endNs ?? now;
 
       const ranges: FieldRange[] = [];
-      const planned: { k: number; meta: FieldPlanMeta; field: PlannedField }[] = [];
+      const planned: { k: number; meta: FieldPlanMeta; field: PlannedField; facts: FactsField }[] = [];
       for (const target of targets) {
         // A restore reads no checkpoint (nor adopts one): it moves none.
         const fid = restore
@@ -212,7 +225,9 @@ export async function planBackup(ctx: PlanContext, sel: PlanSelection): Promise<
         result.fields.push(field);
         const meta: FieldPlanMeta = { fieldId: fid, measurement: target.measurement, field: target.field, type: target.type, advances };
         if (rp !== undefined) meta.retentionPolicy = rp;
-        planned.push({ k: fieldSeq++, meta, field });
+        const overlap =
+          sel.kind === 'copy' && !sel.full && checkpoint !== undefined ? { startNs: range.startNs, checkpointNs: checkpoint } : undefined;
+        planned.push({ k: fieldSeq++, meta, field, facts: { target, ...(overlap ? { overlap } : {}) } });
       }
       if (ranges.length === 0) continue;
       if (enqueuer)
@@ -242,6 +257,7 @@ export async function planBackup(ctx: PlanContext, sel: PlanSelection): Promise<
             p.field.chunks++;
             p.field.expected += chunk.expected;
             result.expectedValues += chunk.expected;
+            if (!p.facts.newest || chunk.startNs > p.facts.newest.startNs) p.facts.newest = { startNs: chunk.startNs, endNs: chunk.endNs };
           }
           const { startNs, endNs } = members[0]!.chunk;
           const fids = members.map(({ p }) => p.meta.fieldId);
@@ -254,6 +270,10 @@ export async function planBackup(ctx: PlanContext, sel: PlanSelection): Promise<
           if (enqueuer) await enqueuer.push(m.name, chunkDedupeId(sel.kind, fids, startNs, endNs), data, name);
           else result.chunks++;
         }
+      }
+      if (!restore && !sel.dryRun) {
+        const facts = await recordSourceFacts(ctx, planned, now);
+        result.overlapValues += facts.overlapValues.reduce((n, v) => n + v, 0);
       }
     }
     result.missing.push(...[...(missingEverywhere ?? [])].map((f) => `${m.name}.${f}`));

@@ -107,6 +107,8 @@ export class Scripts {
       fieldIds: readonly string[];
       measurement: string;
       source: string;
+      /** When the attempt began (ms); absent: unknown (a job BullMQ failed itself). */
+      startedMs?: number | undefined;
       watermarks: readonly { index: number; lastTimeNs: bigint | null; fieldId: string; meta: string }[];
     },
   ): Promise<FinishedChunk> {
@@ -139,6 +141,7 @@ export class Scripts {
         JSON.stringify(a.fieldIds),
         a.measurement,
         a.source,
+        a.startedMs ?? '',
         ...a.watermarks.flatMap((w) => [w.index, w.lastTimeNs?.toString() ?? '', w.fieldId, w.meta]),
       ],
     )) as [number, string];
@@ -158,12 +161,13 @@ export class Scripts {
       ttlS: number;
       measurement: string;
       nowMs: number;
+      startedMs?: number | undefined;
     },
   ): Promise<true | string[]> {
     const [ok, now] = (await this.call(
       'countFollowers',
       [keys.follow, ...keys.followers.flatMap((f) => [f.hash, f.failures, f.byMeasurement])],
-      [a.position, a.expected.join(' '), a.outcome, a.values, a.failure, a.failuresKept, a.ttlS, a.measurement, a.nowMs],
+      [a.position, a.expected.join(' '), a.outcome, a.values, a.failure, a.failuresKept, a.ttlS, a.measurement, a.nowMs, a.startedMs ?? ''],
     )) as [number, string];
     return Number(ok) === 1 ? true : now.split(' ').filter(Boolean);
   }
