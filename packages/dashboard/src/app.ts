@@ -71,7 +71,7 @@ const DATE_FORMAT: Intl.DateTimeFormatOptions = {
  * too. In its job tabs that class holds only such empty states: a failed job shows its stack trace, not this (BullMQ
  * records one on every failure). So they take the muted colour. Checked in a browser by the screenshot test.
  */
-const BOARD_CSS = '<style>[class*="tabContent-"] > .error{color:var(--muted-foreground)}</style>';
+const BOARD_CSS = '<style>[class*="tabContent-"] .error.error{color:var(--muted-foreground)}</style>';
 
 /**
  * Bull Board's page links Google Fonts in its HTML, and a browser without internet waits for them before it

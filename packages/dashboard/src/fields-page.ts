@@ -21,7 +21,13 @@ export function behindCell(r: Pick<FieldRow, 'behindSourceSeconds' | 'sourceNewe
     : `<span class="warn"${at}>${esc(formatAge(r.behindSourceSeconds))} behind</span>`;
 }
 
-function cells(r: FieldRow, waitingMore: boolean): string {
+/** How long ago an RFC 3339 time was, the time itself on hover. */
+function ago(iso: string | null, now: number): string {
+  if (!iso) return '';
+  return `<span title="${esc(iso)}">${esc(formatAge(Math.max(0, (now - Date.parse(iso)) / 1000)))} ago</span>`;
+}
+
+function cells(r: FieldRow, waitingMore: boolean, now: number): string {
   const failure = r.lastFailure
     ? `<span class="bad">${time(r.lastFailure.at)}</span><br><small class="mono">${esc(`${r.lastFailure.start} .. ${r.lastFailure.end}`)}</small><br>${esc(r.lastFailure.reason)}`
     : '';
@@ -33,7 +39,7 @@ function cells(r: FieldRow, waitingMore: boolean): string {
     ['num', r.lagSeconds === null ? '' : esc(formatAge(r.lagSeconds))],
     ['name', behindCell(r)],
     ['time', time(r.sourceNewest)],
-    ['time', time(r.lastSuccessAt)],
+    ['num', ago(r.lastSuccessAt, now)],
     ['num', formatCount(r.active)],
     ['num', `${formatCount(r.waiting)}${waitingMore && r.waiting > 0 ? '+' : ''}`],
     ['', failure],
@@ -56,7 +62,7 @@ const HEAD = [
 ];
 
 /** The fields page: one table row per policy, measurement and field, in Bull Board's look. Nothing fetched from elsewhere. */
-export function renderFieldsPage(report: FieldsReport, title: string): string {
+export function renderFieldsPage(report: FieldsReport, title: string, now = Date.now()): string {
   const more = report.waitingTotal > report.sampled;
   const groups = new Map<string, FieldRow[]>();
   for (const r of report.fields) {
@@ -65,8 +71,8 @@ export function renderFieldsPage(report: FieldsReport, title: string): string {
   }
   const tables = [...groups].map(
     ([where, rows]) =>
-      `<h2>${esc(where)}</h2><div class="card"><table><thead><tr>${HEAD.map((h) => `<th>${h}</th>`).join('')}</tr></thead>` +
-      `<tbody>${rows.map((r) => `<tr>${cells(r, more)}</tr>`).join('')}</tbody></table></div>`,
+      `<h2>${esc(where)}</h2><section class="card"><table><thead><tr>${HEAD.map((h) => `<th>${h}</th>`).join('')}</tr></thead>` +
+      `<tbody>${rows.map((r) => `<tr>${cells(r, more, now)}</tr>`).join('')}</tbody></table></section>`,
   );
   const note = more
     ? `<p class="note">Waiting chunks per field are counted among the first ${formatCount(report.sampled)} of ${formatCount(report.waitingTotal)} waiting.</p>`

@@ -45,13 +45,14 @@ main{padding:1.5rem 2rem;max-width:1600px}
 h1{font-size:1.35rem;margin:0 0 .5rem}
 h2{font-size:1rem;margin:1.5rem 0 .5rem;color:var(--secondary-foreground,#39424b)}
 p.note{color:var(--muted-foreground,#5f6b76);margin:.25rem 0 1rem;max-width:70rem}
-.card{background:var(--card,#fff);border:1px solid var(--border,#e2e7ec);border-radius:var(--radius,.375rem);overflow-x:auto}
-table{border-collapse:collapse;width:100%;font-size:.875rem}
-th,td{padding:.5rem .75rem;text-align:left;vertical-align:top;border-bottom:1px solid var(--border,#e2e7ec)}
+.card{margin:0;background:var(--card,#fff);border:1px solid var(--border,#e2e7ec);border-radius:var(--radius,.375rem);overflow-x:auto}
+table{border-collapse:collapse;width:100%;font-size:.84rem}
+th,td{padding:.45rem .6rem;text-align:left;vertical-align:top;border-bottom:1px solid var(--border,#e2e7ec)}
 tr:last-child td{border-bottom:none}
 th{color:var(--muted-foreground,#5f6b76);font-weight:500;background:var(--muted,#eaeef2);white-space:nowrap}
-td.num{text-align:right;font-variant-numeric:tabular-nums}
+td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 td.time,td.name{white-space:nowrap}
+main a{color:var(--primary,#0f6f64)}
 .mono{font-family:var(--font-mono,ui-monospace,monospace);font-size:.82rem}
 .ok{color:var(--status-completed,#16a34a)}
 .warn{color:var(--status-waiting,#d97706)}

@@ -7,11 +7,12 @@ import { esc, renderPage } from './page.js';
 
 const NO_STORE = { 'Cache-Control': 'no-store' };
 
-function table(head: readonly string[], rows: readonly (readonly string[])[], numeric: ReadonlySet<number> = new Set()): string {
+/** A table; `classes` gives a column its cell class (num: right-aligned, time and name: on one line). */
+function table(head: readonly string[], rows: readonly (readonly string[])[], classes: Readonly<Record<number, string>> = {}): string {
   return (
-    `<div class="card"><table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>` +
-    rows.map((r) => `<tr>${r.map((c, i) => `<td${numeric.has(i) ? ' class="num"' : ''}>${c}</td>`).join('')}</tr>`).join('') +
-    '</tbody></table></div>'
+    `<section class="card"><table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>` +
+    rows.map((r) => `<tr>${r.map((c, i) => `<td${classes[i] ? ` class="${classes[i]}"` : ''}>${c}</td>`).join('')}</tr>`).join('') +
+    '</tbody></table></section>'
   );
 }
 
@@ -39,7 +40,7 @@ function passLines(r: PassRecord | null): string {
       .slice(0, 5)
       .map((f): [string, string] => ['failed', esc(`${f.measurement ? `${f.measurement}.${f.field ?? '?'}: ` : ''}${f.reason}`)]),
   ];
-  return `<div class="card"><dl>${items.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join('')}</dl></div>`;
+  return `<section class="card"><dl>${items.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join('')}</dl></section>`;
 }
 
 /** The status page: what `influx-backup status` prints, in Bull Board's look; /api/status has it all as JSON. */
@@ -48,7 +49,7 @@ export function renderStatusPage(s: StatusReport, title: string, now = Date.now(
   const queues = table(
     ['queue', ...states],
     (['copy', 'schedule'] as const).map((q) => [q, ...states.map((k) => formatCount(s.queues[q][k] ?? 0))]),
-    new Set(states.map((_, i) => i + 1)),
+    Object.fromEntries(states.map((_, i) => [i + 1, 'num'])),
   );
   const m = s.metrics.performance;
   const checkpoints = s.checkpoints.length
@@ -63,6 +64,7 @@ export function renderStatusPage(s: StatusReport, title: string, now = Date.now(
           behindCell(c),
           esc(c.updatedAt ?? ''),
         ]),
+        { 0: 'name', 1: 'name', 2: 'name', 3: 'time', 4: 'num', 5: 'name', 6: 'time' },
       )
     : '<p class="muted">No checkpoints yet.</p>';
   const workers = s.workers.length
@@ -75,7 +77,7 @@ export function renderStatusPage(s: StatusReport, title: string, now = Date.now(
           formatCount(w.jobsFailed),
           w.rssMb === undefined ? '' : `${formatCount(w.rssMb)} MB`,
         ]),
-        new Set([2, 3, 4]),
+        { 0: 'name', 2: 'num', 3: 'num', 4: 'num' },
       )
     : '<p class="muted">No worker has been seen: start <code>influx-backup worker</code>.</p>';
   return renderPage(
