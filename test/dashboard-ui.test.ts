@@ -152,10 +152,9 @@ dashboard: { port: 0, password: ${y(PASSWORD)} }
     ] as const) {
       await page.goto(`${url}queue/${queue}`);
       await shown(page, description, `queue-${queue}`);
-      const cut = await page
-        .getByText(description)
-        .first()
-        .evaluate((el) => el.scrollWidth > el.clientWidth + 1);
+      const cut = await page.evaluate<boolean | null>(
+        `(() => { const el = [...document.querySelectorAll('*')].find((e) => e.childElementCount === 0 && e.textContent === ${JSON.stringify(description)}); return el ? el.scrollWidth > el.clientWidth + 1 : null; })()`,
+      );
       assert.equal(cut, false, `${queue}'s description is cut`);
       await shoot(page, `dashboard-queue-${queue}.png`);
     }
@@ -174,12 +173,15 @@ dashboard: { port: 0, password: ${y(PASSWORD)} }
     await page.getByRole('tab', { name: 'Error' }).click();
     const none = page.getByText('No errors recorded');
     await none.waitFor({ timeout: 10_000 });
-    const colour = await none.evaluate((el) => getComputedStyle(el).color);
-    // A token's colour as the page resolves it (a string, evaluated as it is: no helper of the test's bundler in it).
+    // Evaluated in the page as strings: the test's bundler adds no helper to them, and the tests have no DOM types.
+    const colour = await page.evaluate<string>(
+      `(() => { const el = [...document.querySelectorAll('.error')].find((e) => e.textContent === 'No errors recorded'); return el ? getComputedStyle(el).color : ''; })()`,
+    );
+    /** A design token's colour as the page resolves it. */
     const token = (name: string): Promise<string> =>
-      page.evaluate(
+      page.evaluate<string>(
         `(() => { const p = document.createElement('span'); p.style.color = 'var(${name})'; document.body.append(p); const c = getComputedStyle(p).color; p.remove(); return c; })()`,
-      ) as Promise<string>;
+      );
     const muted = await token('--muted-foreground');
     const destructive = await token('--destructive');
     assert.equal(colour, muted);
