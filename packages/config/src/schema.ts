@@ -57,10 +57,7 @@ const logging = section(
       file: section({
         enabled: leaf(f.boolean, { doc: 'Log to a file that rotates by size.', default: DEFAULT_FILE_HANDLER.enabled }),
         level: handlerLevel,
-        filename: leaf(f.path(), {
-          doc: '{timestamp} becomes the start time; each process writes its own file (.ROLE-PID before the extension).',
-          default: DEFAULT_FILE_HANDLER.filename,
-        }),
+        filename: leaf(f.path(), { doc: '{timestamp} becomes the start time.', default: DEFAULT_FILE_HANDLER.filename }),
         maxBytes: leaf(f.natural, { doc: 'Size that makes it rotate; 0: never.', default: DEFAULT_FILE_HANDLER.maxBytes }),
         backupCount: leaf(f.natural, { doc: 'Rotated files kept.', default: DEFAULT_FILE_HANDLER.backupCount }),
       }),
