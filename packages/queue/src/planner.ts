@@ -162,6 +162,7 @@ export async function planBackup(ctx: PlanContext, sel: PlanSelection): Promise<
       backupDb: ctx.backupDb,
       ...reads,
     });
+  const findsNewest = sel.kind === 'copy' && sel.endNs === undefined;
   let matchedField = false;
   let fieldSeq = 0;
 
@@ -257,7 +258,11 @@ export async function planBackup(ctx: PlanContext, sel: PlanSelection): Promise<
             p.field.chunks++;
             p.field.expected += chunk.expected;
             result.expectedValues += chunk.expected;
-            if (!p.facts.newest || chunk.startNs > p.facts.newest.startNs) p.facts.newest = { startNs: chunk.startNs, endNs: chunk.endNs };
+            // The field's newest value is asked only of a plan that reaches the range's end: a backfill's or an
+            // --end-time's newest chunk is not the field's.
+            if (findsNewest && (!p.facts.newest || chunk.startNs > p.facts.newest.startNs)) {
+              p.facts.newest = { startNs: chunk.startNs, endNs: chunk.endNs };
+            }
           }
           const { startNs, endNs } = members[0]!.chunk;
           const fids = members.map(({ p }) => p.meta.fieldId);
@@ -271,7 +276,7 @@ export async function planBackup(ctx: PlanContext, sel: PlanSelection): Promise<
           else result.chunks++;
         }
       }
-      if (!restore && !sel.dryRun) {
+      if (sel.kind === 'copy' && !sel.dryRun) {
         const facts = await recordSourceFacts(ctx, planned, now);
         result.overlapValues += facts.overlapValues.reduce((n, v) => n + v, 0);
       }

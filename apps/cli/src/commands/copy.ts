@@ -56,7 +56,7 @@ export async function followHere(
     // An incremental plan starts each field at its checkpoint minus the overlap: say how much of it is already there.
     const again =
       plan.overlapValues > 0
-        ? ` (${formatCount(plan.overlapValues)} of them from the overlap, ${formatDuration(overlap)} before the checkpoints)`
+        ? ` (${formatCount(plan.overlapValues)} of them already in the backup: the overlap up to each field's checkpoint, backup.time_chunks.overlap ${formatDuration(overlap)})`
         : '';
     process.stdout.write(
       `${plan.runId}: ${counted(plan.fields.length, 'field')}, ${counted(plan.chunks, 'chunk')} (${formatCount(plan.reused)} already queued), ` +
@@ -134,7 +134,7 @@ function printSummary(outcome: PassOutcome, started: number, overlapMs: number):
   ];
   if ((record.overlapValues ?? 0) > 0) {
     lines.push(
-      `  overlap    ${counted(record.overlapValues ?? 0, 'value')} of them were in the backup already (copied again: backup.time_chunks.overlap, ${formatDuration(overlapMs)} before each field's checkpoint)`,
+      `  overlap    ${counted(record.overlapValues ?? 0, 'value')} of them were in the backup already: the overlap up to each field's checkpoint (backup.time_chunks.overlap ${formatDuration(overlapMs)}), copied again`,
     );
   }
   const several = outcome.parts.length > 1 || outcome.parts.some((p) => p.source.config.listed);
