@@ -125,8 +125,8 @@ The demo is running under $WORK:
   configuration     $WORK/demo.yaml
   logs              $WORK/logs/
 Try:
-  pnpm influx-backup status --config .demo/demo.yaml
-  pnpm influx-backup plan --wait --config .demo/demo.yaml   (incremental: copies only what is new)
-  pnpm influx-backup run --full --config .demo/demo.yaml    (everything again, in this process)
+  pnpm exec influx-backup status --config .demo/demo.yaml
+  pnpm exec influx-backup plan --wait --config .demo/demo.yaml   (incremental: copies only what is new)
+  pnpm exec influx-backup run --full --config .demo/demo.yaml    (everything again, in this process)
 Stop everything:   bash scripts/demo.sh stop
 DONE

@@ -23,6 +23,7 @@ command -v influxd >/dev/null 2>&1 || missing+=(influxdb)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)  # the TLS tests make certificates
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)  # promtool checks deploy/prometheus/alerts.yaml
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)  # the dashboard test renders its pages headless
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing ${missing[*]} (apt-get)"
   as_root apt-get update -qq

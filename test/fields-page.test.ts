@@ -26,6 +26,8 @@ interface Row {
   field: string;
   checkpoint: string | null;
   lagSeconds: number | null;
+  behindSourceSeconds: number | null;
+  sourceNewest: string | null;
   waiting: number;
   lastFailure: { start: string; reason: string } | null;
   lastCheck: { at: string; compared: number; different: number; backupTypes: string[]; ok: boolean | null } | null;
@@ -87,6 +89,10 @@ dashboard: { port: 0, password: "\${DASHBOARD_PASSWORD}" }
     assert.equal(w.checkpoint, '2024-02-01T00:30:00Z');
     assert.equal(w.retentionPolicy, 'autogen');
     assert.ok((w.lagSeconds ?? 0) > 365 * 86_400, String(w.lagSeconds));
+    // Years old, and up to date: the backup holds the source's newest value of w.
+    assert.equal(w.sourceNewest, '2024-02-01T00:30:00Z');
+    assert.equal(w.behindSourceSeconds, 0);
+    assert.equal(v.behindSourceSeconds, null, 'no checkpoint, no lag behind the source to tell');
     assert.equal(w.lastFailure, null);
     assert.equal(w.lastCheck?.ok, true);
     assert.equal(w.lastCheck?.different, 0);
@@ -101,10 +107,11 @@ dashboard: { port: 0, password: "\${DASHBOARD_PASSWORD}" }
     assert.match(page.headers.get('content-type') ?? '', /text\/html/);
     const html = await page.text();
     for (const name of [
-      '<td>v</td>',
-      '<td>w</td>',
-      '<td>x</td>',
-      '2024-02-01T00:30:00Z',
+      '<td class="name">v</td>',
+      '<td class="name">w</td>',
+      '<td class="name">x</td>',
+      '2024-02-01 00:30:00Z',
+      'up to date',
       'field type conflict',
       '<th>last verified</th>',
       w.lastCheck?.at ?? '?',

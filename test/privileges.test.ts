@@ -127,29 +127,29 @@ describe('least privilege', () => {
   test('config --check tries each server and reports each as one line', async () => {
     const good = await setup();
     const ok = await cli(['config', '--check', '--config', good.file]);
-    assert.equal(ok.code, 0, ok.stderr);
-    assert.match(ok.stderr, /^ok +Redis 127\.0\.0\.1:\d+ +Redis \S+$/m);
+    assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+    assert.match(ok.stdout, /^ok +Redis 127\.0\.0\.1:\d+ +Redis \S+$/m);
     assert.match(
-      ok.stderr,
+      ok.stdout,
       /^ok +source InfluxDB 127\.0\.0\.1:\d+ +InfluxDB \S+, credentials accepted; database "plant \d+" readable, retention policies "autogen"$/m,
     );
     assert.match(
-      ok.stderr,
+      ok.stdout,
       /^ok +backup InfluxDB 127\.0\.0\.1:\d+ +InfluxDB \S+, credentials accepted; database "plant \d+ copy" present$/m,
     );
 
     const wrong = await setup({ sourcePassword: 'nope-pw', createBackup: false, backupPort: await freePort() });
     const bad = await cli(['config', '--check', '--config', wrong.file], { timeoutMs: 60_000 });
-    assert.equal(bad.code, 1, bad.stderr);
+    assert.equal(bad.code, 1, bad.stdout + bad.stderr);
     assert.match(
-      bad.stderr,
+      bad.stdout,
       /^FAILED +source InfluxDB 127\.0\.0\.1:\d+ +authentication failed \(HTTP 401\).*\(check databases\.source\.username and databases\.source\.password\)$/m,
     );
     assert.match(
-      bad.stderr,
+      bad.stdout,
       /^FAILED +backup InfluxDB 127\.0\.0\.1:\d+ +connection refused \(check databases\.backup\.host and databases\.backup\.port\)$/m,
     );
-    assert.match(bad.stderr, /^ok +Redis/m);
+    assert.match(bad.stdout, /^ok +Redis/m);
     assert.ok(!bad.stderr.includes('nope-pw') && !bad.stdout.includes('nope-pw'));
   });
 

@@ -128,7 +128,11 @@ describe('influx-backup run', () => {
     // Each field starts at its own checkpoint, whose value is read again: Irradiance's
     // 10:30 value, and Temperature's 15:45 value and the two new ones (a checkpoint
     // shared at Irradiance's 10:30 would find 1).
-    assert.match(r.stdout, /^run-\S+: 2 fields, 4 chunks \(0 already queued\), 4 values to copy$/m);
+    // Each field starts at its own checkpoint (the overlap is 0s), so its checkpoint's own value is copied again.
+    assert.match(
+      r.stdout,
+      /^run-\S+: 2 fields, 4 chunks \(0 already queued\), 4 values to copy \(2 of them already in the backup: the overlap up to each field's checkpoint, backup\.time_chunks\.overlap 0s\)$/m,
+    );
     const a = await dump(client(source.port), n.src, 'solar');
     const b = await dump(client(backup.port), n.dst, 'solar');
     assert.deepEqual(b.points, a.points);
@@ -147,17 +151,20 @@ describe('influx-backup run', () => {
     assert.ok(report.runs.every((p) => p.role === 'run'));
     const text = (await cli(['status', '--config', file])).stdout;
     const rows = text.split('\n');
-    const header = rows.findIndex((l) => /^  policy +field +checkpoint +lag +updated +database$/.test(l));
+    const header = rows.findIndex((l) => /^  policy +field +checkpoint +age +behind source +updated +database$/.test(l));
     assert.ok(header > 0, text);
     const irradiance = rows.find((l) => l.includes('solar.Irradiance')) ?? '';
     const temperature = rows.find((l) => l.includes('solar.Temperature')) ?? '';
     assert.equal(irradiance.indexOf('2023-12-01T10:30:00Z'), rows[header]!.indexOf('checkpoint'), 'checkpoints line up under their header');
     assert.equal(temperature.indexOf('2023-11-30T09:00:00Z'), rows[header]!.indexOf('checkpoint'));
+    // Years old, and up to date: each backup holds its field's newest value in the source.
+    assert.equal(irradiance.indexOf('up to date'), rows[header]!.indexOf('behind source'));
+    assert.equal(temperature.indexOf('up to date'), rows[header]!.indexOf('behind source'));
     assert.match(text, /^workers:\n  \(none\)$/m);
     assert.match(text, /^run processes \(not workers/m);
     assert.match(
       text,
-      /^last run:\n  run-\S+ \(run\): done, started \S+, [0-9.]+ ?m?s\n  chunks \d+: \d+ done, 0 failed; \d+ values \(\d+\/s\)$/m,
+      /^last run:\n  run-\S+ \(run\): done, started \S+, [0-9.]+ s\n  chunks \d+: \d+ done, 0 failed; \d+ values in [0-9.]+ s of copying \([\d,]+ values\/s\)(, \d+ of them from the overlap)?$/m,
     );
     assert.doesNotMatch(text, /\{"runId"/, 'no raw JSON');
   });
@@ -178,18 +185,20 @@ describe('influx-backup run', () => {
     const worker = spawnCli(['worker', '--config', file, '--log-level', 'INFO']);
     try {
       // The summaries of the worker so far: when each was logged, and what it says.
-      const summaries = (): { at: number; chunks: number; values: number; secs: number }[] =>
+      // Its rate is over the time it spent copying in the interval, not over the interval.
+      const summaries = (): { at: number; chunks: number; values: number; copying: number; secs: number }[] =>
         [
           ...worker
             .output()
             .matchAll(
-              /^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),(\d{3}) - \S+ - INFO - copied (\d+) chunks?, (\d+) values in (\d+) s \(\d+ values\/s\)/gm,
+              /^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),(\d{3}) - \S+ - INFO - copied (\d+) chunks?, ([\d,]+) values? in ([\d.]+) s of copying \([\d,]+ values\/s\) over the last ([\d.]+) s/gm,
             ),
         ].map((m) => ({
           at: Date.parse(`${m[1]!.replace(' ', 'T')}.${m[2]!}`),
           chunks: Number(m[3]),
-          values: Number(m[4]),
-          secs: Number(m[5]),
+          values: Number(m[4]!.replace(/,/g, '')),
+          copying: Number(m[5]),
+          secs: Number(m[6]),
         }));
       // One value at a time, each copied only after the summary of the one before: two summaries, at two ticks.
       for (const [k, range] of [
@@ -206,6 +215,8 @@ describe('influx-backup run', () => {
       // Periodic, not per chunk: each line covers an interval, and the two are an interval apart. The lines'
       // times are the wall clock's, the timer's is the event loop's (cached per turn): they may differ by a few ms.
       assert.ok(first!.secs >= interval && second!.secs >= interval, worker.output());
+      assert.ok(first!.copying < first!.secs && second!.copying < second!.secs, `the rate is over the copying time:\n${worker.output()}`);
+      // An interval apart, give or take the few ms a timer's cached loop clock may be off by (it was 1,997 ms once).
       assert.ok(second!.at - first!.at >= interval * 1000 - 100, `${second!.at - first!.at} ms apart:\n${worker.output()}`);
       const report = JSON.parse((await cli(['status', '--json', '--config', file])).stdout) as {
         workers: { role?: string }[];

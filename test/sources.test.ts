@@ -426,7 +426,10 @@ describe('several sources', () => {
     for (const name of ['a_iot', 'a_two', 'b_iot']) {
       assert.match(
         plain.stdout,
-        new RegExp(`^ {2}${name} +(plan|run)-\\S+\\.${name}: \\d+ values/s, error rate 0, 0 retries, measurements 1/1, ends \\S+Z$`, 'm'),
+        new RegExp(
+          `^ {2}${name} +(plan|run)-\\S+\\.${name}: [\\d,]+ values/s, error rate 0, 0 retries, measurements 1/1, ends \\S+Z$`,
+          'm',
+        ),
       );
     }
     const one = await cli(['status', '--source', 'b_iot', '--config', r.file]);
@@ -531,7 +534,7 @@ describe('several sources', () => {
         .replace(`port: ${serverB.port}\n`, `port: ${serverB.port}\n      username: "reader_b"\n      password: ${y(SECRET_B)}\n`)
         .replace(`port: ${backup.port}, `, `port: ${backup.port}, username: "writer", password: "\${BACKUP_PASSWORD}", `),
     );
-    const check = await cli(['config', '--check', '--config', file], {
+    const check = await cli(['config', '--check', '--print', '--config', file], {
       env: { SOURCE_A_PASSWORD: SECRET_A, BACKUP_PASSWORD: SECRET_BACKUP },
     });
     const all = check.stdout + check.stderr;
@@ -541,17 +544,20 @@ describe('several sources', () => {
     assert.match(check.stdout, /^ {6}username: reader_a\n {6}password: "\*{8}"$/m);
     assert.match(check.stdout, /^ {6}username: reader_b\n {6}password: "\*{8}"$/m);
     assert.match(check.stdout, /^ {4}username: writer\n {4}password: "\*{8}"$/m);
-    for (const [name, server] of [
-      ['a_iot', serverA],
-      ['a_two', serverA],
-      ['b_iot', serverB],
+    // a_two is given no username: the check says so rather than "credentials accepted".
+    for (const [name, server, who] of [
+      ['a_iot', serverA, 'credentials accepted'],
+      ['a_two', serverA, 'no credentials configured \\(databases\\.sources\\[1\\]\\.username\\)'],
+      ['b_iot', serverB, 'credentials accepted'],
     ] as const) {
       assert.match(
-        check.stderr,
-        new RegExp(`^ok +source "${name}" InfluxDB 127\\.0\\.0\\.1:${server.port} +InfluxDB \\S+, credentials accepted; database `, 'm'),
+        check.stdout,
+        new RegExp(`^ok +source "${name}" InfluxDB 127\\.0\\.0\\.1:${server.port} +InfluxDB \\S+, ${who}; database `, 'm'),
       );
     }
-    assert.match(check.stderr, /^ok +backup InfluxDB 127\.0\.0\.1:\d+ /m);
+    assert.match(check.stdout, /^ok +backup InfluxDB 127\.0\.0\.1:\d+ /m);
+    // The verdict first, the configuration after it.
+    assert.ok(check.stdout.indexOf('every server answered') < check.stdout.indexOf('databases:'), check.stdout);
   });
 
   test('a source stopped mid-run fails only its own chunks: the others finish exactly, the run exits 1 naming it, the next run copies its rest', async () => {

@@ -1,6 +1,16 @@
 import { createRequire } from 'node:module';
 import { Command } from 'commander';
-import { addGlobalOptions, loadContext, runProgram, type GlobalOptions, type ProcessContext, type Role } from '@influx-backup/process';
+import { LOG_LEVEL_NAMES } from '@influx-backup/config';
+import {
+  addGlobalOptions,
+  DEFAULT_CONFIG_FILE,
+  loadContext,
+  runProgram,
+  type GlobalOptions,
+  type ProcessContext,
+  type Role,
+} from '@influx-backup/process';
+import type { ConfigOptions } from './commands/config.js';
 import type { CopyCommandOptions } from './commands/copy.js';
 import type { RestoreOptions } from './commands/restore.js';
 import type { VerifyOptions } from './commands/verify.js';
@@ -55,7 +65,6 @@ export function buildProgram(exit: (code: number) => void): Command {
   const program = new Command('influx-backup')
     .description('Field-by-field backup of InfluxDB 1.x, chunked into BullMQ jobs')
     .version(version)
-    .showHelpAfterError()
     .exitOverride();
 
   const action =
@@ -103,8 +112,9 @@ export function buildProgram(exit: (code: number) => void): Command {
     .action(action<GlobalOptions & VerifyOptions>('verify', (ctx, o) => verifyCommand(ctx, o)));
 
   addGlobalOptions(program.command('config').description('validate the configuration and print the effective one, secrets masked'))
-    .option('--check', 'also try Redis and both InfluxDB servers (reachable, credentials, databases); exit 1 if one fails')
-    .action(action<GlobalOptions & { check?: boolean }>('config', (ctx, o) => configCommand(ctx, o)));
+    .option('--check', 'try Redis and each InfluxDB server instead (a line each: reachable, credentials, databases); exit 1 if one fails')
+    .option('--print', 'with --check: print the configuration too, after the verdict')
+    .action(action<GlobalOptions & ConfigOptions>('config', (ctx, o) => configCommand(ctx, o)));
 
   addGlobalOptions(program.command('planner').description('keep the cron schedules of scheduler.jobs and plan on every tick')).action(
     action<GlobalOptions>('planner', (ctx) => plannerRole(ctx)),
@@ -113,8 +123,31 @@ export function buildProgram(exit: (code: number) => void): Command {
   addGlobalOptions(
     program.command('dashboard').description('serve Bull Board at / (basic auth), /health, /metrics and /api/status'),
   ).action(action<GlobalOptions>('dashboard', (ctx) => dashboardRole(ctx)));
+
+  program.addHelpText('after', GLOBAL_HELP);
+  // A typo gets commander's "did you mean" and one line of usage, not the whole help.
+  program.showHelpAfterError(`usage: influx-backup COMMAND [flags]   (influx-backup --help lists the commands)`);
+  for (const cmd of program.commands) {
+    cmd.showHelpAfterError(`usage: influx-backup ${cmd.name()} ${cmd.usage()}   (influx-backup ${cmd.name()} --help lists its flags)`);
+  }
   return program;
 }
+
+/** The flags every command takes (commander lists a command's own under its --help), and where to start. */
+const GLOBAL_HELP = `
+Every command takes:
+  --config <file>      the configuration file (default: "${DEFAULT_CONFIG_FILE}")
+  --log-level <level>  ${LOG_LEVEL_NAMES};
+                       default: logging.level of the file
+  --verbose            debug logging, and stack traces on errors
+
+Examples:
+  influx-backup config --check                       try Redis and both InfluxDB servers
+  influx-backup run --config /etc/influx-backup/backup.yaml
+  influx-backup verify --deep --measurement weather  compare one measurement value by value
+
+From the repository root, run it as pnpm exec influx-backup COMMAND; influx-backup COMMAND --help lists a command's flags.
+`;
 
 /** Runs the CLI and returns the exit status; expected errors are one line on stderr. */
 export async function runCli(argv: string[]): Promise<number> {

@@ -1,6 +1,16 @@
+import { counted, formatCount, formatRate, formatSeconds } from '@influx-backup/core';
+
+/** How far a pass has got: values and chunks finished (done or failed for good), and failed. */
+export interface ProgressCounts {
+  values: number;
+  finished: number;
+  failed: number;
+}
+
 /**
- * One progress line on a terminal (values copied, values/s, ETA), or a plain log
- * line every few seconds when stderr is not a terminal.
+ * One progress line on a terminal (values copied, values/s, ETA), or a plain line every few seconds when stderr is
+ * not a terminal; done() writes the final figures either way, at the pass's own rate, so the last line says where
+ * the pass ended rather than where it was a few seconds before.
  */
 export class Progress {
   private readonly started = Date.now();
@@ -18,43 +28,36 @@ export class Progress {
   update(values: number, chunksDone: number, failed: number): void {
     const now = Date.now();
     const secs = Math.max(0.001, (now - this.started) / 1000);
+    this.write(values, chunksDone, failed, secs, now, false);
+  }
+
+  /** The last line: the pass's final counts, at its rate over `copyingSeconds` (the time spent copying). */
+  done(final?: ProgressCounts & { copyingSeconds?: number }): void {
+    if (final) {
+      const secs = final.copyingSeconds ?? Math.max(0.001, (Date.now() - this.started) / 1000);
+      this.write(final.values, final.finished, final.failed, secs, Date.now(), true);
+    }
+    if (this.drawn) this.out.write('\n');
+  }
+
+  private write(values: number, chunksDone: number, failed: number, secs: number, now: number, last: boolean): void {
     const rate = values / secs;
     const pct = this.total > 0 ? Math.min(1, values / this.total) : 1;
-    // No rate yet, no estimate: "ETA 0.0s" before the first value reads as "done".
-    const eta = rate > 0 && this.total > values ? `  ETA ${fmtSecs((this.total - values) / rate)}` : '';
+    // No rate yet, no estimate: "ETA 0.0 s" before the first value reads as "done".
+    const eta = !last && rate > 0 && this.total > values ? `  ETA ${formatSeconds((this.total - values) / rate)}` : '';
     const text =
-      `${fmtInt(values)}/${counted(this.total, 'value')}  ${fmtInt(Math.round(rate))}/s  ` +
-      `chunks ${chunksDone}/${this.chunks}${failed ? `  failed ${failed}` : ''}${eta}`;
+      `${formatCount(values)}/${counted(this.total, 'value')}  ${formatRate(values, secs)}  ` +
+      `chunks ${formatCount(chunksDone)}/${formatCount(this.chunks)}${failed ? `  failed ${formatCount(failed)}` : ''}${eta}`;
     if (this.out.isTTY) {
-      if (now - this.lastDraw < 100) return;
+      if (!last && now - this.lastDraw < 100) return;
       this.lastDraw = now;
       const width = 24;
       const fill = Math.round(pct * width);
       this.out.write(`\r[${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${(pct * 100).toFixed(0).padStart(3)}% ${text}\x1b[K`);
       this.drawn = true;
-    } else if (now - this.lastPlain >= 5_000) {
+    } else if (last || now - this.lastPlain >= 5_000) {
       this.lastPlain = now;
       this.log(`progress: ${text}`);
     }
   }
-
-  done(): void {
-    if (this.drawn) this.out.write('\n');
-  }
-}
-
-export function fmtInt(n: number): string {
-  return Math.round(n).toLocaleString('en-US');
-}
-
-/** `1 field`, `2 fields`, `1,000 values`. */
-export function counted(n: number, noun: string, plural = `${noun}s`): string {
-  return `${fmtInt(n)} ${n === 1 ? noun : plural}`;
-}
-
-export function fmtSecs(s: number): string {
-  if (s < 60) return `${s.toFixed(s < 10 ? 1 : 0)}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m${String(Math.round(s % 60)).padStart(2, '0')}s`;
-  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 }

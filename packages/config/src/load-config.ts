@@ -67,7 +67,15 @@ function readConfigFile(file: string): string {
   } catch (err) {
     if (err instanceof ConfigError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : `cannot read (${code ?? String(err)})`;
+    if (code === 'ENOENT') {
+      // The first thing a new user meets: say where a configuration comes from.
+      throw new ConfigError(
+        'no such file; start from the template: cp config/backup_config.yaml.template config/backup_config.yaml, then edit it ' +
+          '(each key is explained there), or pass another file with --config (bash scripts/demo.sh writes .demo/demo.yaml)',
+        { file },
+      );
+    }
+    const reason = code === 'EACCES' ? 'permission denied' : `cannot read (${code ?? String(err)})`;
     throw new ConfigError(`${reason}; pass an existing YAML file with --config`, { file });
   }
 }

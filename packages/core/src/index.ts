@@ -42,3 +42,4 @@ export {
   type RetentionMode,
   type SourcePolicies,
 } from './backup-target.js';
+export { counted, formatAge, formatCount, formatRate, formatSeconds } from './numbers.js';

@@ -17,7 +17,10 @@ import {
 import { queueAdapter } from './job-view.js';
 import { createMetricsRegistry } from './metrics.js';
 import { withTimeout, type FieldsReport, type StatusReport } from '@influx-backup/runtime';
+import { ASSETS } from './assets.js';
 import { fieldsHandler } from './fields-page.js';
+import { PAGES } from './page.js';
+import { statusPageHandler } from './status-page.js';
 import type { Logger } from '@influx-backup/core';
 import type { JobDescriber } from '@influx-backup/queue';
 
@@ -43,14 +46,39 @@ export interface DashboardDeps {
   redisEndpoint?: string;
   /** Bull Board without its buttons (retry, clean, empty, ...); off by default. */
   readOnly?: boolean;
+  /** How many scheduler.jobs run: with none, the schedule queue needs no planner (and says so). Unknown by default. */
+  schedules?: number;
 }
+
+/**
+ * Bull Board shows times in its own three formats (today, this year, older): each here has the date and the time
+ * with seconds and the zone, in UTC like every time influx-backup prints, so a job's times read alike any day.
+ */
+const DATE_FORMAT: Intl.DateTimeFormatOptions = {
+  year: 'numeric',
+  month: 'short',
+  day: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+  hourCycle: 'h23',
+  timeZone: 'UTC',
+  timeZoneName: 'short',
+};
+
+/**
+ * Bull Board prints "No errors recorded" (and "No progress data") in its error colour, on a job that did not fail
+ * too. In its job tabs that class holds only such empty states: a failed job shows its stack trace, not this (BullMQ
+ * records one on every failure). So they take the muted colour. Checked in a browser by the screenshot test.
+ */
+const BOARD_CSS = '<style>[class*="tabContent-"] .error.error{color:var(--muted-foreground)}</style>';
 
 /**
  * Bull Board's page links Google Fonts in its HTML, and a browser without internet waits for them before it
  * draws. Its CSS falls back to the system's fonts, so the link goes: each page rendered is passed through this.
  */
 function withoutRemoteFonts(html: string): string {
-  return html.replace(/<link[^>]*\/\/fonts\.(?:googleapis|gstatic)\.com[^>]*>\s*/g, '');
+  return html.replace(/<link[^>]*\/\/fonts\.(?:googleapis|gstatic)\.com[^>]*>\s*/g, '').replace('</head>', `${BOARD_CSS}</head>`);
 }
 
 function send(res: Response, r: HandlerResult): void {
@@ -97,6 +125,16 @@ export function createApp(deps: DashboardDeps): Application {
   app.disable('x-powered-by');
 
   app.get('/health', route(healthHandler(deps.redis, timeoutMs)));
+  // The logo (every page's favicon) and the menu's icons: what a login prompt's page may show, nothing else.
+  app.get('/assets/:name', (req: Request<{ name: string }>, res: Response) => {
+    const asset = ASSETS[req.params.name];
+    if (!asset) {
+      res.status(404).json({ error: 'no such asset' });
+      return;
+    }
+    res.setHeader('Content-Type', asset.type).setHeader('Cache-Control', 'public, max-age=86400').send(asset.body);
+  });
+  app.get('/favicon.ico', (_req, res) => res.redirect(301, '/assets/logo.svg'));
 
   // Everything registered after this line needs the credentials.
   const authorized = basicAuthChecker(credentials);
@@ -113,6 +151,7 @@ export function createApp(deps: DashboardDeps): Application {
   });
 
   app.get('/api/status', route(statusHandler(status)));
+  app.get('/status', route(statusPageHandler(status, 'influx-backup')));
   app.get('/metrics', route(metricsHandler(registry)));
   const fieldsReport = deps.fields;
   if (fieldsReport) {
@@ -134,16 +173,21 @@ export function createApp(deps: DashboardDeps): Application {
   const board = new ExpressAdapter();
   board.setBasePath('/');
   createBullBoard({
-    queues: deps.queues.map((q) => queueAdapter(q, deps.describer, deps.readOnly ?? false)),
+    queues: deps.queues.map((q) => queueAdapter(q, deps.describer, deps.readOnly ?? false, deps.schedules)),
     serverAdapter: board,
     options: {
       uiConfig: {
         boardTitle: 'influx-backup',
-        miscLinks: [
-          ...(fieldsReport ? [{ text: 'Fields', url: '/fields' }] : []),
-          { text: 'Status (JSON)', url: '/api/status' },
-          { text: 'Metrics', url: '/metrics' },
-        ],
+        boardLogo: { path: 'assets/logo.svg', width: 32, height: 32 },
+        favIcon: { default: 'assets/logo.svg', alternative: 'assets/logo.svg' },
+        // Bull Board 9's one place for links of one's own: the menu at the right of its header (uiConfig.menu sets
+        // only the sidebar's width, and the sidebar lists queues). Each with its icon, as the dashboard's pages show them.
+        miscLinks: PAGES.filter(([path]) => path !== 'fields' || fieldsReport).map(([path, text, icon]) => ({
+          text,
+          url: `/${path}`,
+          icon: `/${icon}`,
+        })),
+        dateFormats: { short: DATE_FORMAT, common: DATE_FORMAT, full: DATE_FORMAT },
       },
     },
   });

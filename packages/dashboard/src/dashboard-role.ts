@@ -29,6 +29,7 @@ export function dashboardDeps(rt: Runtime): DashboardDeps {
     redis: rt.redis,
     logger: rt.logger,
     redisEndpoint: rt.redisEndpoint,
+    schedules: rt.config.scheduler.enabled ? rt.config.scheduler.jobs.filter((j) => j.enabled).length : 0,
   };
 }
 

@@ -1,18 +1,24 @@
+import { formatAge, formatCount } from '@influx-backup/core';
 import type { FieldRow, FieldsReport } from '@influx-backup/runtime';
 import type { Handler } from './handlers.js';
+import { esc, renderPage } from './page.js';
 
 const NO_STORE = { 'Cache-Control': 'no-store' };
 
-function esc(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+/** An RFC 3339 time as a cell: the date and the time apart, so a narrow column breaks between them. */
+function time(iso: string | null): string {
+  if (!iso) return '';
+  const [date, rest] = iso.split('T');
+  return rest === undefined ? esc(iso) : `${esc(date ?? '')} ${esc(rest)}`;
 }
 
-function duration(secs: number | null): string {
-  if (secs === null) return '';
-  if (secs < 120) return `${secs} s`;
-  if (secs < 7_200) return `${Math.round(secs / 60)} min`;
-  if (secs < 172_800) return `${(secs / 3600).toFixed(1)} h`;
-  return `${(secs / 86_400).toFixed(1)} d`;
+/** How far the backup of a field is behind its source: what tells "behind" from "the source has nothing newer". */
+export function behindCell(r: Pick<FieldRow, 'behindSourceSeconds' | 'sourceNewestSeenAt'>): string {
+  if (r.behindSourceSeconds === null) return '<span class="muted">not known yet</span>';
+  const at = r.sourceNewestSeenAt ? ` title="the source's newest value as the plan of ${esc(r.sourceNewestSeenAt)} found it"` : '';
+  return r.behindSourceSeconds === 0
+    ? `<span class="ok"${at}>up to date</span>`
+    : `<span class="warn"${at}>${esc(formatAge(r.behindSourceSeconds))} behind</span>`;
 }
 
 /** A field's last check by a repair pass, in a few words: when, what it found and what became of it. */
@@ -35,67 +41,74 @@ function lastCheck(c: FieldRow['lastCheck']): string {
   return `${esc(c.at)}${c.deep ? ' (deep)' : ''}<br><small>${esc(found)}</small><br>${end}`;
 }
 
-function cells(r: FieldRow, waitingMore: boolean): string {
-  const failure = r.lastFailure
-    ? `<span class="bad">${esc(r.lastFailure.at ?? '')}</span><br><small>${esc(`${r.lastFailure.start} .. ${r.lastFailure.end}`)}</small><br>${esc(r.lastFailure.reason)}`
-    : '';
-  return [
-    esc(r.retentionPolicy ?? '(default)'),
-    esc(r.measurement),
-    esc(r.field),
-    esc(r.checkpoint ?? 'none yet'),
-    esc(duration(r.lagSeconds)),
-    esc(r.lastSuccessAt ?? ''),
-    String(r.active),
-    `${r.waiting}${waitingMore && r.waiting > 0 ? '+' : ''}`,
-    failure,
-    lastCheck(r.lastCheck),
-  ]
-    .map((c) => `<td>${c}</td>`)
-    .join('');
+/** How long ago an RFC 3339 time was, the time itself on hover. */
+function ago(iso: string | null, now: number): string {
+  if (!iso) return '';
+  return `<span title="${esc(iso)}">${esc(formatAge(Math.max(0, (now - Date.parse(iso)) / 1000)))} ago</span>`;
 }
 
-/** The fields page: one table row per policy, measurement and field. Plain HTML, nothing fetched from elsewhere. */
-export function renderFieldsPage(report: FieldsReport, title: string): string {
+function cells(r: FieldRow, waitingMore: boolean, now: number): string {
+  const failure = r.lastFailure
+    ? `<span class="bad">${time(r.lastFailure.at)}</span><br><small class="mono">${esc(`${r.lastFailure.start} .. ${r.lastFailure.end}`)}</small><br>${esc(r.lastFailure.reason)}`
+    : '';
+  const row: [string, string][] = [
+    ['name', esc(r.retentionPolicy ?? '(default)')],
+    ['name', esc(r.measurement)],
+    ['name', esc(r.field)],
+    ['time', r.checkpoint ? time(r.checkpoint) : '<span class="muted">none yet</span>'],
+    ['num', r.lagSeconds === null ? '' : esc(formatAge(r.lagSeconds))],
+    ['name', behindCell(r)],
+    ['time', time(r.sourceNewest)],
+    ['num', ago(r.lastSuccessAt, now)],
+    ['num', formatCount(r.active)],
+    ['num', `${formatCount(r.waiting)}${waitingMore && r.waiting > 0 ? '+' : ''}`],
+    ['', failure],
+    ['', lastCheck(r.lastCheck)],
+  ];
+  return row.map(([cls, c]) => `<td${cls ? ` class="${cls}"` : ''}>${c}</td>`).join('');
+}
+
+const HEAD = [
+  'policy',
+  'measurement',
+  'field',
+  'checkpoint',
+  'age',
+  'behind the source',
+  "source's newest",
+  'checkpoint moved',
+  'active',
+  'waiting',
+  'last failure',
+  'last verified',
+];
+
+/** The fields page: one table row per policy, measurement and field, in Bull Board's look. Nothing fetched from elsewhere. */
+export function renderFieldsPage(report: FieldsReport, title: string, now = Date.now()): string {
   const more = report.waitingTotal > report.sampled;
   const groups = new Map<string, FieldRow[]>();
   for (const r of report.fields) {
     const key = `${r.sourceName === null ? '' : `source ${r.sourceName}: `}${r.database} on ${r.source}`;
     groups.set(key, [...(groups.get(key) ?? []), r]);
   }
-  const head = [
-    'policy',
-    'measurement',
-    'field',
-    'checkpoint',
-    'lag',
-    'checkpoint moved',
-    'active',
-    'waiting',
-    'last failure',
-    'last verified',
-  ];
   const tables = [...groups].map(
     ([where, rows]) =>
-      `<h2>${esc(where)}</h2><table><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead>` +
-      `<tbody>${rows.map((r) => `<tr>${cells(r, more)}</tr>`).join('')}</tbody></table>`,
+      `<h2>${esc(where)}</h2><section class="card"><table><thead><tr>${HEAD.map((h) => `<th>${h}</th>`).join('')}</tr></thead>` +
+      `<tbody>${rows.map((r) => `<tr>${cells(r, more, now)}</tr>`).join('')}</tbody></table></section>`,
   );
   const note = more
-    ? `<p>Waiting chunks per field are counted among the first ${report.sampled} of ${report.waitingTotal} waiting.</p>`
+    ? `<p class="note">Waiting chunks per field are counted among the first ${formatCount(report.sampled)} of ${formatCount(report.waitingTotal)} waiting.</p>`
     : '';
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(title)}: fields</title>
-<style>
-body{font-family:system-ui,sans-serif;margin:1.5rem;color:#1f2937}
-table{border-collapse:collapse;width:100%;font-size:.9rem}
-th,td{border-bottom:1px solid #e5e7eb;padding:.35rem .6rem;text-align:left;vertical-align:top}
-th{background:#f3f4f6}td:nth-child(-n+8){white-space:nowrap}td:nth-child(7),td:nth-child(8){text-align:right}
-.bad{color:#b91c1c}nav a{margin-right:1rem}
-</style></head><body>
-<nav><a href="/">Queues (Bull Board)</a><a href="/api/fields">JSON</a><a href="/api/status">Status</a><a href="/metrics">Metrics</a></nav>
-<h1>Fields</h1>
-<p>${report.fields.length} ${report.fields.length === 1 ? 'field' : 'fields'}. A field's checkpoint is its newest value in the backup with every older one; lag is how far it is behind now. Last verified: the field's last check by <code>verify --repair</code> or a scheduled check.</p>
-${note}${tables.join('\n') || '<p>No checkpoints and no chunks yet: run <code>influx-backup plan</code> or start the planner.</p>'}
-</body></html>`;
+  const n = report.fields.length;
+  return renderPage(
+    `${title}: fields`,
+    'fields',
+    `<h1>Fields</h1>
+<p class="note">${formatCount(n)} ${n === 1 ? 'field' : 'fields'}. A field's checkpoint is its newest value in the backup with every older one.
+<b>Age</b> is how old the checkpoint is; <b>behind the source</b> is how far it is from the source's own newest value as the last plan found it:
+"up to date" means the backup holds everything the source had, however old that is. <b>Last verified</b>: the field's last check by <code>verify --repair</code> or a scheduled check. <a href="api/fields">JSON</a></p>
+${note}${tables.join('\n') || '<p>No checkpoints and no chunks yet: run <code>influx-backup plan</code> or start the planner.</p>'}`,
+  );
 }
 
 /** The fields page (`html`) or its JSON; 503 naming the reason when Redis cannot give it. */

@@ -22,6 +22,11 @@ export interface MetricsOptions {
 const CHECKPOINT_LABELS = ['measurement', 'field', 'retention_policy', 'database', 'source', 'server'] as const;
 const WORKER_LABELS = ['worker', 'host'] as const;
 
+/** An age in seconds to the millisecond: a scrape's clock is not finer, and 419.437 reads better than 419.43699979782104. */
+function age(secs: number): number {
+  return Math.round(secs * 1000) / 1000;
+}
+
 function seconds(iso: unknown): number | undefined {
   if (typeof iso !== 'string') return undefined;
   const ms = Date.parse(iso);
@@ -106,7 +111,20 @@ export function createMetricsRegistry(status: () => Promise<StatusReport>, optio
       this.reset();
       const t = now() / 1000;
       for (const c of (await snapshot())?.checkpoints ?? []) {
-        this.set(checkpointLabels(c), t - Number(BigInt(c.checkpointNs)) / 1e9);
+        this.set(checkpointLabels(c), age(t - Number(BigInt(c.checkpointNs)) / 1e9));
+      }
+    },
+  });
+
+  new Gauge({
+    name: 'influx_backup_checkpoint_behind_source_seconds',
+    help: "Seconds from the field's checkpoint to the source's newest value of it as the last plan found it: 0 when the backup holds all the source had (however old), unlike the age",
+    labelNames: CHECKPOINT_LABELS,
+    registers,
+    async collect() {
+      this.reset();
+      for (const c of (await snapshot())?.checkpoints ?? []) {
+        if (c.behindSourceSeconds !== null) this.set(checkpointLabels(c), age(c.behindSourceSeconds));
       }
     },
   });
@@ -220,7 +238,7 @@ export function createMetricsRegistry(status: () => Promise<StatusReport>, optio
       const t = now() / 1000;
       for (const w of (await snapshot())?.workers ?? []) {
         const seen = seconds(w.lastSeen);
-        if (seen !== undefined) this.set({ worker: w.id, host: w.host }, Math.max(0, t - seen));
+        if (seen !== undefined) this.set({ worker: w.id, host: w.host }, age(Math.max(0, t - seen)));
       }
     },
   });

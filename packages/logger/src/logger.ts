@@ -30,7 +30,10 @@ export interface LoggerSettings {
     readonly file?: {
       readonly enabled?: boolean;
       readonly level?: string;
-      /** Needed when the handler is on; `{timestamp}` is replaced by the time the logger is created, e.g. 20261126-134500. */
+      /**
+       * Needed when the handler is on; `{timestamp}` is replaced by the time the logger is created, e.g. 20261126-134500,
+       * and `{role}` and `{pid}` by the process's (see CreateLoggerOptions.process).
+       */
       readonly filename?: string;
       /** 0 or absent: never rotate. */
       readonly maxBytes?: number;
@@ -48,6 +51,17 @@ export interface CreateLoggerOptions {
   readonly console?: NodeJS.WritableStream;
   /** Values replaced by ******** in every line, whatever the level (configSecrets of the configuration). */
   readonly secrets?: readonly string[];
+  /**
+   * The process the file is this one's own: a pattern without `{pid}` gets `.ROLE-PID` before its extension
+   * (see expandFilename), so two processes started in the same second never write, nor rotate, one file.
+   */
+  readonly process?: LogProcess;
+}
+
+/** Who writes a log file: the role or command (worker, dashboard, plan, ...) and the process id. */
+export interface LogProcess {
+  readonly role: string;
+  readonly pid: number;
 }
 
 // winston's own priorities (error 0 ... debug 5); the levels used are config's LogLevel.
@@ -66,11 +80,25 @@ function level(text: string | undefined, fallback: LogLevel): LogLevel {
   return found;
 }
 
-/** `backup_{timestamp}.log` → `backup_20261126-134500.log` (local time, as Python's strftime). */
-export function expandFilename(filename: string, now: Date = new Date()): string {
+/**
+ * `backup_{timestamp}.log` → `backup_20261126-134500.log` (local time, as Python's strftime). With `proc`, the file is
+ * the process's own: `{role}` and `{pid}` are replaced, and a pattern without `{pid}` gets `.ROLE-PID` before its
+ * extension (`backup_20261126-134500.worker-4242.log`), since several processes of one installation start in the same
+ * second, and each rotates only its own file (FILE.1 ... FILE.N of its own name).
+ */
+export function expandFilename(filename: string, now: Date = new Date(), proc?: LogProcess): string {
   const p = (n: number): string => String(n).padStart(2, '0');
   const stamp = `${now.getFullYear()}${p(now.getMonth() + 1)}${p(now.getDate())}-${p(now.getHours())}${p(now.getMinutes())}${p(now.getSeconds())}`;
-  return filename.split('{timestamp}').join(stamp);
+  let name = filename.split('{timestamp}').join(stamp);
+  if (!proc) return name;
+  const role = proc.role.replace(/[^A-Za-z0-9_-]/g, '_') || 'process';
+  if (!name.includes('{pid}')) {
+    const slash = Math.max(name.lastIndexOf('/'), name.lastIndexOf('\\'));
+    const dot = name.lastIndexOf('.');
+    const at = dot > slash + 1 ? dot : name.length;
+    name = `${name.slice(0, at)}.${name.includes('{role}') ? '' : '{role}-'}{pid}${name.slice(at)}`;
+  }
+  return name.split('{role}').join(role).split('{pid}').join(String(proc.pid));
 }
 
 function recordName(meta: LogMeta): string {
@@ -187,7 +215,7 @@ export function createLogger(settings: LoggerSettings = {}, options: CreateLogge
   const fileSettings = settings.handlers?.file ?? {};
   if (fileSettings.enabled ?? false) {
     if (!fileSettings.filename) throw new Error('logging.handlers.file.filename must be set when the file handler is enabled');
-    filename = expandFilename(fileSettings.filename);
+    filename = expandFilename(fileSettings.filename, new Date(), options.process);
     transports.push(
       new RotatingFileTransport({
         filename,

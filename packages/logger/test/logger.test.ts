@@ -174,6 +174,42 @@ describe('file handler', () => {
     assert.equal(log.filename, join(dir, 'sub', name ?? ''));
   });
 
+  test("each process's own file: role and pid before the extension, unless the pattern places {pid} itself", () => {
+    const at = new Date(2026, 11, 1, 23, 43, 41);
+    const worker = { role: 'worker', pid: 4242 };
+    assert.equal(expandFilename('logs/backup_{timestamp}.log', at, worker), 'logs/backup_20261201-234341.worker-4242.log');
+    assert.equal(
+      expandFilename('logs/backup_{timestamp}.log', at, { role: 'worker', pid: 4243 }),
+      'logs/backup_20261201-234341.worker-4243.log',
+    );
+    assert.equal(expandFilename('logs.d/backup', at, { role: 'plan', pid: 7 }), 'logs.d/backup.plan-7');
+    assert.equal(expandFilename('logs/{role}/b-{pid}.log', at, worker), 'logs/worker/b-4242.log');
+    assert.equal(expandFilename('logs/{role}.log', at, worker), 'logs/worker.4242.log');
+  });
+
+  test('two loggers of two processes started in the same second write and rotate two files', async () => {
+    const dir = tempDir();
+    const settings = {
+      format: '%(message)s',
+      handlers: {
+        console: { enabled: false },
+        file: { enabled: true, filename: join(dir, 'backup_{timestamp}.log'), maxBytes: 100, backupCount: 2 },
+      },
+    };
+    const a = createLogger(settings, { process: { role: 'worker', pid: 101 } });
+    const b = createLogger(settings, { process: { role: 'worker', pid: 102 } });
+    assert.notEqual(a.filename, b.filename);
+    b.info('b line one');
+    b.info('b line two');
+    // a logs past max_bytes three times over: it rotates, b's file stays whole and unrotated.
+    for (let i = 0; i < 12; i++) a.info(`a line ${String(i).padStart(2, '0')} ${'x'.repeat(15)}`);
+    await a.close();
+    await b.close();
+    assert.equal(readFileSync(b.filename ?? '', 'utf8'), 'b line one\nb line two\n');
+    assert.ok(existsSync(`${a.filename ?? ''}.1`), 'a rotated');
+    assert.ok(!existsSync(`${b.filename ?? ''}.1`), 'b was rotated by a');
+  });
+
   test('rotates by size and keeps backup_count files', async () => {
     const dir = tempDir();
     const file = join(dir, 'rot.log');

@@ -1,4 +1,12 @@
-import { JOB_STATES, type CopyQueue, type RunCounters, type RunLedger, type WorkerRegistry, type WorkerSeen } from '@influx-backup/queue';
+import {
+  copyingSeconds,
+  JOB_STATES,
+  type CopyQueue,
+  type RunCounters,
+  type RunLedger,
+  type WorkerRegistry,
+  type WorkerSeen,
+} from '@influx-backup/queue';
 
 /** The metrics block of the original design, for the run in progress or the last one (`run` null: none yet). */
 export interface MetricsBlock {
@@ -37,8 +45,10 @@ export function errorRate(c: Pick<RunCounters, 'done' | 'failed' | 'retried'>): 
 export function estimatedCompletion(c: RunCounters, now: number): number | null {
   if (c.finishedAt !== undefined) return c.finishedAt;
   const finished = c.done + c.failed;
-  if (!c.planned || c.startedAt === undefined || finished === 0) return null;
-  const perChunk = (now - c.startedAt) / finished;
+  // The pace of copying: from its first chunk (from the run's opening for a run of an older version).
+  const from = c.copyingAt ?? c.startedAt;
+  if (!c.planned || from === undefined || finished === 0) return null;
+  const perChunk = (now - from) / finished;
   return Math.round(now + perChunk * Math.max(0, c.total - finished));
 }
 
@@ -50,7 +60,8 @@ export function metricsBlock(
   live: { workers: readonly WorkerSeen[]; active: number; queued: number },
   now: number,
 ): MetricsBlock {
-  const elapsed = c.startedAt === undefined ? 0 : ((c.finishedAt ?? now) - c.startedAt) / 1000;
+  // Over the time spent copying (planning left out), as every rate of a run: see copyingSeconds.
+  const elapsed = copyingSeconds([c], now) ?? 0;
   const running = live.workers.filter((w) => !w.stoppedAt && now - Date.parse(w.lastSeen) < LIVE_MS);
   const eta = estimatedCompletion(c, now);
   const measurements = Object.values(left);

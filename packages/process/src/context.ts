@@ -44,6 +44,8 @@ export function loadContext(opts: GlobalOptions, { component, logFile = true }: 
     component,
     ...(levelOverride ? { levelOverride } : {}),
     secrets,
+    // The file is this process's own: the planner, the workers and the dashboard start in the same second.
+    process: { role: component, pid: process.pid },
   });
   processSecrets = secrets;
   return { config, logger };

@@ -7,7 +7,7 @@ import { EXIT_FAILED, EXIT_USAGE, UsageError, WorkFailed } from './exit.js';
 export function addGlobalOptions(cmd: Command): Command {
   return cmd
     .option('--config <file>', 'configuration file', DEFAULT_CONFIG_FILE)
-    .option('--log-level <level>', LOG_LEVEL_NAMES)
+    .option('--log-level <level>', `${LOG_LEVEL_NAMES}; default: logging.level of the file`)
     .option('--verbose', 'debug logging, and stack traces on errors');
 }
 
@@ -60,8 +60,9 @@ export interface Role {
  */
 export async function runRole(role: Role, argv: readonly string[]): Promise<number> {
   let code = 0;
-  const program = addGlobalOptions(new Command(`influx-backup-${role.name}`).description(role.description))
-    .showHelpAfterError()
+  const name = `influx-backup-${role.name}`;
+  const program = addGlobalOptions(new Command(name).description(role.description))
+    .showHelpAfterError(`usage: ${name} [--config FILE] [--log-level LEVEL] [--verbose]   (--help says more)`)
     .exitOverride()
     .action(async (opts: GlobalOptions) => {
       code = await role.run(loadContext(opts, { component: role.name }));

@@ -92,6 +92,12 @@ export interface FieldPlanMeta {
   advances: boolean;
 }
 
+/** A chunk job's progress (Bull Board's Progress tab): the values the backup acknowledged so far, in how many batches. */
+export interface ChunkProgress {
+  values: number;
+  batches: number;
+}
+
 export interface CopyChunkResultPayload {
   values: number;
   batches: number;

@@ -6,6 +6,7 @@ export {
   createStore,
   CheckpointStore,
   RunLedger,
+  copyingSeconds,
   WorkerRegistry,
   AlertState,
   type FiringAlert,

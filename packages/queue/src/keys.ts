@@ -31,6 +31,7 @@ export class StoreKeys {
   readonly lastRestore: string;
   readonly totals: string;
   readonly lastSuccess: string;
+  readonly sourceNewest: string;
   readonly newestRun: string;
   readonly newestRuns: string;
   readonly newestRunsByKind: string;
@@ -49,6 +50,7 @@ export class StoreKeys {
     this.lastRestore = `${this.state}last-restore`;
     this.totals = `${this.state}totals`;
     this.lastSuccess = `${this.state}last-success`;
+    this.sourceNewest = `${this.state}source-newest`;
     this.newestRun = `${this.state}newest-run`;
     this.newestRuns = `${this.state}newest-runs`;
     this.newestRunsByKind = `${this.state}newest-runs-by-kind`;

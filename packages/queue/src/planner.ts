@@ -13,6 +13,7 @@ import { Enqueuer } from './enqueuer.js';
 import { chunkDedupeId, chunkJobName, fieldId, restoreFieldId, runKey, type CopyKind } from './names.js';
 import type { CopyQueue } from './queues.js';
 import { planRepairMeasurement, type FieldCheck, type RepairedChunks } from './repair-planner.js';
+import { recordSourceFacts, type FactsField } from './source-facts.js';
 import type { Store } from './store/index.js';
 
 export interface MeasurementPlanConfig {
@@ -109,6 +110,8 @@ export interface PlanResult {
   expectedValues: number;
   /** A repair: the chunks it copies again, to be checked once copied. */
   repaired?: RepairedChunks[];
+  /** Of expectedValues, those in the overlaps (backup.time_chunks.overlap before each field's checkpoint): already in the backup. */
+  overlapValues: number;
 }
 
 /** A --measurement, --field or --retention-policy that selects nothing: bad usage (exit 2). */
@@ -147,7 +150,17 @@ export async function planBackup(ctx: PlanContext, sel: PlanSelection): Promise<
   }
 
   const run = runKey(sel.runId, sel.kind);
-  const result: PlanResult = { runId: sel.runId, run, chunks: 0, enqueued: 0, reused: 0, fields: [], missing: [], expectedValues: 0 };
+  const result: PlanResult = {
+    runId: sel.runId,
+    run,
+    chunks: 0,
+    enqueued: 0,
+    reused: 0,
+    fields: [],
+    missing: [],
+    expectedValues: 0,
+    overlapValues: 0,
+  };
   const restore = sel.kind === 'restore';
   const enqueuer = sel.dryRun ? undefined : new Enqueuer(ctx, run, result);
   const source = ctx.sourceName === undefined ? {} : { source: ctx.sourceName };
@@ -161,6 +174,7 @@ export async function planBackup(ctx: PlanContext, sel: PlanSelection): Promise<
       backupDb: ctx.backupDb,
       ...reads,
     });
+  const findsNewest = sel.kind === 'copy' && sel.endNs === undefined;
   let matchedField = false;
   let fieldSeq = 0;
 
@@ -194,7 +208,7 @@ export async function planBackup(ctx: PlanContext, sel: PlanSelection): Promise<
       const configEnd = m.endNs ?? now;
 
       const ranges: FieldRange[] = [];
-      const planned: { k: number; meta: FieldPlanMeta; field: PlannedField; range: FieldRange }[] = [];
+      const planned: { k: number; meta: FieldPlanMeta; field: PlannedField; range: FieldRange; facts: FactsField }[] = [];
       for (const target of targets) {
         // A restore reads no checkpoint (nor adopts one): it moves none.
         const fid = restore
@@ -231,7 +245,9 @@ export async function planBackup(ctx: PlanContext, sel: PlanSelection): Promise<
         result.fields.push(field);
         const meta: FieldPlanMeta = { fieldId: fid, measurement: target.measurement, field: target.field, type: target.type, advances };
         if (rp !== undefined) meta.retentionPolicy = rp;
-        planned.push({ k: fieldSeq++, meta, field, range: fieldRange });
+        const overlap =
+          sel.kind === 'copy' && !sel.full && checkpoint !== undefined ? { startNs: range.startNs, checkpointNs: checkpoint } : undefined;
+        planned.push({ k: fieldSeq++, meta, field, range: fieldRange, facts: { target, ...(overlap ? { overlap } : {}) } });
       }
       if (ranges.length === 0) continue;
       // A repair records its field plans itself, once it knows which may move their checkpoint.
@@ -278,6 +294,11 @@ export async function planBackup(ctx: PlanContext, sel: PlanSelection): Promise<
             p.field.chunks++;
             p.field.expected += chunk.expected;
             result.expectedValues += chunk.expected;
+            // The field's newest value is asked only of a plan that reaches the range's end: a backfill's or an
+            // --end-time's newest chunk is not the field's.
+            if (findsNewest && (!p.facts.newest || chunk.startNs > p.facts.newest.startNs)) {
+              p.facts.newest = { startNs: chunk.startNs, endNs: chunk.endNs };
+            }
           }
           const { startNs, endNs } = members[0]!.chunk;
           const fids = members.map(({ p }) => p.meta.fieldId);
@@ -290,6 +311,10 @@ export async function planBackup(ctx: PlanContext, sel: PlanSelection): Promise<
           if (enqueuer) await enqueuer.push(m.name, chunkDedupeId(sel.kind, fids, startNs, endNs), data, name);
           else result.chunks++;
         }
+      }
+      if (sel.kind === 'copy' && !sel.dryRun) {
+        const facts = await recordSourceFacts(ctx, planned, now);
+        result.overlapValues += facts.overlapValues.reduce((n, v) => n + v, 0);
       }
     }
     result.missing.push(...[...(missingEverywhere ?? [])].map((f) => `${m.name}.${f}`));

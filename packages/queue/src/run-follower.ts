@@ -9,6 +9,9 @@ export interface RunSnapshot {
   failed: number;
   /** Values of the chunks finished so far. */
   values: number;
+  /** When its first chunk began, and when its last one finished (ms; see RunCounters). */
+  copyingAt?: number;
+  finishedAt?: number;
 }
 
 export interface RunResult extends RunSnapshot {
@@ -50,7 +53,14 @@ export async function followRun(queue: CopyQueue, runs: RunLedger, run: string, 
       await sleep(pollMs, signal);
       continue;
     }
-    const snap = { total: c.total, completed: c.done, failed: c.failed, values: c.values };
+    const snap: RunSnapshot = {
+      total: c.total,
+      completed: c.done,
+      failed: c.failed,
+      values: c.values,
+      ...(c.copyingAt === undefined ? {} : { copyingAt: c.copyingAt }),
+      ...(c.finishedAt === undefined ? {} : { finishedAt: c.finishedAt }),
+    };
     if (!last || c.done !== last.done || c.failed !== last.failed || c.total !== last.total || c.planned !== last.planned)
       lastChange = Date.now();
     last = c;

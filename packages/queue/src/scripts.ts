@@ -109,6 +109,8 @@ export class Scripts {
       source: string;
       /** The run is a repair: its values also count as values repaired. */
       repair: boolean;
+      /** When the attempt began (ms); absent: unknown (a job BullMQ failed itself). */
+      startedMs?: number | undefined;
       watermarks: readonly { index: number; lastTimeNs: bigint | null; fieldId: string; meta: string }[];
     },
   ): Promise<FinishedChunk> {
@@ -142,6 +144,7 @@ export class Scripts {
         a.measurement,
         a.source,
         a.repair ? '1' : '0',
+        a.startedMs ?? '',
         ...a.watermarks.flatMap((w) => [w.index, w.lastTimeNs?.toString() ?? '', w.fieldId, w.meta]),
       ],
     )) as [number, string];
@@ -161,12 +164,13 @@ export class Scripts {
       ttlS: number;
       measurement: string;
       nowMs: number;
+      startedMs?: number | undefined;
     },
   ): Promise<true | string[]> {
     const [ok, now] = (await this.call(
       'countFollowers',
       [keys.follow, ...keys.followers.flatMap((f) => [f.hash, f.failures, f.byMeasurement])],
-      [a.position, a.expected.join(' '), a.outcome, a.values, a.failure, a.failuresKept, a.ttlS, a.measurement, a.nowMs],
+      [a.position, a.expected.join(' '), a.outcome, a.values, a.failure, a.failuresKept, a.ttlS, a.measurement, a.nowMs, a.startedMs ?? ''],
     )) as [number, string];
     return Number(ok) === 1 ? true : now.split(' ').filter(Boolean);
   }

@@ -23,6 +23,8 @@ async function influx(
   name: 'source' | 'backup',
   key: string,
   client: InfluxClient,
+  /** A username is configured: "credentials accepted" says something only then. */
+  credentials: boolean,
   describe: (dbs: string[]) => { ok: boolean; detail: string } | Promise<{ ok: boolean; detail: string }>,
 ): Promise<ServerCheck> {
   const where = `${client.role ?? name} ${client.endpoint}`;
@@ -31,7 +33,8 @@ async function influx(
     // SHOW DATABASES needs the credentials accepted, and lists what the user may use.
     const dbs = await withTimeout(client.databases(), TIMEOUT_MS, 'SHOW DATABASES');
     const { ok, detail } = await describe(dbs);
-    return { server: name, where, ok, detail: `InfluxDB ${version}, credentials accepted; ${detail}` };
+    const who = credentials ? 'credentials accepted' : `no credentials configured (${key}.username)`;
+    return { server: name, where, ok, detail: `InfluxDB ${version}, ${who}; ${detail}` };
   } catch (err) {
     return { server: name, where, ok: false, detail: `${reason(err, where)}${serverHint(key, err)}` };
   }
@@ -61,8 +64,8 @@ export async function checkServers(rt: Runtime): Promise<ServerCheck[]> {
   };
   return Promise.all([
     redis(),
-    ...rt.sources.map(({ client, config: { database }, key }) =>
-      influx('source', key, client, async (dbs) => {
+    ...rt.sources.map(({ client, config: { database, username }, key }) =>
+      influx('source', key, client, Boolean(username), async (dbs) => {
         if (!dbs.includes(database)) {
           return {
             ok: false,
@@ -76,7 +79,7 @@ export async function checkServers(rt: Runtime): Promise<ServerCheck[]> {
         };
       }),
     ),
-    influx('backup', 'databases.backup', rt.backup, (dbs) => {
+    influx('backup', 'databases.backup', rt.backup, Boolean(rt.config.databases.backup.username), (dbs) => {
       const wanted = rt.sources.map((s) => s.config.backupDatabase);
       const missing = wanted.filter((db) => !dbs.includes(db));
       const names = (list: string[]): string => list.map((db) => JSON.stringify(db)).join(', ');

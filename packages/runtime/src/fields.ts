@@ -9,12 +9,12 @@ import {
   type JobLike,
 } from '@influx-backup/queue';
 import type { Runtime } from './connections.js';
-import { sourceOfField, type FieldIdentity } from './sources.js';
+import { fieldComparator, sourceLag, sourceOfField, type FieldIdentity, type SourceLag, type SourceNewest } from './sources.js';
 
 /** One field of one retention policy, as the dashboard's fields page shows it. */
-export interface FieldRow extends FieldIdentity {
+export interface FieldRow extends FieldIdentity, SourceLag {
   checkpoint: string | null;
-  /** Seconds from the checkpoint to now. */
+  /** Seconds from the checkpoint to now: the checkpoint's age (a field the source writes rarely is old, not behind). */
   lagSeconds: number | null;
   /** When a chunk last moved the checkpoint. */
   lastSuccessAt: string | null;
@@ -55,6 +55,10 @@ export interface FieldsInput {
   readonly verifications?: ReadonlyMap<string, FieldVerification>;
   /** The configured source a field's server and database belong to, if any. */
   readonly owner: (endpoint: string, database: string) => { readonly name: string } | undefined;
+  /** The configured sources' names, in the configuration's order (the order of the rows: fieldComparator). */
+  readonly sourceNames?: readonly string[];
+  /** Per field id, the source's newest value as the last plan found it (CheckpointStore.sourceNewest). */
+  readonly sourceNewest?: ReadonlyMap<string, SourceNewest>;
   readonly now: number;
 }
 
@@ -62,7 +66,7 @@ export interface FieldsInput {
  * The rows of the fields page: one per field that has a checkpoint or a chunk in
  * the queue, with its lag behind `now`, its chunks active and waiting, and its newest
  * failure (a group that failed for good was split, so its first field's own jobs carry
- * their failures), in the order of source, database, policy, measurement and field.
+ * their failures), in the one order of fields (fieldComparator: source, database, policy, measurement, field).
  */
 export function fieldRows(input: FieldsInput): FieldRow[] {
   const rows = new Map<string, FieldRow>();
@@ -79,6 +83,7 @@ export function fieldRows(input: FieldsInput): FieldRow[] {
         field,
         checkpoint: null,
         lagSeconds: null,
+        ...sourceLag(undefined, input.sourceNewest?.get(fieldId)),
         lastSuccessAt: null,
         active: 0,
         waiting: 0,
@@ -93,6 +98,7 @@ export function fieldRows(input: FieldsInput): FieldRow[] {
     const r = row(c.fieldId);
     r.checkpoint = formatTimeNs(c.timeNs);
     r.lagSeconds = Math.max(0, Math.round(input.now / 1000 - Number(c.timeNs / 1_000_000n) / 1000));
+    Object.assign(r, sourceLag(c.timeNs, input.sourceNewest?.get(c.fieldId)));
     r.lastSuccessAt = c.updatedAt ?? null;
   }
   for (const [fid, v] of input.verifications ?? []) row(fid).lastCheck = v;
@@ -111,8 +117,7 @@ export function fieldRows(input: FieldsInput): FieldRow[] {
       reason: f.reason,
     };
   }
-  const order = (r: FieldRow): string => JSON.stringify([r.source, r.database, r.retentionPolicy ?? '', r.measurement, r.field]);
-  return [...rows.values()].sort((a, b) => order(a).localeCompare(order(b)));
+  return [...rows.values()].sort(fieldComparator(input.sourceNames ?? []));
 }
 
 /**
@@ -122,8 +127,9 @@ export function fieldRows(input: FieldsInput): FieldRow[] {
  */
 export async function collectFields(rt: Runtime, now = Date.now()): Promise<FieldsReport> {
   const q = rt.copyQueue;
-  const [checkpoints, active, waiting, failed, counts, verifications] = await Promise.all([
+  const [checkpoints, newest, active, waiting, failed, counts, verifications] = await Promise.all([
     rt.store.checkpoints.list(),
+    rt.store.checkpoints.sourceNewest(),
     q.getJobs(['active'], 0, 999),
     q.getJobs([...JOB_STATES.queued], 0, WAITING_SAMPLE - 1),
     q.getJobs(['failed'], 0, FAILED_SAMPLE - 1),
@@ -151,6 +157,8 @@ export async function collectFields(rt: Runtime, now = Date.now()): Promise<Fiel
       failed: failures.flat(),
       verifications,
       owner: sourceOfField(rt),
+      sourceNames: rt.sources.map((s) => s.name),
+      sourceNewest: newest,
       now,
     }),
     waitingTotal: JOB_STATES.queued.reduce((n, state) => n + (counts[state] ?? 0), 0),

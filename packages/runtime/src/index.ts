@@ -4,6 +4,7 @@
 export { createRuntime, withRuntime, type Runtime, type SourceRuntime } from './connections.js';
 export { preflight, reachRedis, ConnectError } from './preflight.js';
 export { checkSelection, selectSources } from './selection.js';
+export { fieldComparator } from './sources.js';
 export { measurementPlans, pieceRowsFor } from './settings.js';
 export { withTimeout, TimeoutError } from './timeout.js';
 export { checkServers, type ServerCheck } from './check.js';

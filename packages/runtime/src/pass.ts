@@ -2,6 +2,7 @@ import { clusterSampler, monitorAlerts, rulesFor, sharedAlerts } from '@influx-b
 import type { Logger } from '@influx-backup/core';
 import { UsageError } from '@influx-backup/errors';
 import {
+  copyingSeconds,
   followRun,
   planBackup,
   type PassMode,
@@ -229,6 +230,11 @@ export function passRecord(id: string, mode: PassMode, parts: readonly SourcePar
     ...(p.result?.failures ?? []).map((f) => ({ source: p.source.name, ...f })),
   ]);
   const single = parts.length === 1 && !parts[0]!.source.config.listed ? parts[0] : undefined;
+  const copying = copyingSeconds(
+    parts.flatMap((p) => (p.result ? [p.result] : [])),
+    now,
+  );
+  const overlap = sum((p) => p.plan?.overlapValues ?? 0);
   return {
     runId: id,
     mode,
@@ -240,6 +246,8 @@ export function passRecord(id: string, mode: PassMode, parts: readonly SourcePar
     failed: sum((p) => p.result?.failed ?? 0),
     values: sum((p) => p.result?.values ?? 0),
     ok: parts.every((p) => one(p).ok),
+    ...(copying === undefined ? {} : { copyingSeconds: copying }),
+    ...(overlap > 0 ? { overlapValues: overlap } : {}),
     failures: failures.slice(0, 20),
     // The single databases.source keeps the record it always had: its run key at the top.
     ...(single?.plan ? { run: single.plan.run } : { sources: parts.map(one) }),

@@ -1,3 +1,4 @@
+import { formatTimeNs } from '@influx-backup/config';
 import type { Runtime, SourceRuntime } from './connections.js';
 
 /** Which field a row of `status` or the fields page is about: its source, policy, measurement and name. */
@@ -11,6 +12,64 @@ export interface FieldIdentity {
   retentionPolicy: string | null;
   measurement: string;
   field: string;
+}
+
+/** A field's newest value in the source, as a plan found it (CheckpointStore.sourceNewest). */
+export interface SourceNewest {
+  readonly timeNs: bigint;
+  /** When the plan asked (ms). */
+  readonly seenAt: number;
+}
+
+/** How far a field's backup is behind its source, which tells "behind" from "the source has nothing newer". */
+export interface SourceLag {
+  /** The time of the field's newest value in the source as the last plan found it; null: not known (no plan since). */
+  sourceNewest: string | null;
+  /** When that plan asked. */
+  sourceNewestSeenAt: string | null;
+  /**
+   * Seconds from the checkpoint to the source's newest value: 0 when the backup holds everything the source held at
+   * that plan, however old the checkpoint is; null when either is not known.
+   */
+  behindSourceSeconds: number | null;
+}
+
+/** A field's SourceLag from its checkpoint and the source's newest value. */
+export function sourceLag(checkpointNs: bigint | undefined, newest: SourceNewest | undefined): SourceLag {
+  if (!newest) return { sourceNewest: null, sourceNewestSeenAt: null, behindSourceSeconds: null };
+  const behind = checkpointNs === undefined ? null : Math.max(0, Number((newest.timeNs - checkpointNs) / 1_000_000n) / 1000);
+  return {
+    sourceNewest: formatTimeNs(newest.timeNs),
+    sourceNewestSeenAt: new Date(newest.seenAt).toISOString(),
+    behindSourceSeconds: behind,
+  };
+}
+
+/** What the one order of fields reads of a row. */
+export type FieldOrderKey = Pick<FieldIdentity, 'sourceName' | 'database' | 'measurement' | 'field'> & {
+  retentionPolicy?: string | null | undefined;
+};
+
+/**
+ * The one order of fields wherever they are listed (status, /api/status, the fields page, verify): by source in the
+ * configuration's order (a field of no configured source last), then database, retention policy, measurement and
+ * field, each by its characters (the same on every machine, whatever its locale).
+ */
+export function fieldComparator(sourceNames: readonly string[]): (a: FieldOrderKey, b: FieldOrderKey) => number {
+  // A source of another configuration (named, not listed here) after the listed ones; a field of none last.
+  const rank = (name: string | null): number => {
+    if (name === null) return sourceNames.length + 1;
+    const i = sourceNames.indexOf(name);
+    return i < 0 ? sourceNames.length : i;
+  };
+  const text = (x: string, y: string): number => (x < y ? -1 : x > y ? 1 : 0);
+  return (a, b) =>
+    rank(a.sourceName) - rank(b.sourceName) ||
+    text(a.sourceName ?? '', b.sourceName ?? '') ||
+    text(a.database, b.database) ||
+    text(a.retentionPolicy ?? '', b.retentionPolicy ?? '') ||
+    text(a.measurement, b.measurement) ||
+    text(a.field, b.field);
 }
 
 /** The configured source a checkpoint belongs to, by its server (host:port) and database; undefined: none of them. */

@@ -1,6 +1,14 @@
 // What status shows, shaped from what was read: pure functions, so the rules are
 // tested without servers (packages/runtime/test/status-shape.test.ts).
-import type { PassPart, PassRecord, RepairTotals, RunCounters, Totals, TotalsBySource } from '@influx-backup/queue';
+import {
+  copyingSeconds,
+  type PassPart,
+  type PassRecord,
+  type RepairTotals,
+  type RunCounters,
+  type Totals,
+  type TotalsBySource,
+} from '@influx-backup/queue';
 
 /** A configured source by its name, and the name its runs and totals are kept under in Redis (storedSourceName). */
 export interface NamedSource {
@@ -67,13 +75,20 @@ export function passWithCounters(
   recorded: PassRecord,
   counters: ReadonlyMap<string, RunCounters>,
   shown?: ReadonlySet<string>,
+  nowMs = Date.now(),
 ): PassRecord {
+  // The time spent copying so far, or in all, from the runs' own stamps (the rule of every rate: copyingSeconds).
+  const copying = (runs: readonly (string | undefined)[]): { copyingSeconds?: number } => {
+    const cs = runs.map((r) => (r === undefined ? undefined : counters.get(r))).filter((c): c is RunCounters => c?.exists === true);
+    const secs = cs.length > 0 ? copyingSeconds(cs, nowMs) : undefined;
+    return secs === undefined ? {} : { copyingSeconds: secs };
+  };
   if (!recorded.sources) {
     const now = liveOf(counters, recorded.run);
     if (!now) return recorded;
     const { endedAt, ...counts } = now;
     const finishedAt = recorded.finishedAt ?? endedAt;
-    return { ...recorded, ...counts, finishedAt, ok: recorded.ok ?? (finishedAt ? counts.failed === 0 : null) };
+    return { ...recorded, ...counts, ...copying([recorded.run]), finishedAt, ok: recorded.ok ?? (finishedAt ? counts.failed === 0 : null) };
   }
   const mine = recorded.sources
     .filter((p) => !shown || shown.has(p.source))
@@ -93,6 +108,7 @@ export function passWithCounters(
     values: sum('values'),
     inProgress,
     finishedAt,
+    ...copying(mine.map((p) => p.run)),
     ok: recorded.ok ?? (finishedAt ? mine.every((p) => p.ok) : null),
     failures: recorded.failures.filter((f) => !shown || (f.source !== undefined && shown.has(f.source))),
     sources: mine.map(({ endedAt: _, ...p }) => p),

@@ -13,20 +13,29 @@ import {
 } from '@influx-backup/queue';
 import { addTotals, passRuns, passWithCounters, sourceRepairTotals, sourceTotals } from './status-shape.js';
 import type { Runtime, SourceRuntime } from './connections.js';
-import { newestRunBySource, sourceOfField, storedSourceName, type FieldIdentity } from './sources.js';
+import {
+  fieldComparator,
+  newestRunBySource,
+  sourceLag,
+  sourceOfField,
+  storedSourceName,
+  type FieldIdentity,
+  type SourceLag,
+} from './sources.js';
 
 export interface StatusReport {
   redis: string;
   queues: { copy: Record<string, number>; schedule: Record<string, number> };
   /** The sources shown (all, or those --source selected): where each is read from and written to. */
   sources: { name: string; server: string; database: string; backupDatabase: string; checkpoints: number }[];
-  checkpoints: (FieldIdentity & {
-    checkpoint: string;
-    checkpointNs: string;
-    updatedAt: string | null;
-    /** When a chunk of the field was last copied (whether or not it moved the checkpoint). */
-    lastSuccessAt: string | null;
-  })[];
+  checkpoints: (FieldIdentity &
+    SourceLag & {
+      checkpoint: string;
+      checkpointNs: string;
+      updatedAt: string | null;
+      /** When a chunk of the field was last copied (whether or not it moved the checkpoint). */
+      lastSuccessAt: string | null;
+    })[];
   /** Since the first run: values copied, chunks done and failed for good (once each), attempts retried; the installation's, whatever --source. */
   totals: Totals;
   /**
@@ -119,6 +128,7 @@ export async function collectStatus(
     newest,
     firing,
     checks,
+    sourceNewest,
   ] = await Promise.all([
     rt.copyQueue.getJobCounts(...JOB_STATES.all),
     rt.scheduleQueue.getJobCounts(...JOB_STATES.all),
@@ -134,6 +144,7 @@ export async function collectStatus(
     newestRunBySource(rt),
     rt.store.alerts.firing(),
     rt.store.verifications.list(),
+    rt.store.checkpoints.sourceNewest(),
   ]);
   const bySource = await sampleRuns(
     runSources(rt),
@@ -144,17 +155,16 @@ export async function collectStatus(
   const rows = checkpoints
     .map((c) => ({ c, name: owner(c.source, c.database)?.name ?? null }))
     .filter(({ name }) => all || (name !== null && shown.has(name)));
-  // In the order of the configuration's sources (stable: each source's rows stay in the store's order).
-  const rank = (name: string | null): number => (name === null ? rt.sources.length : rt.sources.findIndex((s) => s.name === name));
-  rows.sort((a, b) => rank(a.name) - rank(b.name));
-  const order = (v: FieldIdentity): string => JSON.stringify([v.retentionPolicy ?? '', v.measurement, v.field]);
+  // The one order of fields (fieldComparator): status, verify and the fields page list them alike.
+  const order = fieldComparator(rt.sources.map((s) => s.name));
+  rows.sort((a, b) => order({ ...a.c, sourceName: a.name }, { ...b.c, sourceName: b.name }));
   const verified = [...checks]
     .map(([fid, v]) => {
       const id = parseFieldId(fid);
       return toRow(v, id, owner(id.source, id.database)?.name ?? null);
     })
     .filter((r) => all || (r.sourceName !== null && shown.has(r.sourceName)))
-    .sort((a, b) => rank(a.sourceName) - rank(b.sourceName) || order(a).localeCompare(order(b)));
+    .sort(order);
   return {
     redis: rt.redisEndpoint,
     queues: { copy, schedule },
@@ -176,6 +186,7 @@ export async function collectStatus(
       checkpointNs: c.timeNs.toString(),
       updatedAt: c.updatedAt ?? null,
       lastSuccessAt: iso(successes.get(c.fieldId)),
+      ...sourceLag(c.timeNs, sourceNewest.get(c.fieldId)),
     })),
     totals: addTotals(...byName),
     totalsBySource: byName.filter((t) => all || shown.has(t.source)),

@@ -1,5 +1,6 @@
 import { UnrecoverableError } from 'bullmq';
 import { monitorAlerts, processSubject, rulesFor } from '@influx-backup/monitoring';
+import { counted, formatRate, formatSeconds } from '@influx-backup/core';
 import { createCopyWorker, type CopyWorker } from '@influx-backup/queue';
 import type { Runtime } from './connections.js';
 import { startMemoryGovernor } from './memory-governor.js';
@@ -30,6 +31,8 @@ export function startWorker(rt: Runtime, { role = 'worker' }: { role?: 'worker' 
   let jobsDone = 0;
   let jobsFailed = 0;
   const since = { at: Date.now(), chunks: 0, failed: 0, values: 0 };
+  // The time spent copying: while at least one job is active (a worker waiting for jobs copies nothing).
+  const busy = new BusyClock();
   const worker = createCopyWorker({
     ...processorContext(rt),
     connection: rt.redis,
@@ -38,12 +41,15 @@ export function startWorker(rt: Runtime, { role = 'worker' }: { role?: 'worker' 
     retry: retryPolicy(rt.config),
     name: me.id,
   });
+  worker.on('active', () => busy.start());
   worker.on('completed', (_job, result) => {
+    busy.end();
     jobsDone++;
     since.chunks++;
     since.values += result?.values ?? 0;
   });
   worker.on('failed', (job, err) => {
+    busy.end();
     jobsFailed++;
     since.failed++;
     const final = job && job.attemptsMade >= (job.opts.attempts ?? 1);
@@ -86,12 +92,14 @@ export function startWorker(rt: Runtime, { role = 'worker' }: { role?: 'worker' 
   timer.unref();
   const summary = (): void => {
     const secs = (Date.now() - since.at) / 1000;
+    const copying = busy.take();
     if (since.chunks + since.failed > 0) {
-      const rate = Math.round(since.values / Math.max(secs, 0.001));
+      // The rate over the time spent copying, not over the interval: a copy of 1 s in a 30 s interval ran at 30 times the interval's average.
       rt.logger.info(
-        `copied ${since.chunks} ${since.chunks === 1 ? 'chunk' : 'chunks'}, ${since.values} values in ${secs.toFixed(0)} s (${rate} values/s)` +
-          (since.failed > 0 ? `; ${since.failed} failed attempts` : ''),
-        { chunks: since.chunks, values: since.values, failed: since.failed },
+        `copied ${counted(since.chunks, 'chunk')}, ${counted(since.values, 'value')} in ${formatSeconds(copying)} of copying ` +
+          `(${formatRate(since.values, copying)}) over the last ${formatSeconds(secs)}` +
+          (since.failed > 0 ? `; ${counted(since.failed, 'failed attempt')}` : ''),
+        { chunks: since.chunks, values: since.values, failed: since.failed, copyingSeconds: Math.round(copying * 1000) / 1000 },
       );
     }
     Object.assign(since, { at: Date.now(), chunks: 0, failed: 0, values: 0 });
@@ -124,6 +132,33 @@ export function startWorker(rt: Runtime, { role = 'worker' }: { role?: 'worker' 
       await beat();
     },
   };
+}
+
+/** Wall time during which at least one job was active: the union of the jobs' intervals, taken piece by piece. */
+class BusyClock {
+  private active = 0;
+  private since = 0;
+  private ms = 0;
+
+  start(now = Date.now()): void {
+    if (this.active++ === 0) this.since = now;
+  }
+
+  end(now = Date.now()): void {
+    if (this.active === 0) return;
+    if (--this.active === 0) this.ms += now - this.since;
+  }
+
+  /** Seconds busy since the last take (the job in flight counted up to now), and starts counting again. */
+  take(now = Date.now()): number {
+    let ms = this.ms;
+    if (this.active > 0) {
+      ms += now - this.since;
+      this.since = now;
+    }
+    this.ms = 0;
+    return ms / 1000;
+  }
 }
 
 function startLoggedWorker(rt: Runtime): RunningWorker {

@@ -95,3 +95,38 @@ test("a field's last check shows on its row, and a field checked but with no che
     ],
   );
 });
+
+test("a field's lag behind its source: 0 when the backup holds the source's newest value, however old the checkpoint", () => {
+  const temp = fieldId('10.0.0.1:8086', 'iot', 'weather', 'temp', 'autogen');
+  const hum = fieldId('10.0.0.1:8086', 'iot', 'weather', 'hum', 'autogen');
+  const checkpoint = (fid: string, field: string, iso: string): Parameters<typeof fieldRows>[0]['checkpoints'][number] => ({
+    fieldId: fid,
+    source: '10.0.0.1:8086',
+    database: 'iot',
+    retentionPolicy: 'autogen',
+    measurement: 'weather',
+    field,
+    timeNs: ns(iso),
+  });
+  const seenAt = NOW - 60_000;
+  const rows = fieldRows({
+    checkpoints: [checkpoint(temp, 'temp', '2026-12-01T11:00:00.000Z'), checkpoint(hum, 'hum', '2026-12-01T10:00:00.000Z')],
+    active: [],
+    waiting: [],
+    failed: [],
+    owner: () => ({ name: 'iot' }),
+    sourceNames: ['iot'],
+    sourceNewest: new Map([
+      [temp, { timeNs: ns('2026-12-01T11:00:00.000Z'), seenAt }],
+      [hum, { timeNs: ns('2026-12-01T10:30:00.000Z'), seenAt }],
+    ]),
+    now: NOW,
+  });
+  assert.deepEqual(
+    rows.map((r) => [r.field, r.lagSeconds, r.behindSourceSeconds, r.sourceNewest, r.sourceNewestSeenAt]),
+    [
+      ['hum', 7200, 1800, '2026-12-01T10:30:00Z', new Date(seenAt).toISOString()],
+      ['temp', 3600, 0, '2026-12-01T11:00:00Z', new Date(seenAt).toISOString()],
+    ],
+  );
+});

@@ -28,7 +28,7 @@ const MEASUREMENTS = `backup:
 `;
 
 function plan(runId: string, run: string, chunks: number): PlanResult {
-  return { runId, run, chunks, enqueued: chunks, reused: 0, fields: [], missing: [], expectedValues: chunks * 10 };
+  return { runId, run, chunks, enqueued: chunks, reused: 0, fields: [], missing: [], expectedValues: chunks * 10, overlapValues: 0 };
 }
 
 function result(completed: number, failed: number): RunResult {

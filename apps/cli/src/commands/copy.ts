@@ -1,8 +1,9 @@
-import { formatTimeNs } from '@influx-backup/config';
+import { formatDuration, formatTimeNs } from '@influx-backup/config';
 import { followPass, planPass, selectSources, withRuntime, type PassOutcome, type Runtime, type SourcePart } from '@influx-backup/runtime';
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, onShutdownSignals, UsageError, type ProcessContext } from '@influx-backup/process';
 import { runId, selection, type SelectorOptions } from '../context.js';
-import { counted, fmtInt, fmtSecs, Progress } from '../progress.js';
+import { counted, formatCount, formatRate, formatSeconds } from '@influx-backup/core';
+import { Progress } from '../progress.js';
 
 export interface CopyCommandOptions extends SelectorOptions {
   wait?: boolean;
@@ -50,10 +51,16 @@ export async function followHere(
 ): Promise<number> {
   const verb = req.mode === 'restore' ? 'restore' : 'copy';
   const planned = req.parts.flatMap((p) => (p.plan ? [p.plan] : []));
+  const overlap = rt.config.backup.timeChunks.overlapMs;
   for (const plan of planned) {
+    // An incremental plan starts each field at its checkpoint minus the overlap: say how much of it is already there.
+    const again =
+      plan.overlapValues > 0
+        ? ` (${formatCount(plan.overlapValues)} of them already in the backup: the overlap up to each field's checkpoint, backup.time_chunks.overlap ${formatDuration(overlap)})`
+        : '';
     process.stdout.write(
-      `${plan.runId}: ${counted(plan.fields.length, 'field')}, ${counted(plan.chunks, 'chunk')} (${plan.reused} already queued), ` +
-        `${counted(plan.expectedValues, 'value')} to ${verb}\n`,
+      `${plan.runId}: ${counted(plan.fields.length, 'field')}, ${counted(plan.chunks, 'chunk')} (${formatCount(plan.reused)} already queued), ` +
+        `${counted(plan.expectedValues, 'value')} to ${verb}${again}\n`,
     );
   }
   const chunks = planned.reduce((n, p) => n + p.chunks, 0);
@@ -78,8 +85,19 @@ export async function followHere(
     });
   } finally {
     shutdown.dispose();
-    progress?.done();
   }
+  // The last progress line, terminal or not: where the pass ended, at its own rate.
+  const r = outcome.record;
+  progress?.done(
+    outcome.interrupted
+      ? undefined
+      : {
+          values: r.values,
+          finished: r.completed + r.failed,
+          failed: r.failed,
+          ...(r.copyingSeconds === undefined ? {} : { copyingSeconds: r.copyingSeconds }),
+        },
+  );
   if (outcome.interrupted) {
     process.stderr.write(
       (req.copyHere ?? (req.mode === 'run' || req.mode === 'restore'))
@@ -97,22 +115,30 @@ export async function followHere(
           : 'nothing to copy: every field is up to date\n',
     );
   } else if (req.follow) {
-    printSummary(outcome, req.started);
+    printSummary(outcome, req.started, overlap);
   }
   reportLeftOut(outcome.failed);
   return outcome.failed.length > 0 ? EXIT_FAILED : EXIT_OK;
 }
 
-function printSummary(outcome: PassOutcome, started: number): void {
+function printSummary(outcome: PassOutcome, started: number, overlapMs: number): void {
   const secs = (Date.now() - started) / 1000;
   const { record } = outcome;
   const ok = record.failed === 0 && outcome.parts.every((p) => !p.error);
+  // One rate for the pass: its values over the time spent copying (planning left out), as status shows it too.
+  const copying = record.copyingSeconds;
+  const planning = copying === undefined ? undefined : Math.max(0, secs - copying);
   const lines = [
-    `${ok ? 'done' : 'FAILED'} in ${fmtSecs(secs)}`,
-    `  fields     ${record.fields}`,
-    `  chunks     ${record.chunks} (${record.completed} done, ${record.failed} failed)`,
-    `  values     ${fmtInt(record.values)} (${fmtInt(record.values / Math.max(secs, 0.001))}/s)`,
+    `${ok ? 'done' : 'FAILED'} in ${formatSeconds(secs)}${copying === undefined || planning === undefined ? '' : ` (copying ${formatSeconds(copying)}, planning and setup ${formatSeconds(planning)})`}`,
+    `  fields     ${formatCount(record.fields)}`,
+    `  chunks     ${formatCount(record.chunks)} (${formatCount(record.completed)} done, ${formatCount(record.failed)} failed)`,
+    `  values     ${formatCount(record.values)}${copying === undefined ? '' : ` (${formatRate(record.values, copying)})`}`,
   ];
+  if ((record.overlapValues ?? 0) > 0) {
+    lines.push(
+      `  overlap    ${counted(record.overlapValues ?? 0, 'value')} of them were in the backup already: the overlap up to each field's checkpoint (backup.time_chunks.overlap ${formatDuration(overlapMs)}), copied again`,
+    );
+  }
   const several = outcome.parts.length > 1 || outcome.parts.some((p) => p.source.config.listed);
   for (const { source, plan, result: r } of outcome.parts) {
     if (!plan || !r) continue;

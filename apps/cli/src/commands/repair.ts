@@ -1,5 +1,5 @@
 import { formatTimeNs } from '@influx-backup/config';
-import type { ValueDifference } from '@influx-backup/core';
+import { counted, formatCount, type ValueDifference } from '@influx-backup/core';
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, type ProcessContext } from '@influx-backup/process';
 import {
   concludeRepair,
@@ -11,7 +11,6 @@ import {
   type SourcePart,
 } from '@influx-backup/runtime';
 import { runId, selection, type SelectorOptions } from '../context.js';
-import { counted, fmtInt } from '../progress.js';
 import { followHere } from './copy.js';
 
 export interface RepairOptions extends SelectorOptions {
@@ -96,7 +95,7 @@ function comparison(parts: readonly SourcePart[], deep: boolean): string[] {
   const cols = ['compared', 'different', 'missing', 'extra', ...(deep ? ['changed'] : [])];
   const out = [['field'.padEnd(nameW), ...cols.map((c) => c.padStart(10))].join('  ')];
   for (const { name, check: c } of rows) {
-    const cells = [c.compared, c.different, c.missing, c.extra, ...(deep ? [c.changed] : [])].map((n) => fmtInt(n).padStart(10));
+    const cells = [c.compared, c.different, c.missing, c.extra, ...(deep ? [c.changed] : [])].map((n) => formatCount(n).padStart(10));
     const note = c.backupTypes.length > 0 ? '  TYPE CONFLICT' : c.different > 0 ? '  REPAIR' : '';
     out.push([name.padEnd(nameW), ...cells].join('  ') + note);
     for (const d of c.examples.slice(0, EXAMPLES_SHOWN)) out.push(`    ${describe(d)}`);

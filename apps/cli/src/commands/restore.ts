@@ -2,7 +2,7 @@ import { formatTimeNs } from '@influx-backup/config';
 import { planRestore, previewRestore, selectSources, withRuntime, type RestorePlan } from '@influx-backup/runtime';
 import { EXIT_OK, UsageError, type ProcessContext } from '@influx-backup/process';
 import { runId, selection, type SelectorOptions } from '../context.js';
-import { counted, fmtInt } from '../progress.js';
+import { counted, formatCount } from '@influx-backup/core';
 import { followHere } from './copy.js';
 
 export interface RestoreOptions extends SelectorOptions {
@@ -63,7 +63,7 @@ function printPreview({ route, preview }: RestorePlan, dryRun: boolean): void {
     );
   }
   lines.push(
-    `${counted(preview.fields.length, 'field')}, ${counted(preview.chunks, 'chunk')}, ${fmtInt(preview.expectedValues)} values in the backup` +
+    `${counted(preview.fields.length, 'field')}, ${counted(preview.chunks, 'chunk')}, ${formatCount(preview.expectedValues)} values in the backup` +
       (dryRun ? ' (dry run: nothing written)' : ' to restore'),
   );
   process.stdout.write(`${lines.join('\n')}\n`);

@@ -2,7 +2,7 @@ import { EXIT_OK, type ProcessContext } from '@influx-backup/process';
 import type { MetricsBlock } from '@influx-backup/monitoring';
 import { JOB_RESTORE, type PassRecord } from '@influx-backup/queue';
 import { collectStatus, reachRedis, selectSources, withRuntime, type StatusReport } from '@influx-backup/runtime';
-import { fmtInt, fmtSecs } from '../progress.js';
+import { formatAge, formatCount, formatRate, formatSeconds } from '@influx-backup/core';
 
 /** Rows of cells as columns: each column as wide as its widest cell; the last one unpadded. */
 function table(rows: string[][], indent = '  '): string[] {
@@ -11,13 +11,15 @@ function table(rows: string[][], indent = '  '): string[] {
 }
 
 /** How far `ns` lies behind now, as a person reads it. */
-function lag(ns: string, now: number): string {
+function age(ns: string, now: number): string {
   const secs = now / 1000 - Number(BigInt(ns) / 1_000_000n) / 1000;
-  if (secs < 0) return 'ahead';
-  if (secs < 120) return `${Math.round(secs)} s`;
-  if (secs < 7200) return `${Math.round(secs / 60)} min`;
-  if (secs < 172_800) return `${(secs / 3600).toFixed(1)} h`;
-  return `${(secs / 86_400).toFixed(1)} d`;
+  return secs < 0 ? 'ahead' : formatAge(secs);
+}
+
+/** How far the checkpoint is behind the source's newest value: "up to date" when the source had nothing newer. */
+export function behindSource(seconds: number | null): string {
+  if (seconds === null) return '?';
+  return seconds === 0 ? 'up to date' : formatAge(seconds);
 }
 
 function lastRunLines(r: PassRecord | null): string[] {
@@ -27,15 +29,20 @@ function lastRunLines(r: PassRecord | null): string[] {
   const started = r.startedAt ? Date.parse(r.startedAt) : NaN;
   const ended = r.finishedAt ? Date.parse(r.finishedAt) : Date.now();
   const secs = Number.isNaN(started) ? undefined : (ended - started) / 1000;
+  // The pass's one rate: over its time spent copying (see PassRecord.copyingSeconds), as its summary printed it.
+  const rate =
+    r.copyingSeconds !== undefined && r.values > 0
+      ? ` in ${formatSeconds(r.copyingSeconds)} of copying (${formatRate(r.values, r.copyingSeconds)})`
+      : '';
+  const overlap = (r.overlapValues ?? 0) > 0 ? `, ${formatCount(r.overlapValues ?? 0)} of them from the overlap` : '';
   const lines = [
-    `  ${r.runId} (${r.mode}): ${state}${r.startedAt ? `, started ${r.startedAt}` : ''}${secs === undefined ? '' : `, ${fmtSecs(secs)}`}`,
-    `  chunks ${fmtInt(r.chunks)}: ${fmtInt(r.completed)} done, ${fmtInt(r.failed)} failed; ${fmtInt(r.values)} values` +
-      (secs && r.values ? ` (${fmtInt(r.values / Math.max(secs, 0.001))}/s)` : ''),
+    `  ${r.runId} (${r.mode}): ${state}${r.startedAt ? `, started ${r.startedAt}` : ''}${secs === undefined ? '' : `, ${formatSeconds(secs)}`}`,
+    `  chunks ${formatCount(r.chunks)}: ${formatCount(r.completed)} done, ${formatCount(r.failed)} failed; ${formatCount(r.values)} values${rate}${overlap}`,
   ];
   for (const p of r.sources ?? []) {
     const how = p.error
       ? `FAILED: ${p.error}`
-      : `${p.inProgress ? 'in progress' : !p.ok || p.failed > 0 ? 'FAILED' : 'done'}, ${fmtInt(p.completed)} of ${fmtInt(p.chunks)} chunks, ${fmtInt(p.failed)} failed`;
+      : `${p.inProgress ? 'in progress' : !p.ok || p.failed > 0 ? 'FAILED' : 'done'}, ${formatCount(p.completed)} of ${formatCount(p.chunks)} chunks, ${formatCount(p.failed)} failed`;
     lines.push(`  source ${p.source}: ${how}`);
   }
   for (const f of r.failures) {
@@ -48,9 +55,9 @@ function lastRunLines(r: PassRecord | null): string[] {
 /** What a field's last check came to. */
 function checkResult(v: StatusReport['verifications'][number]): string {
   if (v.backupTypes.length > 0) return `TYPE CONFLICT (backup ${v.backupTypes.join(', ')})`;
-  if (v.ok === false) return `FAILED: ${fmtInt(v.stillMissing ?? 0)} values still missing`;
-  if (v.ok === null) return `${fmtInt(v.different)} chunks left to the workers`;
-  return v.different > 0 ? `repaired ${fmtInt(v.different)} chunks` : 'equal';
+  if (v.ok === false) return `FAILED: ${formatCount(v.stillMissing ?? 0)} values still missing`;
+  if (v.ok === null) return `${formatCount(v.different)} chunks left to the workers`;
+  return v.different > 0 ? `repaired ${formatCount(v.different)} chunks` : 'equal';
 }
 
 /** Each field's last check by a repair pass: when, what it compared and found, what it copied, how it ended. */
@@ -62,10 +69,10 @@ function checkLines(list: StatusReport['verifications'], several: boolean): stri
       v.retentionPolicy === null ? '(default)' : v.retentionPolicy,
       `${v.measurement}.${v.field}`,
       `${v.at}${v.deep ? ' (deep)' : ''}`,
-      fmtInt(v.compared),
-      fmtInt(v.different),
-      fmtInt(v.copied),
-      fmtInt(v.extra),
+      formatCount(v.compared),
+      formatCount(v.different),
+      formatCount(v.copied),
+      formatCount(v.extra),
       checkResult(v),
     ]),
   ]);
@@ -98,7 +105,7 @@ function metricsLines(m: MetricsBlock): string[] {
   return [
     '',
     `metrics of ${m.run}:`,
-    `  ${m.performance.records_per_second} values/s, ${installationLine(m.performance)}`,
+    `  ${formatCount(m.performance.records_per_second)} values/s, ${installationLine(m.performance)}`,
     `  ${runLine(m)}`,
   ];
 }
@@ -113,7 +120,7 @@ function sourceMetricsLines(status: StatusReport): string[] {
     ...table(
       blocks.map(([name, m]) => [
         name,
-        m.run === null ? '(no run yet)' : `${m.run}: ${m.performance.records_per_second} values/s, ${runLine(m)}`,
+        m.run === null ? '(no run yet)' : `${m.run}: ${formatCount(m.performance.records_per_second)} values/s, ${runLine(m)}`,
       ]),
     ),
   ];
@@ -172,18 +179,19 @@ export async function statusCommand(ctx: ProcessContext, opts: { json?: boolean;
         ]),
       );
     }
-    out.push('', 'checkpoints:');
+    out.push('', "checkpoints (age: from the checkpoint to now; behind source: to the source's newest value when last planned):");
     if (status.checkpoints.length === 0) out.push('  (none yet)');
     else {
       out.push(
         ...table([
-          [...(several ? ['source'] : []), 'policy', 'field', 'checkpoint', 'lag', 'updated', 'database'],
+          [...(several ? ['source'] : []), 'policy', 'field', 'checkpoint', 'age', 'behind source', 'updated', 'database'],
           ...status.checkpoints.map((c) => [
             ...(several ? [c.sourceName ?? '(not configured)'] : []),
             c.retentionPolicy === null ? '(default)' : c.retentionPolicy,
             `${c.measurement}.${c.field}`,
             c.checkpoint,
-            lag(c.checkpointNs, now),
+            age(c.checkpointNs, now),
+            behindSource(c.behindSourceSeconds),
             c.updatedAt ?? '?',
             `${c.database} on ${c.source}`,
           ]),

@@ -1,10 +1,25 @@
-import { discoverFields, verifyField, type DifferenceRange, type ValueDifference, type VerifyResult } from '@influx-backup/core';
+import {
+  counted,
+  discoverFields,
+  formatCount,
+  verifyField,
+  type DifferenceRange,
+  type ValueDifference,
+  type VerifyResult,
+} from '@influx-backup/core';
 import { formatTimeNs } from '@influx-backup/config';
 import { EXIT_FAILED, EXIT_OK, UsageError, type ProcessContext } from '@influx-backup/process';
-import { checkSelection, measurementPlans, pieceRowsFor, preflight, selectSources, withRuntime } from '@influx-backup/runtime';
+import {
+  checkSelection,
+  fieldComparator,
+  measurementPlans,
+  pieceRowsFor,
+  preflight,
+  selectSources,
+  withRuntime,
+} from '@influx-backup/runtime';
 import { nowNs } from '@influx-backup/queue';
 import { timeFlag } from '../context.js';
-import { counted, fmtInt } from '../progress.js';
 
 export interface VerifyOptions {
   deep?: boolean;
@@ -87,6 +102,16 @@ export async function verifyCommand(ctx: ProcessContext, opts: VerifyOptions): P
         }
       }
     }
+    // The one order of fields: status and the fields page list them alike.
+    const order = fieldComparator(rt.sources.map((s) => s.name));
+    const key = (r: PolicyResult): Parameters<typeof order>[0] => ({
+      sourceName: r.sourceName ?? rt.sources[0]?.name ?? null,
+      database: '',
+      retentionPolicy: r.retentionPolicy,
+      measurement: r.measurement,
+      field: r.field,
+    });
+    results.sort((a, b) => order(key(a), key(b)));
     const bad = results.filter((r) => r.differences > 0);
     const deep = opts.deep ?? false;
     if (opts.json) {
@@ -141,17 +166,17 @@ function table(results: readonly PolicyResult[], deep: boolean): string[] {
     const sum = (k: 'missing' | 'extra' | 'changed'): number => r.ranges.reduce((n, g) => n + g[k], 0);
     const delta = r.backup - r.source;
     const cells = deep
-      ? [r.source, r.backup, sum('missing'), sum('extra'), sum('changed')].map(fmtInt)
-      : [fmtInt(r.source), fmtInt(r.backup), delta > 0 ? `+${fmtInt(delta)}` : fmtInt(delta)];
+      ? [r.source, r.backup, sum('missing'), sum('extra'), sum('changed')].map(formatCount)
+      : [formatCount(r.source), formatCount(r.backup), delta > 0 ? `+${formatCount(delta)}` : formatCount(delta)];
     out.push([name(r).padEnd(nameW), ...cells.map((v) => v.padStart(12))].join('  ') + (r.differences ? '  DIFFERENT' : ''));
     // InfluxDB refuses a second type in a shard: the backup's values of the other type must go before a backfill.
     for (const note of typeNote(r))
       out.push(`    ${note}: delete the backup's ${r.backupTypes.join(', ')} values of this field, then backfill`);
     for (const g of r.ranges.slice(0, MAX_RANGES)) {
       const what = [
-        g.missing && `${fmtInt(g.missing)} missing`,
-        g.extra && `${fmtInt(g.extra)} in the backup only`,
-        g.changed && `${fmtInt(g.changed)} changed`,
+        g.missing && `${formatCount(g.missing)} missing`,
+        g.extra && `${formatCount(g.extra)} in the backup only`,
+        g.changed && `${formatCount(g.changed)} changed`,
       ];
       out.push(`    ${formatTimeNs(g.startNs)} .. ${formatTimeNs(g.endNs)}  ${what.filter(Boolean).join(', ')}`);
       for (const d of g.examples) out.push(`      ${describe(d)}`);

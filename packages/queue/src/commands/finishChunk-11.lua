@@ -23,7 +23,8 @@
   ARGV[9] JSON list of the job's field ids        ARGV[10] measurement
   ARGV[11] the run's source ('' = the single databases.source)
   ARGV[12] '1' when the run is a repair (verify --repair), else '0'
-  ARGV[13..] per watermark: chunk index, newest time ('' = none), field id, meta JSON
+  ARGV[13] when the attempt began (ms, '' unknown)
+  ARGV[14..] per watermark: chunk index, newest time ('' = none), field id, meta JSON
   Returns {1 counted now | 0 counted before, the followers' run ids ('' = none)}.
 ]]
 --- @include "includes/watermark"
@@ -33,7 +34,7 @@ local ttl = ARGV[5]
 if redis.call('GET', KEYS[8]) == ARGV[7] then redis.call('DEL', KEYS[8]) end
 if done then
   for w = 12, #KEYS do
-    local a = 13 + (w - 12) * 4
+    local a = 14 + (w - 12) * 4
     watermark(KEYS[w], KEYS[6], KEYS[7], ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ttl)
   end
   for _, fid in ipairs(cjson.decode(ARGV[9])) do redis.call('HSET', KEYS[10], fid, ARGV[8]) end
@@ -51,5 +52,5 @@ else
   redis.call('SETBIT', KEYS[3], ARGV[1], 1)
   redis.call('EXPIRE', KEYS[3], ttl)
 end
-countFinished(KEYS[1], KEYS[5], KEYS[11], done, ARGV[3], ARGV[4], tonumber(ARGV[6]), ttl, ARGV[10], ARGV[8])
+countFinished(KEYS[1], KEYS[5], KEYS[11], done, ARGV[3], ARGV[4], tonumber(ARGV[6]), ttl, ARGV[10], ARGV[8], ARGV[13])
 return {1, followers}

@@ -83,6 +83,27 @@ export class CheckpointStore {
     return { frontier: r.frontier, checkpointNs: r.checkpoint === '' ? undefined : BigInt(r.checkpoint) };
   }
 
+  /**
+   * The time of each field's newest value in the source (ns), as a plan found it at `atNs`: what a field's lag is
+   * measured against. One write per measurement and policy planned.
+   */
+  async recordSourceNewest(newest: ReadonlyMap<string, bigint>, atNs: bigint): Promise<void> {
+    if (newest.size === 0) return;
+    const at = String(atNs / 1_000_000n);
+    await this.redis.hset(this.keys.sourceNewest, Object.fromEntries([...newest].map(([fid, t]) => [fid, `${t} ${at}`])));
+  }
+
+  /** Per field id, the source's newest value (ns) and when a plan found it (ms). */
+  async sourceNewest(): Promise<Map<string, { timeNs: bigint; seenAt: number }>> {
+    const all = await this.redis.hgetall(this.keys.sourceNewest);
+    const out = new Map<string, { timeNs: bigint; seenAt: number }>();
+    for (const [fid, v] of Object.entries(all)) {
+      const [t, at] = v.split(' ');
+      if (t && /^-?\d+$/.test(t)) out.set(fid, { timeNs: BigInt(t), seenAt: Number(at) });
+    }
+    return out;
+  }
+
   /** Per field id, when a chunk of it was last copied (ms). */
   async lastSuccesses(): Promise<Map<string, number>> {
     const all = await this.redis.hgetall(this.keys.lastSuccess);

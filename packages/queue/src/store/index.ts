@@ -35,6 +35,7 @@ export function createStore(redis: Redis, prefix: string, { orphanGraceMs }: { o
 export { CheckpointStore, type CheckpointInfo } from './checkpoints.js';
 export {
   RunLedger,
+  copyingSeconds,
   type RunCounters,
   type ChunkFailure,
   type ChunkClaim,

@@ -46,6 +46,14 @@ export interface PassRecord {
   values: number;
   /** null while it goes on. */
   ok: boolean | null;
+  /**
+   * Seconds spent copying: from the first chunk's start to the last one's end (or now, while it goes on), planning
+   * left out. Its rate is values / copyingSeconds, the one rate of the pass wherever it is shown. Absent before a chunk
+   * finished, and in records of older versions.
+   */
+  copyingSeconds?: number;
+  /** Values of the pass that were in the backup already: from each field's checkpoint minus backup.time_chunks.overlap to its checkpoint. */
+  overlapValues?: number;
   /** The newest failures (at most 20). */
   failures: PassFailure[];
   /** The single databases.source keeps the record it always had: its run key here, and no parts. */

@@ -26,6 +26,21 @@ export interface RunCounters {
   /** When it was opened, and when its last chunk finished (ms). */
   startedAt?: number;
   finishedAt?: number;
+  /** When the first of its chunks counted so far began (ms): its rate runs from here, not from planning. */
+  copyingAt?: number;
+}
+
+/**
+ * The seconds one or more runs spent copying: from the earliest first chunk's start to the last chunk's end, or to
+ * `now` while one of them goes on; planning before the first chunk is left out. Undefined before any chunk finished.
+ * The one rule every rate of a run (the CLI's summary, status, the metrics block) is computed by.
+ */
+export function copyingSeconds(runs: readonly Pick<RunCounters, 'copyingAt' | 'finishedAt'>[], now = Date.now()): number | undefined {
+  // A run no chunk of which has finished yet has not started copying as far as anyone knows.
+  const copying = runs.filter((r) => r.copyingAt !== undefined);
+  if (copying.length === 0) return undefined;
+  const ends = copying.map((r) => r.finishedAt ?? now);
+  return Math.max(0, Math.max(...ends) - Math.min(...copying.map((r) => r.copyingAt!))) / 1000;
 }
 
 /** A chunk that failed for good, as the worker recorded it. */
@@ -66,6 +81,8 @@ export interface FinishChunk {
   measurement: string;
   fieldIds: readonly string[];
   failure?: ChunkFailure;
+  /** When this attempt began (ms); absent: unknown. The run's copying time starts at its earliest chunk. */
+  startedMs?: number;
   /** Done jobs: the watermark inputs of each of its fields whose plan advances the checkpoint. */
   watermarks?: readonly ChunkWatermark[];
 }
@@ -153,8 +170,8 @@ export class RunLedger {
   }
 
   async counters(run: string): Promise<RunCounters> {
-    const fields = ['meta', 'total', 'done', 'failed', 'values', 'planned', 'retried', 'started', 'finished'] as const;
-    const [meta, total, done, failed, values, planned, retried, started, finished] = await this.redis.hmget(
+    const fields = ['meta', 'total', 'done', 'failed', 'values', 'planned', 'retried', 'started', 'finished', 'copying'] as const;
+    const [meta, total, done, failed, values, planned, retried, started, finished, copying] = await this.redis.hmget(
       this.keys.run(run).hash,
       ...fields,
     );
@@ -169,6 +186,7 @@ export class RunLedger {
       ...(meta ? runOf(JSON.parse(meta) as RunMeta) : {}),
       ...(started ? { startedAt: Number(started) } : {}),
       ...(finished ? { finishedAt: Number(finished) } : {}),
+      ...(copying ? { copyingAt: Number(copying) } : {}),
     };
   }
 
@@ -251,6 +269,7 @@ export class RunLedger {
         measurement: f.measurement,
         source: f.source ?? '',
         repair: f.repair ?? false,
+        startedMs: f.startedMs,
         watermarks: ws.map((w) => ({ ...w, meta: JSON.stringify({ updatedAt, planKey: w.planKey }) })),
       },
     );
@@ -270,6 +289,7 @@ export class RunLedger {
           ttlS: PROGRESS_TTL_S,
           measurement: f.measurement,
           nowMs,
+          startedMs: f.startedMs,
         },
       );
       followers = counted === true ? [] : counted;

@@ -12,7 +12,13 @@ local function stampFinished(run, now)
 end
 
 -- run, failures, byMeasurement: one run's hash, failures list and chunks left per measurement.
-local function countFinished(run, failures, byMeasurement, done, values, failure, keep, ttl, measurement, now)
+-- started: when the chunk's attempt began (ms, '' unknown); the run's 'copying' is the earliest, so its
+-- rate runs over the time spent copying, not planning (RunLedger.counters).
+local function countFinished(run, failures, byMeasurement, done, values, failure, keep, ttl, measurement, now, started)
+  if started ~= '' then
+    local first = redis.call('HGET', run, 'copying')
+    if not first or tonumber(started) < tonumber(first) then redis.call('HSET', run, 'copying', started) end
+  end
   if done then
     redis.call('HINCRBY', run, 'done', 1)
     redis.call('HINCRBY', run, 'values', values)
